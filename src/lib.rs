@@ -1,0 +1,37 @@
+//! # gpufleet
+//!
+//! One typed API over the GPU compute-instance APIs of **fal** (Platform API v1 and the older
+//! alpha Compute API), **SF Compute** (preview v2) and **Novita** (GPU instances v1).
+//!
+//! The crate is built in layers (the oauth2-rs shape):
+//!
+//! - [`provider`] — one pure module per provider: `build_*_request` turns typed input into an
+//!   [`HttpRequest`], `parse_*_response` turns an [`HttpResponse`] into the [`model`]. No I/O.
+//! - [`http::Transport`] — the only I/O seam: send a request, sleep, read the clock, get random
+//!   bytes. On wasm it is the global `fetch` and `setTimeout`; natively you bring your own.
+//! - [`Client`] — retries, pagination with loop guards, fan-out over providers, waiters.
+//! - `bindings` (wasm32 only) — the JavaScript API (`Fleet`) and the edge-proxy handler.
+//!
+//! ## Bring your own transport
+//!
+//! Implement [`Transport`] (four methods) over any HTTP client and runtime; the README shows a
+//! complete example with `ureq`-style blocking I/O and with a scripted fake for tests.
+
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod provider;
+
+#[cfg(target_arch = "wasm32")]
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod bindings;
+
+pub use client::{Client, ClientConfig, RetryPolicy, WaitOptions};
+pub use error::{Error, ErrorCode, Result, TransportError};
+pub use http::{HttpRequest, HttpResponse, Method, Transport};
+pub use model::*;
+pub use provider::{Provider, ProviderConfig};

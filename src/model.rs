@@ -1,0 +1,858 @@
+//! Provider-neutral public types: what TypeScript and Rust users see.
+//!
+//! Every type here is serde (camelCase) and Tsify, so the `.d.ts` is generated from these
+//! definitions and their doc comments. Input types reject unknown fields, so a misspelt option is
+//! an `invalidInput` error rather than silently ignored.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tsify::Tsify;
+
+use crate::error::Error;
+use crate::provider::Provider;
+
+/// The normalized lifecycle state of an instance, the same words for every provider.
+///
+/// The provider's own word is always kept in `Instance.providerStatus`; a value a provider adds
+/// tomorrow maps to `"unknown"`, never to an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Accepted, waiting to be scheduled.
+    Pending,
+    /// Being created, booted, started or restarted.
+    Provisioning,
+    /// Up and usable.
+    Running,
+    /// On its way to `stopped`.
+    Stopping,
+    /// Stopped; can be started again where the provider supports it.
+    Stopped,
+    /// Being removed.
+    Terminating,
+    /// Gone or finally ended; cannot come back.
+    Terminated,
+    /// Broken (hardware fault, failed creation); `statusReason` says why when the provider does.
+    Failed,
+    /// A state the provider reports that gpufleet does not recognise (see `providerStatus`).
+    Unknown,
+}
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 9] = [
+        Status::Pending,
+        Status::Provisioning,
+        Status::Running,
+        Status::Stopping,
+        Status::Stopped,
+        Status::Terminating,
+        Status::Terminated,
+        Status::Failed,
+        Status::Unknown,
+    ];
+
+    /// The lowercase name, e.g. `"running"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Provisioning => "provisioning",
+            Status::Running => "running",
+            Status::Stopping => "stopping",
+            Status::Stopped => "stopped",
+            Status::Terminating => "terminating",
+            Status::Terminated => "terminated",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a lowercase name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether the instance can no longer change by itself (`terminated` or `failed`).
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Terminated | Status::Failed)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How to reach an instance over SSH, when the provider says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct SshInfo {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Login user, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub user: Option<String>,
+    /// A ready-to-paste command such as `ssh -p 22 root@203.0.113.7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub command: Option<String>,
+}
+
+/// One GPU instance on one provider, normalized. `raw` keeps the provider's whole record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Instance {
+    /// Which provider it lives on.
+    pub provider: Provider,
+    /// The provider's id (fal `inst_…` or a UUID on alpha, SF Compute `inst_…`, Novita's id).
+    pub id: String,
+    /// Display name, where the provider has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+    /// Normalized status.
+    pub status: Status,
+    /// The provider's own status word, unchanged (e.g. `ready`, `awaiting_allocation`, `toStop`).
+    pub provider_status: String,
+    /// Why the instance is in this state, when the provider says (e.g. Novita `statusError.message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub status_reason: Option<String>,
+    /// Machine type or product (fal `instance_type`, SF Compute SKU, Novita `productName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub instance_type: Option<String>,
+    /// Number of GPUs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub gpu_count: Option<u32>,
+    /// GPU model, e.g. `H100 SXM5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub gpu_model: Option<String>,
+    /// Region or cluster (fal `region`, Novita cluster name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub region: Option<String>,
+    /// Placement within the region (fal `sector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub sector: Option<String>,
+    /// Public IP address, once assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub ip: Option<String>,
+    /// SSH access, when the provider's record includes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub ssh: Option<SshInfo>,
+    /// Creation time, ISO 8601 in UTC (e.g. `2025-02-08T00:00:00Z`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub created_at: Option<String>,
+    /// Key/value tags (SF Compute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub tags: Option<BTreeMap<String, String>>,
+    /// The provider's full record exactly as received, unknown fields included.
+    #[tsify(type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page. Opaque: it encodes the
+    /// provider's own scheme (fal `cursor`, SF Compute `starting_after`, Novita page number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub next_cursor: Option<String>,
+    /// Whether more pages follow.
+    pub has_more: bool,
+    /// Total number of items across pages, when the provider reports it (Novita).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub total: Option<u64>,
+}
+
+/// Options for listing fal v1 instances.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FalListQuery {
+    /// Page size (≥ 1). The API's maximum is undocumented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub limit: Option<u32>,
+    /// `nextCursor` from the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cursor: Option<String>,
+}
+
+/// Options for listing fal alpha instances: the alpha API has no filters and returns one page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FalAlphaListQuery {
+    /// Must be absent: the alpha API returns everything in one page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cursor: Option<String>,
+}
+
+/// Options for listing SF Compute instances (every filter of `GET /preview/v2/instances`).
+///
+/// List filters are sent as repeated query keys (`status=running&status=failed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SfcListQuery {
+    /// Workspace id (`wksp_…`) or resource path (`sfc:workspace:<account>:<name>`); defaults to the
+    /// configured workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub workspace: Option<String>,
+    /// Page size, 1–200 (provider default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub limit: Option<u32>,
+    /// `nextCursor` from the previous page (sent as `starting_after`, `nodec_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cursor: Option<String>,
+    /// Cursor for backward pagination (`nodec_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub ending_before: Option<String>,
+    /// Only these instance ids (`inst_…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub id: Vec<String>,
+    /// Only instances on these capacities (`cap_…` or `sfc:capacity:…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub capacity: Vec<String>,
+    /// Only instances in these pools (newer API versions' name for capacities).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub pool: Vec<String>,
+    /// Only these provider statuses: `awaiting_allocation`, `running`, `terminated`, `failed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub status: Vec<String>,
+    /// Only instances created at or after this Unix time (seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub created_after: Option<i64>,
+    /// Only instances created at or before this Unix time (seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub created_before: Option<i64>,
+    /// Only instances on these SKUs (`isku_…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub instance_sku: Vec<String>,
+    /// Extra fields to include; only `cloud_init_user_data` exists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub include: Vec<String>,
+    /// Tag filters as `key=value` (the `=` is percent-encoded on the wire).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub tag: Vec<String>,
+    /// Only instances that have a tag with this key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub tag_key: Vec<String>,
+}
+
+/// Options for listing Novita instances (`GET /gpu/instances`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NovitaListQuery {
+    /// Page size (`pageSize`), 1–100; default 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub limit: Option<u32>,
+    /// `nextCursor` from the previous page (a page number, `pageNum`, counted from 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cursor: Option<String>,
+    /// Fuzzy match on the instance name (0–255 chars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+    /// Fuzzy match on the product name (0–255 chars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub product_name: Option<String>,
+    /// One Novita status, e.g. `running` or `exited`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub status: Option<String>,
+}
+
+/// A provider-specific list query, tagged by provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListQuery {
+    /// fal v1.
+    Fal(FalListQuery),
+    /// fal alpha.
+    FalAlpha(FalAlphaListQuery),
+    /// SF Compute.
+    Sfcompute(SfcListQuery),
+    /// Novita.
+    Novita(NovitaListQuery),
+}
+
+impl ListQuery {
+    /// The provider this query is for.
+    pub fn provider(&self) -> Provider {
+        match self {
+            ListQuery::Fal(_) => Provider::Fal,
+            ListQuery::FalAlpha(_) => Provider::FalAlpha,
+            ListQuery::Sfcompute(_) => Provider::Sfcompute,
+            ListQuery::Novita(_) => Provider::Novita,
+        }
+    }
+
+    /// An empty query (first page, no filters) for `provider`.
+    pub fn first_page(provider: Provider) -> ListQuery {
+        match provider {
+            Provider::Fal => ListQuery::Fal(FalListQuery::default()),
+            Provider::FalAlpha => ListQuery::FalAlpha(FalAlphaListQuery::default()),
+            Provider::Sfcompute => ListQuery::Sfcompute(SfcListQuery::default()),
+            Provider::Novita => ListQuery::Novita(NovitaListQuery::default()),
+        }
+    }
+
+    /// Reads a provider's query from JSON (e.g. a JS object); unknown fields are an
+    /// `invalidInput` error naming them.
+    pub fn from_json(provider: Provider, value: serde_json::Value) -> Result<ListQuery, Error> {
+        let value = if value.is_null() { serde_json::Value::Object(Default::default()) } else { value };
+        Ok(match provider {
+            Provider::Fal => ListQuery::Fal(input_from_json("query", value)?),
+            Provider::FalAlpha => ListQuery::FalAlpha(input_from_json("query", value)?),
+            Provider::Sfcompute => ListQuery::Sfcompute(input_from_json("query", value)?),
+            Provider::Novita => ListQuery::Novita(input_from_json("query", value)?),
+        })
+    }
+
+    /// The cursor this query starts from.
+    pub fn cursor(&self) -> Option<&str> {
+        match self {
+            ListQuery::Fal(q) => q.cursor.as_deref(),
+            ListQuery::FalAlpha(q) => q.cursor.as_deref(),
+            ListQuery::Sfcompute(q) => q.cursor.as_deref(),
+            ListQuery::Novita(q) => q.cursor.as_deref(),
+        }
+    }
+
+    /// The same query starting from `cursor` (filters kept).
+    pub fn with_cursor(&self, cursor: Option<String>) -> ListQuery {
+        let mut q = self.clone();
+        match &mut q {
+            ListQuery::Fal(q) => q.cursor = cursor,
+            ListQuery::FalAlpha(q) => q.cursor = cursor,
+            ListQuery::Sfcompute(q) => q.cursor = cursor,
+            ListQuery::Novita(q) => q.cursor = cursor,
+        }
+        q
+    }
+}
+
+/// Deserializes an input type from JSON, turning serde's complaint into an `invalidInput`
+/// error that names the field (`prefix.path`).
+pub fn input_from_json<T: serde::de::DeserializeOwned>(prefix: &str, value: serde_json::Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() { prefix.to_owned() } else { format!("{prefix}.{path}") };
+        Error::invalid_input(field, e.into_inner())
+    })
+}
+
+/// What to create on fal v1 (`POST /compute/instances`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FalCreateInput {
+    /// `gpu_8x_h100_sxm5` or `gpu_1x_h100_sxm5`.
+    pub instance_type: String,
+    /// SSH public key to install (non-empty).
+    pub ssh_key: String,
+    /// InfiniBand sector `sector_1` | `sector_2` | `sector_3`; only with `gpu_8x_h100_sxm5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub sector: Option<String>,
+    /// Sent as `Idempotency-Key`; one is generated when absent, so a retried create never makes two
+    /// instances (fal caches the answer per key for 10 minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub idempotency_key: Option<String>,
+}
+
+/// What to create on the fal alpha API (`POST /compute/instance`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FalAlphaCreateInput {
+    /// `gpu_8x_h100_sxm5` or `gpu_1x_h100_sxm5`.
+    pub instance_type: String,
+    /// SSH public key to install (non-empty).
+    pub ssh_key: String,
+    /// InfiniBand sector `sector_1` | `sector_2` | `sector_3`; only with `gpu_8x_h100_sxm5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub sector: Option<String>,
+}
+
+/// What to create on SF Compute (`POST /preview/v2/instances`). Give `capacity` (the seed-era
+/// API) or `pool` (newer API versions), not both.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SfcCreateInput {
+    /// 1–255 chars, `[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+    /// Capacity id (`cap_…`) or resource path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub capacity: Option<String>,
+    /// Pool id (`pool_…`), for API versions that renamed capacities to pools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub pool: Option<String>,
+    /// Image id (`image_…`) or resource path.
+    pub image: String,
+    /// Instance SKU id (`isku_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub instance_sku: Option<String>,
+    /// cloud-init user data, base64, at most 64 KiB decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cloud_init_user_data: Option<String>,
+    /// Up to 50 tags; keys 1–128 chars without `,` `=` or a leading `_`/space, values ≤ 256 chars without `,` `=`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Integer priority (seed-era API; higher numbers are kept longer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub priority: Option<i64>,
+    /// `yield` | `normal` | `preferred` | `critical` (newer API versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub priority_level: Option<String>,
+    /// Request a public IPv4 address (newer API versions; needs `firewall`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub enable_public_ipv4: Option<bool>,
+    /// Firewall rules, passed through as given (required with `enablePublicIpv4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "Record<string, unknown>")]
+    pub firewall: Option<serde_json::Value>,
+    /// Preview: enable InfiniBand (the SKU must support it). Sent as `_preview_enable_infiniband`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub preview_enable_infiniband: Option<bool>,
+}
+
+/// An environment variable for a Novita instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NovitaEnv {
+    /// Name, 0–511 chars.
+    pub key: String,
+    /// Value, 0–4095 chars.
+    pub value: String,
+}
+
+/// A tool (e.g. Jupyter) exposed on a Novita instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NovitaTool {
+    /// Tool name, e.g. `Jupyter`.
+    pub name: String,
+    /// Port, as a string (e.g. `"8888"`).
+    pub port: String,
+    /// `tcp` or `http`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A network volume to mount on a Novita instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NovitaNetworkStorage {
+    /// Network storage id (sent as `Id`).
+    pub id: String,
+    /// Mount point; Novita defaults to `/network`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub mount_point: Option<String>,
+}
+
+/// What to create on Novita (`POST /gpu/instance/create`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NovitaCreateInput {
+    /// 0–255 chars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+    /// Product id from Novita's product list.
+    pub product_id: String,
+    /// GPUs, 1–8 (required for `kind: "gpu"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub gpu_num: Option<u32>,
+    /// Root filesystem in GB, 10–6144 (required for `kind: "gpu"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub rootfs_size: Option<u32>,
+    /// Container image, 1–500 chars.
+    pub image_url: String,
+    /// Registry credentials `username:password` (≤ 10239 chars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub image_auth: Option<String>,
+    /// Saved registry-credential id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub image_auth_id: Option<String>,
+    /// Exposed ports, e.g. `"80/http, 3306/tcp"` (1–65535 except 2222–2224).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub ports: Option<String>,
+    /// Environment variables (≤ 100).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub envs: Vec<NovitaEnv>,
+    /// Tools such as Jupyter (ports + tools ≤ 15).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub tools: Vec<NovitaTool>,
+    /// Start command, 0–2047 chars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub command: Option<String>,
+    /// Entrypoint override, 0–2047 chars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub entrypoint: Option<String>,
+    /// Cluster id; empty picks a random cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cluster_id: Option<String>,
+    /// Network volumes (≤ 30).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub network_storages: Vec<NovitaNetworkStorage>,
+    /// VPC network id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub network_id: Option<String>,
+    /// `gpu` (default) or `cpu`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub kind: Option<String>,
+    /// Months to prepay; 0 = pay as you go, more forces `monthly` billing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub month: Option<u32>,
+    /// `onDemand` (default) | `monthly` | `spot`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub billing_mode: Option<String>,
+    /// Renew automatically (monthly billing only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub auto_renew: Option<bool>,
+    /// Months per renewal, 1–12.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub auto_renew_month: Option<u32>,
+    /// Minimum CUDA version, e.g. `"12.4"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub min_cuda_version: Option<String>,
+}
+
+/// A provider-specific create input, tagged by provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateInput {
+    /// fal v1.
+    Fal(FalCreateInput),
+    /// fal alpha.
+    FalAlpha(FalAlphaCreateInput),
+    /// SF Compute.
+    Sfcompute(SfcCreateInput),
+    /// Novita.
+    Novita(NovitaCreateInput),
+}
+
+impl CreateInput {
+    /// The provider this input is for.
+    pub fn provider(&self) -> Provider {
+        match self {
+            CreateInput::Fal(_) => Provider::Fal,
+            CreateInput::FalAlpha(_) => Provider::FalAlpha,
+            CreateInput::Sfcompute(_) => Provider::Sfcompute,
+            CreateInput::Novita(_) => Provider::Novita,
+        }
+    }
+
+    /// Reads a provider's create input from JSON; unknown or mistyped fields are an
+    /// `invalidInput` error naming them.
+    pub fn from_json(provider: Provider, value: serde_json::Value) -> Result<CreateInput, Error> {
+        Ok(match provider {
+            Provider::Fal => CreateInput::Fal(input_from_json("input", value)?),
+            Provider::FalAlpha => CreateInput::FalAlpha(input_from_json("input", value)?),
+            Provider::Sfcompute => CreateInput::Sfcompute(input_from_json("input", value)?),
+            Provider::Novita => CreateInput::Novita(input_from_json("input", value)?),
+        })
+    }
+}
+
+/// The result of a delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteOutcome {
+    /// `true` when the provider answered 404: the instance was already gone, which counts as success.
+    pub already_gone: bool,
+}
+
+/// An SSH host key (SF Compute).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct HostKey {
+    /// Key type, e.g. `ssh-ed25519`.
+    pub key_type: String,
+    /// The key, base64.
+    pub key: String,
+}
+
+/// How to SSH into an instance (SF Compute `GET /instances/{id}/ssh`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct SshDetails {
+    /// Host name or IP.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// The host's public keys, to pin in `known_hosts`.
+    pub host_keys: Vec<HostKey>,
+    /// When the host keys were last updated successfully (ISO 8601), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub last_successful_key_update_at: Option<String>,
+    /// The provider's full answer.
+    #[tsify(type = "Record<string, unknown>")]
+    pub raw: serde_json::Value,
+}
+
+/// A lifecycle action on one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum Operation {
+    /// List instances.
+    List,
+    /// Read one instance.
+    Get,
+    /// Create an instance.
+    Create,
+    /// Delete an instance.
+    Delete,
+    /// Start a stopped instance.
+    Start,
+    /// Stop a running instance.
+    Stop,
+    /// Restart a running instance.
+    Restart,
+    /// End an instance for good (SF Compute; it can then be deleted).
+    Terminate,
+    /// Read SSH connection details.
+    Ssh,
+}
+
+impl Operation {
+    /// The camelCase name, e.g. `"terminate"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::List => "list",
+            Operation::Get => "get",
+            Operation::Create => "create",
+            Operation::Delete => "delete",
+            Operation::Start => "start",
+            Operation::Stop => "stop",
+            Operation::Restart => "restart",
+            Operation::Terminate => "terminate",
+            Operation::Ssh => "ssh",
+        }
+    }
+}
+
+/// How a provider pages its listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum Pagination {
+    /// Opaque `cursor` → `next_cursor` + `has_more` (fal v1).
+    Cursor,
+    /// Stripe-style `starting_after`/`ending_before` ← `cursor` (SF Compute).
+    StartingAfter,
+    /// `pageSize` + `pageNum` with a `total` (Novita).
+    PageNumber,
+    /// Everything in one answer (fal alpha).
+    None,
+}
+
+/// The kind of value a create-form field takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum FieldKind {
+    /// One line of text.
+    String,
+    /// Multi-line text (SSH keys, cloud-init).
+    Text,
+    /// A whole number.
+    Integer,
+    /// True or false.
+    Boolean,
+    /// One of `options`.
+    Enum,
+    /// `key=value` pairs (tags, environment variables).
+    KeyValue,
+}
+
+/// One field of a provider's create input, so a UI can build a form from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldSpec {
+    /// The input's field name (camelCase), e.g. `instanceType`.
+    pub name: String,
+    /// What a person should read next to the field.
+    pub label: String,
+    /// The kind of value.
+    pub kind: FieldKind,
+    /// Whether the provider requires it.
+    pub required: bool,
+    /// Allowed values for `enum` fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[tsify(optional)]
+    pub options: Vec<String>,
+    /// Smallest allowed integer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub min: Option<i64>,
+    /// Largest allowed integer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub max: Option<i64>,
+    /// Longest allowed text, in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub max_length: Option<u32>,
+    /// A short hint on the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub help: Option<String>,
+}
+
+/// What a provider can do, so callers (and the console) can offer only what works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    /// The provider.
+    pub provider: Provider,
+    /// Human-readable name, e.g. `SF Compute`.
+    pub display_name: String,
+    /// The operations it offers; anything else fails with `unsupported` before a request.
+    pub operations: Vec<Operation>,
+    /// How listings are paged.
+    pub pagination: Pagination,
+    /// Largest page size the API accepts, when documented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub max_page_size: Option<u32>,
+    /// Filters its list query accepts (field names of its list query type).
+    pub list_filters: Vec<String>,
+    /// Whether create is safe to retry (fal v1: `Idempotency-Key`).
+    pub idempotent_create: bool,
+    /// The provider's documented status words.
+    pub provider_statuses: Vec<String>,
+    /// The create input's fields, for building forms.
+    pub create_fields: Vec<FieldSpec>,
+}
+
+impl Capabilities {
+    /// Whether `op` is offered.
+    pub fn supports(&self, op: Operation) -> bool {
+        self.operations.contains(&op)
+    }
+}
+
+/// One provider's failure in a multi-provider call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderFailure {
+    /// The provider that failed.
+    pub provider: Provider,
+    /// What went wrong.
+    pub error: Error,
+}
+
+/// Every instance from every configured provider, with each provider's failure beside the
+/// others' results (one provider down never hides the rest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetListing {
+    /// Instances from the providers that answered.
+    pub instances: Vec<Instance>,
+    /// Providers that failed, with why.
+    pub errors: Vec<ProviderFailure>,
+}
+
+/// Filters applied across providers by [`crate::Client::list_all`] (after normalization).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FleetQuery {
+    /// Only these providers (default: every configured one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub providers: Option<Vec<Provider>>,
+    /// Only instances in these normalized statuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub status: Option<Vec<Status>>,
+    /// Case-insensitive text match on id, name, IP and instance type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub q: Option<String>,
+}
+
+impl FleetQuery {
+    /// Whether `instance` passes the status and text filters (not the provider filter).
+    pub fn matches(&self, instance: &Instance) -> bool {
+        if let Some(statuses) = &self.status {
+            if !statuses.contains(&instance.status) {
+                return false;
+            }
+        }
+        match self.q.as_deref().map(str::trim) {
+            None | Some("") => true,
+            Some(q) => {
+                let q = q.to_lowercase();
+                [Some(&instance.id), instance.name.as_ref(), instance.ip.as_ref(), instance.instance_type.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|s| s.to_lowercase().contains(&q))
+            }
+        }
+    }
+}

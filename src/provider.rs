@@ -1,0 +1,692 @@
+//! The providers: [`Provider`], per-provider configuration, and the pure helpers every provider
+//! module shares (URLs, id checks, JSON decoding with paths, error responses, dates).
+//!
+//! Each provider's quirks live in its own module; this file only dispatches to them.
+
+pub mod fal;
+pub mod fal_alpha;
+pub mod novita;
+pub mod sfcompute;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tsify::Tsify;
+
+use crate::error::{Error, ErrorCode, ErrorDetail, Result};
+use crate::http::{percent_encode, HttpRequest, HttpResponse};
+use crate::model::{
+    Capabilities, CreateInput, DeleteOutcome, Instance, ListQuery, Operation, Page, SshDetails,
+};
+
+/// A compute provider gpufleet speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Tsify)]
+pub enum Provider {
+    /// fal Platform API v1 (`https://api.fal.ai/v1`).
+    #[serde(rename = "fal")]
+    Fal,
+    /// fal's older alpha Compute API (`https://rest.alpha.fal.ai`).
+    #[serde(rename = "fal-alpha")]
+    FalAlpha,
+    /// SF Compute preview v2 (`https://api.sfcompute.com/preview/v2`).
+    #[serde(rename = "sfcompute")]
+    Sfcompute,
+    /// Novita GPU instances v1 (`https://api.novita.ai/gpu-instance/openapi/v1`).
+    #[serde(rename = "novita")]
+    Novita,
+}
+
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 4] = [Provider::Fal, Provider::FalAlpha, Provider::Sfcompute, Provider::Novita];
+
+    /// The wire name: `fal`, `fal-alpha`, `sfcompute` or `novita`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Fal => "fal",
+            Provider::FalAlpha => "fal-alpha",
+            Provider::Sfcompute => "sfcompute",
+            Provider::Novita => "novita",
+        }
+    }
+
+    /// Parses a wire name; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Parses a wire name, or explains which names exist.
+    pub fn parse_or_error(field: &str, s: &str) -> Result<Provider> {
+        Provider::parse(s).ok_or_else(|| {
+            Error::invalid_input(field, "must be one of fal, fal-alpha, sfcompute, novita")
+        })
+    }
+
+    /// A name for people, e.g. `SF Compute`.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::Fal => "fal",
+            Provider::FalAlpha => "fal (alpha API)",
+            Provider::Sfcompute => "SF Compute",
+            Provider::Novita => "Novita",
+        }
+    }
+
+    /// The production base URL.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            Provider::Fal => "https://api.fal.ai/v1",
+            Provider::FalAlpha => "https://rest.alpha.fal.ai",
+            Provider::Sfcompute => "https://api.sfcompute.com/preview/v2",
+            Provider::Novita => "https://api.novita.ai/gpu-instance/openapi/v1",
+        }
+    }
+
+    /// What this provider can do.
+    pub fn capabilities(self) -> Capabilities {
+        match self {
+            Provider::Fal => fal::capabilities(),
+            Provider::FalAlpha => fal_alpha::capabilities(),
+            Provider::Sfcompute => sfcompute::capabilities(),
+            Provider::Novita => novita::capabilities(),
+        }
+    }
+}
+
+impl std::fmt::Display for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where and how to reach one provider. `Debug` never prints the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProviderConfig {
+    /// Base URL without a trailing slash, e.g. `https://api.fal.ai/v1` (override it to point at a
+    /// proxy or the simulated clouds).
+    pub base_url: String,
+    /// The API key or token.
+    pub api_key: String,
+    /// SF Compute workspace (`wksp_…` or `sfc:workspace:…`), sent with every listing.
+    pub workspace: Option<String>,
+}
+
+impl ProviderConfig {
+    /// A config for `provider` with its production base URL.
+    pub fn new(provider: Provider, api_key: impl Into<String>) -> ProviderConfig {
+        ProviderConfig { base_url: provider.default_base_url().to_owned(), api_key: api_key.into(), workspace: None }
+    }
+
+    /// Replaces the base URL (a trailing `/` is dropped).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> ProviderConfig {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Sets the SF Compute workspace.
+    pub fn with_workspace(mut self, workspace: impl Into<String>) -> ProviderConfig {
+        self.workspace = Some(workspace.into());
+        self
+    }
+
+    /// Checks the config: an `http(s)://` base URL and a non-empty key without line breaks.
+    pub fn validate(&self, provider: Provider) -> Result<()> {
+        let field = provider_config_field(provider);
+        let base = self.base_url.trim();
+        if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() < 10 {
+            return Err(Error::invalid_input(format!("{field}.baseUrl"), "must be an absolute http(s) URL"));
+        }
+        if base.contains(['?', '#', ' ']) {
+            return Err(Error::invalid_input(format!("{field}.baseUrl"), "must not contain a query, fragment or space"));
+        }
+        if self.api_key.trim().is_empty() {
+            return Err(Error::invalid_input(format!("{field}.apiKey"), "must not be empty"));
+        }
+        if self.api_key.chars().any(|c| c.is_control()) {
+            return Err(Error::invalid_input(format!("{field}.apiKey"), "must not contain control characters"));
+        }
+        Ok(())
+    }
+
+    /// `base_url` + `path` (path starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        let base = self.base_url.trim().trim_end_matches('/');
+        let mut s = String::with_capacity(base.len() + path.len());
+        s.push_str(base);
+        s.push_str(path);
+        s
+    }
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"[redacted]")
+            .field("workspace", &self.workspace)
+            .finish()
+    }
+}
+
+/// The JS config key of a provider (`fal`, `falAlpha`, `sfcompute`, `novita`), for error messages.
+pub fn provider_config_field(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Fal => "fal",
+        Provider::FalAlpha => "falAlpha",
+        Provider::Sfcompute => "sfcompute",
+        Provider::Novita => "novita",
+    }
+}
+
+/// What a create call returned: the instance itself, or only its id (Novita), in which case the
+/// client reads the instance with a get.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// The provider returned the whole instance.
+    Instance(Box<Instance>),
+    /// The provider returned only the new id.
+    Id(String),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch: the Client calls these; each forwards to the provider's own module.
+// ---------------------------------------------------------------------------------------------
+
+/// Builds the list request for `query`'s provider.
+pub fn build_list_request(query: &ListQuery, config: &ProviderConfig) -> Result<HttpRequest> {
+    match query {
+        ListQuery::Fal(q) => fal::build_list_request(q, config),
+        ListQuery::FalAlpha(q) => fal_alpha::build_list_request(q, config),
+        ListQuery::Sfcompute(q) => sfcompute::build_list_request(q, config),
+        ListQuery::Novita(q) => novita::build_list_request(q, config),
+    }
+}
+
+/// Parses `provider`'s list response into a page. `query` is the query that was sent (Novita
+/// needs its page number and size to compute the next cursor).
+pub fn parse_list_response(query: &ListQuery, response: HttpResponse) -> Result<Page<Instance>> {
+    match query {
+        ListQuery::Fal(_) => fal::parse_list_response(response),
+        ListQuery::FalAlpha(_) => fal_alpha::parse_list_response(response),
+        ListQuery::Sfcompute(_) => sfcompute::parse_list_response(response),
+        ListQuery::Novita(q) => novita::parse_list_response(q, response),
+    }
+}
+
+/// Builds the get request.
+pub fn build_get_request(provider: Provider, id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    match provider {
+        Provider::Fal => fal::build_get_request(id, config),
+        Provider::FalAlpha => fal_alpha::build_get_request(id, config),
+        Provider::Sfcompute => sfcompute::build_get_request(id, config),
+        Provider::Novita => novita::build_get_request(id, config),
+    }
+}
+
+/// Parses the get response.
+pub fn parse_get_response(provider: Provider, response: HttpResponse) -> Result<Instance> {
+    match provider {
+        Provider::Fal => fal::parse_get_response(response),
+        Provider::FalAlpha => fal_alpha::parse_get_response(response),
+        Provider::Sfcompute => sfcompute::parse_get_response(response),
+        Provider::Novita => novita::parse_get_response(response),
+    }
+}
+
+/// Builds the create request. `idempotency_key` is sent where the provider supports one (fal v1).
+pub fn build_create_request(
+    input: &CreateInput,
+    idempotency_key: &str,
+    config: &ProviderConfig,
+) -> Result<HttpRequest> {
+    match input {
+        CreateInput::Fal(i) => fal::build_create_request(i, idempotency_key, config),
+        CreateInput::FalAlpha(i) => fal_alpha::build_create_request(i, config),
+        CreateInput::Sfcompute(i) => sfcompute::build_create_request(i, config),
+        CreateInput::Novita(i) => novita::build_create_request(i, config),
+    }
+}
+
+/// Parses the create response.
+pub fn parse_create_response(provider: Provider, response: HttpResponse) -> Result<Created> {
+    match provider {
+        Provider::Fal => fal::parse_create_response(response).map(|i| Created::Instance(Box::new(i))),
+        Provider::FalAlpha => fal_alpha::parse_create_response(response).map(|i| Created::Instance(Box::new(i))),
+        Provider::Sfcompute => sfcompute::parse_create_response(response).map(|i| Created::Instance(Box::new(i))),
+        Provider::Novita => novita::parse_create_response(response).map(Created::Id),
+    }
+}
+
+/// Builds the delete request.
+pub fn build_delete_request(provider: Provider, id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    match provider {
+        Provider::Fal => fal::build_delete_request(id, config),
+        Provider::FalAlpha => fal_alpha::build_delete_request(id, config),
+        Provider::Sfcompute => sfcompute::build_delete_request(id, config),
+        Provider::Novita => novita::build_delete_request(id, config),
+    }
+}
+
+/// Parses the delete response (404 → `alreadyGone`).
+pub fn parse_delete_response(provider: Provider, response: HttpResponse) -> Result<DeleteOutcome> {
+    match provider {
+        Provider::Fal => fal::parse_delete_response(response),
+        Provider::FalAlpha => fal_alpha::parse_delete_response(response),
+        Provider::Sfcompute => sfcompute::parse_delete_response(response),
+        Provider::Novita => novita::parse_delete_response(response),
+    }
+}
+
+/// Builds a start/stop/restart/terminate request. Capabilities are checked by the caller; a
+/// provider without the operation answers `unsupported` here too.
+pub fn build_action_request(
+    provider: Provider,
+    op: Operation,
+    id: &str,
+    config: &ProviderConfig,
+) -> Result<HttpRequest> {
+    match (provider, op) {
+        (Provider::Sfcompute, Operation::Terminate) => sfcompute::build_terminate_request(id, config),
+        (Provider::Novita, Operation::Start | Operation::Stop | Operation::Restart) => {
+            novita::build_action_request(op, id, config)
+        }
+        _ => Err(Error::unsupported(provider, op.as_str())),
+    }
+}
+
+/// Parses the answer to an action: the instance when the provider returns it (SF Compute
+/// terminate), otherwise `None`.
+pub fn parse_action_response(provider: Provider, op: Operation, response: HttpResponse) -> Result<Option<Instance>> {
+    match (provider, op) {
+        (Provider::Sfcompute, Operation::Terminate) => sfcompute::parse_terminate_response(response).map(Some),
+        (Provider::Novita, Operation::Start | Operation::Stop | Operation::Restart) => {
+            novita::parse_action_response(response).map(|()| None)
+        }
+        _ => Err(Error::unsupported(provider, op.as_str())),
+    }
+}
+
+/// Builds the SSH-details request (SF Compute only).
+pub fn build_ssh_request(provider: Provider, id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    match provider {
+        Provider::Sfcompute => sfcompute::build_ssh_request(id, config),
+        _ => Err(Error::unsupported(provider, "ssh")),
+    }
+}
+
+/// Parses the SSH-details response.
+pub fn parse_ssh_response(provider: Provider, response: HttpResponse) -> Result<SshDetails> {
+    match provider {
+        Provider::Sfcompute => sfcompute::parse_ssh_response(response),
+        _ => Err(Error::unsupported(provider, "ssh")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared pure helpers.
+// ---------------------------------------------------------------------------------------------
+
+/// Longest id accepted (SF Compute resource paths are the longest legitimate ids).
+pub const MAX_ID_LEN: usize = 255;
+
+/// Checks an instance id before it goes into a URL: 1–255 characters from
+/// `A–Z a–z 0–9 . _ - :` (covers fal `inst_…`, UUIDs, SF Compute ids and resource paths, Novita ids).
+///
+/// This is also what keeps the proxy from forwarding a traversal (`..`), a slash or a host.
+pub fn validate_id(id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::invalid_input("id", "must not be empty"));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(Error::invalid_input("id", format!("must be at most {MAX_ID_LEN} characters")));
+    }
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':')) {
+        return Err(Error::invalid_input("id", "may contain only letters, digits, '.', '_', '-' and ':'"));
+    }
+    if id.bytes().all(|b| b == b'.') {
+        return Err(Error::invalid_input("id", "must not be '.' or '..'"));
+    }
+    Ok(())
+}
+
+/// `base/path/{id}` with `id` validated and percent-encoded.
+pub fn id_url(config: &ProviderConfig, prefix: &str, id: &str, suffix: &str) -> Result<String> {
+    validate_id(id)?;
+    Ok(config.url(&format!("{prefix}/{}{suffix}", percent_encode(id))))
+}
+
+/// Parses a JSON body into `T`; failures name the JSON path (e.g. `instances[3].status`).
+pub fn decode_json<T: DeserializeOwned>(provider: Provider, body: &[u8]) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| decode_error(provider, &e))?;
+    Ok(value)
+}
+
+/// Reads a typed view of a JSON value already parsed; failures name `prefix` + the inner path.
+pub fn decode_value<'a, T: Deserialize<'a>>(provider: Provider, value: &'a Value, prefix: &str) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = join_path(prefix, &inner);
+        Error::decode(provider, path, e.into_inner())
+    })
+}
+
+fn join_path(prefix: &str, inner: &str) -> String {
+    match (prefix.is_empty(), inner == "." || inner.is_empty()) {
+        (true, _) => inner.to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
+        (false, false) => format!("{prefix}.{inner}"),
+    }
+}
+
+fn decode_error(provider: Provider, e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let inner = e.inner();
+    let why = if inner.is_eof() {
+        "the body ended early (truncated JSON)".to_owned()
+    } else if inner.is_syntax() {
+        format!("not valid JSON ({inner})")
+    } else {
+        inner.to_string()
+    };
+    Error::decode(provider, e.path().to_string(), why)
+}
+
+/// The request id a provider put in a response header, if any.
+pub fn request_id_header(response: &HttpResponse) -> Option<String> {
+    ["x-request-id", "request-id", "x-fal-request-id", "x-amzn-requestid", "cf-ray"]
+        .iter()
+        .find_map(|h| response.header(h))
+        .map(str::to_owned)
+}
+
+/// `Retry-After` in milliseconds: delta-seconds, or an HTTP date measured against the response's
+/// own `Date` header (or `now_ms` when given). Capped at 60 s.
+pub fn retry_after_ms(response: &HttpResponse, now_ms: Option<u64>) -> Option<u64> {
+    let value = response.header("retry-after")?.trim();
+    let ms = if let Ok(secs) = value.parse::<u64>() {
+        secs.saturating_mul(1000)
+    } else if let Ok(secs) = value.parse::<f64>() {
+        if !(secs.is_finite() && secs >= 0.0) {
+            return None;
+        }
+        (secs * 1000.0) as u64
+    } else {
+        let at = parse_http_date(value)?;
+        let now = response.header("date").and_then(parse_http_date).or(now_ms)?;
+        at.saturating_sub(now)
+    };
+    Some(ms.min(RETRY_AFTER_CAP_MS))
+}
+
+/// The longest `Retry-After` honoured.
+pub const RETRY_AFTER_CAP_MS: u64 = 60_000;
+
+/// Builds the error for a non-2xx response from what the provider's error body said.
+pub struct ErrorParts {
+    /// Provider's error type.
+    pub provider_type: Option<String>,
+    /// Provider's message.
+    pub message: Option<String>,
+    /// Request id from the body.
+    pub request_id: Option<String>,
+    /// Docs URL from the body.
+    pub docs_url: Option<String>,
+    /// Field-level details.
+    pub details: Vec<ErrorDetail>,
+}
+
+impl ErrorParts {
+    /// Nothing known yet.
+    pub fn empty() -> ErrorParts {
+        ErrorParts { provider_type: None, message: None, request_id: None, docs_url: None, details: Vec::new() }
+    }
+}
+
+/// The [`Error`] for a non-2xx `response` given what its body said (`parts`).
+pub fn http_error(provider: Provider, response: &HttpResponse, parts: ErrorParts) -> Error {
+    let status = response.status;
+    let code = ErrorCode::from_status(status);
+    let message = parts
+        .message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| format!("HTTP {status} with no error message"));
+    let mut e = Error::new(code, format!("{} answered HTTP {status}: {}", provider.display_name(), message))
+        .with_provider(provider)
+        .with_status(status);
+    e.provider_type = parts.provider_type;
+    e.request_id = parts.request_id.or_else(|| request_id_header(response));
+    e.docs_url = parts.docs_url;
+    e.details = parts.details;
+    e.retry_after_ms = retry_after_ms(response, None);
+    e
+}
+
+/// Reads the error parts of a body whose shape is not documented, trying the common shapes in
+/// turn: `{error:{message,type|code}}`, `{message, code|reason}`, `{detail}`, `{error:"…"}`,
+/// then the raw text (first 300 characters).
+pub fn loose_error_parts(body: &[u8]) -> ErrorParts {
+    let mut parts = ErrorParts::empty();
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        let text = |v: Option<&Value>| -> Option<String> {
+            match v? {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        if let Some(err) = v.get("error").filter(|e| e.is_object()) {
+            parts.message = text(err.get("message"));
+            parts.provider_type = text(err.get("type")).or_else(|| text(err.get("code")));
+            parts.request_id = text(err.get("request_id"));
+        } else if let Some(Value::String(s)) = v.get("error") {
+            parts.message = Some(s.clone());
+        }
+        if parts.message.is_none() {
+            parts.message = text(v.get("message")).or_else(|| match v.get("detail") {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other @ (Value::Array(_) | Value::Object(_))) => Some(truncate(&other.to_string(), 300)),
+                _ => None,
+            });
+        }
+        if parts.provider_type.is_none() {
+            parts.provider_type = text(v.get("reason")).or_else(|| text(v.get("code")));
+        }
+        if parts.request_id.is_none() {
+            parts.request_id = text(v.get("request_id")).or_else(|| text(v.get("requestId")));
+        }
+        if parts.message.is_some() {
+            return parts;
+        }
+    }
+    let raw = String::from_utf8_lossy(body);
+    let raw = raw.trim();
+    if !raw.is_empty() {
+        parts.message = Some(truncate(raw, 300));
+    }
+    parts
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+/// Formats Unix seconds as ISO 8601 UTC (`2025-02-08T00:00:00Z`).
+pub fn unix_seconds_to_iso(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+// Howard Hinnant's days → civil date algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 } as i64;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix milliseconds.
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u32 = parts[1].parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| *m == parts[2])? as u32
+        + 1;
+    let year: i64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if days < 0 {
+        return None;
+    }
+    Some(((days as u64) * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1000)
+}
+
+/// A string field that some providers send as a number (Novita `cpuNum`, `gpuNum`): the number
+/// it holds, if it holds one.
+pub fn lenient_u32(v: Option<&Value>) -> Option<u32> {
+    match v? {
+        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A JSON string field, if it is a non-empty string.
+pub fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// Checks a text input's length in characters.
+pub fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<()> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        let rule = if min == 0 {
+            format!("must be at most {max} characters (got {n})")
+        } else if min == max {
+            format!("must be exactly {max} characters (got {n})")
+        } else {
+            format!("must be {min}–{max} characters (got {n})")
+        };
+        return Err(Error::invalid_input(field, rule));
+    }
+    Ok(())
+}
+
+/// Checks that `value` is one of `allowed`.
+pub fn check_enum(field: &str, value: &str, allowed: &[&str]) -> Result<()> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(field, format!("must be one of {} (got {value:?})", allowed.join(", "))))
+    }
+}
+
+/// Checks an integer range.
+pub fn check_range(field: &str, value: i64, min: i64, max: i64) -> Result<()> {
+    if value < min || value > max {
+        Err(Error::invalid_input(field, format!("must be between {min} and {max} (got {value})")))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(unix_seconds_to_iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(unix_seconds_to_iso(1_738_972_800), "2025-02-08T00:00:00Z");
+        assert_eq!(unix_seconds_to_iso(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(unix_seconds_to_iso(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("06 Nov 1994"), None);
+        assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let r = |v: &str| HttpResponse::new(429, "").with_header("Retry-After", v);
+        assert_eq!(retry_after_ms(&r("3"), None), Some(3000));
+        assert_eq!(retry_after_ms(&r("1.5"), None), Some(1500));
+        assert_eq!(retry_after_ms(&r("3600"), None), Some(60_000), "capped at 60 s");
+        let dated = r("Sun, 06 Nov 1994 08:49:47 GMT").with_header("Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(retry_after_ms(&dated, None), Some(10_000));
+        assert_eq!(retry_after_ms(&r("Sun, 06 Nov 1994 08:49:47 GMT"), Some(784_111_777_000)), Some(10_000));
+        assert_eq!(retry_after_ms(&r("Sun, 06 Nov 1994 08:49:47 GMT"), None), None);
+        assert_eq!(retry_after_ms(&r("soon"), None), None);
+        assert_eq!(retry_after_ms(&r("-5"), None), None);
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        for ok in ["inst_abc123xyz", "550e8400-e29b-41d4-a716-446655440000", "sfc:instance:acme:prod:web-1", "a.b"] {
+            assert!(validate_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "..", ".", "a/b", "a%2Fb", "http://x", "a b", "é", &"x".repeat(256)] {
+            let e = validate_id(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidInput, "{bad}");
+            assert_eq!(e.field.as_deref(), Some("id"));
+        }
+    }
+
+    #[test]
+    fn loose_error_shapes() {
+        let m = |b: &str| loose_error_parts(b.as_bytes()).message;
+        assert_eq!(m(r#"{"error":{"message":"a","code":"X"}}"#).as_deref(), Some("a"));
+        assert_eq!(m(r#"{"message":"b","reason":"R"}"#).as_deref(), Some("b"));
+        assert_eq!(m(r#"{"detail":"c"}"#).as_deref(), Some("c"));
+        assert_eq!(m(r#"{"error":"d"}"#).as_deref(), Some("d"));
+        assert_eq!(m("plain text").as_deref(), Some("plain text"));
+        assert_eq!(m(""), None);
+        assert_eq!(loose_error_parts(br#"{"code":400,"reason":"BAD","message":"x"}"#).provider_type.as_deref(), Some("BAD"));
+    }
+
+    #[test]
+    fn decode_paths() {
+        #[derive(Deserialize, Debug)]
+        struct T {
+            #[allow(dead_code)]
+            items: Vec<u32>,
+        }
+        let e = decode_json::<T>(Provider::Fal, br#"{"items":[1,"x"]}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Decode);
+        assert_eq!(e.field.as_deref(), Some("items[1]"));
+        let e = decode_json::<T>(Provider::Fal, br#"{"items":[1,"#).unwrap_err();
+        assert!(e.message.contains("truncated"), "{}", e.message);
+    }
+}

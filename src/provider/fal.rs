@@ -1,0 +1,333 @@
+//! fal Platform API v1 — `https://api.fal.ai/v1`, `Authorization: Key <admin key>`.
+//!
+//! Four operations exist (seed 000/001, the v1 OpenAPI): list (cursor pagination), get, create
+//! (201, `Idempotency-Key`) and delete (204). The error body is
+//! `{"error":{"type","message","docs_url"?,"request_id"?}}` on every non-2xx.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{
+    check_enum, decode_json, decode_value, http_error, id_url, loose_error_parts, ErrorParts,
+    Provider, ProviderConfig,
+};
+use crate::error::{Error, Result};
+use crate::http::{query_string, HttpRequest, HttpResponse, Method};
+use crate::model::{
+    Capabilities, DeleteOutcome, FalCreateInput, FalListQuery, FieldKind, FieldSpec, Instance, Operation, Page,
+    Pagination, SshInfo, Status,
+};
+
+const P: Provider = Provider::Fal;
+
+/// Instance types fal documents.
+pub const INSTANCE_TYPES: &[&str] = &["gpu_8x_h100_sxm5", "gpu_1x_h100_sxm5"];
+/// Sectors (InfiniBand placement), valid only with [`SECTOR_INSTANCE_TYPE`].
+pub const SECTORS: &[&str] = &["sector_1", "sector_2", "sector_3"];
+/// The one instance type that takes a sector.
+pub const SECTOR_INSTANCE_TYPE: &str = "gpu_8x_h100_sxm5";
+/// Status words of the v1 API.
+pub const STATUSES: &[&str] = &["ready", "init", "pending", "provisioning", "stopped", "unknown"];
+/// Longest cursor accepted (fal cursors are short base64 page numbers).
+const MAX_CURSOR_LEN: usize = 1024;
+
+/// What fal v1 offers.
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        provider: P,
+        display_name: P.display_name().to_owned(),
+        operations: vec![Operation::List, Operation::Get, Operation::Create, Operation::Delete],
+        pagination: Pagination::Cursor,
+        max_page_size: None,
+        list_filters: vec!["limit".into(), "cursor".into()],
+        idempotent_create: true,
+        provider_statuses: STATUSES.iter().map(|s| s.to_string()).collect(),
+        create_fields: create_fields(true),
+    }
+}
+
+/// The create form shared by fal v1 and the alpha API (`with_idempotency_key` only for v1).
+pub(crate) fn create_fields(with_idempotency_key: bool) -> Vec<FieldSpec> {
+    let mut fields = vec![
+        FieldSpec {
+            name: "instanceType".into(),
+            label: "Instance type".into(),
+            kind: FieldKind::Enum,
+            required: true,
+            options: INSTANCE_TYPES.iter().map(|s| s.to_string()).collect(),
+            min: None,
+            max: None,
+            max_length: None,
+            help: Some("8× or 1× H100 SXM5; the region is assigned automatically".into()),
+        },
+        FieldSpec {
+            name: "sshKey".into(),
+            label: "SSH public key".into(),
+            kind: FieldKind::Text,
+            required: true,
+            options: vec![],
+            min: None,
+            max: None,
+            max_length: None,
+            help: Some("e.g. ssh-ed25519 AAAA… you@host".into()),
+        },
+        FieldSpec {
+            name: "sector".into(),
+            label: "Sector (InfiniBand)".into(),
+            kind: FieldKind::Enum,
+            required: false,
+            options: SECTORS.iter().map(|s| s.to_string()).collect(),
+            min: None,
+            max: None,
+            max_length: None,
+            help: Some(format!("only with {SECTOR_INSTANCE_TYPE}")),
+        },
+    ];
+    if with_idempotency_key {
+        fields.push(FieldSpec {
+            name: "idempotencyKey".into(),
+            label: "Idempotency key".into(),
+            kind: FieldKind::String,
+            required: false,
+            options: vec![],
+            min: None,
+            max: None,
+            max_length: Some(255),
+            help: Some("generated when empty; the same key within 10 minutes returns the same instance".into()),
+        });
+    }
+    fields
+}
+
+/// Maps a fal status word (v1 and alpha) to the normalized [`Status`].
+pub fn map_status(status: &str) -> Status {
+    match status {
+        "pending" => Status::Pending,
+        "init" | "provisioning" => Status::Provisioning,
+        "ready" => Status::Running,
+        "stopped" => Status::Stopped,
+        _ => Status::Unknown,
+    }
+}
+
+/// GPU count and model from an instance type such as `gpu_8x_h100_sxm5` → `(8, "H100 SXM5")`.
+pub(crate) fn gpus_from_instance_type(instance_type: &str) -> (Option<u32>, Option<String>) {
+    let Some(rest) = instance_type.strip_prefix("gpu_") else { return (None, None) };
+    let Some((count, model)) = rest.split_once("x_") else { return (None, None) };
+    let count = count.parse().ok();
+    let model = if model.is_empty() { None } else { Some(model.replace('_', " ").to_uppercase()) };
+    (count, model)
+}
+
+pub(crate) fn auth_header(config: &ProviderConfig) -> String {
+    format!("Key {}", config.api_key.trim())
+}
+
+/// Builds `GET /compute/instances?limit=&cursor=`.
+pub fn build_list_request(query: &FalListQuery, config: &ProviderConfig) -> Result<HttpRequest> {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(limit) = query.limit {
+        if limit < 1 {
+            return Err(Error::invalid_input("limit", "must be at least 1"));
+        }
+        pairs.push(("limit", limit.to_string()));
+    }
+    if let Some(cursor) = &query.cursor {
+        if cursor.is_empty() || cursor.len() > MAX_CURSOR_LEN || cursor.chars().any(char::is_control) {
+            return Err(Error::invalid_input("cursor", "must be a cursor returned by a previous page"));
+        }
+        pairs.push(("cursor", cursor.clone()));
+    }
+    let url = config.url(&format!("/compute/instances{}", query_string(&pairs)));
+    Ok(HttpRequest::new(Method::Get, url).header("Authorization", auth_header(config)))
+}
+
+#[derive(Deserialize)]
+struct ListEnvelope {
+    instances: Vec<Value>,
+    next_cursor: Option<String>,
+    has_more: bool,
+}
+
+/// Parses the list answer `{instances, next_cursor, has_more}`.
+pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let envelope: ListEnvelope = decode_json(P, &response.body)?;
+    let items = envelope
+        .instances
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| instance_from_value(v, &format!("instances[{i}]")))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, next_cursor: envelope.next_cursor.filter(|c| !c.is_empty()), has_more: envelope.has_more, total: None })
+}
+
+/// The fields of a v1 instance gpufleet reads; the whole record is kept in `raw`.
+#[derive(Deserialize)]
+struct WireInstance<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    status: std::borrow::Cow<'a, str>,
+    #[serde(default, borrow)]
+    instance_type: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    region: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    sector: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    ip: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Normalizes one fal instance record (v1 or alpha: alpha just lacks `region`).
+pub(crate) fn normalize(provider: Provider, value: Value, path: &str) -> Result<Instance> {
+    let wire: WireInstance = decode_value(provider, &value, path)?;
+    let (gpu_count, gpu_model) = wire.instance_type.as_deref().map(gpus_from_instance_type).unwrap_or((None, None));
+    let ip = wire.ip.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    let ssh = ip.as_ref().map(|ip| SshInfo { host: ip.clone(), port: 22, user: None, command: Some(format!("ssh {ip}")) });
+    let instance = Instance {
+        provider,
+        id: wire.id.into_owned(),
+        name: None,
+        status: map_status(&wire.status),
+        provider_status: wire.status.into_owned(),
+        status_reason: None,
+        instance_type: wire.instance_type.map(|s| s.into_owned()),
+        gpu_count,
+        gpu_model,
+        region: wire.region.map(|s| s.into_owned()),
+        sector: wire.sector.map(|s| s.into_owned()),
+        ip,
+        ssh,
+        created_at: None,
+        tags: None,
+        raw: Value::Null,
+    };
+    Ok(Instance { raw: value, ..instance })
+}
+
+fn instance_from_value(value: Value, path: &str) -> Result<Instance> {
+    normalize(P, value, path)
+}
+
+/// Builds `GET /compute/instances/{id}`.
+pub fn build_get_request(id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    let url = id_url(config, "/compute/instances", id, "")?;
+    Ok(HttpRequest::new(Method::Get, url).header("Authorization", auth_header(config)))
+}
+
+/// Parses one instance.
+pub fn parse_get_response(response: HttpResponse) -> Result<Instance> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    instance_from_value(decode_json(P, &response.body)?, "")
+}
+
+#[derive(Serialize)]
+struct WireCreate<'a> {
+    instance_type: &'a str,
+    ssh_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sector: Option<&'a str>,
+}
+
+/// Checks a create input against the documented rules (shared with the alpha API).
+pub(crate) fn validate_create(instance_type: &str, ssh_key: &str, sector: Option<&str>) -> Result<()> {
+    check_enum("instanceType", instance_type, INSTANCE_TYPES)?;
+    if ssh_key.trim().is_empty() {
+        return Err(Error::invalid_input("sshKey", "must not be empty (an SSH public key, e.g. ssh-ed25519 AAAA…)"));
+    }
+    if let Some(sector) = sector {
+        check_enum("sector", sector, SECTORS)?;
+        if instance_type != SECTOR_INSTANCE_TYPE {
+            return Err(Error::invalid_input("sector", format!("is only valid with instanceType {SECTOR_INSTANCE_TYPE}")));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn create_body(instance_type: &str, ssh_key: &str, sector: Option<&str>) -> Vec<u8> {
+    serde_json::to_vec(&WireCreate { instance_type, ssh_key, sector }).unwrap_or_default()
+}
+
+/// Checks an idempotency key: 1–255 visible ASCII characters (it travels in a header).
+pub fn validate_idempotency_key(key: &str) -> Result<()> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(Error::invalid_input("idempotencyKey", "must be 1–255 visible ASCII characters"));
+    }
+    Ok(())
+}
+
+/// Builds `POST /compute/instances` with an `Idempotency-Key` header. The key is the caller's
+/// `idempotencyKey` if given, otherwise `generated_key`.
+pub fn build_create_request(
+    input: &FalCreateInput,
+    generated_key: &str,
+    config: &ProviderConfig,
+) -> Result<HttpRequest> {
+    validate_create(&input.instance_type, &input.ssh_key, input.sector.as_deref())?;
+    let key = input.idempotency_key.as_deref().unwrap_or(generated_key);
+    validate_idempotency_key(key)?;
+    Ok(HttpRequest::new(Method::Post, config.url("/compute/instances"))
+        .header("Authorization", auth_header(config))
+        .header("Content-Type", "application/json")
+        .header("Idempotency-Key", key)
+        .json_body(create_body(&input.instance_type, &input.ssh_key, input.sector.as_deref())))
+}
+
+/// Parses the created instance (201).
+pub fn parse_create_response(response: HttpResponse) -> Result<Instance> {
+    parse_get_response(response)
+}
+
+/// Builds `DELETE /compute/instances/{id}`.
+pub fn build_delete_request(id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    let url = id_url(config, "/compute/instances", id, "")?;
+    Ok(HttpRequest::new(Method::Delete, url).header("Authorization", auth_header(config)))
+}
+
+/// 204 → deleted; 404 → already gone (success); anything else → the error.
+pub fn parse_delete_response(response: HttpResponse) -> Result<DeleteOutcome> {
+    match response.status {
+        200..=299 => Ok(DeleteOutcome { already_gone: false }),
+        404 => Ok(DeleteOutcome { already_gone: true }),
+        _ => Err(parse_error(&response)),
+    }
+}
+
+#[derive(Deserialize)]
+struct WireErrorEnvelope {
+    error: WireError,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    message: Option<String>,
+    docs_url: Option<String>,
+    request_id: Option<String>,
+}
+
+/// Reads fal's error body `{error:{type,message,docs_url,request_id}}` (falling back to any
+/// readable shape, then the raw text) into an [`Error`] whose code follows the HTTP status.
+pub fn parse_error(response: &HttpResponse) -> Error {
+    error_for(P, response)
+}
+
+pub(crate) fn error_for(provider: Provider, response: &HttpResponse) -> Error {
+    let parts = match serde_json::from_slice::<WireErrorEnvelope>(&response.body) {
+        Ok(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
+            provider_type: error.kind,
+            message: error.message,
+            request_id: error.request_id,
+            docs_url: error.docs_url,
+            details: Vec::new(),
+        },
+        _ => loose_error_parts(&response.body),
+    };
+    http_error(provider, response, parts)
+}

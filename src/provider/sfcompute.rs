@@ -1,0 +1,32 @@
+//! SF Compute preview v2 — PLACEHOLDER being implemented (see helper task).
+use super::{Provider, ProviderConfig};
+use crate::error::{Error, Result};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::model::*;
+const P: Provider = Provider::Sfcompute;
+/// What SF Compute offers.
+pub fn capabilities() -> Capabilities { Capabilities { provider: P, display_name: P.display_name().into(), operations: vec![Operation::List, Operation::Get, Operation::Create, Operation::Terminate, Operation::Delete, Operation::Ssh], pagination: Pagination::StartingAfter, max_page_size: Some(200), list_filters: vec![], idempotent_create: false, provider_statuses: vec![], create_fields: vec![] } }
+/// x
+pub fn build_list_request(_q: &SfcListQuery, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "list")) }
+/// x
+pub fn parse_list_response(_r: HttpResponse) -> Result<Page<Instance>> { Err(Error::unsupported(P, "list")) }
+/// x
+pub fn build_get_request(_id: &str, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "get")) }
+/// x
+pub fn parse_get_response(_r: HttpResponse) -> Result<Instance> { Err(Error::unsupported(P, "get")) }
+/// x
+pub fn build_create_request(_i: &SfcCreateInput, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "create")) }
+/// x
+pub fn parse_create_response(_r: HttpResponse) -> Result<Instance> { Err(Error::unsupported(P, "create")) }
+/// x
+pub fn build_delete_request(_id: &str, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "delete")) }
+/// x
+pub fn parse_delete_response(_r: HttpResponse) -> Result<DeleteOutcome> { Err(Error::unsupported(P, "delete")) }
+/// x
+pub fn build_terminate_request(_id: &str, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "terminate")) }
+/// x
+pub fn parse_terminate_response(_r: HttpResponse) -> Result<Instance> { Err(Error::unsupported(P, "terminate")) }
+/// x
+pub fn build_ssh_request(_id: &str, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "ssh")) }
+/// x
+pub fn parse_ssh_response(_r: HttpResponse) -> Result<SshDetails> { Err(Error::unsupported(P, "ssh")) }

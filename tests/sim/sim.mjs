@@ -1,0 +1,147 @@
+// The simulator's state, independent of HTTP: config, clock, the four fleets, idempotency cache,
+// latency, faults and the request log. server.mjs wires it to node:http.
+
+import { Clock, statusAt, GONE } from "./clock.mjs";
+import { generateFleet } from "./fleet.mjs";
+import { Faults } from "./faults.mjs";
+import { Rng, hashSeed } from "./util.mjs";
+import { SIM_DEFAULTS, PROVIDERS } from "./defaults.mjs";
+
+export const LOG_LIMIT = 50_000;
+export const MAX_INSTANCES = 100_000;
+
+/** Instances of one provider in list order. */
+export class Store {
+  /** @param {(a, b) => number | null} compare list order, or null for insertion order */
+  constructor(records, compare) {
+    this.compare = compare;
+    this.list = records;
+    this.byId = new Map(records.map((r) => [r.id, r]));
+    this.dirty = true;
+  }
+  add(rec) {
+    this.list.push(rec);
+    this.byId.set(rec.id, rec);
+    this.dirty = true;
+  }
+  remove(id) {
+    const rec = this.byId.get(id);
+    if (!rec) return false;
+    this.byId.delete(id);
+    const i = this.list.indexOf(rec);
+    if (i >= 0) this.list.splice(i, 1);
+    return true;
+  }
+  /** Records in list order, dropping any that have vanished (status GONE) by time `now`. */
+  ordered(now) {
+    if (this.dirty && this.compare) this.list.sort(this.compare);
+    this.dirty = false;
+    let gone = false;
+    for (const r of this.list) {
+      if (r.timeline.length > 1 && statusAt(r.timeline, now) === GONE) {
+        gone = true;
+        break;
+      }
+    }
+    if (gone) {
+      this.list = this.list.filter((r) => {
+        if (statusAt(r.timeline, now) !== GONE) return true;
+        this.byId.delete(r.id);
+        return false;
+      });
+    }
+    return this.list;
+  }
+  /** A live record by id (undefined when unknown or vanished). */
+  get(id, now) {
+    const r = this.byId.get(id);
+    if (!r) return undefined;
+    if (statusAt(r.timeline, now) === GONE) return undefined;
+    return r;
+  }
+}
+
+const byCreatedDescIdAsc = (key) => (a, b) => b[key] - a[key] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Normalizes and validates a config object (CLI flags, startSim options, /__sim/reset body). */
+export function normalizeConfig(input = {}, base = SIM_DEFAULTS) {
+  const c = { ...base };
+  const errors = [];
+  const has = (k) => input[k] !== undefined && input[k] !== null;
+  if (has("seed")) {
+    const v = Number(input.seed);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) errors.push("seed must be an integer 0..4294967295");
+    else c.seed = v;
+  }
+  if (has("instances")) {
+    const v = Number(input.instances);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_INSTANCES) errors.push(`instances must be an integer 0..${MAX_INSTANCES}`);
+    else c.instances = v;
+  }
+  if (has("speed")) {
+    const v = Number(input.speed);
+    if (!Number.isFinite(v) || v < 0 || v > 1e6) errors.push("speed must be a number 0..1000000");
+    else c.speed = v;
+  }
+  if (has("hostile")) c.hostile = input.hostile === true || input.hostile === "true" || input.hostile === 1;
+  if (has("sfcShape")) {
+    if (input.sfcShape !== "seed" && input.sfcShape !== "july") errors.push('sfcShape must be "seed" or "july"');
+    else c.sfcShape = input.sfcShape;
+  }
+  if (has("epoch")) {
+    const v = input.epoch === "now" ? Date.now() : typeof input.epoch === "number" ? input.epoch : Date.parse(input.epoch);
+    if (!Number.isFinite(v)) errors.push('epoch must be an ISO date, epoch ms, or "now"');
+    else c.epoch = new Date(v).toISOString();
+  }
+  return { config: c, errors };
+}
+
+export class Sim {
+  constructor(config) {
+    this.startConfig = config;
+    this.seq = 0;
+    this.reset(config);
+  }
+
+  /** Regenerates everything; clears faults, latency, log, idempotency cache and clock offset. */
+  reset(config) {
+    this.config = { ...config };
+    this.epochMs = Date.parse(config.epoch);
+    this.clock = new Clock(this.epochMs, config.speed);
+    const fleet = generateFleet({ seed: config.seed, instances: config.instances, hostile: config.hostile, epochMs: this.epochMs });
+    this.stores = {
+      fal: new Store(fleet.fal, null),
+      "fal-alpha": new Store(fleet["fal-alpha"], null),
+      sfcompute: new Store(fleet.sfcompute, byCreatedDescIdAsc("created_at")),
+      novita: new Store(fleet.novita, byCreatedDescIdAsc("createdAt")),
+    };
+    this.rng = Object.fromEntries(PROVIDERS.map((p) => [p, new Rng(hashSeed(config.seed, p, "runtime"))]));
+    this.idempotency = new Map(); // fal v1: key -> { at, bodyHash, response }
+    this.latency = {}; // provider|"*" -> ms
+    this.faults = new Faults(config.seed);
+    this.log = [];
+    this.logSeq = 0;
+    this.requestCounter = 0;
+  }
+
+  now() {
+    return this.clock.now();
+  }
+
+  /** A fresh request id, also used as `error.request_id` (fal) and the x-request-id header. */
+  nextRequestId() {
+    this.requestCounter += 1;
+    return "req_sim" + String(this.requestCounter).padStart(8, "0");
+  }
+
+  latencyFor(provider) {
+    return this.latency[provider] ?? this.latency["*"] ?? 0;
+  }
+
+  addLog(entry) {
+    entry.seq = ++this.logSeq;
+    this.log.push(entry);
+    if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
+    return entry;
+  }
+}
