@@ -1,9 +1,547 @@
-//! placeholder
-/// x
-pub struct Client;
-/// x
-pub struct ClientConfig;
-/// x
-pub struct RetryPolicy;
-/// x
-pub struct WaitOptions;
+//! [`Client`]: the provider modules plus a [`Transport`], with retries, pagination guards,
+//! fan-out over providers and waiters. Generic over the transport; no wasm, no tokio.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+
+use crate::error::{Error, ErrorCode, ErrorDetail, Result, TransportError};
+use crate::http::{HttpRequest, HttpResponse, Transport};
+use crate::model::{
+    CreateInput, DeleteOutcome, FleetListing, FleetQuery, Instance, ListQuery, Operation, Page, ProviderFailure,
+    SshDetails, Status,
+};
+use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
+
+/// How failed requests are retried.
+///
+/// 429 is retried for every request (the provider did not act on it). 5xx answers, timeouts,
+/// network failures and unreadable 2xx bodies are retried only where repeating is harmless:
+/// list, get, ssh, delete, and a create carrying an idempotency key (fal v1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0 = never retry).
+    pub max_retries: u32,
+    /// First backoff delay; doubles each retry.
+    pub base_delay_ms: u64,
+    /// Longest backoff delay (a `Retry-After` may ask for more, up to 60 s).
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy { max_retries: 3, base_delay_ms: 300, max_delay_ms: 10_000 }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (0-based): exponential backoff with "equal jitter"
+    /// (half fixed, half random), so clients that failed together do not retry together.
+    /// `random` is uniform in `[0, 1)`.
+    pub fn backoff_ms(&self, retry: u32, random: f64) -> u64 {
+        let exp = self.base_delay_ms.saturating_mul(1u64 << retry.min(20));
+        let capped = exp.min(self.max_delay_ms);
+        let half = capped / 2;
+        half + ((capped - half) as f64 * random.clamp(0.0, 1.0)) as u64
+    }
+}
+
+/// Everything a [`Client`] needs to know: which providers, with which keys, and how to retry.
+#[derive(Debug, Clone, Default)]
+pub struct ClientConfig {
+    /// The configured providers. A call to a provider not in here fails with `invalidInput`.
+    pub providers: BTreeMap<Provider, ProviderConfig>,
+    /// Retry behaviour.
+    pub retry: RetryPolicy,
+    /// Largest number of pages one listing may walk before giving up (a last-resort loop guard).
+    pub max_pages: Option<u32>,
+}
+
+impl ClientConfig {
+    /// An empty config.
+    pub fn new() -> ClientConfig {
+        ClientConfig::default()
+    }
+
+    /// Adds (or replaces) a provider.
+    pub fn with_provider(mut self, provider: Provider, config: ProviderConfig) -> ClientConfig {
+        self.providers.insert(provider, config);
+        self
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> ClientConfig {
+        self.retry = retry;
+        self
+    }
+
+    /// Checks every provider's config.
+    pub fn validate(&self) -> Result<()> {
+        for (p, c) in &self.providers {
+            c.validate(*p)?;
+        }
+        Ok(())
+    }
+}
+
+/// How [`Client::wait_for`] polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// The status to wait for.
+    pub until: Status,
+    /// Give up after this long (a `timeout` error listing the statuses seen).
+    pub max_wait_ms: u64,
+    /// First delay between polls.
+    pub min_delay_ms: u64,
+    /// Longest delay between polls (delays grow ×1.5 from `min_delay_ms`).
+    pub max_delay_ms: u64,
+}
+
+impl WaitOptions {
+    /// Wait for `until` with the defaults: up to 20 minutes, polling every 2 s growing to 15 s.
+    pub fn until(until: Status) -> WaitOptions {
+        WaitOptions { until, max_wait_ms: 20 * 60_000, min_delay_ms: 2_000, max_delay_ms: 15_000 }
+    }
+
+    /// Checks the numbers.
+    pub fn validate(&self) -> Result<()> {
+        if self.min_delay_ms == 0 {
+            return Err(Error::invalid_input("minDelayMs", "must be at least 1"));
+        }
+        if self.max_delay_ms < self.min_delay_ms {
+            return Err(Error::invalid_input("maxDelayMs", "must be at least minDelayMs"));
+        }
+        if self.until == Status::Unknown {
+            return Err(Error::invalid_input("until", "cannot wait for \"unknown\""));
+        }
+        Ok(())
+    }
+}
+
+/// The client: typed calls over every configured provider.
+#[derive(Debug)]
+pub struct Client<T> {
+    transport: T,
+    config: ClientConfig,
+}
+
+/// Which operations may be repeated after an ambiguous failure.
+fn retry_safe(op: Operation, idempotent_create: bool) -> bool {
+    match op {
+        Operation::List | Operation::Get | Operation::Ssh | Operation::Delete => true,
+        Operation::Create => idempotent_create,
+        Operation::Start | Operation::Stop | Operation::Restart | Operation::Terminate => false,
+    }
+}
+
+impl<T: Transport> Client<T> {
+    /// A client over `transport` with `config`.
+    pub fn new(transport: T, config: ClientConfig) -> Client<T> {
+        Client { transport, config }
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The config.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// The configured providers, in a stable order.
+    pub fn providers(&self) -> Vec<Provider> {
+        self.config.providers.keys().copied().collect()
+    }
+
+    fn provider_config(&self, provider: Provider) -> Result<&ProviderConfig> {
+        self.config.providers.get(&provider).ok_or_else(|| {
+            Error::invalid_input(
+                provider_config_field(provider),
+                format!("{} is not configured: give its credentials in the client config", provider.display_name()),
+            )
+            .with_provider(provider)
+        })
+    }
+
+    fn check_supported(&self, provider: Provider, op: Operation) -> Result<&ProviderConfig> {
+        if !provider.capabilities().supports(op) {
+            return Err(Error::unsupported(provider, op.as_str()));
+        }
+        self.provider_config(provider)
+    }
+
+    /// A uniformly random number in `[0, 1)` from the transport's randomness.
+    fn random_unit(&self) -> f64 {
+        let mut b = [0u8; 8];
+        self.transport.fill_random(&mut b);
+        (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A random UUID v4 (used as fal's `Idempotency-Key` when the caller gives none).
+    pub fn new_idempotency_key(&self) -> String {
+        let mut b = [0u8; 16];
+        self.transport.fill_random(&mut b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    }
+
+    /// Sends `request`, retrying per the policy, and parses the answer with `parse`.
+    async fn execute<R>(
+        &self,
+        provider: Provider,
+        op: Operation,
+        request: HttpRequest,
+        parse: impl Fn(HttpResponse) -> Result<R>,
+    ) -> Result<R> {
+        let safe = retry_safe(op, provider.capabilities().idempotent_create);
+        let policy = self.config.retry;
+        let mut retry = 0u32;
+        loop {
+            let outcome = match self.transport.send(request.clone()).await {
+                Ok(response) => {
+                    let status = response.status;
+                    let retry_after = retry_after_ms(&response, Some(self.transport.now_ms()));
+                    parse(response).map_err(|mut e| {
+                        if e.retry_after_ms.is_none() {
+                            e.retry_after_ms = retry_after;
+                        }
+                        if e.status.is_none() && e.code == ErrorCode::Decode {
+                            e.status = Some(status);
+                        }
+                        e
+                    })
+                }
+                Err(TransportError::Aborted(reason)) => {
+                    return Err(TransportError::Aborted(reason).into_error(Some(provider)));
+                }
+                Err(t) => Err(t.into_error(Some(provider))),
+            };
+            let error = match outcome {
+                Ok(value) => return Ok(value),
+                Err(e) => e,
+            };
+            let worth_retrying = match error.code {
+                ErrorCode::RateLimited => true,
+                ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Decode => safe,
+                _ => false,
+            };
+            if !worth_retrying || retry >= policy.max_retries {
+                return Err(annotate_unsafe_failure(error, provider, op, safe));
+            }
+            let delay = match error.retry_after_ms {
+                Some(ms) => ms.min(provider::RETRY_AFTER_CAP_MS),
+                None => policy.backoff_ms(retry, self.random_unit()),
+            };
+            if let Err(t) = self.transport.sleep(Duration::from_millis(delay)).await {
+                return Err(t.into_error(Some(provider)));
+            }
+            retry += 1;
+        }
+    }
+
+    /// One page of `query`'s provider.
+    pub async fn list_page(&self, query: &ListQuery) -> Result<Page<Instance>> {
+        let provider = query.provider();
+        let config = self.check_supported(provider, Operation::List)?;
+        let request = provider::build_list_request(query, config)?;
+        self.execute(provider, Operation::List, request, |r| provider::parse_list_response(query, r)).await
+    }
+
+    /// Every page of `query`, one at a time, with loop guards (see [`Pages`]).
+    pub fn pages(&self, query: ListQuery) -> Pages<'_, T> {
+        Pages::new(self, query)
+    }
+
+    /// Every instance `query` matches, walking all pages.
+    pub async fn list_all_pages(&self, query: ListQuery) -> Result<Vec<Instance>> {
+        let mut pages = self.pages(query);
+        let mut all = Vec::new();
+        while let Some(page) = pages.next_page().await {
+            all.extend(page?.items);
+        }
+        Ok(all)
+    }
+
+    /// Every instance on every configured provider (or those in `query.providers`), listed
+    /// concurrently. A provider that fails is reported in `errors`; the others still answer.
+    pub async fn list_all(&self, query: &FleetQuery) -> FleetListing {
+        let providers: Vec<Provider> = match &query.providers {
+            Some(list) => {
+                let mut v = list.clone();
+                v.sort();
+                v.dedup();
+                v
+            }
+            None => self.providers(),
+        };
+        let results = join_all(providers.iter().map(|p| self.list_all_pages(ListQuery::first_page(*p)))).await;
+        let mut listing = FleetListing { instances: Vec::new(), errors: Vec::new() };
+        for (p, result) in providers.into_iter().zip(results) {
+            match result {
+                Ok(items) => listing.instances.extend(items.into_iter().filter(|i| query.matches(i))),
+                Err(error) => listing.errors.push(ProviderFailure { provider: p, error }),
+            }
+        }
+        listing
+    }
+
+    /// One instance.
+    pub async fn get(&self, provider: Provider, id: &str) -> Result<Instance> {
+        let config = self.check_supported(provider, Operation::Get)?;
+        let request = provider::build_get_request(provider, id, config)?;
+        self.execute(provider, Operation::Get, request, |r| provider::parse_get_response(provider, r)).await
+    }
+
+    /// Creates an instance and returns it. On fal v1 an `Idempotency-Key` is always sent (the
+    /// caller's, or a generated one), so retries after a lost answer never create a second one.
+    /// Novita answers with the id only, so the instance is then read back with a get.
+    pub async fn create(&self, input: &CreateInput) -> Result<Instance> {
+        let provider = input.provider();
+        let config = self.check_supported(provider, Operation::Create)?;
+        let key = self.new_idempotency_key();
+        let request = provider::build_create_request(input, &key, config)?;
+        let created = self
+            .execute(provider, Operation::Create, request, |r| provider::parse_create_response(provider, r))
+            .await?;
+        match created {
+            Created::Instance(instance) => Ok(*instance),
+            Created::Id(id) => self.get(provider, &id).await.map_err(|mut e| {
+                e.message = format!(
+                    "{} created instance {id}, but reading it back failed (do not create it again): {}",
+                    provider.display_name(),
+                    e.message
+                );
+                e.details.push(ErrorDetail { field: Some("id".into()), code: Some("created".into()), message: id });
+                e
+            }),
+        }
+    }
+
+    /// Deletes an instance; a 404 counts as success (`alreadyGone: true`).
+    pub async fn delete(&self, provider: Provider, id: &str) -> Result<DeleteOutcome> {
+        let config = self.check_supported(provider, Operation::Delete)?;
+        let request = provider::build_delete_request(provider, id, config)?;
+        self.execute(provider, Operation::Delete, request, |r| provider::parse_delete_response(provider, r)).await
+    }
+
+    /// Runs start/stop/restart/terminate. Returns the instance when the provider answers with it
+    /// (SF Compute terminate), else `None`.
+    pub async fn action(&self, provider: Provider, op: Operation, id: &str) -> Result<Option<Instance>> {
+        if !matches!(op, Operation::Start | Operation::Stop | Operation::Restart | Operation::Terminate) {
+            return Err(Error::invalid_input("action", "must be start, stop, restart or terminate"));
+        }
+        let config = self.check_supported(provider, op)?;
+        let request = provider::build_action_request(provider, op, id, config)?;
+        self.execute(provider, op, request, |r| provider::parse_action_response(provider, op, r)).await
+    }
+
+    /// Starts a stopped instance (Novita).
+    pub async fn start(&self, provider: Provider, id: &str) -> Result<Option<Instance>> {
+        self.action(provider, Operation::Start, id).await
+    }
+
+    /// Stops a running instance (Novita).
+    pub async fn stop(&self, provider: Provider, id: &str) -> Result<Option<Instance>> {
+        self.action(provider, Operation::Stop, id).await
+    }
+
+    /// Restarts a running instance (Novita).
+    pub async fn restart(&self, provider: Provider, id: &str) -> Result<Option<Instance>> {
+        self.action(provider, Operation::Restart, id).await
+    }
+
+    /// Terminates an instance for good (SF Compute); it can be deleted afterwards.
+    pub async fn terminate(&self, provider: Provider, id: &str) -> Result<Option<Instance>> {
+        self.action(provider, Operation::Terminate, id).await
+    }
+
+    /// SSH connection details (SF Compute).
+    pub async fn ssh(&self, provider: Provider, id: &str) -> Result<SshDetails> {
+        let config = self.check_supported(provider, Operation::Ssh)?;
+        let request = provider::build_ssh_request(provider, id, config)?;
+        self.execute(provider, Operation::Ssh, request, |r| provider::parse_ssh_response(provider, r)).await
+    }
+
+    /// Polls an instance until it reaches `options.until`.
+    ///
+    /// Returns the instance in that status, or `None` when waiting for `terminated` and the
+    /// instance is gone (404). Fails fast with `conflict` when the instance reaches a final status
+    /// (`failed`, `terminated`) other than the one awaited, and with `timeout` after `maxWaitMs`
+    /// (the message lists the statuses seen). Transient errors while polling are tolerated until
+    /// the deadline. `on_poll` sees every instance read.
+    pub async fn wait_for(
+        &self,
+        provider: Provider,
+        id: &str,
+        options: &WaitOptions,
+        mut on_poll: impl FnMut(&Instance),
+    ) -> Result<Option<Instance>> {
+        options.validate()?;
+        self.check_supported(provider, Operation::Get)?;
+        provider::validate_id(id)?;
+        let started = self.transport.now_ms();
+        let deadline = started.saturating_add(options.max_wait_ms);
+        let mut seen: Vec<String> = Vec::new();
+        let mut delay = options.min_delay_ms;
+        let mut last_error: Option<Error>;
+        loop {
+            match self.get(provider, id).await {
+                Ok(instance) => {
+                    last_error = None;
+                    let word = format!("{} ({})", instance.status, instance.provider_status);
+                    if seen.last() != Some(&word) {
+                        seen.push(word);
+                    }
+                    on_poll(&instance);
+                    if instance.status == options.until {
+                        return Ok(Some(instance));
+                    }
+                    let dead_end = instance.status.is_final()
+                        || (options.until == Status::Running && instance.status == Status::Terminating);
+                    if dead_end {
+                        let reason =
+                            instance.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                        return Err(Error::new(
+                            ErrorCode::Conflict,
+                            format!(
+                                "{} instance {id} became {}{reason} while waiting for {}",
+                                provider.display_name(),
+                                instance.status,
+                                options.until
+                            ),
+                        )
+                        .with_provider(provider));
+                    }
+                }
+                Err(e) if e.code == ErrorCode::NotFound && options.until == Status::Terminated => return Ok(None),
+                Err(e) if e.code == ErrorCode::Aborted => return Err(e),
+                Err(e) if e.retryable => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+            let now = self.transport.now_ms();
+            if now >= deadline {
+                let mut message = format!(
+                    "timed out after {} s waiting for {} instance {id} to be {}; statuses seen: {}",
+                    (now - started) / 1000,
+                    provider.display_name(),
+                    options.until,
+                    if seen.is_empty() { "none".to_owned() } else { seen.join(" → ") }
+                );
+                if let Some(e) = &last_error {
+                    message.push_str(&format!("; last error: {}", e.message));
+                }
+                return Err(Error::new(ErrorCode::Timeout, message).with_provider(provider));
+            }
+            let sleep = delay.min(deadline - now);
+            if let Err(t) = self.transport.sleep(Duration::from_millis(sleep)).await {
+                return Err(t.into_error(Some(provider)));
+            }
+            delay = ((delay as f64) * 1.5) as u64;
+            delay = delay.clamp(options.min_delay_ms, options.max_delay_ms);
+        }
+    }
+}
+
+/// Explains, on a create or action that failed ambiguously and was not retried, why not.
+fn annotate_unsafe_failure(mut error: Error, provider: Provider, op: Operation, safe: bool) -> Error {
+    let ambiguous = matches!(error.code, ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Server | ErrorCode::Decode);
+    if !safe && ambiguous {
+        error.message = format!(
+            "{}; the {} request may have reached {} and was not retried because repeating it is not safe there — check the instance list before trying again",
+            error.message,
+            op.as_str(),
+            provider.display_name()
+        );
+    }
+    error
+}
+
+/// Walks a listing page by page with guards against provider bugs that would loop forever or
+/// repeat items: a cursor seen before (error), `has_more` without a cursor (stop), a page past a
+/// known `total` or an empty page before it (stop), and ids already yielded (dropped).
+#[derive(Debug)]
+pub struct Pages<'c, T> {
+    client: &'c Client<T>,
+    query: ListQuery,
+    seen_cursors: HashSet<String>,
+    seen_ids: HashSet<String>,
+    pages: u32,
+    done: bool,
+}
+
+impl<'c, T: Transport> Pages<'c, T> {
+    fn new(client: &'c Client<T>, query: ListQuery) -> Pages<'c, T> {
+        let mut seen_cursors = HashSet::new();
+        if let Some(c) = query.cursor() {
+            seen_cursors.insert(c.to_owned());
+        }
+        Pages { client, query, seen_cursors, seen_ids: HashSet::new(), pages: 0, done: false }
+    }
+
+    /// The next page, or `None` after the last one. After an error the walk ends.
+    pub async fn next_page(&mut self) -> Option<Result<Page<Instance>>> {
+        if self.done {
+            return None;
+        }
+        let provider = self.query.provider();
+        let max_pages = self.client.config.max_pages.unwrap_or(100_000);
+        if self.pages >= max_pages {
+            self.done = true;
+            return Some(Err(Error::new(
+                ErrorCode::Server,
+                format!("{} listing stopped after {max_pages} pages (loop guard)", provider.display_name()),
+            )
+            .with_provider(provider)));
+        }
+        let mut page = match self.client.list_page(&self.query).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
+        self.pages += 1;
+        let fetched = page.items.len();
+        page.items.retain(|i| self.seen_ids.insert(i.id.clone()));
+        let next = match (page.has_more, page.next_cursor.take()) {
+            (true, Some(cursor)) => {
+                if !self.seen_cursors.insert(cursor.clone()) {
+                    self.done = true;
+                    return Some(Err(Error::new(
+                        ErrorCode::Server,
+                        format!(
+                            "{} returned cursor {cursor:?} twice; stopped listing to avoid a loop",
+                            provider.display_name()
+                        ),
+                    )
+                    .with_provider(provider)));
+                }
+                Some(cursor)
+            }
+            // `has_more` without a cursor: there is no way to ask for more.
+            _ => None,
+        };
+        let past_total = match page.total {
+            Some(total) => self.seen_ids.len() as u64 >= total || fetched == 0,
+            None => false,
+        };
+        match next {
+            Some(cursor) if !past_total => {
+                page.next_cursor = Some(cursor.clone());
+                page.has_more = true;
+                self.query = self.query.with_cursor(Some(cursor));
+            }
+            _ => {
+                page.next_cursor = None;
+                page.has_more = false;
+                self.done = true;
+            }
+        }
+        Some(Ok(page))
+    }
+}
