@@ -50,6 +50,7 @@ export class Faults {
       rate,
       kinds,
       retryAfterSeconds: num(input.retryAfterSeconds, "retryAfterSeconds", 1),
+      retryAfterSet: input.retryAfterSeconds !== undefined && input.retryAfterSeconds !== null,
       slowMs: num(input.slowMs, "slowMs", 2000),
       seed,
       after: Math.floor(num(input.after, "after", 0)),

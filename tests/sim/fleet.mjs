@@ -2,7 +2,7 @@
 // listings byte for byte (at the same sim time). Generation is a single pass with a PRNG per
 // provider: 10,000 instances per provider take a few tens of milliseconds.
 
-import { Rng, hashSeed, ALNUM, ID_CHARS, docIp } from "./util.mjs";
+import { Rng, hashSeed, ALNUM, ID_CHARS, docIp, wtable } from "./util.mjs";
 import { hostile, HOSTILE, HOSTILE_TAG_KEYS, HOSTILE_TAG_VALUES } from "./hostile.mjs";
 import * as C from "./catalog.mjs";
 
@@ -25,6 +25,23 @@ export const LIFECYCLE = Object.freeze({
 });
 
 const DAY = 86_400_000;
+
+// weight tables (precomputed once; generation runs 10,000s of times)
+const W_FAL_TYPE = wtable([["gpu_1x_h100_sxm5", 6], ["gpu_8x_h100_sxm5", 4]]);
+const W_FAL_REGION = wtable([["us-west", 4], ["us-central", 2], ["us-east", 3], ["eu-north", 2], ["eu-west", 2], ["other", 1]]);
+const W_FAL_STATUS = wtable([["ready", 70], ["pending", 5], ["provisioning", 7], ["init", 5], ["stopped", 8], ["unknown", 5]]);
+const W_ALPHA_TYPE = wtable([["gpu_1x_h100_sxm5", 6], ["gpu_8x_h100_sxm5", 4]]);
+const W_ALPHA_STATUS = wtable([["ready", 75], ["pending", 6], ["provisioning", 8], ["init", 6], ["unknown", 5]]);
+const W_TAG_COUNT = wtable([[0, 2], [1, 3], [2, 4], [3, 2]]);
+const W_SFC_STATUS = wtable([["running", 55], ["awaiting_allocation", 12], ["terminated", 23], ["failed", 10]]);
+const W_SFC_PRIORITY = wtable([[0, 1], [1, 6], [2, 2], [3, 1]]);
+const W_NOVITA_GPUS = wtable([[1, 10], [2, 4], [4, 3], [8, 2]]);
+const W_NOVITA_BILLING = wtable([["onDemand", 75], ["monthly", 12], ["spot", 13]]);
+const W_NOVITA_KIND = wtable([
+  ["running", 55], ["exited", 14], ["failed", 5], ["creating", 8], ["stopping", 3], ["starting", 3],
+  ["restarting", 2], ["removed", 3], ["other", 4], ["toCreate", 3],
+]);
+const W_NOVITA_SPOT = wtable([["running", 8], ["notified", 1]]);
 
 /** A realistic instance name such as `llm-train-07` or `sd-worker-a3`. */
 function realisticName(rng) {
@@ -68,7 +85,7 @@ export function genFalId(rng) {
   return "inst_" + rng.chars(12, ALNUM);
 }
 
-function generateFal(n, seed, hostileMode, epochMs) {
+export function generateFal(n, seed, hostileMode, epochMs) {
   const rng = new Rng(hashSeed(seed, "fal"));
   const list = [];
   const ids = new Set();
@@ -76,11 +93,11 @@ function generateFal(n, seed, hostileMode, epochMs) {
     let id;
     do id = genFalId(rng); while (ids.has(id));
     ids.add(id);
-    const instance_type = rng.weighted([["gpu_1x_h100_sxm5", 6], ["gpu_8x_h100_sxm5", 4]]);
-    const region = rng.weighted([["us-west", 4], ["us-central", 2], ["us-east", 3], ["eu-north", 2], ["eu-west", 2], ["other", 1]]);
+    const instance_type = rng.weighted(W_FAL_TYPE);
+    const region = rng.weighted(W_FAL_REGION);
     const sector = instance_type === "gpu_8x_h100_sxm5" && rng.chance(0.6) ? rng.pick(C.FAL_SECTORS) : null;
     const createdAt = epochMs - rng.int(60_000, 60 * DAY);
-    const kind = rng.weighted([["ready", 70], ["pending", 5], ["provisioning", 7], ["init", 5], ["stopped", 8], ["unknown", 5]]);
+    const kind = rng.weighted(W_FAL_STATUS);
     const t1 = rng.int(30_000, 10 * 60_000);
     let timeline;
     if (kind === "pending") timeline = genTimeline(createdAt, "pending", rng.chance(0.7) ? [[t1, "provisioning"], [t1 + 15_000, "ready"]] : [], epochMs);
@@ -95,15 +112,15 @@ function generateFal(n, seed, hostileMode, epochMs) {
 // ---------------------------------------------------------------------------------------------
 // fal alpha Compute API
 
-function generateFalAlpha(n, seed, epochMs) {
+export function generateFalAlpha(n, seed, epochMs) {
   const rng = new Rng(hashSeed(seed, "fal-alpha"));
   const list = [];
   for (let i = 0; i < n; i++) {
     const id = rng.uuid();
-    const instance_type = rng.weighted([["gpu_1x_h100_sxm5", 6], ["gpu_8x_h100_sxm5", 4]]);
+    const instance_type = rng.weighted(W_ALPHA_TYPE);
     const sector = instance_type === "gpu_8x_h100_sxm5" && rng.chance(0.6) ? rng.pick(C.FAL_SECTORS) : null;
     const createdAt = epochMs - rng.int(60_000, 60 * DAY);
-    const kind = rng.weighted([["ready", 75], ["pending", 6], ["provisioning", 8], ["init", 6], ["unknown", 5]]);
+    const kind = rng.weighted(W_ALPHA_STATUS);
     const t1 = rng.int(30_000, 10 * 60_000);
     let timeline;
     if (kind === "pending") timeline = genTimeline(createdAt, "pending", rng.chance(0.7) ? [[t1, "provisioning"], [t1 + 15_000, "ready"]] : [], epochMs);
@@ -133,7 +150,7 @@ export function sfcImages(hostileMode) {
 function sfcTags(rng, i, hostileMode) {
   const tags = {};
   const keys = Object.keys(C.SFC_TAG_VALUES);
-  const count = rng.weighted([[0, 2], [1, 3], [2, 4], [3, 2]]);
+  const count = rng.weighted(W_TAG_COUNT);
   for (let k = 0; k < count; k++) {
     const key = keys[(i + k) % keys.length];
     tags[key] = rng.pick(C.SFC_TAG_VALUES[key]);
@@ -145,7 +162,7 @@ function sfcTags(rng, i, hostileMode) {
   return tags;
 }
 
-function generateSfc(n, seed, hostileMode, epochMs) {
+export function generateSfc(n, seed, hostileMode, epochMs) {
   const rng = new Rng(hashSeed(seed, "sfcompute"));
   const images = sfcImages(hostileMode);
   const used = new Set();
@@ -163,13 +180,14 @@ function generateSfc(n, seed, hostileMode, epochMs) {
       used.add(name);
     }
     const cap = rng.pick(C.SFC_CAPACITIES);
-    const sku = C.SFC_SKUS.find((s) => s.id === rng.pick(cap.skus));
+    const skuId = rng.pick(cap.skus);
+    const sku = C.SFC_SKUS.find((s) => s.id === skuId);
     const image = hostileMode && i % 2 === 0 ? images[C.SFC_IMAGES.length + (i / 2) % HOSTILE.length] : rng.pick(C.SFC_IMAGES);
     // ~5% share the previous instance's created_at, to exercise the id tie-break in ordering
     const created_at = prevCreated !== null && rng.chance(0.05) ? prevCreated : Math.floor((epochMs - rng.int(120_000, 90 * DAY)) / 1000);
     prevCreated = created_at;
     const createdMs = created_at * 1000;
-    const kind = rng.weighted([["running", 55], ["awaiting_allocation", 12], ["terminated", 23], ["failed", 10]]);
+    const kind = rng.weighted(W_SFC_STATUS);
     let timeline;
     if (kind === "awaiting_allocation" && rng.chance(0.5)) {
       timeline = genTimeline(createdMs, "awaiting_allocation", [[rng.int(30_000, 15 * 60_000), "running"]], epochMs);
@@ -200,21 +218,21 @@ function generateSfc(n, seed, hostileMode, epochMs) {
       created_at,
       updatedAt: null,
       expected_shutdown_at: rng.chance(0.3) ? created_at + rng.int(1, 30) * 86_400 : null,
-      priority: rng.weighted([[0, 1], [1, 6], [2, 2], [3, 1]]),
+      priority: rng.weighted(W_SFC_PRIORITY),
       infiniband: sku.infiniband && rng.chance(0.5),
       enable_public_ipv4,
       public_ip: enable_public_ipv4 ? docIp(i * 13 + 1) : null,
       firewall: enable_public_ipv4 ? "frwl_default" + rng.chars(6, ALNUM) : null,
       sshIp: docIp(i * 5 + 2),
-      sshKey: sshEd25519Key(rng),
       timeline,
     });
   }
   return list;
 }
 
-/** A syntactically valid ssh-ed25519 public key blob, base64 (sim-made bytes). */
-export function sshEd25519Key(rng) {
+/** A syntactically valid ssh-ed25519 public key blob, base64 (sim-made bytes, derived from the id). */
+export function sshHostKey(instanceId) {
+  const rng = new Rng(hashSeed("hostkey", instanceId));
   const type = Buffer.from("ssh-ed25519");
   const len = (n) => {
     const b = Buffer.alloc(4);
@@ -231,9 +249,10 @@ export function genNovitaId(rng) {
   return rng.hex(16);
 }
 
-function generateNovita(n, seed, hostileMode, epochMs) {
+export function generateNovita(n, seed, hostileMode, epochMs) {
   const rng = new Rng(hashSeed(seed, "novita"));
   const gpuProducts = C.NOVITA_PRODUCTS.filter((p) => p.kind === "gpu");
+  const cpuProducts = C.NOVITA_PRODUCTS.filter((p) => p.kind === "cpu");
   const ids = new Set();
   const list = [];
   for (let i = 0; i < n; i++) {
@@ -241,15 +260,12 @@ function generateNovita(n, seed, hostileMode, epochMs) {
     do id = genNovitaId(rng); while (ids.has(id));
     ids.add(id);
     const cpuKind = rng.chance(0.06);
-    const product = cpuKind ? rng.pick(C.NOVITA_PRODUCTS.filter((p) => p.kind === "cpu")) : rng.pick(gpuProducts);
-    const gpuNum = cpuKind ? 0 : rng.weighted([[1, 10], [2, 4], [4, 3], [8, 2]]);
+    const product = cpuKind ? rng.pick(cpuProducts) : rng.pick(gpuProducts);
+    const gpuNum = cpuKind ? 0 : rng.weighted(W_NOVITA_GPUS);
     const cluster = rng.pick(C.NOVITA_CLUSTERS);
     const createdAt = epochMs - rng.int(120_000, 120 * DAY);
-    const billingMode = rng.weighted([["onDemand", 75], ["monthly", 12], ["spot", 13]]);
-    const kind = rng.weighted([
-      ["running", 55], ["exited", 14], ["failed", 5], ["creating", 8], ["stopping", 3], ["starting", 3],
-      ["restarting", 2], ["removed", 3], ["other", 4], ["toCreate", 3],
-    ]);
+    const billingMode = rng.weighted(W_NOVITA_BILLING);
+    const kind = rng.weighted(W_NOVITA_KIND);
     const t1 = rng.int(30_000, 15 * 60_000);
     let timeline;
     let statusError = null;
@@ -316,7 +332,7 @@ function generateNovita(n, seed, hostileMode, epochMs) {
       kind: cpuKind ? "cpu" : "gpu",
       billingMode,
       endTime: billingMode === "monthly" ? String(Math.floor((epochMs + rng.int(1, 300) * DAY) / 1000)) : "-1",
-      spotStatus: billingMode === "spot" ? rng.weighted([["running", 8], ["notified", 1]]) : undefined,
+      spotStatus: billingMode === "spot" ? rng.weighted(W_NOVITA_SPOT) : undefined,
       spotReclaimTime: billingMode === "spot" ? "0" : undefined,
       createdAt,
       timeline,
@@ -336,15 +352,18 @@ function generateNovita(n, seed, hostileMode, epochMs) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The generator of each provider's fleet: (params) → records in creation order. */
+export const GENERATORS = Object.freeze({
+  fal: ({ seed, instances, hostile: h, epochMs }) => generateFal(instances, seed, h, epochMs),
+  "fal-alpha": ({ seed, instances, epochMs }) => generateFalAlpha(instances, seed, epochMs),
+  sfcompute: ({ seed, instances, hostile: h, epochMs }) => generateSfc(instances, seed, h, epochMs),
+  novita: ({ seed, instances, hostile: h, epochMs }) => generateNovita(instances, seed, h, epochMs),
+});
+
 /**
- * Generates all four fleets.
- * @returns {{fal: object[], "fal-alpha": object[], sfcompute: object[], novita: object[]}}
+ * Generates all four fleets at once (the server generates each lazily on first use instead; the
+ * result is the same because generated timelines are anchored to the fixed epoch).
  */
-export function generateFleet({ seed, instances, hostile: hostileMode, epochMs }) {
-  return {
-    fal: generateFal(instances, seed, hostileMode, epochMs),
-    "fal-alpha": generateFalAlpha(instances, seed, epochMs),
-    sfcompute: generateSfc(instances, seed, hostileMode, epochMs),
-    novita: generateNovita(instances, seed, hostileMode, epochMs),
-  };
+export function generateFleet(params) {
+  return Object.fromEntries(Object.entries(GENERATORS).map(([p, gen]) => [p, gen(params)]));
 }

@@ -24,8 +24,8 @@
 
 import { statusAt, reachedAt, schedule } from "./clock.mjs";
 import { checkAuth } from "./auth.mjs";
-import { genSfcId, LIFECYCLE, sfcImages } from "./fleet.mjs";
-import { SFC_CAPACITIES, SFC_SKUS, SFC_DEPLOYMENTS, SFC_STATUSES, SFC_PRIORITY_LEVELS } from "./catalog.mjs";
+import { genSfcId, LIFECYCLE, sfcImages, sshHostKey } from "./fleet.mjs";
+import { SFC_CAPACITIES, SFC_SKUS, SFC_STATUSES, SFC_PRIORITY_LEVELS } from "./catalog.mjs";
 import { json, empty, parseIntStrict, parseJsonBody, isPlainObject, isStrictBase64, getAll, b64url, fromB64url, ALNUM_LOWER } from "./util.mjs";
 import { SIM_KEYS, BASE_PATHS, SFC_ACCOUNT, SFC_WORKSPACE_NAME, SFC_WORKSPACE_PATH } from "./defaults.mjs";
 
@@ -322,7 +322,7 @@ function ssh(ctx, ref) {
   return json(200, {
     hostname: r.public_ip ?? r.sshIp,
     port: 22,
-    host_keys: [{ key_type: "ssh-ed25519", key: r.sshKey }],
+    host_keys: [{ key_type: "ssh-ed25519", key: sshHostKey(r.id) }],
     last_successful_key_update_at: since,
     last_attempted_key_update_at: since,
   });
@@ -470,9 +470,9 @@ function create(ctx) {
     infiniband: b._preview_enable_infiniband === true,
     enable_public_ipv4: b.enable_public_ipv4 === true,
     public_ip: b.enable_public_ipv4 === true ? `203.0.113.${1 + (ipN % 254)}` : null,
-    firewall: b.enable_public_ipv4 === true ? b.firewall : null,
+    // a firewall given as a resource path is stored as its (sim) id
+    firewall: b.enable_public_ipv4 === true ? (/^frwl_[0-9a-zA-Z_-]{1,21}$/.test(b.firewall) ? b.firewall : "frwl_simdefault01") : null,
     sshIp: `198.51.100.${1 + (ipN % 254)}`,
-    sshKey: Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from([0, 0, 0, 32]), Buffer.from(rng.hex(64), "hex")]).toString("base64"),
     timeline: [
       { at: now, status: "awaiting_allocation" },
       { at: now + LIFECYCLE.sfcompute.runningAfter, status: "running" },
@@ -481,5 +481,3 @@ function create(ctx) {
   store.add(rec);
   return json(201, render(rec, now, sim.config.sfcShape));
 }
-
-export { SFC_DEPLOYMENTS };

@@ -2,7 +2,7 @@
 // latency, faults and the request log. server.mjs wires it to node:http.
 
 import { Clock, statusAt, GONE } from "./clock.mjs";
-import { generateFleet } from "./fleet.mjs";
+import { GENERATORS } from "./fleet.mjs";
 import { Faults } from "./faults.mjs";
 import { Rng, hashSeed } from "./util.mjs";
 import { SIM_DEFAULTS, PROVIDERS } from "./defaults.mjs";
@@ -63,6 +63,14 @@ export class Store {
 
 const byCreatedDescIdAsc = (key) => (a, b) => b[key] - a[key] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** List order per provider: fal/alpha creation order (oldest first); SFC/Novita newest first. */
+const ORDER = {
+  fal: null,
+  "fal-alpha": null,
+  sfcompute: byCreatedDescIdAsc("created_at"),
+  novita: byCreatedDescIdAsc("createdAt"),
+};
+
 /** Normalizes and validates a config object (CLI flags, startSim options, /__sim/reset body). */
 export function normalizeConfig(input = {}, base = SIM_DEFAULTS) {
   const c = { ...base };
@@ -108,13 +116,22 @@ export class Sim {
     this.config = { ...config };
     this.epochMs = Date.parse(config.epoch);
     this.clock = new Clock(this.epochMs, config.speed);
-    const fleet = generateFleet({ seed: config.seed, instances: config.instances, hostile: config.hostile, epochMs: this.epochMs });
-    this.stores = {
-      fal: new Store(fleet.fal, null),
-      "fal-alpha": new Store(fleet["fal-alpha"], null),
-      sfcompute: new Store(fleet.sfcompute, byCreatedDescIdAsc("created_at")),
-      novita: new Store(fleet.novita, byCreatedDescIdAsc("createdAt")),
-    };
+    // Each provider's fleet is generated on first use, so start-up and reset stay instant even
+    // with 10,000s of instances; the records do not depend on when they are generated.
+    const params = { seed: config.seed, instances: config.instances, hostile: config.hostile, epochMs: this.epochMs };
+    const stores = {};
+    for (const p of PROVIDERS) {
+      Object.defineProperty(stores, p, {
+        enumerable: true,
+        configurable: true,
+        get() {
+          const store = new Store(GENERATORS[p](params), ORDER[p]);
+          Object.defineProperty(stores, p, { value: store, enumerable: true, writable: false });
+          return store;
+        },
+      });
+    }
+    this.stores = stores;
     this.rng = Object.fromEntries(PROVIDERS.map((p) => [p, new Rng(hashSeed(config.seed, p, "runtime"))]));
     this.idempotency = new Map(); // fal v1: key -> { at, bodyHash, response }
     this.latency = {}; // provider|"*" -> ms

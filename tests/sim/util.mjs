@@ -22,6 +22,15 @@ export function hashSeed(...parts) {
   return h >>> 0;
 }
 
+/** A precomputed weight table for Rng.weighted: entries are [value, weight]. */
+export function wtable(entries) {
+  const values = entries.map((e) => e[0]);
+  const cum = [];
+  let total = 0;
+  for (const [, w] of entries) cum.push((total += w));
+  return Object.freeze({ values, cum, total });
+}
+
 /** A PRNG wrapper with the helpers the generators need. */
 export class Rng {
   constructor(seed) {
@@ -37,14 +46,12 @@ export class Rng {
   pick(arr) {
     return arr[Math.floor(this.next() * arr.length)];
   }
-  /** Picks by weight: entries are [value, weight]. */
-  weighted(entries) {
-    const total = entries.reduce((s, [, w]) => s + w, 0);
-    let r = this.next() * total;
-    for (const [v, w] of entries) {
-      if ((r -= w) < 0) return v;
-    }
-    return entries[entries.length - 1][0];
+  /** Picks by weight from a table made by wtable([[value, weight], ...]). */
+  weighted(table) {
+    const r = this.next() * table.total;
+    const { cum, values } = table;
+    for (let i = 0; i < cum.length; i++) if (r < cum[i]) return values[i];
+    return values[values.length - 1];
   }
   chance(p) {
     return this.next() < p;
@@ -58,11 +65,8 @@ export class Rng {
     return this.chars(n, "0123456789abcdef");
   }
   uuid() {
-    const h = this.hex(32).split("");
-    h[12] = "4";
-    h[16] = "89ab"[parseInt(h[16], 16) & 3];
-    const s = h.join("");
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+    // version 4, RFC 4122 variant
+    return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-${"89ab"[this.int(0, 3)]}${this.hex(3)}-${this.hex(12)}`;
   }
   bytes(n) {
     const b = Buffer.alloc(n);

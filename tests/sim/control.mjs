@@ -1,0 +1,165 @@
+// The control API under /__sim/ (JSON in/out, no auth, CORS like everything else). Tests use it
+// to reset/reseed, move the clock, add latency and faults, read the request log and the true state.
+
+import { normalizeConfig } from "./sim.mjs";
+import { normalizeProvider, FAULT_KINDS } from "./faults.mjs";
+import { schedule } from "./clock.mjs";
+import { json, parseJsonBody, isPlainObject } from "./util.mjs";
+import { PROVIDERS, BASE_PATHS, SIM_KEYS } from "./defaults.mjs";
+import { LIFECYCLE } from "./fleet.mjs";
+
+const ok = (body = {}) => json(200, { ok: true, ...body });
+const fail = (status, message) => json(status, { ok: false, error: message });
+
+function clockInfo(sim) {
+  const now = sim.now();
+  return { now, nowIso: new Date(now).toISOString(), speed: sim.clock.speed };
+}
+
+function bodyOf(ctx) {
+  if (ctx.body.length === 0) return { ok: true, value: {} };
+  const p = parseJsonBody(ctx.body);
+  if (!p.ok) return p;
+  if (!isPlainObject(p.value)) return { ok: false, error: "body must be a JSON object" };
+  return p;
+}
+
+/**
+ * @param ctx {sim, method, path (after /__sim), query, body, providers}
+ */
+export function handleControl(ctx) {
+  const { sim, method, path, query, providers } = ctx;
+  const route = `${method} ${path}`;
+  let b = {};
+  if (method === "POST" || method === "PUT" || method === "PATCH") {
+    const p = bodyOf(ctx);
+    if (!p.ok) return fail(400, p.error);
+    b = p.value;
+  }
+  try {
+    switch (route) {
+      case "GET /health":
+        return json(200, { ok: true });
+
+      case "GET /config":
+        return ok({ config: sim.config, ...clockInfo(sim), basePaths: BASE_PATHS, keys: SIM_KEYS, lifecycle: LIFECYCLE, faultKinds: FAULT_KINDS });
+
+      case "POST /config": {
+        // live changes that do not regenerate the fleet
+        if (b.sfcShape !== undefined) {
+          if (b.sfcShape !== "seed" && b.sfcShape !== "july") return fail(400, 'sfcShape must be "seed" or "july"');
+          sim.config.sfcShape = b.sfcShape;
+        }
+        if (b.speed !== undefined) {
+          sim.clock.setSpeed(Number(b.speed));
+          sim.config.speed = Number(b.speed);
+        }
+        return ok({ config: sim.config, ...clockInfo(sim) });
+      }
+
+      case "POST /reset": {
+        // omitted fields fall back to the values the server was started with
+        const { config, errors } = normalizeConfig(b, sim.startConfig);
+        if (errors.length) return fail(400, errors.join("; "));
+        sim.reset(config);
+        return ok({ config: sim.config, ...clockInfo(sim) });
+      }
+
+      case "GET /clock":
+        return ok(clockInfo(sim));
+
+      case "POST /advance": {
+        const ms = Number(b.ms ?? (b.seconds !== undefined ? b.seconds * 1000 : NaN));
+        if (!Number.isFinite(ms) || ms < 0) return fail(400, "ms must be a non-negative number");
+        sim.clock.advance(ms);
+        return ok(clockInfo(sim));
+      }
+
+      case "POST /speed": {
+        const speed = Number(b.speed);
+        if (!Number.isFinite(speed) || speed < 0 || speed > 1e6) return fail(400, "speed must be a number 0..1000000");
+        sim.clock.setSpeed(speed);
+        sim.config.speed = speed;
+        return ok(clockInfo(sim));
+      }
+
+      case "GET /latency":
+        return ok({ latency: sim.latency });
+
+      case "POST /latency": {
+        const ms = Number(b.ms);
+        if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) return fail(400, "ms must be a number 0..600000");
+        const provider = normalizeProvider(b.provider);
+        if (provider) sim.latency[provider] = ms;
+        else {
+          sim.latency = { "*": ms };
+        }
+        return ok({ latency: sim.latency });
+      }
+
+      case "DELETE /latency":
+        sim.latency = {};
+        return ok({ latency: sim.latency });
+
+      case "GET /faults":
+        return ok({ rules: sim.faults.toJSON() });
+
+      case "POST /faults": {
+        const inputs = Array.isArray(b.rules) ? b.rules : [b];
+        const added = inputs.map((r) => sim.faults.add(r));
+        return ok({ added: added.map((r) => ({ ...r })), rules: sim.faults.toJSON() });
+      }
+
+      case "DELETE /faults":
+        sim.faults.clear();
+        return ok({ rules: [] });
+
+      case "GET /requests": {
+        let entries = sim.log;
+        const provider = query.get("provider");
+        if (provider) {
+          const p = normalizeProvider(provider);
+          entries = entries.filter((e) => e.provider === p);
+        }
+        const since = Number(query.get("since") ?? 0);
+        if (since > 0) entries = entries.filter((e) => e.seq > since);
+        return json(200, entries);
+      }
+
+      case "DELETE /requests":
+        sim.log = [];
+        return ok();
+
+      case "GET /state": {
+        const p = normalizeProvider(query.get("provider"));
+        const opts = {
+          includeCloudInit: query.getAll("include").includes("cloud_init_user_data"),
+          detail: query.get("detail") === "1" || query.get("detail") === "true",
+        };
+        const now = sim.now();
+        if (p) return json(200, { provider: p, now, instances: providers[p].renderAll(sim, opts) });
+        return json(200, { now, ...Object.fromEntries(PROVIDERS.map((q) => [q, providers[q].renderAll(sim, opts)])) });
+      }
+
+      case "POST /force-status": {
+        // test hook: put one instance into a given status from now on (future transitions dropped)
+        const p = normalizeProvider(b.provider);
+        if (!p) return fail(400, "provider is required");
+        if (typeof b.id !== "string" || typeof b.status !== "string" || !b.status) return fail(400, "id and status are required strings");
+        const now = sim.now();
+        const rec = sim.stores[p].get(b.id, now);
+        if (!rec) return fail(404, `no ${p} instance ${b.id}`);
+        rec.timeline = schedule(rec.timeline, now, [[0, b.status]]);
+        if (p === "novita" && b.statusError !== undefined) rec.statusError = b.statusError;
+        const [one] = providers[p].renderAll(sim).filter((i) => i.id === b.id);
+        return ok({ instance: one ?? null });
+      }
+
+      default:
+        return fail(404, `unknown control route ${route}`);
+    }
+  } catch (e) {
+    if (e instanceof RangeError) return fail(400, e.message);
+    throw e;
+  }
+}
