@@ -13,6 +13,8 @@ use crate::model::{
     SshDetails, Status,
 };
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
+use crate::proxy_api::{self, ActionResponse, ProvidersResponse, ProxyConfig, Route};
+use crate::model::Capabilities;
 
 /// How failed requests are retried.
 ///
@@ -56,6 +58,9 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Largest number of pages one listing may walk before giving up (a last-resort loop guard).
     pub max_pages: Option<u32>,
+    /// Proxy mode: every call goes to a gpufleet edge proxy (which holds the provider keys)
+    /// instead of the providers; `providers` is then unused.
+    pub proxy: Option<ProxyConfig>,
 }
 
 impl ClientConfig {
@@ -76,8 +81,17 @@ impl ClientConfig {
         self
     }
 
-    /// Checks every provider's config.
+    /// Sends every call through a gpufleet proxy.
+    pub fn with_proxy(mut self, proxy: ProxyConfig) -> ClientConfig {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// Checks every provider's config (or the proxy's).
     pub fn validate(&self) -> Result<()> {
+        if let Some(proxy) = &self.proxy {
+            return proxy.validate();
+        }
         for (p, c) in &self.providers {
             c.validate(*p)?;
         }
@@ -126,6 +140,12 @@ pub struct Client<T> {
     config: ClientConfig,
 }
 
+/// Where a call goes.
+enum Target<'a> {
+    Direct(&'a ProviderConfig),
+    Proxy(&'a ProxyConfig),
+}
+
 /// Which operations may be repeated after an ambiguous failure.
 fn retry_safe(op: Operation, idempotent_create: bool) -> bool {
     match op {
@@ -166,11 +186,40 @@ impl<T: Transport> Client<T> {
         })
     }
 
-    fn check_supported(&self, provider: Provider, op: Operation) -> Result<&ProviderConfig> {
+    /// Checks that `provider` offers `op`; returns where to send it.
+    fn check_supported(&self, provider: Provider, op: Operation) -> Result<Target<'_>> {
         if !provider.capabilities().supports(op) {
             return Err(Error::unsupported(provider, op.as_str()));
         }
-        self.provider_config(provider)
+        if let Some(proxy) = &self.config.proxy {
+            return Ok(Target::Proxy(proxy));
+        }
+        self.provider_config(provider).map(Target::Direct)
+    }
+
+    /// Sends `route` to the proxy and reads the answer as `R`.
+    async fn via_proxy<R: serde::de::DeserializeOwned>(
+        &self,
+        proxy: &ProxyConfig,
+        provider: Option<Provider>,
+        op: Operation,
+        route: Route,
+        body: Option<Vec<u8>>,
+    ) -> Result<R> {
+        let request = proxy_api::build_request(proxy, &route, body)?;
+        // Errors from the proxy already name their provider; a failure to reach the proxy does not.
+        let tag = provider.unwrap_or(Provider::Fal);
+        self.execute_with(tag, op, provider.is_some(), request, proxy_api::parse_response::<R>).await
+    }
+
+    /// The capabilities of every provider this client can reach: the configured ones, or in
+    /// proxy mode the ones the proxy has keys for.
+    pub async fn available_providers(&self) -> Result<Vec<Capabilities>> {
+        if let Some(proxy) = &self.config.proxy {
+            let r: ProvidersResponse = self.via_proxy(proxy, None, Operation::List, Route::Providers, None).await?;
+            return Ok(r.providers);
+        }
+        Ok(self.providers().into_iter().map(Provider::capabilities).collect())
     }
 
     /// A uniformly random number in `[0, 1)` from the transport's randomness.
@@ -198,6 +247,19 @@ impl<T: Transport> Client<T> {
         request: HttpRequest,
         parse: impl Fn(HttpResponse) -> Result<R>,
     ) -> Result<R> {
+        self.execute_with(provider, op, true, request, parse).await
+    }
+
+    /// [`Self::execute`]; `tag_errors` says whether errors are attributed to `provider`.
+    async fn execute_with<R>(
+        &self,
+        provider: Provider,
+        op: Operation,
+        tag_errors: bool,
+        request: HttpRequest,
+        parse: impl Fn(HttpResponse) -> Result<R>,
+    ) -> Result<R> {
+        let tag = if tag_errors { Some(provider) } else { None };
         let safe = retry_safe(op, provider.capabilities().idempotent_create);
         let policy = self.config.retry;
         let mut retry = 0u32;
@@ -217,9 +279,9 @@ impl<T: Transport> Client<T> {
                     })
                 }
                 Err(TransportError::Aborted(reason)) => {
-                    return Err(TransportError::Aborted(reason).into_error(Some(provider)));
+                    return Err(TransportError::Aborted(reason).into_error(tag));
                 }
-                Err(t) => Err(t.into_error(Some(provider))),
+                Err(t) => Err(t.into_error(tag)),
             };
             let error = match outcome {
                 Ok(value) => return Ok(value),
@@ -238,7 +300,7 @@ impl<T: Transport> Client<T> {
                 None => policy.backoff_ms(retry, self.random_unit()),
             };
             if let Err(t) = self.transport.sleep(Duration::from_millis(delay)).await {
-                return Err(t.into_error(Some(provider)));
+                return Err(t.into_error(tag));
             }
             retry += 1;
         }
@@ -247,7 +309,12 @@ impl<T: Transport> Client<T> {
     /// One page of `query`'s provider.
     pub async fn list_page(&self, query: &ListQuery) -> Result<Page<Instance>> {
         let provider = query.provider();
-        let config = self.check_supported(provider, Operation::List)?;
+        let config = match self.check_supported(provider, Operation::List)? {
+            Target::Direct(c) => c,
+            Target::Proxy(proxy) => {
+            return self.via_proxy(proxy, Some(provider), Operation::List, Route::List(query.clone()), None).await;
+            }
+        };
         let request = provider::build_list_request(query, config)?;
         self.execute(provider, Operation::List, request, |r| provider::parse_list_response(query, r)).await
     }
@@ -269,7 +336,10 @@ impl<T: Transport> Client<T> {
 
     /// Every instance on every configured provider (or those in `query.providers`), listed
     /// concurrently. A provider that fails is reported in `errors`; the others still answer.
-    pub async fn list_all(&self, query: &FleetQuery) -> FleetListing {
+    pub async fn list_all(&self, query: &FleetQuery) -> Result<FleetListing> {
+        if let Some(proxy) = &self.config.proxy {
+            return self.via_proxy(proxy, None, Operation::List, Route::Fleet(query.clone()), None).await;
+        }
         let providers: Vec<Provider> = match &query.providers {
             Some(list) => {
                 let mut v = list.clone();
@@ -287,12 +357,17 @@ impl<T: Transport> Client<T> {
                 Err(error) => listing.errors.push(ProviderFailure { provider: p, error }),
             }
         }
-        listing
+        Ok(listing)
     }
 
     /// One instance.
     pub async fn get(&self, provider: Provider, id: &str) -> Result<Instance> {
-        let config = self.check_supported(provider, Operation::Get)?;
+        let config = match self.check_supported(provider, Operation::Get)? {
+            Target::Direct(c) => c,
+            Target::Proxy(proxy) => {
+            return self.via_proxy(proxy, Some(provider), Operation::Get, Route::Get(provider, id.to_owned()), None).await;
+            }
+        };
         let request = provider::build_get_request(provider, id, config)?;
         self.execute(provider, Operation::Get, request, |r| provider::parse_get_response(provider, r)).await
     }
@@ -302,9 +377,31 @@ impl<T: Transport> Client<T> {
     /// Novita answers with the id only, so the instance is then read back with a get.
     pub async fn create(&self, input: &CreateInput) -> Result<Instance> {
         let provider = input.provider();
-        let config = self.check_supported(provider, Operation::Create)?;
         let key = self.new_idempotency_key();
-        let request = provider::build_create_request(input, &key, config)?;
+        let proxy = match self.check_supported(provider, Operation::Create)? {
+            Target::Direct(config) => return self.create_direct(input, &key, config).await,
+            Target::Proxy(proxy) => proxy,
+        };
+        {
+            // The key goes into the body, so a retry to the proxy reuses it upstream too.
+            let body = match input {
+                CreateInput::Fal(i) => {
+                    let mut i = i.clone();
+                    i.idempotency_key.get_or_insert(key);
+                    serde_json::to_vec(&i)
+                }
+                CreateInput::FalAlpha(i) => serde_json::to_vec(i),
+                CreateInput::Sfcompute(i) => serde_json::to_vec(i),
+                CreateInput::Novita(i) => serde_json::to_vec(i),
+            }
+            .map_err(|e| Error::invalid_input("input", e))?;
+            self.via_proxy(proxy, Some(provider), Operation::Create, Route::Create(provider), Some(body)).await
+        }
+    }
+
+    async fn create_direct(&self, input: &CreateInput, key: &str, config: &ProviderConfig) -> Result<Instance> {
+        let provider = input.provider();
+        let request = provider::build_create_request(input, key, config)?;
         let created = self
             .execute(provider, Operation::Create, request, |r| provider::parse_create_response(provider, r))
             .await?;
@@ -324,7 +421,13 @@ impl<T: Transport> Client<T> {
 
     /// Deletes an instance; a 404 counts as success (`alreadyGone: true`).
     pub async fn delete(&self, provider: Provider, id: &str) -> Result<DeleteOutcome> {
-        let config = self.check_supported(provider, Operation::Delete)?;
+        let config = match self.check_supported(provider, Operation::Delete)? {
+            Target::Direct(c) => c,
+            Target::Proxy(proxy) => {
+            let route = Route::Delete(provider, id.to_owned());
+            return self.via_proxy(proxy, Some(provider), Operation::Delete, route, None).await;
+            }
+        };
         let request = provider::build_delete_request(provider, id, config)?;
         self.execute(provider, Operation::Delete, request, |r| provider::parse_delete_response(provider, r)).await
     }
@@ -335,7 +438,14 @@ impl<T: Transport> Client<T> {
         if !matches!(op, Operation::Start | Operation::Stop | Operation::Restart | Operation::Terminate) {
             return Err(Error::invalid_input("action", "must be start, stop, restart or terminate"));
         }
-        let config = self.check_supported(provider, op)?;
+        let config = match self.check_supported(provider, op)? {
+            Target::Direct(c) => c,
+            Target::Proxy(proxy) => {
+            let route = Route::Action(provider, op, id.to_owned());
+            let r: ActionResponse = self.via_proxy(proxy, Some(provider), op, route, None).await?;
+            return Ok(r.instance);
+            }
+        };
         let request = provider::build_action_request(provider, op, id, config)?;
         self.execute(provider, op, request, |r| provider::parse_action_response(provider, op, r)).await
     }
@@ -362,7 +472,12 @@ impl<T: Transport> Client<T> {
 
     /// SSH connection details (SF Compute).
     pub async fn ssh(&self, provider: Provider, id: &str) -> Result<SshDetails> {
-        let config = self.check_supported(provider, Operation::Ssh)?;
+        let config = match self.check_supported(provider, Operation::Ssh)? {
+            Target::Direct(c) => c,
+            Target::Proxy(proxy) => {
+            return self.via_proxy(proxy, Some(provider), Operation::Ssh, Route::Ssh(provider, id.to_owned()), None).await;
+            }
+        };
         let request = provider::build_ssh_request(provider, id, config)?;
         self.execute(provider, Operation::Ssh, request, |r| provider::parse_ssh_response(provider, r)).await
     }

@@ -22,6 +22,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod provider;
+pub mod proxy_api;
 
 #[cfg(target_arch = "wasm32")]
 pub mod transport;
@@ -35,3 +36,4 @@ pub use error::{Error, ErrorCode, Result, TransportError};
 pub use http::{HttpRequest, HttpResponse, Method, Transport};
 pub use model::*;
 pub use provider::{Provider, ProviderConfig};
+pub use proxy_api::ProxyConfig;

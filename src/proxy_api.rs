@@ -1,0 +1,509 @@
+//! The edge proxy's REST API, defined once for both sides: the Worker parses requests with
+//! [`parse_route`] and answers with these bodies; the client in proxy mode builds the same
+//! requests with [`build_request`] and reads the same bodies. Pure: no I/O, no wasm.
+//!
+//! ```text
+//! GET    /api/v1/providers                                   ProvidersResponse
+//! GET    /api/v1/instances?provider=&status=&q=              FleetListing
+//! GET    /api/v1/{provider}/instances?limit=&cursor=&…       Page<Instance>
+//! GET    /api/v1/{provider}/instances/{id}                   Instance
+//! POST   /api/v1/{provider}/instances        (JSON body)     Instance (201)
+//! DELETE /api/v1/{provider}/instances/{id}                   DeleteOutcome
+//! POST   /api/v1/{provider}/instances/{id}/{action}          ActionResponse
+//! GET    /api/v1/{provider}/instances/{id}/ssh               SshDetails
+//! ```
+//! Errors are `{"error": Error}` with an HTTP status from [`http_status_for`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tsify::Tsify;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::{percent_encode, query_string, HttpRequest, Method};
+use crate::model::{Capabilities, FleetQuery, Instance, ListQuery, Operation, Status};
+use crate::provider::{validate_id, Provider};
+
+/// The path prefix of every API route.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Largest request body the proxy accepts, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Where the proxy is and how to authenticate to it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// The API base, e.g. `https://fleet.example.com/api` or `/api` resolved by the caller; the
+    /// routes above are appended after `/v1`.
+    pub base_url: String,
+    /// The proxy's bearer token (`GPUFLEET_TOKEN` or the read-only token).
+    pub token: String,
+}
+
+impl std::fmt::Debug for ProxyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyConfig").field("base_url", &self.base_url).field("token", &"[redacted]").finish()
+    }
+}
+
+impl ProxyConfig {
+    /// Checks the URL and token.
+    pub fn validate(&self) -> Result<()> {
+        let u = self.base_url.trim();
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            return Err(Error::invalid_input("proxy.url", "must be an absolute http(s) URL (resolve relative URLs first)"));
+        }
+        if self.token.trim().is_empty() || self.token.chars().any(|c| c.is_control()) {
+            return Err(Error::invalid_input("proxy.token", "must be a non-empty token without control characters"));
+        }
+        Ok(())
+    }
+
+    fn url(&self, path: &str) -> String {
+        let base = self.base_url.trim().trim_end_matches('/');
+        let base = base.strip_suffix("/v1").unwrap_or(base);
+        format!("{base}/v1{path}")
+    }
+}
+
+/// `GET /api/v1/providers`: the configured providers and what each can do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvidersResponse {
+    /// One entry per configured provider.
+    pub providers: Vec<Capabilities>,
+}
+
+/// The answer to start/stop/restart/terminate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResponse {
+    /// The instance, when the provider returned it (SF Compute terminate); otherwise `null`.
+    #[tsify(type = "Instance | null")]
+    pub instance: Option<Instance>,
+}
+
+/// The error body: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    /// The error.
+    pub error: Error,
+}
+
+/// A request the proxy understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /api/v1/providers`
+    Providers,
+    /// `GET /api/v1/instances`
+    Fleet(FleetQuery),
+    /// `GET /api/v1/{provider}/instances`
+    List(ListQuery),
+    /// `GET /api/v1/{provider}/instances/{id}`
+    Get(Provider, String),
+    /// `POST /api/v1/{provider}/instances` (the body is read separately)
+    Create(Provider),
+    /// `DELETE /api/v1/{provider}/instances/{id}`
+    Delete(Provider, String),
+    /// `POST /api/v1/{provider}/instances/{id}/{start|stop|restart|terminate}`
+    Action(Provider, Operation, String),
+    /// `GET /api/v1/{provider}/instances/{id}/ssh`
+    Ssh(Provider, String),
+}
+
+impl Route {
+    /// Whether the route changes anything (the read-only token may not call it).
+    pub fn is_mutation(&self) -> bool {
+        matches!(self, Route::Create(_) | Route::Delete(..) | Route::Action(..))
+    }
+
+    /// The provider the route targets, if one.
+    pub fn provider(&self) -> Option<Provider> {
+        match self {
+            Route::Providers | Route::Fleet(_) => None,
+            Route::List(q) => Some(q.provider()),
+            Route::Get(p, _) | Route::Create(p) | Route::Delete(p, _) | Route::Action(p, ..) | Route::Ssh(p, _) => {
+                Some(*p)
+            }
+        }
+    }
+}
+
+/// Why a request did not match a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteError {
+    /// No such route (404).
+    NotFound,
+    /// The path exists but not with this method (405); the methods it allows.
+    MethodNotAllowed(&'static [&'static str]),
+    /// The path or query broke a rule (400).
+    Invalid(Error),
+}
+
+impl RouteError {
+    /// The HTTP status and error body for this failure.
+    pub fn to_error(&self, method: &str) -> (u16, Error) {
+        match self {
+            RouteError::NotFound => (404, Error::new(ErrorCode::NotFound, "no such API route")),
+            RouteError::MethodNotAllowed(allowed) => (
+                405,
+                Error::new(ErrorCode::Unsupported, format!("method {method} is not allowed here; use {}", allowed.join(", "))),
+            ),
+            RouteError::Invalid(e) => (400, e.clone()),
+        }
+    }
+}
+
+fn decode_segment(seg: &str) -> std::result::Result<String, RouteError> {
+    let decoded = percent_decode(seg).ok_or_else(|| RouteError::Invalid(Error::invalid_input("path", "bad percent-encoding")))?;
+    Ok(decoded)
+}
+
+/// Matches `method` + `path` (+ raw `query`, without `?`) to a [`Route`]. Provider names and ids
+/// are validated here, before anything goes upstream: traversal (`..`, `%2e%2e`, `%2f`), hosts and
+/// odd characters in an id are rejected.
+pub fn parse_route(method: &str, path: &str, query: &str) -> std::result::Result<Route, RouteError> {
+    let rest = path.strip_prefix(API_PREFIX).ok_or(RouteError::NotFound)?;
+    let raw_segments: Vec<&str> = rest.split('/').skip(1).collect();
+    if !rest.starts_with('/') || raw_segments.iter().any(|s| s.is_empty()) {
+        return Err(RouteError::NotFound);
+    }
+    let segs = raw_segments.iter().map(|s| decode_segment(s)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let params = parse_query(query).map_err(RouteError::Invalid)?;
+    let only = |allowed: &'static [&'static str]| -> std::result::Result<(), RouteError> {
+        if allowed.contains(&method) { Ok(()) } else { Err(RouteError::MethodNotAllowed(allowed)) }
+    };
+    let no_query = |params: &Vec<(String, String)>| -> std::result::Result<(), RouteError> {
+        match params.first() {
+            None => Ok(()),
+            Some((k, _)) => Err(RouteError::Invalid(Error::invalid_input(k.clone(), "is not a parameter of this route"))),
+        }
+    };
+    let provider = |s: &str| -> std::result::Result<Provider, RouteError> {
+        Provider::parse(s).ok_or_else(|| {
+            RouteError::Invalid(Error::invalid_input("provider", "must be one of fal, fal-alpha, sfcompute, novita"))
+        })
+    };
+    let id = |s: &str| -> std::result::Result<String, RouteError> {
+        validate_id(s).map_err(RouteError::Invalid)?;
+        Ok(s.to_owned())
+    };
+    match segs.as_slice() {
+        ["providers"] => {
+            only(&["GET"])?;
+            no_query(&params)?;
+            Ok(Route::Providers)
+        }
+        ["instances"] => {
+            only(&["GET"])?;
+            Ok(Route::Fleet(fleet_query_from_params(&params).map_err(RouteError::Invalid)?))
+        }
+        [p, "instances"] => {
+            only(&["GET", "POST"])?;
+            let p = provider(p)?;
+            if method == "GET" {
+                Ok(Route::List(list_query_from_params(p, &params).map_err(RouteError::Invalid)?))
+            } else {
+                no_query(&params)?;
+                Ok(Route::Create(p))
+            }
+        }
+        [p, "instances", i] => {
+            only(&["GET", "DELETE"])?;
+            no_query(&params)?;
+            let (p, i) = (provider(p)?, id(i)?);
+            Ok(if method == "GET" { Route::Get(p, i) } else { Route::Delete(p, i) })
+        }
+        [p, "instances", i, "ssh"] => {
+            only(&["GET"])?;
+            no_query(&params)?;
+            Ok(Route::Ssh(provider(p)?, id(i)?))
+        }
+        [p, "instances", i, action] => {
+            let op = match *action {
+                "start" => Operation::Start,
+                "stop" => Operation::Stop,
+                "restart" => Operation::Restart,
+                "terminate" => Operation::Terminate,
+                _ => return Err(RouteError::NotFound),
+            };
+            only(&["POST"])?;
+            no_query(&params)?;
+            Ok(Route::Action(provider(p)?, op, id(i)?))
+        }
+        _ => Err(RouteError::NotFound),
+    }
+}
+
+/// The HTTP status the proxy answers with for `error`. Upstream authentication failures become
+/// 502 so that a caller never mistakes a bad provider key for a bad proxy token.
+pub fn http_status_for(error: &Error) -> u16 {
+    let upstream = error.provider.is_some() && error.status.is_some();
+    match error.code {
+        ErrorCode::InvalidInput => 400,
+        ErrorCode::Validation => 422,
+        ErrorCode::Unauthorized | ErrorCode::Forbidden if upstream => 502,
+        ErrorCode::Unauthorized => 401,
+        ErrorCode::Forbidden => 403,
+        ErrorCode::NotFound => 404,
+        ErrorCode::Conflict => 409,
+        ErrorCode::RateLimited => 429,
+        ErrorCode::Unsupported => 400,
+        ErrorCode::Timeout => 504,
+        ErrorCode::Aborted => 503,
+        ErrorCode::Server | ErrorCode::Network | ErrorCode::Decode => 502,
+    }
+}
+
+/// Serializes the error body.
+pub fn error_body(error: &Error) -> Vec<u8> {
+    serde_json::to_vec(&ErrorResponse { error: error.clone() }).unwrap_or_else(|_| b"{\"error\":{}}".to_vec())
+}
+
+// ----- query parameters -----------------------------------------------------------------------
+
+/// Splits a raw query string into decoded pairs (`+` is a space), in order.
+pub fn parse_query(query: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let dec = |s: &str| percent_decode(&s.replace('+', " ")).ok_or_else(|| Error::invalid_input("query", "bad percent-encoding"));
+        out.push((dec(k)?, dec(v)?));
+    }
+    Ok(out)
+}
+
+/// Decodes `%XX` escapes; `None` on a malformed escape or invalid UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Which list-query fields are repeatable lists and which are integers, per provider.
+fn field_kinds(provider: Provider) -> (&'static [&'static str], &'static [&'static str]) {
+    match provider {
+        Provider::Fal => (&[], &["limit"]),
+        Provider::FalAlpha => (&[], &[]),
+        Provider::Sfcompute => (
+            &["id", "capacity", "pool", "status", "instanceSku", "include", "tag", "tagKey"],
+            &["limit", "createdAfter", "createdBefore"],
+        ),
+        Provider::Novita => (&[], &["limit"]),
+    }
+}
+
+/// Reads a provider's list query from query parameters (lists as repeated keys). Unknown
+/// parameters are an `invalidInput` error naming them.
+pub fn list_query_from_params(provider: Provider, params: &[(String, String)]) -> Result<ListQuery> {
+    let (lists, ints) = field_kinds(provider);
+    let mut obj = Map::new();
+    for (k, v) in params {
+        if lists.contains(&k.as_str()) {
+            let entry = obj.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(a) = entry {
+                a.push(Value::String(v.clone()));
+            }
+            continue;
+        }
+        if obj.contains_key(k) {
+            return Err(Error::invalid_input(k.clone(), "is given more than once"));
+        }
+        let value = if ints.contains(&k.as_str()) {
+            let n: i64 = v.parse().map_err(|_| Error::invalid_input(k.clone(), "must be an integer"))?;
+            Value::from(n)
+        } else {
+            Value::String(v.clone())
+        };
+        obj.insert(k.clone(), value);
+    }
+    ListQuery::from_json(provider, Value::Object(obj))
+}
+
+/// The query parameters for `query` (lists as repeated keys), in field order.
+pub fn list_query_to_params(query: &ListQuery) -> Vec<(String, String)> {
+    let value = match query {
+        ListQuery::Fal(q) => serde_json::to_value(q),
+        ListQuery::FalAlpha(q) => serde_json::to_value(q),
+        ListQuery::Sfcompute(q) => serde_json::to_value(q),
+        ListQuery::Novita(q) => serde_json::to_value(q),
+    }
+    .unwrap_or(Value::Null);
+    let mut out = Vec::new();
+    if let Value::Object(map) = value {
+        for (k, v) in map {
+            match v {
+                Value::Array(items) => out.extend(items.iter().map(|i| (k.clone(), scalar(i)))),
+                Value::Null => {}
+                other => out.push((k, scalar(&other))),
+            }
+        }
+    }
+    out
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads the fan-out filters: `provider` and `status` repeatable (or comma-separated), `q` text.
+pub fn fleet_query_from_params(params: &[(String, String)]) -> Result<FleetQuery> {
+    let mut q = FleetQuery::default();
+    for (k, v) in params {
+        match k.as_str() {
+            "provider" => {
+                for p in v.split(',').filter(|s| !s.is_empty()) {
+                    q.providers.get_or_insert_with(Vec::new).push(Provider::parse_or_error("provider", p)?);
+                }
+            }
+            "status" => {
+                for s in v.split(',').filter(|s| !s.is_empty()) {
+                    let st = Status::parse(s).ok_or_else(|| {
+                        Error::invalid_input("status", "must be pending, provisioning, running, stopping, stopped, terminating, terminated, failed or unknown")
+                    })?;
+                    q.status.get_or_insert_with(Vec::new).push(st);
+                }
+            }
+            "q" => {
+                if v.chars().count() > 200 {
+                    return Err(Error::invalid_input("q", "must be at most 200 characters"));
+                }
+                q.q = Some(v.clone());
+            }
+            other => return Err(Error::invalid_input(other.to_owned(), "is not a parameter of this route (use provider, status, q)")),
+        }
+    }
+    Ok(q)
+}
+
+/// The query parameters for a fan-out listing.
+pub fn fleet_query_to_params(query: &FleetQuery) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for p in query.providers.iter().flatten() {
+        out.push(("provider".to_owned(), p.as_str().to_owned()));
+    }
+    for s in query.status.iter().flatten() {
+        out.push(("status".to_owned(), s.as_str().to_owned()));
+    }
+    if let Some(q) = &query.q {
+        out.push(("q".to_owned(), q.clone()));
+    }
+    out
+}
+
+// ----- the client side ------------------------------------------------------------------------
+
+/// Builds the proxy request for `route`; `body` is the JSON create input for [`Route::Create`].
+pub fn build_request(proxy: &ProxyConfig, route: &Route, body: Option<Vec<u8>>) -> Result<HttpRequest> {
+    let inst = |p: Provider| format!("/{}/instances", p.as_str());
+    let (method, path) = match route {
+        Route::Providers => (Method::Get, "/providers".to_owned()),
+        Route::Fleet(q) => (Method::Get, format!("/instances{}", query_string(&fleet_query_to_params(q)))),
+        Route::List(q) => (Method::Get, format!("{}{}", inst(q.provider()), query_string(&list_query_to_params(q)))),
+        Route::Get(p, id) => (Method::Get, format!("{}/{}", inst(*p), checked(id)?)),
+        Route::Create(p) => (Method::Post, inst(*p)),
+        Route::Delete(p, id) => (Method::Delete, format!("{}/{}", inst(*p), checked(id)?)),
+        Route::Action(p, op, id) => (Method::Post, format!("{}/{}/{}", inst(*p), checked(id)?, op.as_str())),
+        Route::Ssh(p, id) => (Method::Get, format!("{}/{}/ssh", inst(*p), checked(id)?)),
+    };
+    let mut req = HttpRequest::new(method, proxy.url(&path)).header("Authorization", format!("Bearer {}", proxy.token.trim()));
+    if let Some(body) = body {
+        req = req.header("Content-Type", "application/json").json_body(body);
+    }
+    Ok(req)
+}
+
+fn checked(id: &str) -> Result<String> {
+    validate_id(id)?;
+    Ok(percent_encode(id))
+}
+
+/// Reads a proxy answer: the body as `T` on 2xx, else the `{"error": …}` body as the same
+/// [`Error`] the proxy saw (code, provider, upstream status and request id kept).
+pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::HttpResponse) -> Result<T> {
+    if response.is_success() {
+        let de = &mut serde_json::Deserializer::from_slice(&response.body);
+        return serde_path_to_error::deserialize(de).map_err(|e| {
+            let mut err = Error::new(ErrorCode::Decode, format!("could not read the proxy's answer at {}: {}", e.path(), e.inner()));
+            err.field = Some(e.path().to_string());
+            err.status = Some(response.status);
+            err
+        });
+    }
+    match serde_json::from_slice::<ErrorResponse>(&response.body) {
+        Ok(ErrorResponse { error }) => Err(error),
+        Err(_) => {
+            let parts = crate::provider::loose_error_parts(&response.body);
+            let mut e = Error::new(
+                ErrorCode::from_status(response.status),
+                format!("the proxy answered HTTP {}: {}", response.status, parts.message.unwrap_or_default()),
+            )
+            .with_status(response.status);
+            e.retry_after_ms = crate::provider::retry_after_ms(&response, None);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SfcListQuery;
+
+    #[test]
+    fn routes() {
+        assert_eq!(parse_route("GET", "/api/v1/providers", ""), Ok(Route::Providers));
+        assert_eq!(parse_route("GET", "/api/v1/fal/instances/inst_1", ""), Ok(Route::Get(Provider::Fal, "inst_1".into())));
+        assert_eq!(
+            parse_route("POST", "/api/v1/novita/instances/abc/stop", ""),
+            Ok(Route::Action(Provider::Novita, Operation::Stop, "abc".into()))
+        );
+        assert_eq!(parse_route("PUT", "/api/v1/providers", ""), Err(RouteError::MethodNotAllowed(&["GET"])));
+        assert_eq!(parse_route("GET", "/api/v2/providers", ""), Err(RouteError::NotFound));
+        assert_eq!(parse_route("GET", "/api/v1/fal/instances/", ""), Err(RouteError::NotFound));
+        for bad in ["/api/v1/fal/instances/..", "/api/v1/fal/instances/%2e%2e", "/api/v1/fal/instances/a%2Fb", "/api/v1/fal/instances/http:%2F%2Fevil"] {
+            assert!(matches!(parse_route("GET", bad, ""), Err(RouteError::Invalid(_))), "{bad}");
+        }
+        assert!(matches!(parse_route("GET", "/api/v1/aws/instances", ""), Err(RouteError::Invalid(_))));
+    }
+
+    #[test]
+    fn list_params_round_trip() {
+        let q = ListQuery::Sfcompute(SfcListQuery {
+            limit: Some(20),
+            status: vec!["running".into(), "failed".into()],
+            tag: vec!["env=prod".into()],
+            created_after: Some(5),
+            ..Default::default()
+        });
+        let params = list_query_to_params(&q);
+        assert_eq!(list_query_from_params(Provider::Sfcompute, &params).unwrap(), q);
+        let err = list_query_from_params(Provider::Fal, &[("bogus".into(), "1".into())]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert!(err.message.contains("bogus"), "{}", err.message);
+        let err = list_query_from_params(Provider::Fal, &[("limit".into(), "x".into())]).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("limit"));
+    }
+
+    #[test]
+    fn upstream_auth_failures_are_bad_gateway() {
+        let e = Error::new(ErrorCode::Unauthorized, "x").with_provider(Provider::Fal).with_status(401);
+        assert_eq!(http_status_for(&e), 502);
+        assert_eq!(http_status_for(&Error::new(ErrorCode::Unauthorized, "x")), 401);
+    }
+}
