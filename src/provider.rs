@@ -358,7 +358,8 @@ pub fn id_url(config: &ProviderConfig, prefix: &str, id: &str, suffix: &str) -> 
 /// Parses a JSON body into `T`; failures name the JSON path (e.g. `instances[3].status`).
 pub fn decode_json<T: DeserializeOwned>(provider: Provider, body: &[u8]) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| decode_error(provider, &e))?;
+    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| decode_error(provider, &e))?;
+    de.end().map_err(|e| Error::decode(provider, "", format!("not valid JSON ({e})")))?;
     Ok(value)
 }
 
