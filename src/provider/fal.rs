@@ -5,11 +5,11 @@
 //! `{"error":{"type","message","docs_url"?,"request_id"?}}` on every non-2xx.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{
     check_enum, decode_json, decode_value, http_error, id_url, loose_error_parts, ErrorParts,
-    Provider, ProviderConfig,
+    Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
 };
 use crate::error::{Error, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
@@ -119,8 +119,11 @@ pub(crate) fn gpus_from_instance_type(instance_type: &str) -> (Option<u32>, Opti
     (count, model)
 }
 
+/// `Key <admin key>`; a key pasted together with its `Key ` prefix is not prefixed twice.
 pub(crate) fn auth_header(config: &ProviderConfig) -> String {
-    format!("Key {}", config.api_key.trim())
+    let key = config.api_key.trim();
+    let key = key.strip_prefix("Key ").map(str::trim_start).unwrap_or(key);
+    format!("Key {key}")
 }
 
 /// Builds `GET /compute/instances?limit=&cursor=`.
@@ -142,26 +145,67 @@ pub fn build_list_request(query: &FalListQuery, config: &ProviderConfig) -> Resu
     Ok(HttpRequest::new(Method::Get, url).header("Authorization", auth_header(config)))
 }
 
-#[derive(Deserialize)]
-struct ListEnvelope {
-    instances: Vec<Value>,
-    next_cursor: Option<String>,
-    has_more: bool,
-}
-
 /// Parses the list answer `{instances, next_cursor, has_more}`.
+///
+/// `instances` is required; `next_cursor` may be absent or null (last page); a missing `has_more`
+/// is derived from `next_cursor`, as the spec says it is.
 pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    let envelope: ListEnvelope = decode_json(P, &response.body)?;
-    let items = envelope
-        .instances
+    let mut envelope = decode_object(P, &response.body, "a list object {instances, next_cursor, has_more}")?;
+    let instances = match envelope.remove("instances") {
+        Some(Value::Array(items)) => items,
+        None => return Err(Error::decode(P, "instances", "missing required field")),
+        Some(other) => {
+            return Err(Error::decode(P, "instances", format!("expected an array, got {}", json_kind(&other))))
+        }
+    };
+    let next_cursor: Option<String> =
+        decode_value(P, envelope.get("next_cursor").unwrap_or(&Value::Null), "next_cursor")?;
+    let next_cursor = next_cursor.filter(|c| !c.is_empty());
+    let has_more = match envelope.get("has_more") {
+        None | Some(Value::Null) => next_cursor.is_some(),
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(Error::decode(P, "has_more", format!("expected a boolean, got {}", json_kind(other))))
+        }
+    };
+    let items = instances
         .into_iter()
         .enumerate()
         .map(|(i, v)| instance_from_value(v, &format!("instances[{i}]")))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Page { items, next_cursor: envelope.next_cursor.filter(|c| !c.is_empty()), has_more: envelope.has_more, total: None })
+    Ok(Page { items, next_cursor, has_more, total: None })
+}
+
+/// What kind of JSON value `v` is, for decode messages ("an array", "null", …).
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses `body` as JSON that must be an object (serde would otherwise read a struct from an
+/// array, so `["a","ready"]` would pass for an instance).
+fn decode_object(provider: Provider, body: &[u8], what: &str) -> Result<Map<String, Value>> {
+    match decode_json::<Value>(provider, body)? {
+        Value::Object(map) => Ok(map),
+        other => Err(Error::decode(provider, "", format!("expected {what}, got {}", json_kind(&other)))),
+    }
+}
+
+fn child_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 /// The fields of a v1 instance gpufleet reads; the whole record is kept in `raw`.
@@ -183,6 +227,14 @@ struct WireInstance<'a> {
 
 /// Normalizes one fal instance record (v1 or alpha: alpha just lacks `region`).
 pub(crate) fn normalize(provider: Provider, value: Value, path: &str) -> Result<Instance> {
+    let Some(object) = value.as_object() else {
+        return Err(Error::decode(provider, path, format!("expected an instance object, got {}", json_kind(&value))));
+    };
+    for key in ["id", "status"] {
+        if object.get(key).map_or(true, Value::is_null) {
+            return Err(Error::decode(provider, child_path(path, key), "missing required field"));
+        }
+    }
     let wire: WireInstance = decode_value(provider, &value, path)?;
     let (gpu_count, gpu_model) = wire.instance_type.as_deref().map(gpus_from_instance_type).unwrap_or((None, None));
     let ip = wire.ip.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
@@ -329,5 +381,14 @@ pub(crate) fn error_for(provider: Provider, response: &HttpResponse) -> Error {
         },
         _ => loose_error_parts(&response.body),
     };
-    http_error(provider, response, parts)
+    let mut e = http_error(provider, response, parts);
+    if e.retry_after_ms.is_none() && response.status == 429 {
+        // fal's serverless control plane documents `x-ratelimit-reset` (seconds until the
+        // window resets) on its 429s; compute documents no header, so this is only a fallback.
+        e.retry_after_ms = response
+            .header("x-ratelimit-reset")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|secs| secs.saturating_mul(1000).min(RETRY_AFTER_CAP_MS));
+    }
+    e
 }

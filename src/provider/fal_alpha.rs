@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::fal::{auth_header, create_body, error_for, normalize, validate_create};
+use super::fal::{auth_header, create_body, error_for, json_kind, normalize, validate_create};
 use super::{decode_json, id_url, Provider, ProviderConfig};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
@@ -48,7 +48,12 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     if !response.is_success() {
         return Err(error_for(P, &response));
     }
-    let items: Vec<Value> = decode_json(P, &response.body)?;
+    let items = match decode_json::<Value>(P, &response.body)? {
+        Value::Array(items) => items,
+        other => {
+            return Err(Error::decode(P, "", format!("expected a JSON array of instances, got {}", json_kind(&other))))
+        }
+    };
     let items = items
         .into_iter()
         .enumerate()
