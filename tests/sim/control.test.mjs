@@ -2,7 +2,7 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { testSim } from "./helpers.mjs";
-import { SIM_KEYS, BASE_PATHS, AUTH_HEADERS, SIM_DEFAULTS } from "./defaults.mjs";
+import { SIM_KEYS, BASE_PATHS, SIM_DEFAULTS } from "./defaults.mjs";
 import { Sim, LOG_LIMIT, normalizeConfig } from "./sim.mjs";
 
 describe("control API", () => {

@@ -1,10 +1,12 @@
 // The seeded, deterministic fleet. Same (seed, instances, hostile) → the same records, so the same
 // listings byte for byte (at the same sim time). Generation is a single pass with a PRNG per
-// provider: 10,000 instances per provider take a few tens of milliseconds.
+// provider, run lazily on a provider's first use (sim.mjs); generated lifecycles are anchored to
+// the fixed sim epoch, so when it runs does not matter.
 
 import { Rng, hashSeed, ALNUM, ID_CHARS, docIp, wtable } from "./util.mjs";
 import { hostile, HOSTILE, HOSTILE_TAG_KEYS, HOSTILE_TAG_VALUES } from "./hostile.mjs";
 import * as C from "./catalog.mjs";
+import { GONE } from "./clock.mjs";
 
 /**
  * Lifecycle durations in sim milliseconds, measured from the action (create/stop/...).
@@ -19,7 +21,7 @@ export const LIFECYCLE = Object.freeze({
     start: [[0, "toStart"], [2_000, "starting"], [6_000, "running"]],
     restart: [[0, "toRestart"], [2_000, "restarting"], [6_000, "running"]],
     // removed instances stay listed as `removed` for 5 minutes, then vanish (404 / not listed)
-    delete: [[0, "toRemove"], [2_000, "removing"], [5_000, "removed"], [305_000, "__gone__"]],
+    delete: [[0, "toRemove"], [2_000, "removing"], [5_000, "removed"], [305_000, GONE]],
   },
   falIdempotencyMs: 10 * 60_000, // fal v1 Idempotency-Key responses are cached 10 minutes
 });
@@ -289,7 +291,7 @@ export function generateNovita(n, seed, hostileMode, epochMs) {
         break;
       case "removed":
         // deleted shortly before sim start; lingers as `removed`, then vanishes
-        timeline = genTimeline(createdAt, rng.pick(["toRemove", "removing", "removed"]), [[t1, "removed"], [t1 + 300_000, "__gone__"]], epochMs);
+        timeline = genTimeline(createdAt, rng.pick(["toRemove", "removing", "removed"]), [[t1, "removed"], [t1 + 300_000, GONE]], epochMs);
         break;
       case "other":
         timeline = genTimeline(createdAt, rng.pick(["toReset", "resetting", "migrating", "freezing"]), [[t1, "running"]], epochMs);

@@ -36,16 +36,14 @@ export class Store {
   ordered(now) {
     if (this.dirty && this.compare) this.list.sort(this.compare);
     this.dirty = false;
-    let gone = false;
-    for (const r of this.list) {
-      if (r.timeline.length > 1 && statusAt(r.timeline, now) === GONE) {
-        gone = true;
-        break;
-      }
-    }
-    if (gone) {
+    // GONE is always a timeline's last entry, so checking the last entry is enough
+    const vanished = (r) => {
+      const last = r.timeline[r.timeline.length - 1];
+      return last.status === GONE && last.at <= now;
+    };
+    if (this.list.some(vanished)) {
       this.list = this.list.filter((r) => {
-        if (statusAt(r.timeline, now) !== GONE) return true;
+        if (!vanished(r)) return true;
         this.byId.delete(r.id);
         return false;
       });
