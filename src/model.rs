@@ -370,6 +370,10 @@ impl ListQuery {
 /// Deserializes an input type from JSON, turning serde's complaint into an `invalidInput`
 /// error that names the field (`prefix.path`).
 pub fn input_from_json<T: serde::de::DeserializeOwned>(prefix: &str, value: serde_json::Value) -> Result<T, Error> {
+    // serde reads a struct from an array too (positionally), so `["wksp_1", 5]` would pass as a query.
+    if !value.is_object() {
+        return Err(Error::invalid_input(prefix, "must be an object"));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." || path.is_empty() { prefix.to_owned() } else { format!("{prefix}.{path}") };
@@ -839,7 +843,7 @@ pub struct FleetQuery {
 impl FleetQuery {
     /// Whether `instance` passes the status and text filters (not the provider filter).
     pub fn matches(&self, instance: &Instance) -> bool {
-        if let Some(statuses) = &self.status {
+        if let Some(statuses) = self.status.as_ref().filter(|s| !s.is_empty()) {
             if !statuses.contains(&instance.status) {
                 return false;
             }
