@@ -1,5 +1,24 @@
 // The control API under /__sim/ (JSON in/out, no auth, CORS like everything else). Tests use it
 // to reset/reseed, move the clock, add latency and faults, read the request log and the true state.
+//
+//   GET    /__sim/health                      {ok:true}
+//   GET    /__sim/config                      config, clock, base paths, keys, lifecycle durations
+//   POST   /__sim/config   {sfcShape?, speed?}             live change, no regeneration
+//   POST   /__sim/reset    {seed?, instances?, hostile?, sfcShape?, speed?, epoch?}
+//          regenerates everything; clears faults, latency, log, idempotency cache, clock offset;
+//          omitted fields fall back to the values the server was started with
+//   GET    /__sim/clock                       {now, nowIso, speed}
+//   POST   /__sim/advance  {ms}               move the sim clock forward
+//   POST   /__sim/speed    {speed}            sim ms per real ms (0 = frozen)
+//   GET|POST|DELETE /__sim/latency  {provider?, ms}        no provider = every provider
+//   GET|POST|DELETE /__sim/faults   {provider?, rate=1, kinds[], retryAfterSeconds=1, slowMs=2000,
+//          seed?, after=0, paths?, methods?}  (or {rules:[…]}); POST APPENDS rules, the first rule
+//          that fires wins; kinds: 429 500 502 503 drop truncate slow drop-after-commit
+//   GET    /__sim/requests[?provider=&since=<seq>]   the request log (bounded, newest last)
+//   DELETE /__sim/requests
+//   GET    /__sim/state[?provider=][&include=cloud_init_user_data][&detail=1]
+//          every instance exactly as a complete listing would return it, in list order
+//   POST   /__sim/force-status {provider, id, status, statusError?}   test hook
 
 import { normalizeConfig } from "./sim.mjs";
 import { normalizeProvider, FAULT_KINDS } from "./faults.mjs";

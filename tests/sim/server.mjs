@@ -246,7 +246,13 @@ export async function startSim(options = {}) {
   const { config, errors } = normalizeConfig(options, SIM_DEFAULTS);
   if (errors.length) throw new RangeError(errors.join("; "));
   const sim = new Sim(config);
-  const server = http.createServer(createHandler(sim));
+  const handler = createHandler(sim);
+  const server = http.createServer((req, res) => {
+    handler(req, res).catch((e) => {
+      console.error("gpufleet sim: unhandled error", e);
+      res.destroy();
+    });
+  });
   server.keepAliveTimeout = 5000;
   const host = "127.0.0.1"; // loopback only, always
   await new Promise((resolve, reject) => {
