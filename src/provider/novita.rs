@@ -1,28 +1,1133 @@
-//! Novita GPU instances v1 — PLACEHOLDER being implemented (see helper task).
-use super::{Provider, ProviderConfig};
-use crate::error::{Error, Result};
-use crate::http::{HttpRequest, HttpResponse};
-use crate::model::*;
+//! Novita GPU instances v1 — `https://api.novita.ai/gpu-instance/openapi/v1`,
+//! `Authorization: Bearer <API key>`.
+//!
+//! Seed 004 documents List Instances; PROVIDERS.md §3 the rest of v1: get
+//! (`GET /gpu/instance?instanceId=`), create (`POST /gpu/instance/create`, 200 `{id}`) and the
+//! lifecycle verbs `POST /gpu/instance/{start|stop|restart|delete}` with `{"instanceId": …}`.
+//! The docs mark `Content-Type: application/json` as required on *every* call, GET included, so
+//! every request carries it.
+//!
+//! Where the docs are silent, this module decides (and the tests pin it):
+//!
+//! - **Paging.** `pageNum` is counted from 1 (the docs say "≥ 0" without saying whether 0 or 1 is
+//!   the first page; 1 is what a page *number* usually means and what a server treating 0 as 1
+//!   also accepts). The cursor is that page number as decimal text. With a `total`, more pages
+//!   follow while `pageNum × pageSize < total`; without one, while the page came back full.
+//! - **Numbers sent as strings.** `cpuNum`, `memory` and `gpuNum` are documented as strings; they
+//!   are read whether they arrive as strings or numbers, never fail decoding, and stay in `raw` as
+//!   received. Only `id` and `status` are required (as strings); every other field is read
+//!   leniently, so type drift in a field gpufleet does not need never breaks a listing.
+//! - **Errors.** No error body is documented. Bodies are read defensively: `{error:{message,code}}`,
+//!   `{message}`, `{code, reason, message, metadata}` (`reason` becomes the provider type, a
+//!   request id is taken from the body, its `metadata` or a header), then the raw text.
+//!   A **200 whose body is an error wrapper** (e.g. `{"code":400,"message":"…"}` without the
+//!   success payload) is an error, not an empty answer (PROVIDERS.md §3.4 question 1): its code
+//!   follows the embedded `code` when that is an HTTP error status, otherwise `server`.
+//! - **Status.** See [`map_status`].
+
+// `Error` is returned by value crate-wide (one flat serializable record); the size lint fires on
+// every fallible function and is a crate-level decision, not this module's.
+#![allow(clippy::result_large_err)]
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::fal::json_kind;
+use super::{
+    check_enum, check_len, check_range, decode_json, decode_value, http_error, lenient_u32, loose_error_parts,
+    str_field, unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
+};
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::{query_string, HttpRequest, HttpResponse, Method};
+use crate::model::{
+    Capabilities, DeleteOutcome, FieldKind, FieldSpec, Instance, NovitaCreateInput, NovitaListQuery, Operation, Page,
+    Pagination, SshInfo, Status,
+};
+
 const P: Provider = Provider::Novita;
+
+/// The 18 status words Novita documents (seed 004), in the documented order.
+pub const STATUSES: &[&str] = &[
+    "toCreate",
+    "creating",
+    "pulling",
+    "running",
+    "toStart",
+    "starting",
+    "toStop",
+    "stopping",
+    "exited",
+    "toRestart",
+    "restarting",
+    "toRemove",
+    "removing",
+    "removed",
+    "toReset",
+    "resetting",
+    "migrating",
+    "freezing",
+];
+/// Instance kinds accepted by create.
+pub const KINDS: &[&str] = &["gpu", "cpu"];
+/// Billing modes accepted by create.
+pub const BILLING_MODES: &[&str] = &["onDemand", "monthly", "spot"];
+/// Port and tool protocols accepted by create.
+pub const PORT_TYPES: &[&str] = &["tcp", "http"];
+/// Page size sent when the caller gives none.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// Largest page size accepted.
+pub const MAX_PAGE_SIZE: u32 = 100;
+/// Ports Novita reserves for itself (2222–2224); they cannot be exposed.
+pub const RESERVED_PORTS: std::ops::RangeInclusive<u16> = 2222..=2224;
+/// Most ports plus tools one instance may expose.
+pub const MAX_PORTS_AND_TOOLS: usize = 15;
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities
+// ---------------------------------------------------------------------------------------------
+
 /// What Novita offers.
-pub fn capabilities() -> Capabilities { Capabilities { provider: P, display_name: P.display_name().into(), operations: vec![Operation::List, Operation::Get, Operation::Create, Operation::Start, Operation::Stop, Operation::Restart, Operation::Delete], pagination: Pagination::PageNumber, max_page_size: Some(100), list_filters: vec![], idempotent_create: false, provider_statuses: vec![], create_fields: vec![] } }
-/// x
-pub fn build_list_request(_q: &NovitaListQuery, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "list")) }
-/// x
-pub fn parse_list_response(_q: &NovitaListQuery, _r: HttpResponse) -> Result<Page<Instance>> { Err(Error::unsupported(P, "list")) }
-/// x
-pub fn build_get_request(_id: &str, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "get")) }
-/// x
-pub fn parse_get_response(_r: HttpResponse) -> Result<Instance> { Err(Error::unsupported(P, "get")) }
-/// x
-pub fn build_create_request(_i: &NovitaCreateInput, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "create")) }
-/// x
-pub fn parse_create_response(_r: HttpResponse) -> Result<String> { Err(Error::unsupported(P, "create")) }
-/// x
-pub fn build_delete_request(_id: &str, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "delete")) }
-/// x
-pub fn parse_delete_response(_r: HttpResponse) -> Result<DeleteOutcome> { Err(Error::unsupported(P, "delete")) }
-/// x
-pub fn build_action_request(_op: Operation, _id: &str, _c: &ProviderConfig) -> Result<HttpRequest> { Err(Error::unsupported(P, "action")) }
-/// x
-pub fn parse_action_response(_r: HttpResponse) -> Result<()> { Err(Error::unsupported(P, "action")) }
+pub fn capabilities() -> Capabilities {
+    Capabilities {
+        provider: P,
+        display_name: P.display_name().to_owned(),
+        operations: vec![
+            Operation::List,
+            Operation::Get,
+            Operation::Create,
+            Operation::Start,
+            Operation::Stop,
+            Operation::Restart,
+            Operation::Delete,
+        ],
+        pagination: Pagination::PageNumber,
+        max_page_size: Some(MAX_PAGE_SIZE),
+        list_filters: ["limit", "cursor", "name", "productName", "status"].iter().map(|s| s.to_string()).collect(),
+        idempotent_create: false,
+        provider_statuses: STATUSES.iter().map(|s| s.to_string()).collect(),
+        create_fields: create_fields(),
+    }
+}
+
+fn field(name: &str, label: &str, kind: FieldKind, required: bool) -> FieldSpec {
+    FieldSpec {
+        name: name.into(),
+        label: label.into(),
+        kind,
+        required,
+        options: vec![],
+        min: None,
+        max: None,
+        max_length: None,
+        help: None,
+    }
+}
+
+/// The create form. `tools` and `networkStorages` (lists of records) have no form kind and are
+/// left to callers that build the input themselves.
+fn create_fields() -> Vec<FieldSpec> {
+    let opts = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        FieldSpec {
+            help: Some("from Novita's product list (GET /products); CPU products need kind cpu".into()),
+            ..field("productId", "Product id", FieldKind::String, true)
+        },
+        FieldSpec {
+            options: opts(KINDS),
+            help: Some("gpu (default) or cpu".into()),
+            ..field("kind", "Kind", FieldKind::Enum, false)
+        },
+        FieldSpec {
+            min: Some(1),
+            max: Some(8),
+            help: Some("required when kind is gpu (the default); omit for cpu".into()),
+            ..field("gpuNum", "GPUs", FieldKind::Integer, false)
+        },
+        FieldSpec {
+            min: Some(10),
+            max: Some(6144),
+            help: Some("root filesystem in GB; required when kind is gpu; the product may allow less".into()),
+            ..field("rootfsSize", "Root disk (GB)", FieldKind::Integer, false)
+        },
+        FieldSpec {
+            max_length: Some(500),
+            help: Some("e.g. pytorch/pytorch:2.5.1-cuda12.4-cudnn9-devel".into()),
+            ..field("imageUrl", "Container image", FieldKind::String, true)
+        },
+        FieldSpec { max_length: Some(255), ..field("name", "Name", FieldKind::String, false) },
+        FieldSpec {
+            options: opts(BILLING_MODES),
+            help: Some("onDemand (default), monthly or spot".into()),
+            ..field("billingMode", "Billing", FieldKind::Enum, false)
+        },
+        FieldSpec {
+            min: Some(0),
+            help: Some("months to prepay; more than 0 means monthly billing".into()),
+            ..field("month", "Months", FieldKind::Integer, false)
+        },
+        FieldSpec {
+            help: Some("monthly billing only".into()),
+            ..field("autoRenew", "Auto-renew", FieldKind::Boolean, false)
+        },
+        FieldSpec {
+            min: Some(1),
+            max: Some(12),
+            help: Some("months per renewal; monthly billing only".into()),
+            ..field("autoRenewMonth", "Renewal months", FieldKind::Integer, false)
+        },
+        FieldSpec {
+            help: Some("e.g. 80/http, 3306/tcp — ports 1–65535 except 2222–2224; at most 15 with tools".into()),
+            ..field("ports", "Ports", FieldKind::String, false)
+        },
+        FieldSpec {
+            help: Some("at most 100; names ≤ 511 characters, values ≤ 4095".into()),
+            ..field("envs", "Environment", FieldKind::KeyValue, false)
+        },
+        FieldSpec { max_length: Some(2047), ..field("command", "Command", FieldKind::Text, false) },
+        FieldSpec {
+            max_length: Some(2047),
+            help: Some("overrides the image ENTRYPOINT".into()),
+            ..field("entrypoint", "Entrypoint", FieldKind::Text, false)
+        },
+        FieldSpec {
+            help: Some("empty picks a cluster at random".into()),
+            ..field("clusterId", "Cluster id", FieldKind::String, false)
+        },
+        FieldSpec {
+            max_length: Some(10239),
+            help: Some("registry credentials as username:password".into()),
+            ..field("imageAuth", "Registry credentials", FieldKind::String, false)
+        },
+        FieldSpec {
+            help: Some("a saved registry-credential id, instead of imageAuth".into()),
+            ..field("imageAuthId", "Registry credential id", FieldKind::String, false)
+        },
+        FieldSpec { help: Some("VPC network id".into()), ..field("networkId", "Network id", FieldKind::String, false) },
+        FieldSpec {
+            help: Some("e.g. 12.4".into()),
+            ..field("minCudaVersion", "Minimum CUDA version", FieldKind::String, false)
+        },
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+// ---------------------------------------------------------------------------------------------
+
+/// Maps one Novita status word to the normalized [`Status`], per the DESIGN.md table (an unlisted
+/// word is `unknown`, never an error).
+pub fn map_status_word(status: &str) -> Status {
+    match status {
+        "toCreate" | "toStart" | "toRestart" | "toReset" => Status::Pending,
+        "creating" | "pulling" | "starting" | "restarting" | "resetting" | "migrating" => Status::Provisioning,
+        "running" => Status::Running,
+        "toStop" | "stopping" | "freezing" => Status::Stopping,
+        "exited" => Status::Stopped,
+        "toRemove" | "removing" => Status::Terminating,
+        "removed" => Status::Terminated,
+        _ => Status::Unknown,
+    }
+}
+
+/// Maps a Novita status plus its `statusError` text (the error's `message`, else its `state`;
+/// `None` when absent or empty) to the normalized status and the reason to show.
+///
+/// - Without an error: the table of [`map_status_word`], no reason.
+/// - With an error on any state but `running`: `failed`, the error text as the reason
+///   (e.g. `exited` + "container exited with code 137" → failed).
+/// - With an error on `running`: still `running` (the instance works now), the text kept as the
+///   reason so a past failure stays visible.
+/// - With an error on the removal states (`toRemove`, `removing`, `removed`): still
+///   `terminating`/`terminated`, the text kept as the reason. A deleted instance is gone whatever
+///   went wrong before (Novita keeps the error after a delete), and a waiter for `terminated`
+///   must be able to finish.
+pub fn map_status(status: &str, status_error: Option<&str>) -> (Status, Option<String>) {
+    let base = map_status_word(status);
+    let error = status_error.map(str::trim).filter(|s| !s.is_empty());
+    match error {
+        None => (base, None),
+        Some(text) => {
+            let status = match base {
+                Status::Running | Status::Terminating | Status::Terminated => base,
+                _ => Status::Failed,
+            };
+            (status, Some(text.to_owned()))
+        }
+    }
+}
+
+/// The text of a `statusError` value: its `message`, else its `state` (a bare string is taken
+/// as the message). `None` when absent, `null` or empty.
+fn status_error_text(v: Option<&Value>) -> Option<&str> {
+    match v? {
+        Value::Object(o) => [o.get("message"), o.get("state")]
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .find(|s| !s.is_empty()),
+        Value::String(s) => Some(s.trim()).filter(|s| !s.is_empty()),
+        _ => None,
+    }
+}
+
+/// A reason from the spot fields, when a spot instance is being reclaimed.
+fn spot_reason(record: &Value) -> Option<String> {
+    let what = match str_field(record, "spotStatus")? {
+        "reclaiming" => "spot instance being reclaimed",
+        "notified" => "spot instance notified for reclaim",
+        _ => return None,
+    };
+    match unix_time_iso(record.get("spotReclaimTime")) {
+        Some(at) => Some(format!("{what} (reclaim time {at})")),
+        None => Some(what.to_owned()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+/// `Bearer <API key>`; a key pasted together with its `Bearer ` prefix is not prefixed twice.
+fn auth_header(config: &ProviderConfig) -> String {
+    let key = config.api_key.trim();
+    let key = key.strip_prefix("Bearer ").map(str::trim_start).unwrap_or(key);
+    format!("Bearer {key}")
+}
+
+fn authed(method: Method, url: String, config: &ProviderConfig) -> HttpRequest {
+    HttpRequest::new(method, url)
+        .header("Authorization", auth_header(config))
+        .header("Content-Type", "application/json")
+}
+
+/// The page size and page number a query asks for, after checking them.
+fn page_params(query: &NovitaListQuery) -> Result<(u32, u32)> {
+    let size = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    check_range("limit", i64::from(size), 1, i64::from(MAX_PAGE_SIZE))?;
+    let num = match query.cursor.as_deref() {
+        None => 1,
+        Some(c) => parse_page_cursor(c)?,
+    };
+    Ok((size, num))
+}
+
+fn parse_page_cursor(cursor: &str) -> Result<u32> {
+    let bad = || Error::invalid_input("cursor", "must be a page number (1, 2, …) returned as nextCursor by a previous page");
+    if cursor.is_empty() || cursor.len() > 10 || !cursor.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match cursor.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(bad()),
+    }
+}
+
+/// Builds `GET /gpu/instances?pageSize=&pageNum=[&name=][&productName=][&status=]`.
+///
+/// `pageSize` (from `limit`, 1–100, default 50) and `pageNum` (from `cursor`, default 1) are
+/// always sent. Empty filters are left out (an empty fuzzy match filters nothing).
+pub fn build_list_request(query: &NovitaListQuery, config: &ProviderConfig) -> Result<HttpRequest> {
+    let (size, num) = page_params(query)?;
+    let mut pairs: Vec<(&str, String)> = vec![("pageSize", size.to_string()), ("pageNum", num.to_string())];
+    if let Some(name) = query.name.as_deref() {
+        check_len("name", name, 0, 255)?;
+        if !name.is_empty() {
+            pairs.push(("name", name.to_owned()));
+        }
+    }
+    if let Some(product) = query.product_name.as_deref() {
+        check_len("productName", product, 0, 255)?;
+        if !product.is_empty() {
+            pairs.push(("productName", product.to_owned()));
+        }
+    }
+    if let Some(status) = query.status.as_deref() {
+        check_len("status", status, 0, 63)?;
+        if !status.is_empty() {
+            check_enum("status", status, STATUSES)?;
+            pairs.push(("status", status.to_owned()));
+        }
+    }
+    let url = config.url(&format!("/gpu/instances{}", query_string(&pairs)));
+    Ok(authed(Method::Get, url, config))
+}
+
+/// Builds `GET /gpu/instance?instanceId=<id>`.
+pub fn build_get_request(id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    validate_id(id)?;
+    let url = config.url(&format!("/gpu/instance{}", query_string(&[("instanceId", id)])));
+    Ok(authed(Method::Get, url, config))
+}
+
+#[derive(Serialize)]
+struct WireInstanceId<'a> {
+    #[serde(rename = "instanceId")]
+    instance_id: &'a str,
+}
+
+fn verb_request(verb: &str, id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    validate_id(id)?;
+    let body = serde_json::to_vec(&WireInstanceId { instance_id: id }).unwrap_or_default();
+    Ok(authed(Method::Post, config.url(&format!("/gpu/instance/{verb}")), config).json_body(body))
+}
+
+/// Builds `POST /gpu/instance/{start|stop|restart}` with `{"instanceId": id}`; any other
+/// operation is `unsupported`.
+pub fn build_action_request(op: Operation, id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    let verb = match op {
+        Operation::Start => "start",
+        Operation::Stop => "stop",
+        Operation::Restart => "restart",
+        other => return Err(Error::unsupported(P, other.as_str())),
+    };
+    verb_request(verb, id, config)
+}
+
+/// Builds `POST /gpu/instance/delete` with `{"instanceId": id}`.
+pub fn build_delete_request(id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
+    verb_request("delete", id, config)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEnv<'a> {
+    key: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireTool<'a> {
+    name: &'a str,
+    port: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireNetworkStorage<'a> {
+    // Novita spells it with a capital I.
+    #[serde(rename = "Id")]
+    id: &'a str,
+    #[serde(rename = "mountPoint", skip_serializing_if = "Option::is_none")]
+    mount_point: Option<&'a str>,
+}
+
+/// The create body, fields in the documented order; absent fields are left out.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireCreate<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    product_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gpu_num: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rootfs_size: Option<u32>,
+    image_url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_auth: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_auth_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ports: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    envs: Vec<WireEnv<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<WireTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entrypoint: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    network_storages: Vec<WireNetworkStorage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    network_id: Option<&'a str>,
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    month: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_mode: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_renew: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auto_renew_month: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_cuda_version: Option<&'a str>,
+}
+
+/// A port number from text: decimal digits only, 1–65535, not one of the reserved 2222–2224.
+fn check_port(field: &str, text: &str) -> Result<u16> {
+    let text = text.trim();
+    let port = if !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit()) {
+        text.parse::<u32>().ok()
+    } else {
+        None
+    };
+    match port {
+        Some(p @ 1..=65535) => {
+            let p = p as u16;
+            if RESERVED_PORTS.contains(&p) {
+                Err(Error::invalid_input(field, format!("port {p} is reserved by Novita (2222–2224 cannot be used)")))
+            } else {
+                Ok(p)
+            }
+        }
+        _ => Err(Error::invalid_input(field, format!("must be a port number 1–65535 (got {text:?})"))),
+    }
+}
+
+/// Parses the `ports` text (`"80/http, 3306/tcp"`) into `(port, type)` pairs; empty text is no ports.
+pub fn parse_ports(ports: &str) -> Result<Vec<(u16, String)>> {
+    let mut out: Vec<(u16, String)> = Vec::new();
+    if ports.trim().is_empty() {
+        return Ok(out);
+    }
+    for part in ports.split(',') {
+        let part = part.trim();
+        let Some((port, kind)) = part.split_once('/') else {
+            return Err(Error::invalid_input(
+                "ports",
+                format!("each entry must be <port>/<tcp|http>, e.g. \"80/http, 3306/tcp\" (got {part:?})"),
+            ));
+        };
+        let port = check_port("ports", port)?;
+        let kind = kind.trim();
+        if !PORT_TYPES.contains(&kind) {
+            return Err(Error::invalid_input("ports", format!("port {port} type must be tcp or http (got {kind:?})")));
+        }
+        if out.iter().any(|(p, _)| *p == port) {
+            return Err(Error::invalid_input("ports", format!("port {port} is listed twice")));
+        }
+        out.push((port, kind.to_owned()));
+    }
+    Ok(out)
+}
+
+fn is_cuda_version(s: &str) -> bool {
+    !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Checks a create input against every documented rule (PROVIDERS.md §3.1) and returns the
+/// billing mode to send.
+///
+/// Decisions where the docs are silent: for `kind: "cpu"`, `gpuNum` and `rootfsSize` must be
+/// absent (the CPU create page has neither); `month > 0` with no `billingMode` sends
+/// `billingMode: "monthly"` (what Novita forces anyway); `billingMode: "monthly"` with `month: 0`
+/// is a contradiction; `autoRenew: true` and `autoRenewMonth` need monthly billing; ports may
+/// not repeat; tool ports follow the port rules; `minCudaVersion` is dotted digits (`12.4`).
+fn validate_create(input: &NovitaCreateInput) -> Result<Option<&str>> {
+    if let Some(name) = input.name.as_deref() {
+        check_len("name", name, 0, 255)?;
+    }
+    if input.product_id.trim().is_empty() {
+        return Err(Error::invalid_input("productId", "must not be empty (a product id from Novita's product list)"));
+    }
+    let kind = input.kind.as_deref().unwrap_or("gpu");
+    check_enum("kind", kind, KINDS)?;
+    if kind == "gpu" {
+        match input.gpu_num {
+            None => return Err(Error::invalid_input("gpuNum", "is required for a GPU instance (1–8)")),
+            Some(n) => check_range("gpuNum", i64::from(n), 1, 8)?,
+        }
+        match input.rootfs_size {
+            None => return Err(Error::invalid_input("rootfsSize", "is required for a GPU instance (10–6144 GB)")),
+            Some(n) => check_range("rootfsSize", i64::from(n), 10, 6144)?,
+        }
+    } else {
+        if input.gpu_num.is_some() {
+            return Err(Error::invalid_input("gpuNum", "must be absent when kind is cpu"));
+        }
+        if input.rootfs_size.is_some() {
+            return Err(Error::invalid_input("rootfsSize", "must be absent when kind is cpu"));
+        }
+    }
+    check_len("imageUrl", &input.image_url, 1, 500)?;
+    if input.image_url.trim().is_empty() {
+        return Err(Error::invalid_input("imageUrl", "must not be blank"));
+    }
+    if let Some(auth) = input.image_auth.as_deref() {
+        check_len("imageAuth", auth, 0, 10239)?;
+        if !auth.contains(':') {
+            return Err(Error::invalid_input("imageAuth", "must be username:password"));
+        }
+    }
+    let ports = match input.ports.as_deref() {
+        Some(p) => parse_ports(p)?.len(),
+        None => 0,
+    };
+    for (i, tool) in input.tools.iter().enumerate() {
+        if tool.name.trim().is_empty() {
+            return Err(Error::invalid_input(format!("tools[{i}].name"), "must not be empty (e.g. Jupyter)"));
+        }
+        check_port(&format!("tools[{i}].port"), &tool.port)?;
+        check_enum(&format!("tools[{i}].type"), &tool.kind, PORT_TYPES)?;
+    }
+    if ports + input.tools.len() > MAX_PORTS_AND_TOOLS {
+        return Err(Error::invalid_input(
+            "ports",
+            format!(
+                "ports and tools together must be at most {MAX_PORTS_AND_TOOLS} (got {ports} ports and {} tools)",
+                input.tools.len()
+            ),
+        ));
+    }
+    if input.envs.len() > 100 {
+        return Err(Error::invalid_input("envs", format!("must have at most 100 entries (got {})", input.envs.len())));
+    }
+    for (i, env) in input.envs.iter().enumerate() {
+        check_len(&format!("envs[{i}].key"), &env.key, 0, 511)?;
+        check_len(&format!("envs[{i}].value"), &env.value, 0, 4095)?;
+    }
+    if let Some(command) = input.command.as_deref() {
+        check_len("command", command, 0, 2047)?;
+    }
+    if let Some(entrypoint) = input.entrypoint.as_deref() {
+        check_len("entrypoint", entrypoint, 0, 2047)?;
+    }
+    if input.network_storages.len() > 30 {
+        return Err(Error::invalid_input(
+            "networkStorages",
+            format!("must have at most 30 entries (got {})", input.network_storages.len()),
+        ));
+    }
+    for (i, storage) in input.network_storages.iter().enumerate() {
+        if storage.id.trim().is_empty() {
+            return Err(Error::invalid_input(format!("networkStorages[{i}].id"), "must not be empty"));
+        }
+    }
+    let month = input.month.unwrap_or(0);
+    let billing = match input.billing_mode.as_deref() {
+        Some(mode) => {
+            check_enum("billingMode", mode, BILLING_MODES)?;
+            if month > 0 && mode != "monthly" {
+                return Err(Error::invalid_input(
+                    "billingMode",
+                    format!("must be monthly (or absent) when month is more than 0 (got {mode:?})"),
+                ));
+            }
+            if mode == "monthly" && input.month == Some(0) {
+                return Err(Error::invalid_input("month", "must be more than 0 with monthly billing (0 means pay as you go)"));
+            }
+            Some(mode)
+        }
+        None if month > 0 => Some("monthly"),
+        None => None,
+    };
+    let monthly = billing == Some("monthly");
+    if input.auto_renew == Some(true) && !monthly {
+        return Err(Error::invalid_input("autoRenew", "is only available with monthly billing (billingMode monthly or month > 0)"));
+    }
+    if let Some(n) = input.auto_renew_month {
+        check_range("autoRenewMonth", i64::from(n), 1, 12)?;
+        if !monthly {
+            return Err(Error::invalid_input("autoRenewMonth", "is only available with monthly billing"));
+        }
+    }
+    if let Some(v) = input.min_cuda_version.as_deref() {
+        if !is_cuda_version(v) {
+            return Err(Error::invalid_input("minCudaVersion", format!("must be a version such as 12.4 (got {v:?})")));
+        }
+    }
+    Ok(billing)
+}
+
+/// Builds `POST /gpu/instance/create` after checking every documented rule; `kind` defaults to
+/// `gpu` and is always sent.
+pub fn build_create_request(input: &NovitaCreateInput, config: &ProviderConfig) -> Result<HttpRequest> {
+    let billing_mode = validate_create(input)?;
+    let body = WireCreate {
+        name: input.name.as_deref(),
+        product_id: &input.product_id,
+        gpu_num: input.gpu_num,
+        rootfs_size: input.rootfs_size,
+        image_url: &input.image_url,
+        image_auth: input.image_auth.as_deref(),
+        image_auth_id: input.image_auth_id.as_deref(),
+        ports: input.ports.as_deref(),
+        envs: input.envs.iter().map(|e| WireEnv { key: &e.key, value: &e.value }).collect(),
+        tools: input.tools.iter().map(|t| WireTool { name: &t.name, port: &t.port, kind: &t.kind }).collect(),
+        command: input.command.as_deref(),
+        entrypoint: input.entrypoint.as_deref(),
+        cluster_id: input.cluster_id.as_deref(),
+        network_storages: input
+            .network_storages
+            .iter()
+            .map(|s| WireNetworkStorage { id: &s.id, mount_point: s.mount_point.as_deref() })
+            .collect(),
+        network_id: input.network_id.as_deref(),
+        kind: input.kind.as_deref().unwrap_or("gpu"),
+        month: input.month,
+        billing_mode,
+        auto_renew: input.auto_renew,
+        auto_renew_month: input.auto_renew_month,
+        min_cuda_version: input.min_cuda_version.as_deref(),
+    };
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    Ok(authed(Method::Post, config.url("/gpu/instance/create"), config).json_body(body))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------------
+
+/// Reads a 2xx body as a JSON object, or the error it wraps. `success_keys` are the fields a
+/// real answer carries (`instances`, `id`); a body without them that looks like an error
+/// wrapper is turned into the error.
+fn success_object(response: &HttpResponse, success_keys: &[&str]) -> Result<Map<String, Value>> {
+    match decode_json::<Value>(P, &response.body)? {
+        Value::Object(o) => {
+            if !success_keys.iter().any(|k| o.contains_key(*k)) {
+                if let Some(e) = wrapped_error(response, &o) {
+                    return Err(e);
+                }
+            }
+            Ok(o)
+        }
+        other => Err(Error::decode(P, "", format!("expected a JSON object, got {}", json_kind(&other)))),
+    }
+}
+
+/// A numeric `code` (number or numeric text).
+fn numeric_code(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Whether a `code` value reports failure: not 0, not 2xx, not "ok"/"success".
+fn code_is_error(v: &Value) -> bool {
+    if let Some(n) = numeric_code(v) {
+        return n != 0 && !(200..300).contains(&n);
+    }
+    match v {
+        Value::String(s) => {
+            let s = s.trim();
+            !s.is_empty() && !["ok", "success", "succeeded"].iter().any(|w| s.eq_ignore_ascii_case(w))
+        }
+        _ => false,
+    }
+}
+
+/// The error a 2xx body carries, if it is an error wrapper: a non-empty `error`, a failing
+/// `code`, or a `reason`.
+fn wrapped_error(response: &HttpResponse, body: &Map<String, Value>) -> Option<Error> {
+    let has_error = match body.get("error") {
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        _ => false,
+    };
+    let failing_code = body.get("code").is_some_and(code_is_error);
+    let has_reason = body.get("reason").and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty());
+    if !(has_error || failing_code || has_reason) {
+        return None;
+    }
+    let embedded = body
+        .get("code")
+        .or_else(|| body.get("error").and_then(|e| e.get("code")))
+        .and_then(numeric_code)
+        .filter(|c| (400..=599).contains(c))
+        .map(|c| c as u16);
+    // The code follows the embedded HTTP-like status (e.g. 404 → notFound); `status` stays the
+    // HTTP status actually received.
+    let as_if = HttpResponse { status: embedded.unwrap_or(500), headers: response.headers.clone(), body: Vec::new() };
+    let parts = error_parts(&response.body);
+    let mut e = http_error(P, &as_if, parts);
+    e.status = Some(response.status);
+    let said = e.message.split_once(": ").map(|(_, m)| m.to_owned()).unwrap_or_default();
+    e.message = match embedded {
+        Some(c) => format!("{} answered HTTP {} with an error body (code {c}): {said}", P.display_name(), response.status),
+        None => format!("{} answered HTTP {} with an error body: {said}", P.display_name(), response.status),
+    };
+    Some(e)
+}
+
+/// Parses the list answer `{instances: [...], total?}` into a page; `query` is the query that
+/// was sent (its page number and size give the next cursor).
+///
+/// `total` may be absent, a number or numeric text. `instances: null` reads as an empty page; a
+/// body without `instances` is accepted only when it has a `total` (an omitted empty list).
+pub fn parse_list_response(query: &NovitaListQuery, response: HttpResponse) -> Result<Page<Instance>> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let (size, num) = page_params(query)?;
+    let mut body = success_object(&response, &["instances"])?;
+    let total = match body.get("total") {
+        None | Some(Value::Null) => None,
+        Some(v) => lenient_u64(v),
+    };
+    let items = match body.remove("instances") {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) => Vec::new(),
+        None if body.contains_key("total") => Vec::new(),
+        None => return Err(Error::decode(P, "instances", "missing field `instances`")),
+        Some(other) => {
+            return Err(Error::decode(P, "instances", format!("expected an array of instances, got {}", json_kind(&other))))
+        }
+    };
+    let items = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| normalize(v, &format!("instances[{i}]")))
+        .collect::<Result<Vec<_>>>()?;
+    let has_more = match total {
+        Some(total) => u64::from(num) * u64::from(size) < total,
+        None => items.len() >= size as usize,
+    };
+    let next_cursor = has_more.then(|| (u64::from(num) + 1).to_string());
+    Ok(Page { items, next_cursor, has_more, total })
+}
+
+fn lenient_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Parses one instance (the Get Instance shape: the list fields plus `network`, the
+/// `connectComponent*` records and so on).
+pub fn parse_get_response(response: HttpResponse) -> Result<Instance> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let body = success_object(&response, &["id"])?;
+    normalize(Value::Object(body), "")
+}
+
+/// Parses the create answer `{id}` into the new instance's id.
+pub fn parse_create_response(response: HttpResponse) -> Result<String> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let body = Value::Object(success_object(&response, &["id"])?);
+    if body.get("id").map_or(true, Value::is_null) {
+        return Err(Error::decode(P, "id", "missing required field (the new instance's id)"));
+    }
+    let wire: WireCreated = decode_value(P, &body, "")?;
+    if wire.id.trim().is_empty() {
+        return Err(Error::decode(P, "id", "the new instance's id is empty"));
+    }
+    Ok(wire.id.into_owned())
+}
+
+#[derive(Deserialize)]
+struct WireCreated<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+}
+
+/// 2xx (any body that is not an error wrapper) → done.
+pub fn parse_action_response(response: HttpResponse) -> Result<()> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    match wrapped_in_2xx(&response) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// 2xx → deleted; 404 (or a 2xx error wrapper saying 404) → already gone; anything else → the error.
+pub fn parse_delete_response(response: HttpResponse) -> Result<DeleteOutcome> {
+    match response.status {
+        200..=299 => match wrapped_in_2xx(&response) {
+            None => Ok(DeleteOutcome { already_gone: false }),
+            Some(e) if e.code == ErrorCode::NotFound => Ok(DeleteOutcome { already_gone: true }),
+            Some(e) => Err(e),
+        },
+        404 => Ok(DeleteOutcome { already_gone: true }),
+        _ => Err(parse_error(&response)),
+    }
+}
+
+/// The error wrapped in a 2xx body whose content is otherwise undocumented (empty, `{}`, text).
+fn wrapped_in_2xx(response: &HttpResponse) -> Option<Error> {
+    match serde_json::from_slice::<Value>(&response.body) {
+        Ok(Value::Object(o)) => wrapped_error(response, &o),
+        _ => None,
+    }
+}
+
+/// Reads an undocumented error body into an [`Error`] whose code follows the HTTP status.
+///
+/// Shapes tried in turn: `{error:{message,code}}`, `{message}`, `{code, reason, message,
+/// metadata}`, then the raw text. `reason` (else `code`) is the provider type; the request id
+/// comes from the body (`request_id`, `requestId`, `error.*`, `metadata.*`, also `trace_id`) or
+/// a response header.
+pub fn parse_error(response: &HttpResponse) -> Error {
+    http_error(P, response, error_parts(&response.body))
+}
+
+fn error_parts(body: &[u8]) -> ErrorParts {
+    let mut parts = loose_error_parts(body);
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        if v.get("error").is_some_and(Value::is_object) {
+            // `{error:{…}, reason}`: prefer the explicit reason over a numeric nested code.
+            if let Some(reason) = str_field(&v, "reason") {
+                parts.provider_type = Some(reason.to_owned());
+            }
+        }
+        if parts.request_id.is_none() {
+            let keys = ["request_id", "requestId", "trace_id", "traceId"];
+            let holders = [v.get("error"), v.get("metadata"), Some(&v)];
+            parts.request_id = holders
+                .into_iter()
+                .flatten()
+                .flat_map(|h| keys.iter().map(move |k| h.get(*k)))
+                .flatten()
+                .find_map(|id| match id {
+                    Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                });
+        }
+    }
+    parts
+}
+
+// ---------------------------------------------------------------------------------------------
+// Normalization
+// ---------------------------------------------------------------------------------------------
+
+/// The fields of an instance gpufleet must have; everything else is read leniently from the
+/// record (`raw` keeps it whole).
+#[derive(Deserialize)]
+struct WireInstance<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+}
+
+fn child_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn nonempty_str<'a>(record: &'a Value, key: &str) -> Option<&'a str> {
+    str_field(record, key).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// Normalizes one Novita instance record (list item or Get shape); `path` prefixes decode errors.
+fn normalize(record: Value, path: &str) -> Result<Instance> {
+    // serde would read the two-field struct from an array too (`["a","running"]`).
+    let Some(object) = record.as_object() else {
+        return Err(Error::decode(P, path, format!("expected an instance object, got {}", json_kind(&record))));
+    };
+    for key in ["id", "status"] {
+        if object.get(key).map_or(true, Value::is_null) {
+            return Err(Error::decode(P, child_path(path, key), "missing required field"));
+        }
+    }
+    let wire: WireInstance = decode_value(P, &record, path)?;
+    if wire.id.trim().is_empty() {
+        return Err(Error::decode(P, child_path(path, "id"), "the instance id is empty"));
+    }
+    let (status, mut status_reason) = map_status(&wire.status, status_error_text(record.get("statusError")));
+    if status_reason.is_none() {
+        status_reason = spot_reason(&record);
+    }
+    let product_name = nonempty_str(&record, "productName");
+    let gpu_model = if nonempty_str(&record, "kind") == Some("cpu") {
+        None
+    } else {
+        product_name.and_then(gpu_model_from_product_name)
+    };
+    let ssh = record
+        .get("connectComponentSSH")
+        .and_then(|c| nonempty_str(c, "sshCommand"))
+        .or_else(|| nonempty_str(&record, "sshCommand"))
+        .and_then(parse_ssh_command);
+    let ip = record
+        .get("network")
+        .and_then(|n| nonempty_str(n, "ip"))
+        .map(str::to_owned)
+        .or_else(|| ssh.as_ref().filter(|s| s.host.parse::<IpAddr>().is_ok()).map(|s| s.host.clone()));
+    let instance = Instance {
+        provider: P,
+        id: wire.id.into_owned(),
+        name: nonempty_str(&record, "name").map(str::to_owned),
+        status,
+        provider_status: wire.status.into_owned(),
+        status_reason,
+        instance_type: product_name.map(str::to_owned),
+        gpu_count: lenient_u32(record.get("gpuNum")),
+        gpu_model,
+        region: nonempty_str(&record, "clusterName").or_else(|| nonempty_str(&record, "clusterId")).map(str::to_owned),
+        sector: None,
+        ip,
+        ssh,
+        created_at: created_at_iso(record.get("createdAt")),
+        tags: None,
+        raw: Value::Null,
+    };
+    Ok(Instance { raw: record, ..instance })
+}
+
+/// The GPU model in a product name: the name without its memory size and GPU count, e.g.
+/// `RTX 4090 24GB` → `RTX 4090`, `H100 SXM 80GB` → `H100 SXM`, `8x A100 80G` → `A100`.
+///
+/// Heuristic: split on spaces; drop a leading count token (`8x`, `x8`); drop trailing memory
+/// tokens (`24GB`, `80G`, `24 GB`, `(24GB)`) and a trailing count (`x8`, `*8`). The rest is the
+/// model if it has a letter and a digit and is not a CPU product (`CPU …`, `… vCPU …`).
+pub fn gpu_model_from_product_name(product_name: &str) -> Option<String> {
+    let mut tokens: Vec<&str> = product_name.split_whitespace().collect();
+    if tokens
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case("cpu") || t.eq_ignore_ascii_case("vcpu") || t.to_ascii_lowercase().ends_with("vcpu"))
+    {
+        return None;
+    }
+    let is_count = |t: &str| {
+        let t = t.to_ascii_lowercase();
+        let digits = t.strip_suffix('x').or_else(|| t.strip_prefix('x')).or_else(|| t.strip_prefix('*'));
+        digits.is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let is_memory = |t: &str| {
+        let t = t.trim_matches(|c| c == '(' || c == ')').to_ascii_lowercase();
+        let num = t.strip_suffix("gib").or_else(|| t.strip_suffix("gb")).or_else(|| t.strip_suffix('g'));
+        num.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+    };
+    let is_unit = |t: &str| {
+        let t = t.trim_matches(|c| c == '(' || c == ')');
+        t.eq_ignore_ascii_case("gb") || t.eq_ignore_ascii_case("gib")
+    };
+    if tokens.first().is_some_and(|t| is_count(t)) {
+        tokens.remove(0);
+    }
+    loop {
+        match tokens.last().copied() {
+            Some(t) if is_memory(t) || is_count(t) => {
+                tokens.pop();
+            }
+            Some(t) if is_unit(t) && tokens.len() >= 2 && is_memory(&format!("{}gb", tokens[tokens.len() - 2])) => {
+                tokens.pop();
+                tokens.pop();
+            }
+            _ => break,
+        }
+    }
+    let model = tokens.join(" ");
+    let has_letter = model.bytes().any(|b| b.is_ascii_alphabetic());
+    let has_digit = model.bytes().any(|b| b.is_ascii_digit());
+    (has_letter && has_digit).then_some(model)
+}
+
+/// Reads an SSH command such as `ssh root@203.0.113.7 -p 31234` (options before or after the
+/// destination, `-l user`, `-p22`, `ssh://user@host:port`) into [`SshInfo`]; the port is 22
+/// when none is given. `None` when it is not an `ssh` command or names no host.
+pub fn parse_ssh_command(command: &str) -> Option<SshInfo> {
+    // ssh options that take an argument (OpenSSH ssh(1)).
+    const WITH_ARG: &[u8] = b"BbcDEeFIiJLlmOopQRSWw";
+    let command = command.trim();
+    let mut tokens = command.split_whitespace();
+    let program = tokens.next()?;
+    if program != "ssh" && !program.ends_with("/ssh") {
+        return None;
+    }
+    let (mut user, mut port, mut dest): (Option<String>, Option<u16>, Option<&str>) = (None, None, None);
+    while let Some(token) = tokens.next() {
+        if let Some(flags) = token.strip_prefix('-').filter(|f| !f.is_empty()) {
+            if flags == "-" {
+                continue;
+            }
+            for (i, flag) in flags.bytes().enumerate() {
+                if WITH_ARG.contains(&flag) {
+                    let inline = &flags[i + 1..];
+                    let value = if inline.is_empty() { tokens.next()? } else { inline };
+                    match flag {
+                        b'p' => port = Some(value.parse().ok().filter(|p| *p != 0)?),
+                        b'l' => user = Some(value.to_owned()),
+                        _ => {}
+                    }
+                    break;
+                }
+            }
+        } else if dest.is_none() {
+            dest = Some(token);
+        } else {
+            break; // the remote command follows the destination
+        }
+    }
+    let mut dest = dest?;
+    let mut uri_port = None;
+    if let Some(rest) = dest.strip_prefix("ssh://") {
+        let rest = rest.trim_end_matches('/');
+        // `[v6::addr]:port` keeps its colons inside the brackets.
+        let (host_part, port_part) = match rest.rfind(']') {
+            Some(end) => (&rest[..=end], rest[end + 1..].strip_prefix(':')),
+            None => match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            },
+        };
+        if let Some(p) = port_part {
+            uri_port = Some(p.parse::<u16>().ok().filter(|p| *p != 0)?);
+        }
+        dest = host_part;
+    }
+    let host = match dest.rsplit_once('@') {
+        Some((u, h)) => {
+            if !u.is_empty() {
+                user = Some(u.to_owned());
+            }
+            h
+        }
+        None => dest,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':')) {
+        return None;
+    }
+    Some(SshInfo {
+        host: host.to_owned(),
+        port: port.or(uri_port).unwrap_or(22),
+        user,
+        command: Some(command.to_owned()),
+    })
+}
+
+/// A Unix time (seconds, or milliseconds when ≥ 10¹², as a number or numeric text) as ISO 8601;
+/// `None` for 0, negatives (`-1` means "none" to Novita) and anything else.
+fn unix_time_iso(v: Option<&Value>) -> Option<String> {
+    let n = match v? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))?,
+        Value::String(s) => s.trim().parse::<i64>().ok()?,
+        _ => return None,
+    };
+    if n <= 0 {
+        return None;
+    }
+    let secs = if n >= 1_000_000_000_000 { n / 1000 } else { n };
+    Some(unix_seconds_to_iso(secs))
+}
+
+/// `createdAt` as ISO 8601: Unix seconds (number or numeric text) are converted, an ISO string
+/// (`2025-02-08T…`) is kept as it is, anything else is dropped.
+fn created_at_iso(v: Option<&Value>) -> Option<String> {
+    if let Some(Value::String(s)) = v {
+        let s = s.trim();
+        let b = s.as_bytes();
+        if b.len() >= 10 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' {
+            return Some(s.to_owned());
+        }
+    }
+    unix_time_iso(v)
+}
