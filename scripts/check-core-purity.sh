@@ -3,7 +3,7 @@
 # #[wasm_bindgen] exports live only in src/bindings (src/transport may declare JS imports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-core="src/lib.rs src/error.rs src/http.rs src/model.rs src/provider.rs src/provider src/client.rs src/proxy_api.rs"
+core="src/lib.rs src/error.rs src/http.rs src/model.rs src/provider.rs src/provider src/client.rs src/proxy_api.rs src/proxy_server.rs"
 bad=$(grep -rnE 'web_sys|js_sys|wasm_bindgen_futures|wasm_bindgen::|#\[wasm_bindgen' $core | grep -v '^src/lib.rs:.*pub mod' || true)
 if [ -n "$bad" ]; then
   echo "core purity: wasm/JS names found in core modules:"; echo "$bad"; exit 1

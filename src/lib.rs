@@ -23,6 +23,7 @@ pub mod http;
 pub mod model;
 pub mod provider;
 pub mod proxy_api;
+pub mod proxy_server;
 
 #[cfg(target_arch = "wasm32")]
 pub mod transport;
