@@ -197,7 +197,7 @@ impl Error {
     /// A body that does not read as documented; `path` is the JSON path that failed.
     pub fn decode(provider: Provider, path: impl Into<String>, why: impl fmt::Display) -> Error {
         let path = path.into();
-        let shown = if path.is_empty() || path == "." { "body".to_owned() } else { path.clone() };
+        let shown = if path.is_empty() || path == "." || path == "?" { "body".to_owned() } else { path.clone() };
         let mut e = Error::new(
             ErrorCode::Decode,
             format!("could not read the {} response at {shown}: {why}", provider.display_name()),

@@ -457,10 +457,10 @@ pub struct SfcCreateInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub enable_public_ipv4: Option<bool>,
-    /// Firewall rules, passed through as given (required with `enablePublicIpv4`).
+    /// Firewall id (`frwl_…`) or resource path (`sfc:firewall:…`); required with `enablePublicIpv4`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional, type = "Record<string, unknown>")]
-    pub firewall: Option<serde_json::Value>,
+    #[tsify(optional)]
+    pub firewall: Option<String>,
     /// Preview: enable InfiniBand (the SKU must support it). Sent as `_preview_enable_infiniband`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]

@@ -223,7 +223,7 @@ fn full_create_input() -> SfcCreateInput {
         priority: None,
         priority_level: Some("critical".into()),
         enable_public_ipv4: Some(true),
-        firewall: Some(json!("sfc:firewall:acme:prod:default")),
+        firewall: Some("sfc:firewall:acme:prod:default".into()),
         preview_enable_infiniband: Some(true),
     }
 }
@@ -421,10 +421,9 @@ fn create_input_rules() {
         ("priorityLevel", Box::new(|i| i.priority_level = Some("high".into()))),
         ("priorityLevel", Box::new(|i| (i.priority, i.priority_level) = (Some(1), Some("normal".into())))),
         ("firewall", Box::new(|i| i.enable_public_ipv4 = Some(true))),
-        ("firewall", Box::new(|i| i.firewall = Some(json!("frwl_abc")))),
-        ("firewall", Box::new(|i| (i.enable_public_ipv4, i.firewall) = (Some(false), Some(json!("frwl_abc"))))),
-        ("firewall", Box::new(|i| (i.enable_public_ipv4, i.firewall) = (Some(true), Some(json!("default"))))),
-        ("firewall", Box::new(|i| (i.enable_public_ipv4, i.firewall) = (Some(true), Some(json!({"allow": [22]}))))),
+        ("firewall", Box::new(|i| i.firewall = Some("frwl_abc".into()))),
+        ("firewall", Box::new(|i| (i.enable_public_ipv4, i.firewall) = (Some(false), Some("frwl_abc".into())))),
+        ("firewall", Box::new(|i| (i.enable_public_ipv4, i.firewall) = (Some(true), Some("default".into())))),
     ];
     for (field, mutate) in cases {
         assert_invalid(create_with(mutate), field);
@@ -442,7 +441,7 @@ fn create_edge_values_that_are_allowed() {
     for level in ["yield", "normal", "preferred", "critical"] {
         create_with(|i| i.priority_level = Some(level.into())).unwrap();
     }
-    create_with(|i| (i.enable_public_ipv4, i.firewall) = (Some(true), Some(json!("frwl_abc")))).unwrap();
+    create_with(|i| (i.enable_public_ipv4, i.firewall) = (Some(true), Some("frwl_abc".into()))).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -713,12 +713,11 @@ fn validate_create(input: &SfcCreateInput) -> Result<Option<&str>> {
         check_enum("priorityLevel", level, PRIORITY_LEVELS)?;
     }
     let firewall = match &input.firewall {
-        None | Some(Value::Null) => None,
-        Some(Value::String(f)) => {
+        None => None,
+        Some(f) => {
             check_ref("firewall", f, &FIREWALL)?;
             Some(f.as_str())
         }
-        Some(_) => return Err(Error::invalid_input("firewall", FIREWALL.rule)),
     };
     match (input.enable_public_ipv4 == Some(true), firewall.is_some()) {
         (true, false) => Err(Error::invalid_input("firewall", "is required when enablePublicIpv4 is true")),
