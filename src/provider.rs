@@ -580,6 +580,27 @@ pub fn lenient_u32(v: Option<&Value>) -> Option<u32> {
     }
 }
 
+/// What kind of JSON value `v` is, for decode messages ("an array", "null", …).
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `path.key`, or `key` at the top level (for decode error paths).
+pub fn child_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
 /// A JSON string field, if it is a non-empty string.
 pub fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())

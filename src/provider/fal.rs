@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{
+use super::{child_path, json_kind, 
     check_enum, decode_json, decode_value, http_error, id_url, loose_error_parts, ErrorParts,
     Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
 };
@@ -179,32 +179,12 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     Ok(Page { items, next_cursor, has_more, total: None })
 }
 
-/// What kind of JSON value `v` is, for decode messages ("an array", "null", …).
-pub(crate) fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Parses `body` as JSON that must be an object (serde would otherwise read a struct from an
 /// array, so `["a","ready"]` would pass for an instance).
 fn decode_object(provider: Provider, body: &[u8], what: &str) -> Result<Map<String, Value>> {
     match decode_json::<Value>(provider, body)? {
         Value::Object(map) => Ok(map),
         other => Err(Error::decode(provider, "", format!("expected {what}, got {}", json_kind(&other)))),
-    }
-}
-
-fn child_path(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
     }
 }
 

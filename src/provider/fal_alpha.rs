@@ -7,7 +7,8 @@
 
 use serde_json::Value;
 
-use super::fal::{auth_header, create_body, error_for, json_kind, normalize, validate_create};
+use super::fal::{auth_header, create_body, error_for, normalize, validate_create};
+use super::json_kind;
 use super::{decode_json, id_url, Provider, ProviderConfig};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};

@@ -35,7 +35,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::fal::json_kind;
+use super::{child_path, json_kind};
 use super::{
     check_enum, check_len, check_range, decode_json, decode_value, http_error, lenient_u32, loose_error_parts,
     str_field, unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
@@ -911,14 +911,6 @@ struct WireInstance<'a> {
     id: Cow<'a, str>,
     #[serde(borrow)]
     status: Cow<'a, str>,
-}
-
-fn child_path(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{path}.{key}")
-    }
 }
 
 fn nonempty_str<'a>(record: &'a Value, key: &str) -> Option<&'a str> {
