@@ -1,0 +1,9 @@
+//! The JavaScript API: the only hand-written `#[wasm_bindgen]` exports (wasm32 only).
+//!
+//! - [`api`]: the `Fleet` class and the boundary-only types (`FleetConfig`, `CallOptions`, …).
+//! - [`errors`]: gpufleet errors as thrown JS `Error`s (`GpufleetError`).
+//! - [`convert`]: how values cross the boundary (JSON in, JSON out).
+
+pub mod api;
+pub mod convert;
+pub mod errors;

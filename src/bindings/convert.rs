@@ -1,0 +1,105 @@
+//! Moving values across the boundary.
+//!
+//! **Out** (results): serde_json text, then one `JSON.parse` on the JS side. Maps (`raw`, `tags`)
+//! arrive as plain objects (serde-wasm-bindgen would make them `Map`s unless every type opts
+//! out), and a 10,000-instance listing converts several times faster than object-by-object
+//! (see `tests/wasm.rs`, `json_out_vs_serde_wasm_bindgen`).
+//!
+//! **In** (configs, queries, inputs): `JSON.stringify`, then the core's `input_from_json`, so a
+//! bad field is an `invalidInput` error that names it (`query.limit`), `undefined` fields are
+//! simply absent, and the value has the same shape the proxy receives on the wire. Functions and
+//! `AbortSignal`s (`fetch`, `onPoll`, `signal`) are read separately with `Reflect`.
+
+use js_sys::{Function, Reflect};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::error::{Error, ErrorCode};
+use crate::provider::{validate_id, Provider};
+use crate::transport::{describe_js_error, AbortSignalLike};
+
+/// Serializes `value` to a plain JS value (via JSON text and `JSON.parse`).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}")))?;
+    js_sys::JSON::parse(&text)
+        .map_err(|e| Error::new(ErrorCode::Decode, format!("could not hand the result to JS: {}", describe_js_error(&e))))
+}
+
+/// Reads a JS value as JSON (`undefined`/`null` → `null`). `field` names it in errors.
+pub fn to_json(value: &JsValue, field: &str) -> Result<serde_json::Value, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(serde_json::Value::Null);
+    }
+    let text = js_sys::JSON::stringify(value)
+        .map_err(|e| Error::invalid_input(field, format!("cannot be read as JSON ({})", describe_js_error(&e))))?;
+    let text = text.as_string().ok_or_else(|| Error::invalid_input(field, "must be an object"))?;
+    serde_json::from_str(&text).map_err(|e| Error::invalid_input(field, format!("cannot be read as JSON ({e})")))
+}
+
+/// Reads an object of type `T`; a missing value (`undefined`/`null`) reads as `{}`. Unknown or
+/// mistyped fields give `invalidInput` naming `prefix.path` (or just `path` when `prefix` is empty).
+pub fn from_js<T: DeserializeOwned>(value: &JsValue, prefix: &str) -> Result<T, Error> {
+    let json = match to_json(value, if prefix.is_empty() { "config" } else { prefix })? {
+        serde_json::Value::Null => serde_json::Value::Object(Default::default()),
+        other => other,
+    };
+    if !json.is_object() {
+        return Err(Error::invalid_input(if prefix.is_empty() { "config" } else { prefix }, "must be an object"));
+    }
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let path = e.path().to_string();
+        let field = match (prefix.is_empty(), path == "." || path.is_empty()) {
+            (true, true) => "config".to_owned(),
+            (true, false) => path,
+            (false, true) => prefix.to_owned(),
+            (false, false) => format!("{prefix}.{path}"),
+        };
+        Error::invalid_input(field, e.into_inner())
+    })
+}
+
+/// `object[key]`, or `undefined` when `object` is not an object.
+pub fn get(object: &JsValue, key: &str) -> JsValue {
+    if !object.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `options.signal` as an `AbortSignal`, if given.
+pub fn signal_of(options: &JsValue, prefix: &str) -> Result<Option<AbortSignalLike>, Error> {
+    let value = get(options, "signal");
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    AbortSignalLike::from_js(&value)
+        .map(Some)
+        .ok_or_else(|| Error::invalid_input(format!("{prefix}.signal"), "must be an AbortSignal"))
+}
+
+/// `object[key]` as a function, if given.
+pub fn function_of(object: &JsValue, key: &str, field: &str) -> Result<Option<Function>, Error> {
+    let value = get(object, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.dyn_into::<Function>().map(Some).map_err(|_| Error::invalid_input(field, "must be a function"))
+}
+
+/// A provider name (`"fal"`, `"fal-alpha"`, `"sfcompute"`, `"novita"`).
+pub fn provider_of(value: &JsValue) -> Result<Provider, Error> {
+    match value.as_string() {
+        Some(s) => Provider::parse_or_error("provider", &s),
+        None => Err(Error::invalid_input("provider", "must be one of fal, fal-alpha, sfcompute, novita")),
+    }
+}
+
+/// An instance id (a non-empty string of letters, digits, `.`, `_`, `-`, `:`).
+pub fn id_of(value: &JsValue) -> Result<String, Error> {
+    let id = value.as_string().ok_or_else(|| Error::invalid_input("id", "must be a string"))?;
+    validate_id(&id)?;
+    Ok(id)
+}
