@@ -114,6 +114,8 @@ pub struct ErrorDetail {
 /// `Display` is the message. Provider keys and tokens never appear in any field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
+// TypeScript name `ErrorInfo`, so the declaration does not shadow the global `Error`.
+#[tsify(rename = "ErrorInfo")]
 #[non_exhaustive]
 pub struct Error {
     /// The stable category.

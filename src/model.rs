@@ -157,7 +157,7 @@ pub struct Instance {
     pub created_at: Option<String>,
     /// Key/value tags (SF Compute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
+    #[tsify(optional, type = "Record<string, string>")]
     pub tags: Option<BTreeMap<String, String>>,
     /// The provider's full record exactly as received, unknown fields included.
     #[tsify(type = "Record<string, unknown>")]
@@ -386,12 +386,13 @@ pub fn input_from_json<T: serde::de::DeserializeOwned>(prefix: &str, value: serd
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FalCreateInput {
     /// `gpu_8x_h100_sxm5` or `gpu_1x_h100_sxm5`.
+    #[tsify(type = "\"gpu_8x_h100_sxm5\" | \"gpu_1x_h100_sxm5\"")]
     pub instance_type: String,
     /// SSH public key to install (non-empty).
     pub ssh_key: String,
     /// InfiniBand sector `sector_1` | `sector_2` | `sector_3`; only with `gpu_8x_h100_sxm5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
+    #[tsify(optional, type = "\"sector_1\" | \"sector_2\" | \"sector_3\"")]
     pub sector: Option<String>,
     /// Sent as `Idempotency-Key`; one is generated when absent, so a retried create never makes two
     /// instances (fal caches the answer per key for 10 minutes).
@@ -405,12 +406,13 @@ pub struct FalCreateInput {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FalAlphaCreateInput {
     /// `gpu_8x_h100_sxm5` or `gpu_1x_h100_sxm5`.
+    #[tsify(type = "\"gpu_8x_h100_sxm5\" | \"gpu_1x_h100_sxm5\"")]
     pub instance_type: String,
     /// SSH public key to install (non-empty).
     pub ssh_key: String,
     /// InfiniBand sector `sector_1` | `sector_2` | `sector_3`; only with `gpu_8x_h100_sxm5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
+    #[tsify(optional, type = "\"sector_1\" | \"sector_2\" | \"sector_3\"")]
     pub sector: Option<String>,
 }
 
@@ -443,7 +445,7 @@ pub struct SfcCreateInput {
     pub cloud_init_user_data: Option<String>,
     /// Up to 50 tags; keys 1–128 chars without `,` `=` or a leading `_`/space, values ≤ 256 chars without `,` `=`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
+    #[tsify(optional, type = "Record<string, string>")]
     pub tags: Option<BTreeMap<String, String>>,
     /// Integer priority (seed-era API; higher numbers are kept longer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -808,6 +810,7 @@ pub struct ProviderFailure {
     /// The provider that failed.
     pub provider: Provider,
     /// What went wrong.
+    #[tsify(type = "ErrorInfo")]
     pub error: Error,
 }
 
