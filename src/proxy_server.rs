@@ -301,7 +301,8 @@ impl ServerConfig {
         self.rate
     }
 
-    /// Every secret value the proxy holds: tokens and provider keys. Responses are scrubbed of them.
+    /// Every secret value the proxy holds: tokens, provider keys and the SF Compute workspace.
+    /// Responses are scrubbed of them.
     fn secrets(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for t in [&self.token, &self.readonly_token].into_iter().flatten() {
@@ -309,6 +310,8 @@ impl ServerConfig {
         }
         for c in self.providers.values() {
             out.push(c.api_key.as_str());
+            // DESIGN.md counts the SF Compute workspace among the values never shown.
+            out.extend(c.workspace.as_deref());
         }
         out.retain(|s| s.len() >= 6);
         out.sort_unstable();

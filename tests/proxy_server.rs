@@ -112,7 +112,7 @@ fn assert_common_headers(r: &ProxyResponse) {
     assert_eq!(r.header("Referrer-Policy"), Some("no-referrer"));
     assert!(r.header("X-Request-Id").is_some());
     let all = format!("{:?}{}", r.headers, String::from_utf8_lossy(&r.body));
-    for secret in [TOKEN, RO_TOKEN, FAL_KEY, SFC_TOKEN, NOVITA_KEY] {
+    for secret in [TOKEN, RO_TOKEN, FAL_KEY, SFC_TOKEN, NOVITA_KEY, "wksp_simfleet01"] {
         assert!(!all.contains(secret), "secret leaked: {all}");
     }
     assert!(!r.log.to_json().contains("secret"));

@@ -1,0 +1,167 @@
+//! The edge proxy's Worker entry: `handleFetch(request, env, ctx)`, called by `worker.js`.
+//!
+//! Only glue lives here: a JS `Request` becomes a [`ProxyRequest`], the pure
+//! [`crate::proxy_server::Proxy`] decides everything, and its [`ProxyResponse`] becomes a JS
+//! `Response`. Upstream calls go through [`FetchTransport`] to the configured base URLs only.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, Response, ResponseInit};
+
+use crate::http::Transport;
+use crate::proxy_api::MAX_BODY_BYTES;
+use crate::proxy_server::{
+    console_headers, new_request_id, Admission, Proxy, ProxyRequest, ProxyResponse, RateLimiter, RequestBody,
+    ServerConfig,
+};
+use crate::transport::FetchTransport;
+
+/// Upper bound on one upstream attempt: below the platform's own limits, so the caller always
+/// gets our JSON answer rather than a platform error page.
+const UPSTREAM_TIMEOUT_MS: u32 = 25_000;
+
+/// How long a caller refused by the Workers Rate Limiting binding is told to wait (the binding's
+/// `period`; wrangler.toml documents 60 s).
+const BINDING_RETRY_AFTER_MS: u64 = 60_000;
+
+thread_local! {
+    // One limiter per isolate: requests served by the same isolate share it.
+    static LIMITER: RefCell<RateLimiter> = RefCell::new(RateLimiter::new());
+}
+
+fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
+    if !obj.is_object() {
+        return None;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn read_env(env: &JsValue) -> ServerConfig {
+    ServerConfig::from_env(|name| get(env, name).and_then(|v| v.as_string()))
+}
+
+fn read_headers(request: &Request) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Ok(Some(iter)) = js_sys::try_iter(&request.headers()) {
+        for entry in iter.flatten() {
+            let pair = Array::from(&entry);
+            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                out.push((k, v));
+            }
+        }
+    }
+    out
+}
+
+/// Reads the request body, stopping (and cancelling the stream) as soon as it passes
+/// [`MAX_BODY_BYTES`], so an oversized body is never buffered whole.
+async fn read_body_capped(request: &Request) -> RequestBody {
+    let Some(stream) = get(request.as_ref(), "body") else { return RequestBody::Empty };
+    let Some(reader) = get(&stream, "getReader")
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .and_then(|f| f.call0(&stream).ok())
+    else {
+        return RequestBody::Empty;
+    };
+    let Some(read) = get(&reader, "read").and_then(|f| f.dyn_into::<Function>().ok()) else {
+        return RequestBody::Empty;
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    loop {
+        let chunk = match read.call0(&reader).map(|p| JsFuture::from(Promise::resolve(&p))) {
+            Ok(fut) => match fut.await {
+                Ok(c) => c,
+                Err(_) => return RequestBody::Empty,
+            },
+            Err(_) => return RequestBody::Empty,
+        };
+        if get(&chunk, "done").is_some_and(|d| d.is_truthy()) {
+            return RequestBody::Bytes(bytes);
+        }
+        if let Some(value) = get(&chunk, "value") {
+            if let Ok(arr) = value.dyn_into::<Uint8Array>() {
+                bytes.extend_from_slice(&arr.to_vec());
+            }
+        }
+        if bytes.len() > MAX_BODY_BYTES {
+            if let Some(cancel) = get(&reader, "cancel").and_then(|f| f.dyn_into::<Function>().ok()) {
+                let _ = cancel.call0(&reader);
+            }
+            return RequestBody::TooLarge;
+        }
+    }
+}
+
+/// Asks the Workers Rate Limiting binding (`env.RATE_LIMITER`), when configured. `None`: no
+/// binding, or it failed (then the in-isolate limiter decides).
+async fn binding_allows(env: &JsValue, key: &str) -> Option<bool> {
+    let binding = get(env, "RATE_LIMITER")?;
+    let limit = get(&binding, "limit")?.dyn_into::<Function>().ok()?;
+    let arg = Object::new();
+    Reflect::set(&arg, &JsValue::from_str("key"), &JsValue::from_str(key)).ok()?;
+    let promise = limit.call1(&binding, &arg).ok()?;
+    let outcome = JsFuture::from(Promise::resolve(&promise)).await.ok()?;
+    Some(get(&outcome, "success").is_some_and(|s| s.is_truthy()))
+}
+
+fn to_js_response(r: ProxyResponse, head: bool) -> Result<Response, JsValue> {
+    let headers = Headers::new()?;
+    for (k, v) in &r.headers {
+        headers.append(k, v)?;
+    }
+    let init = ResponseInit::new();
+    init.set_status(r.status);
+    init.set_headers(&headers);
+    let body = if head || r.status == 204 || r.status == 304 || r.body.is_empty() {
+        None
+    } else {
+        Some(Object::from(Uint8Array::from(r.body.as_slice())))
+    };
+    web_sys::console::log_1(&JsValue::from_str(&r.log.to_json()));
+    Response::new_with_opt_buffer_source_and_init(body.as_ref(), &init)
+}
+
+/// The Worker's fetch handler: answers every request with a JSON API response, `/healthz`, or a
+/// JSON 404/405 for paths that are not static files (worker.js serves those first). Never
+/// rejects for anything the caller sends; `worker.js` still turns a rejection into a 500 JSON.
+#[wasm_bindgen(js_name = handleFetch)]
+pub async fn handle_fetch(request: Request, env: JsValue, _ctx: JsValue) -> Result<Response, JsValue> {
+    let proxy = Proxy::new(read_env(&env));
+    let transport = FetchTransport::new().with_timeout_ms(Some(UPSTREAM_TIMEOUT_MS));
+    let method = request.method();
+    let incoming = ProxyRequest {
+        method: method.clone(),
+        url: request.url(),
+        headers: read_headers(&request),
+        body: RequestBody::Empty,
+    };
+    let now = transport.now_ms();
+    let admitted = match proxy.admit(&incoming, new_request_id(&transport), now) {
+        Admission::Respond(r) => return to_js_response(r, method == "HEAD"),
+        Admission::Proceed(a) => a,
+    };
+    let allowed = match binding_allows(&env, admitted.rate_key()).await {
+        Some(ok) => ok.then_some(()).ok_or(BINDING_RETRY_AFTER_MS),
+        None => LIMITER.with(|l| l.borrow_mut().check(admitted.rate_key(), proxy.config().rate(), now)),
+    };
+    if let Err(retry_after_ms) = allowed {
+        return to_js_response(proxy.rate_limited(&admitted, retry_after_ms, transport.now_ms()), false);
+    }
+    let body = if admitted.wants_body() { read_body_capped(&request).await } else { RequestBody::Empty };
+    let response = proxy.serve(*admitted, body, &transport).await;
+    to_js_response(response, false)
+}
+
+/// The headers of a console static file of `contentType` (strict CSP, no framing, nosniff, no
+/// referrer), as `[name, value]` pairs for `new Response(body, { headers })`.
+#[wasm_bindgen(js_name = consoleHeaders)]
+pub fn console_headers_js(content_type: &str) -> Array {
+    console_headers(content_type)
+        .into_iter()
+        .map(|(k, v)| JsValue::from(Array::of2(&JsValue::from_str(&k), &JsValue::from_str(&v))))
+        .collect()
+}
