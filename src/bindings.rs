@@ -7,3 +7,4 @@
 pub mod api;
 pub mod convert;
 pub mod errors;
+pub mod worker;
