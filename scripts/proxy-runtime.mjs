@@ -1,0 +1,124 @@
+// Shared by `npm start`, tests/proxy/ and bench/load.mjs: make sure pkg/ is built and fresh, and
+// run pkg/worker.js in workerd through Miniflare with a given environment.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const PKG = join(ROOT, "pkg");
+export const COMPATIBILITY_DATE = "2026-05-01";
+
+const OUTPUTS = ["worker.js", "gpufleet.js", "gpufleet_bg.wasm", "console-assets.js"];
+const SOURCES = ["src", "www", "pkg-template", "Cargo.toml", "Cargo.lock", "scripts/build.mjs", "scripts/build-console-assets.mjs"];
+
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+/** Whether pkg/ has every Worker file and is newer than every source it is built from. */
+export function pkgIsFresh() {
+  const outs = OUTPUTS.map((f) => join(PKG, f));
+  if (!outs.every(existsSync)) return false;
+  const oldestOut = Math.min(...outs.map((f) => statSync(f).mtimeMs));
+  const newestSrc = Math.max(...SOURCES.map((s) => newestMtime(join(ROOT, s))));
+  return oldestOut >= newestSrc;
+}
+
+/** Builds pkg/ (`npm run build`) unless it is fresh. `log` gets one line per step. */
+export function ensurePkg({ log = console.log, force = false } = {}) {
+  if (!force && pkgIsFresh()) return false;
+  if (!existsSync(join(ROOT, "scripts/build.mjs"))) throw new Error("scripts/build.mjs is missing: cannot build pkg/");
+  log("building pkg/ (npm run build)…");
+  execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  for (const f of OUTPUTS) if (!existsSync(join(PKG, f))) throw new Error(`the build did not produce pkg/${f}`);
+  return true;
+}
+
+/** The Worker env that points the proxy at a running simulator (`startSim()` result). */
+export async function simEnv(sim) {
+  const { SIM_KEYS } = await import("../tests/sim/defaults.mjs");
+  return {
+    FAL_KEY: SIM_KEYS.fal,
+    FAL_BASE_URL: sim.baseUrls.fal,
+    FAL_ALPHA_BASE_URL: sim.baseUrls["fal-alpha"],
+    SFC_TOKEN: SIM_KEYS.sfcompute,
+    SFC_WORKSPACE: SIM_KEYS.sfcWorkspace,
+    SFC_BASE_URL: sim.baseUrls.sfcompute,
+    NOVITA_API_KEY: SIM_KEYS.novita,
+    NOVITA_BASE_URL: sim.baseUrls.novita,
+  };
+}
+
+/** Parses a .dev.vars / .env file: KEY=VALUE lines, `#` comments, optional quotes and `export`. */
+export function parseDevVars(text) {
+  const out = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2].trim();
+    if ((v.startsWith('"') && v.endsWith('"') && v.length >= 2) || (v.startsWith("'") && v.endsWith("'") && v.length >= 2)) {
+      v = v.slice(1, -1);
+    } else {
+      v = v.replace(/\s+#.*$/, "");
+    }
+    if (v !== "") out[m[1]] = v;
+  }
+  return out;
+}
+
+export function readDevVars(path = join(ROOT, ".dev.vars")) {
+  return existsSync(path) ? parseDevVars(readFileSync(path, "utf8")) : {};
+}
+
+/**
+ * Runs pkg/worker.js in workerd. `env`: string bindings. `port`: 0 for a free one, undefined for
+ * none (dispatchFetch only). `onLog(line)`: every stdout/stderr line of the runtime (else they
+ * pass through to this process). `rateLimit`: {limit, period} to configure the RATE_LIMITER
+ * binding. Returns { mf, url, dispose() }.
+ */
+export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit } = {}) {
+  const { Miniflare } = await import("miniflare");
+  const options = {
+    modules: true,
+    scriptPath: join(PKG, "worker.js"),
+    modulesRoot: PKG,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: COMPATIBILITY_DATE,
+    cf: false,
+    bindings: env,
+  };
+  if (port !== undefined) Object.assign(options, { port, host });
+  if (rateLimit) options.ratelimits = { RATE_LIMITER: { simple: rateLimit } };
+  if (onLog) {
+    options.handleRuntimeStdio = (stdout, stderr) => {
+      for (const stream of [stdout, stderr]) {
+        let buf = "";
+        stream.setEncoding("utf8");
+        stream.on("data", (chunk) => {
+          buf += chunk;
+          let i;
+          while ((i = buf.indexOf("\n")) >= 0) {
+            onLog(buf.slice(0, i));
+            buf = buf.slice(i + 1);
+          }
+        });
+        stream.on("end", () => buf && onLog(buf));
+      }
+    };
+  }
+  const mf = new Miniflare(options);
+  const url = await mf.ready;
+  return { mf, url: String(url).replace(/\/$/, ""), dispose: () => mf.dispose() };
+}
