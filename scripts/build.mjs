@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// `npm run build`: the npm package in pkg/.
+//
+//   1. cargo build --release --target wasm32-unknown-unknown
+//   2. wasm-bindgen --target web --out-dir pkg            (.tools/bin, pinned = the crate's version)
+//   3. wasm-opt -Oz … (binaryen@132 from node_modules — never a system wasm-opt)
+//   4. pkg-template/* copied into pkg/, version stamped from Cargo.toml
+//   5. pkg/console-assets.js for the Worker (scripts/build-console-assets.mjs, when present)
+//
+// Steps 2–3 are skipped when the release .wasm and the tool versions are unchanged (a stamp in
+// target/), so a second build with nothing changed takes about a second.
+//
+//   node scripts/build.mjs [--force]
+
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = join(root, "pkg");
+const force = process.argv.includes("--force");
+const WASM_OPT_FLAGS = [
+  "-Oz",
+  "--enable-bulk-memory",
+  "--enable-nontrapping-float-to-int",
+  "--enable-sign-ext",
+  "--enable-mutable-globals",
+];
+
+const t0 = Date.now();
+const log = (msg) => console.log(`[build] ${msg}`);
+
+function run(cmd, args, opts = {}) {
+  execFileSync(cmd, args, { cwd: root, stdio: "inherit", ...opts });
+}
+
+function tool(name, candidates) {
+  for (const c of candidates) if (existsSync(c)) return c;
+  throw new Error(`${name} not found (looked in ${candidates.join(", ")}); run scripts/ensure-tools.sh`);
+}
+
+const cargoToml = readFileSync(join(root, "Cargo.toml"), "utf8");
+const version = /^version\s*=\s*"([^"]+)"/m.exec(cargoToml)?.[1];
+const wbgVersion = /^wasm-bindgen\s*=\s*"=([^"]+)"/m.exec(cargoToml)?.[1];
+if (!version || !wbgVersion) throw new Error("could not read version / wasm-bindgen pin from Cargo.toml");
+
+// 1. cargo (incremental: fast when nothing changed)
+log("cargo build --release --target wasm32-unknown-unknown");
+run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib"]);
+const wasmIn = join(root, "target/wasm32-unknown-unknown/release/gpufleet.wasm");
+
+const wasmBindgen = tool("wasm-bindgen", [join(root, ".tools/bin/wasm-bindgen")]);
+const have = execFileSync(wasmBindgen, ["--version"], { encoding: "utf8" }).trim().split(/\s+/)[1];
+if (have !== wbgVersion) throw new Error(`wasm-bindgen CLI is ${have}, the crate pins ${wbgVersion}; run scripts/ensure-tools.sh`);
+const wasmOpt = tool("wasm-opt (binaryen from npm)", [join(root, "node_modules/binaryen/bin/wasm-opt")]);
+const binaryenVersion = JSON.parse(readFileSync(join(root, "node_modules/binaryen/package.json"), "utf8")).version;
+
+// 2–3. wasm-bindgen + wasm-opt, unless the stamp says pkg/ already has this wasm.
+const stampFile = join(root, "target/gpufleet-pkg.stamp");
+const stamp = createHash("sha256")
+  .update(readFileSync(wasmIn))
+  .update(`${wbgVersion} ${binaryenVersion} ${WASM_OPT_FLAGS.join(" ")}`)
+  .digest("hex");
+const bgWasm = join(pkg, "gpufleet_bg.wasm");
+const upToDate = !force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(bgWasm);
+if (upToDate) {
+  log("wasm unchanged: keeping pkg/gpufleet.js and pkg/gpufleet_bg.wasm");
+} else {
+  rmSync(pkg, { recursive: true, force: true });
+  mkdirSync(pkg, { recursive: true });
+  log(`wasm-bindgen ${have} --target web --out-dir pkg`);
+  run(wasmBindgen, ["--target", "web", "--out-dir", pkg, wasmIn]);
+  const before = statSync(bgWasm).size;
+  log(`wasm-opt (binaryen ${binaryenVersion}) ${WASM_OPT_FLAGS.join(" ")}`);
+  run(wasmOpt, [...WASM_OPT_FLAGS, bgWasm, "-o", bgWasm]);
+  log(`gpufleet_bg.wasm: ${(before / 1024).toFixed(0)} KiB → ${(statSync(bgWasm).size / 1024).toFixed(0)} KiB`);
+  writeFileSync(stampFile, stamp);
+}
+
+// 4. the package files
+const template = join(root, "pkg-template");
+for (const name of readdirSync(template)) {
+  cpSync(join(template, name), join(pkg, name), { recursive: true });
+}
+const manifestPath = join(pkg, "package.json");
+const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+manifest.version = version;
+writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+
+// 5. the console embedded for the Worker entry (owned by the proxy side of the project)
+const consoleAssets = join(root, "scripts/build-console-assets.mjs");
+if (existsSync(consoleAssets) && existsSync(join(root, "www"))) {
+  run(process.execPath, [consoleAssets, "--out", join(pkg, "console-assets.js")]);
+}
+
+log(`pkg/ gpufleet@${version} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
