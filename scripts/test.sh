@@ -22,6 +22,9 @@ cargo build --target wasm32-unknown-unknown --release
 step "simulated clouds (node --test tests/sim/)"
 node --test --test-reporter=spec tests/sim/
 
+step "edge proxy in workerd against the simulated clouds (node --test tests/proxy/)"
+node --test --test-reporter=spec tests/proxy/
+
 rm -rf "$TMPDIR"/* 2>/dev/null || true
 echo
 echo "npm test: all suites passed"

@@ -17,7 +17,7 @@
 //! 5. `Authorization: Bearer …` compared in constant time → 401; read-only token on a
 //!    mutation → 403.
 //! 6. Route, provider and id validation ([`parse_route`]) → 404 / 405 / 400; a provider without
-//!    keys → 400.
+//!    keys → 400; an id shaped like a host ([`looks_like_host`]) → 400.
 //! 7. Create only: `Content-Type: application/json` → else 415; body ≤ [`MAX_BODY_BYTES`] → else 413.
 //! 8. The call, through the [`Client`], to the configured base URL only.
 
@@ -930,6 +930,14 @@ impl Proxy {
                 .with_provider(p);
             return self.error_response(ctx, 400, &e, now());
         }
+        let id = match &route {
+            Route::Get(_, id) | Route::Delete(_, id) | Route::Action(_, _, id) | Route::Ssh(_, id) => Some(id.as_str()),
+            _ => None,
+        };
+        if id.is_some_and(looks_like_host) {
+            let e = Error::invalid_input("id", "looks like a host name or address, not an instance id");
+            return self.error_response(ctx, 400, &e, now());
+        }
         if let Route::List(ListQuery::Sfcompute(q)) = &route {
             if q.workspace.is_some() {
                 let e = Error::invalid_input("workspace", "is set by the proxy (SFC_WORKSPACE), not by the caller");
@@ -1101,6 +1109,22 @@ impl Proxy {
     }
 }
 
+/// Whether `id` is shaped like a host: `localhost`, or dot-separated labels (a domain name or an
+/// IPv4 address) with an optional `:port`. No provider's instance ids look like that, so the proxy
+/// refuses such an id outright (defence in depth: the host of an upstream call is fixed anyway).
+pub fn looks_like_host(id: &str) -> bool {
+    let host = match id.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => id,
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |l: &&str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    labels.len() >= 2 && labels.iter().all(label_ok) && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()) || labels.len() == 4)
+}
+
 /// A fresh request id: 16 hex digits from the transport's randomness.
 pub fn new_request_id<T: Transport>(transport: &T) -> String {
     let mut b = [0u8; 8];
@@ -1152,6 +1176,16 @@ mod tests {
         assert_eq!(canonical_origin("http://localhost:5173").as_deref(), Some("http://localhost:5173"));
         for bad in ["*", "https://*.example.com", "https://x/path", "null", "javascript://x", "https://a@b"] {
             assert_eq!(canonical_origin(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_shaped_ids() {
+        for host in ["evil.example", "127.0.0.1", "127.0.0.1:8787", "localhost", "LOCALHOST:80", "a-b.example.com:443"] {
+            assert!(looks_like_host(host), "{host}");
+        }
+        for id in ["inst_abc123", "550e8400-e29b-41d4-a716-446655440000", "sfc:instance:acme:prod:web.1", "abc", "a.1", "1.2.3", "x.y_z"] {
+            assert!(!looks_like_host(id), "{id}");
         }
     }
 
