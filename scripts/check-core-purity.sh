@@ -10,5 +10,5 @@ if [ -n "$bad" ]; then
 fi
 stray=$(grep -rln '#\[wasm_bindgen' src --include='*.rs' | grep -v '^src/bindings\|^src/transport' || true)
 if [ -n "$stray" ]; then echo "core purity: #[wasm_bindgen] outside src/bindings and src/transport: $stray"; exit 1; fi
-if grep -rqn tokio src Cargo.toml; then echo "core purity: tokio appears"; exit 1; fi
+if grep -rqnE '(^|[^a-z_])tokio(::| *=|\b.*features)' src Cargo.toml; then echo "core purity: tokio appears"; exit 1; fi
 echo "core purity: ok (no wasm-bindgen/web-sys/js-sys/tokio in error, http, model, provider, client)"

@@ -1,5 +1,5 @@
 //! [`Client`]: the provider modules plus a [`Transport`], with retries, pagination guards,
-//! fan-out over providers and waiters. Generic over the transport; no wasm, no tokio.
+//! fan-out over providers and waiters. Generic over the transport; no wasm and no async runtime of its own.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
