@@ -29,7 +29,8 @@ fi
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || \
    { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   log "installing npm packages"
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  # npm install (not ci): it follows the lock file but tolerates a lock written by a newer npm.
+  npm install --no-audit --no-fund
 fi
 
 if [ "$want_browser" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
