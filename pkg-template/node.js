@@ -6,8 +6,8 @@ import init, * as wasm from "./gpufleet.js";
 
 wasm.initSync({ module: readFileSync(new URL("./gpufleet_bg.wasm", import.meta.url)) });
 
-export const Fleet = wasm.Fleet;
-export const isGpufleetError = wasm.isGpufleetError;
-export const initSync = wasm.initSync;
+// Filled in by scripts/build.mjs: `export const <name> = wasm.<name>;` for every export of
+// gpufleet.js (Fleet, isGpufleetError, initSync, …).
+/* gpufleet:exports */
 export { init };
 export default init;

@@ -5,8 +5,8 @@ import init, * as wasm from "./gpufleet.js";
 
 wasm.initSync({ module });
 
-export const Fleet = wasm.Fleet;
-export const isGpufleetError = wasm.isGpufleetError;
-export const initSync = wasm.initSync;
+// Filled in by scripts/build.mjs: `export const <name> = wasm.<name>;` for every export of
+// gpufleet.js (Fleet, isGpufleetError, initSync, …).
+/* gpufleet:exports */
 export { init };
 export default init;

@@ -84,6 +84,22 @@ const template = join(root, "pkg-template");
 for (const name of readdirSync(template)) {
   cpSync(join(template, name), join(pkg, name), { recursive: true });
 }
+// The entry points re-export every export of gpufleet.js as their own bindings (see index.js).
+const glue = readFileSync(join(pkg, "gpufleet.js"), "utf8");
+const names = new Set([...glue.matchAll(/^export (?:class|function|const|let) (\w+)/gm)].map((m) => m[1]));
+for (const m of glue.matchAll(/^export \{([^}]*)\}/gm)) {
+  for (const part of m[1].split(",")) {
+    const name = part.trim().split(/\s+as\s+/).pop();
+    if (name && name !== "default") names.add(name);
+  }
+}
+const exportLines = [...names].sort().map((n) => `export const ${n} = wasm.${n};`).join("\n");
+for (const entry of ["index.js", "node.js", "workerd.js"]) {
+  const file = join(pkg, entry);
+  const src = readFileSync(file, "utf8");
+  if (!src.includes("/* gpufleet:exports */")) throw new Error(`${entry}: the /* gpufleet:exports */ marker is missing`);
+  writeFileSync(file, src.replace("/* gpufleet:exports */", exportLines));
+}
 const manifestPath = join(pkg, "package.json");
 const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
 manifest.version = version;

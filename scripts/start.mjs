@@ -46,7 +46,20 @@ const real = ["FAL_KEY", "SFC_TOKEN", "NOVITA_API_KEY"].some((k) => devVars[k]);
 const tokenFromFile = Boolean(devVars.GPUFLEET_TOKEN);
 const token = devVars.GPUFLEET_TOKEN || randomBytes(24).toString("base64url");
 
+// Registered before the proxy starts, so this runs first on Ctrl-C.
 let sim = null;
+let proxy = null;
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  console.log("\n[start] stopping the proxy and the simulator…");
+  await Promise.allSettled([proxy?.dispose(), sim?.close()]);
+  process.exit(0);
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+
 let env;
 if (real) {
   env = { ...devVars, GPUFLEET_TOKEN: token };
@@ -57,7 +70,6 @@ if (real) {
   env = { ...devVars, ...(await simEnv(sim)), GPUFLEET_TOKEN: token };
 }
 
-let proxy;
 try {
   proxy = await startProxy({ env, port });
 } catch (e) {
@@ -84,13 +96,3 @@ if (sim) {
 console.log(`  try:       curl -H "Authorization: Bearer ${tokenFromFile ? "$GPUFLEET_TOKEN" : token}" ${base}/api/v1/instances`);
 console.log("  Ctrl-C to stop.\n");
 
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
-  console.log("\n[start] stopping…");
-  await Promise.allSettled([proxy.dispose(), sim ? sim.close() : null]);
-  process.exit(0);
-}
-process.on("SIGINT", stop);
-process.on("SIGTERM", stop);
