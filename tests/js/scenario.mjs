@@ -1,0 +1,236 @@
+// The package scenario, the same in every runtime (Node, Chromium, workerd, Deno, Bun).
+//
+// It uses only what every runtime has (fetch, setTimeout, AbortController) and takes the package
+// as an argument, so each runtime's runner imports "gpufleet" its own way (exports-map condition)
+// and hands it over:
+//
+//   const report = await runScenario({ gpufleet, simUrl, runtime: "deno" });
+//
+// Against the simulated clouds (tests/sim/): resets them (seed 7, 120 instances per provider,
+// clock frozen so listings are stable), then
+//   1. lists every provider through pagination (listPage), checked against the sim's true state,
+//      and the same through `for await (… of fleet.instances())` and listAll();
+//   2. get;
+//   3. create (fal), waitFor running while the test moves the sim clock, delete (and delete
+//      again → alreadyGone);
+//   4. stop (Novita) and wait for stopped; terminate (SF Compute), then delete it;
+//   5. errors with the right code: notFound, unauthorized (wrong key), unsupported, invalidInput,
+//      aborted; in a browser page, keys without dangerouslyAllowBrowser → invalidInput.
+// Throws on the first failed check; returns a report of what it saw.
+
+const PAGE = { fal: 50, "fal-alpha": undefined, sfcompute: 50, novita: 50 };
+
+class CheckFailed extends Error {}
+
+function check(cond, what, detail) {
+  if (!cond) throw new CheckFailed(`${what}${detail === undefined ? "" : `: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`}`);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function control(simUrl, path, body) {
+  const res = await fetch(`${simUrl}/__sim${path}`, body === undefined ? {} : {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  check(res.ok, `sim control ${path}`, res.status);
+  return res.json();
+}
+
+export function simConfig(simUrl, overrides = {}) {
+  const u = simUrl.replace(/\/+$/, "");
+  return {
+    fal: { apiKey: "sim-fal-key", baseUrl: `${u}/fal/v1` },
+    falAlpha: { apiKey: "sim-fal-key", baseUrl: `${u}/fal-alpha` },
+    sfcompute: { token: "sim-sfc-token", workspace: "wksp_simfleet01", baseUrl: `${u}/sfcompute/preview/v2` },
+    novita: { apiKey: "sim-novita-key", baseUrl: `${u}/novita/gpu-instance/openapi/v1` },
+    retries: { max: 2, baseDelayMs: 20, maxDelayMs: 200 },
+    timeoutMs: 10_000,
+    ...overrides,
+  };
+}
+
+async function expectError(promise, code, what) {
+  try {
+    await promise;
+  } catch (e) {
+    check(e instanceof Error, `${what}: a real Error`, String(e));
+    check(e.name === "GpufleetError", `${what}: name`, e.name);
+    check(e.code === code, `${what}: code ${code}`, { code: e.code, message: e.message });
+    return e;
+  }
+  throw new CheckFailed(`${what}: expected a ${code} error, got success`);
+}
+
+function expectThrow(fn, code, what) {
+  try {
+    fn();
+  } catch (e) {
+    check(e.name === "GpufleetError" && e.code === code, `${what}: code ${code}`, { name: e.name, code: e.code, message: e.message });
+    return e;
+  }
+  throw new CheckFailed(`${what}: expected a ${code} error, got success`);
+}
+
+export async function runScenario({ gpufleet, simUrl, runtime = "unknown", log = () => {} }) {
+  const { Fleet, isGpufleetError } = gpufleet;
+  check(typeof Fleet === "function", "the package exports Fleet");
+  const report = { runtime, steps: [] };
+  const step = (name, data) => {
+    report.steps.push({ name, ...data });
+    log(`${runtime}: ${name} ${JSON.stringify(data)}`);
+  };
+  const t0 = Date.now();
+
+  await control(simUrl, "/reset", { seed: 7, instances: 120, speed: 0 });
+  const inPage = typeof window !== "undefined" && typeof document !== "undefined";
+  const fleet = new Fleet(simConfig(simUrl, inPage ? { dangerouslyAllowBrowser: true } : {}));
+
+  // 1. every provider, through pagination
+  const providers = (await fleet.providers()).map((c) => c.provider);
+  check(providers.join() === "fal,fal-alpha,sfcompute,novita", "providers()", providers);
+  const listed = {};
+  for (const provider of providers) {
+    const truth = (await control(simUrl, `/state?provider=${provider}`)).instances.map((i) => i.id);
+    const ids = [];
+    let pages = 0;
+    let cursor;
+    for (;;) {
+      const query = { ...(PAGE[provider] ? { limit: PAGE[provider] } : {}), ...(cursor ? { cursor } : {}) };
+      const page = await fleet.listPage(provider, query);
+      pages += 1;
+      for (const inst of page.items) {
+        check(inst.provider === provider, `${provider} item provider`, inst.provider);
+        check(typeof inst.status === "string" && typeof inst.providerStatus === "string", `${provider} status fields`, inst);
+        check(inst.raw && typeof inst.raw === "object" && !(inst.raw instanceof Map), `${provider} raw is a plain object`);
+        ids.push(inst.id);
+      }
+      if (!page.hasMore) break;
+      check(typeof page.nextCursor === "string", `${provider} nextCursor`, page);
+      cursor = page.nextCursor;
+      check(pages < 50, `${provider} pagination ends`);
+    }
+    check(ids.length === truth.length, `${provider}: listed every instance`, { listed: ids.length, truth: truth.length });
+    check(new Set(ids).size === ids.length, `${provider}: no duplicates`);
+    check(truth.every((id) => ids.includes(id)), `${provider}: the same ids as the sim`);
+    if (PAGE[provider]) check(pages >= 3, `${provider}: several pages`, pages);
+    listed[provider] = { pages, instances: ids.length };
+  }
+  step("list every provider through pagination", listed);
+
+  let iterated = 0;
+  const running = [];
+  for await (const inst of fleet.instances({ providers: ["novita"], status: ["running"], pageSize: 40 })) {
+    check(inst.provider === "novita" && inst.status === "running", "instances() filters", inst.status);
+    iterated += 1;
+    running.push(inst);
+  }
+  check(iterated > 0, "instances() yielded running Novita instances");
+  let early = 0;
+  for await (const _ of fleet.instances()) {
+    if (++early === 3) break; // leaving early is fine
+  }
+  const all = await fleet.listAll();
+  const total = Object.values(listed).reduce((n, p) => n + p.instances, 0);
+  check(all.errors.length === 0, "listAll errors", all.errors);
+  check(all.instances.length === total, "listAll instances", { got: all.instances.length, total });
+  step("instances() and listAll()", { novitaRunning: iterated, listAll: all.instances.length });
+
+  // 2. get
+  const sample = all.instances.find((i) => i.provider === "sfcompute");
+  const got = await fleet.get("sfcompute", sample.id);
+  check(got.id === sample.id && got.provider === "sfcompute", "get", got.id);
+  step("get", { provider: "sfcompute", id: got.id, status: got.status });
+
+  // 3. create (fal) → wait until running (moving the sim clock) → delete
+  const created = await fleet.create("fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3Nza scenario" });
+  check(created.provider === "fal" && typeof created.id === "string", "create", created);
+  check(created.status === "pending" || created.status === "provisioning", "a new instance is not running yet", created.status);
+  const polled = [];
+  const waiting = fleet.waitFor("fal", created.id, {
+    until: "running",
+    minDelayMs: 20,
+    maxDelayMs: 60,
+    maxWaitMs: 60_000,
+    onPoll: (i) => polled.push(i.status),
+  });
+  let done = false;
+  waiting.then(() => (done = true), () => (done = true));
+  for (let i = 0; i < 40 && !done; i++) {
+    await sleep(40);
+    await control(simUrl, "/advance", { ms: 4_000 });
+  }
+  const ready = await waiting;
+  check(ready && ready.status === "running", "waitFor running", ready && ready.status);
+  check(polled.length >= 2 && polled.at(-1) === "running", "onPoll saw the instance change", polled);
+  const deleted = await fleet.delete("fal", created.id);
+  check(deleted.alreadyGone === false, "delete", deleted);
+  const again = await fleet.delete("fal", created.id);
+  check(again.alreadyGone === true, "delete again: alreadyGone", again);
+  step("create, waitFor running, delete", { id: created.id, polled, deleted, again });
+
+  // 4. stop (Novita), terminate (SF Compute)
+  const victim = running[0];
+  const stopped = await fleet.stop("novita", victim.id);
+  check(stopped === null || typeof stopped === "object", "stop resolves to an instance or null");
+  const waitStop = fleet.waitFor("novita", victim.id, { until: "stopped", minDelayMs: 20, maxDelayMs: 60, maxWaitMs: 60_000 });
+  let stopDone = false;
+  waitStop.then(() => (stopDone = true), () => (stopDone = true));
+  for (let i = 0; i < 40 && !stopDone; i++) {
+    await sleep(40);
+    await control(simUrl, "/advance", { ms: 2_000 });
+  }
+  const afterStop = await waitStop;
+  check(afterStop.status === "stopped" && afterStop.providerStatus === "exited", "novita stopped", afterStop.providerStatus);
+  const sfcRunning = all.instances.find((i) => i.provider === "sfcompute" && i.status === "running");
+  await expectError(fleet.delete("sfcompute", sfcRunning.id), "conflict", "deleting a running SF Compute instance");
+  await fleet.terminate("sfcompute", sfcRunning.id);
+  const terminated = await fleet.get("sfcompute", sfcRunning.id);
+  check(terminated.status === "terminated" || terminated.status === "terminating", "sfcompute terminated", terminated.status);
+  const sfcDeleted = await fleet.delete("sfcompute", sfcRunning.id);
+  step("stop (Novita), terminate + delete (SF Compute)", { novita: victim.id, sfcompute: sfcRunning.id, sfcDeleted });
+
+  // 5. errors with the right code
+  const notFound = await expectError(fleet.get("fal", "inst_doesnotexist"), "notFound", "get a missing instance");
+  check(notFound.provider === "fal" && notFound.status === 404 && notFound.retryable === false, "notFound fields", notFound);
+  check(isGpufleetError(notFound), "isGpufleetError");
+  const wrongKey = new Fleet(simConfig(simUrl, { novita: { apiKey: "wrong-key", baseUrl: `${simUrl}/novita/gpu-instance/openapi/v1` }, ...(inPage ? { dangerouslyAllowBrowser: true } : {}) }));
+  const unauthorized = await expectError(wrongKey.listPage("novita"), "unauthorized", "a wrong key");
+  check(unauthorized.status === 401 && unauthorized.provider === "novita", "unauthorized fields", unauthorized);
+  check(!unauthorized.message.includes("wrong-key"), "the key is not in the message");
+  const withErrors = await wrongKey.listAll();
+  check(withErrors.errors.length === 1 && withErrors.errors[0].provider === "novita" && withErrors.errors[0].error.code === "unauthorized",
+    "listAll reports the failing provider beside the others", withErrors.errors);
+  const others = (await fleet.listAll({ providers: ["fal", "fal-alpha", "sfcompute"] })).instances.length;
+  check(withErrors.instances.length === others, "the others still answer", { got: withErrors.instances.length, others });
+  await expectError(fleet.stop("fal", created.id), "unsupported", "stop on fal");
+  const badInput = await expectError(fleet.create("fal", { instanceType: "gpu_3x", sshKey: "k" }), "invalidInput", "a bad instance type");
+  check(typeof badInput.field === "string" && badInput.field.includes("instanceType"), "invalidInput names the field", badInput.field);
+  const badConfig = expectThrow(() => new Fleet({ sfcompute: { token: "t" } }), "invalidInput", "a config without workspace");
+  check(badConfig.field === "sfcompute", "config error names the field", badConfig.field);
+  const controller = new AbortController();
+  const aborting = fleet.waitFor("fal", all.instances.find((i) => i.provider === "fal").id, { until: "terminated", minDelayMs: 30_000, signal: controller.signal });
+  await sleep(30);
+  const abortedAt = Date.now();
+  controller.abort("scenario cancelled");
+  const aborted = await expectError(aborting, "aborted", "an aborted waiter");
+  check(Date.now() - abortedAt < 2_000, "the abort settled at once", Date.now() - abortedAt);
+  check(aborted.cause === "scenario cancelled", "aborted cause", aborted.cause);
+  if (inPage) {
+    expectThrow(() => new Fleet({ fal: { apiKey: "k" } }), "invalidInput", "a provider key in a page without dangerouslyAllowBrowser");
+  }
+  step("errors", {
+    notFound: notFound.message,
+    unauthorized: unauthorized.message,
+    invalidInput: badInput.field,
+    aborted: aborted.message,
+    browserKeyRefused: inPage,
+  });
+
+  wrongKey.free();
+  fleet.free();
+  report.ms = Date.now() - t0;
+  report.ok = true;
+  return report;
+}
