@@ -2,7 +2,7 @@
 // run pkg/worker.js in workerd through Miniflare with a given environment.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,14 +31,41 @@ export function pkgIsFresh() {
   return oldestOut >= newestSrc;
 }
 
-/** Builds pkg/ (`npm run build`) unless it is fresh. `log` gets one line per step. */
+/**
+ * Builds pkg/ (`npm run build`) unless it is fresh. `log` gets one line per step. Safe when
+ * several processes call it at once (test files run in parallel): a lock directory serializes
+ * the builds, and the freshness check is repeated inside it.
+ */
 export function ensurePkg({ log = console.log, force = false } = {}) {
   if (!force && pkgIsFresh()) return false;
   if (!existsSync(join(ROOT, "scripts/build.mjs"))) throw new Error("scripts/build.mjs is missing: cannot build pkg/");
-  log("building pkg/ (npm run build)…");
-  execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
-  for (const f of OUTPUTS) if (!existsSync(join(PKG, f))) throw new Error(`the build did not produce pkg/${f}`);
-  return true;
+  const lock = join(ROOT, "target", ".pkg-build.lock");
+  mkdirSync(join(ROOT, "target"), { recursive: true });
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if (e.code !== "EEXIST") throw e;
+      // A lock older than 20 minutes belongs to a build that died.
+      if (Date.now() - statSync(lock).mtimeMs > 20 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for another build (${lock})`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    if (!force && pkgIsFresh()) return false;
+    log("building pkg/ (npm run build)…");
+    execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+    for (const f of OUTPUTS) if (!existsSync(join(PKG, f))) throw new Error(`the build did not produce pkg/${f}`);
+    // build.mjs keeps an unchanged wasm file as it was; mark the outputs as built now.
+    const now = new Date();
+    for (const f of OUTPUTS) utimesSync(join(PKG, f), now, now);
+    return true;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** The Worker env that points the proxy at a running simulator (`startSim()` result). */
