@@ -25,6 +25,36 @@ node --test --test-reporter=spec tests/sim/
 step "edge proxy in workerd against the simulated clouds (node --test tests/proxy/)"
 node --test --test-reporter=spec tests/proxy/
 
+step "npm package: build (npm run build → pkg/)"
+node scripts/build.mjs
+
+step "wasm-bindgen-test in Node (tests/wasm.rs against the simulated clouds)"
+scripts/test-wasm.sh node
+
+step "wasm-bindgen-test in headless Chromium (tests/wasm.rs against the simulated clouds)"
+scripts/test-wasm.sh browser
+
+step "npm package: npm pack + install the tarball into .tmp/scratch"
+node tests/js/pack.mjs
+
+step "npm package: TypeScript checks (tsc --noEmit tests/types/usage.ts, NodeNext and Bundler resolution)"
+node_modules/.bin/tsc -p .tmp/scratch/types/tsconfig.json && node_modules/.bin/tsc -p .tmp/scratch/types/tsconfig.bundler.json
+
+step "npm package: scenario in Node $(node --version) (node --test)"
+node --test --test-reporter=spec tests/js/pkg-node.test.mjs
+
+step "npm package: scenario in headless Chromium (playwright-core)"
+node --test --test-reporter=spec tests/js/pkg-chromium.test.mjs
+
+step "npm package: scenario in workerd (Miniflare)"
+node --test --test-reporter=spec tests/js/pkg-workerd.test.mjs
+
+step "npm package: scenario in Deno (node_modules/.bin/deno)"
+node --test --test-reporter=spec tests/js/pkg-deno.test.mjs
+
+step "npm package: scenario in Bun (node_modules/.bin/bun)"
+node --test --test-reporter=spec tests/js/pkg-bun.test.mjs
+
 rm -rf "$TMPDIR"/* 2>/dev/null || true
 echo
 echo "npm test: all suites passed"

@@ -25,7 +25,7 @@ test("scenario in workerd", async () => {
     modules: true,
     modulesRoot: scratch,
     scriptPath: join(scratch, "worker-entry.mjs"),
-    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
+    modulesRules: [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-04-26",
     cf: false,
   });
