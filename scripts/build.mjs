@@ -7,14 +7,14 @@
 //   4. pkg-template/* copied into pkg/, version stamped from Cargo.toml
 //   5. pkg/console-assets.js for the Worker (scripts/build-console-assets.mjs, when present)
 //
-// Steps 2–3 are skipped when the release .wasm and the tool versions are unchanged (a stamp in
-// target/), so a second build with nothing changed takes about a second.
+// Steps 2–3 are skipped when the release .wasm and the tool versions are unchanged (their output
+// and a stamp are kept in target/), so a second build with nothing changed takes about a second.
 //
 //   node scripts/build.mjs [--force]
 
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -57,21 +57,23 @@ if (have !== wbgVersion) throw new Error(`wasm-bindgen CLI is ${have}, the crate
 const wasmOpt = tool("wasm-opt (binaryen from npm)", [join(root, "node_modules/binaryen/bin/wasm-opt")]);
 const binaryenVersion = JSON.parse(readFileSync(join(root, "node_modules/binaryen/package.json"), "utf8")).version;
 
-// 2–3. wasm-bindgen + wasm-opt, unless the stamp says pkg/ already has this wasm.
-const stampFile = join(root, "target/gpufleet-pkg.stamp");
+// 2–3. wasm-bindgen + wasm-opt into target/gpufleet-pkg-wasm/, unless its stamp says it already
+// holds this wasm built with these tools.
+const wasmOut = join(root, "target/gpufleet-pkg-wasm");
+const stampFile = join(wasmOut, ".stamp");
 const stamp = createHash("sha256")
   .update(readFileSync(wasmIn))
   .update(`${wbgVersion} ${binaryenVersion} ${WASM_OPT_FLAGS.join(" ")}`)
   .digest("hex");
-const bgWasm = join(pkg, "gpufleet_bg.wasm");
-const upToDate = !force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(bgWasm);
+const upToDate = !force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp;
 if (upToDate) {
-  log("wasm unchanged: keeping pkg/gpufleet.js and pkg/gpufleet_bg.wasm");
+  log("wasm unchanged: reusing the last wasm-bindgen + wasm-opt output");
 } else {
-  rmSync(pkg, { recursive: true, force: true });
-  mkdirSync(pkg, { recursive: true });
-  log(`wasm-bindgen ${have} --target web --out-dir pkg`);
-  run(wasmBindgen, ["--target", "web", "--out-dir", pkg, wasmIn]);
+  rmSync(wasmOut, { recursive: true, force: true });
+  mkdirSync(wasmOut, { recursive: true });
+  log(`wasm-bindgen ${have} --target web`);
+  run(wasmBindgen, ["--target", "web", "--out-dir", wasmOut, wasmIn]);
+  const bgWasm = join(wasmOut, "gpufleet_bg.wasm");
   const before = statSync(bgWasm).size;
   log(`wasm-opt (binaryen ${binaryenVersion}) ${WASM_OPT_FLAGS.join(" ")}`);
   run(wasmOpt, [...WASM_OPT_FLAGS, bgWasm, "-o", bgWasm]);
@@ -79,13 +81,17 @@ if (upToDate) {
   writeFileSync(stampFile, stamp);
 }
 
-// 4. the package files
+// 4. the package, assembled in a staging folder and then swapped in for pkg/ with two renames,
+// so a test or `npm start` reading pkg/ meanwhile never sees it half-written.
+const staging = join(root, "target/gpufleet-pkg-staging");
+rmSync(staging, { recursive: true, force: true });
+cpSync(wasmOut, staging, { recursive: true, filter: (src) => !src.endsWith(".stamp") });
 const template = join(root, "pkg-template");
 for (const name of readdirSync(template)) {
-  cpSync(join(template, name), join(pkg, name), { recursive: true });
+  cpSync(join(template, name), join(staging, name), { recursive: true });
 }
 // The entry points re-export every export of gpufleet.js as their own bindings (see index.js).
-const glue = readFileSync(join(pkg, "gpufleet.js"), "utf8");
+const glue = readFileSync(join(staging, "gpufleet.js"), "utf8");
 const names = new Set([...glue.matchAll(/^export (?:class|function|const|let) (\w+)/gm)].map((m) => m[1]));
 for (const m of glue.matchAll(/^export \{([^}]*)\}/gm)) {
   for (const part of m[1].split(",")) {
@@ -95,12 +101,12 @@ for (const m of glue.matchAll(/^export \{([^}]*)\}/gm)) {
 }
 const exportLines = [...names].sort().map((n) => `export const ${n} = wasm.${n};`).join("\n");
 for (const entry of ["index.js", "node.js", "workerd.js"]) {
-  const file = join(pkg, entry);
+  const file = join(staging, entry);
   const src = readFileSync(file, "utf8");
   if (!src.includes("/* gpufleet:exports */")) throw new Error(`${entry}: the /* gpufleet:exports */ marker is missing`);
   writeFileSync(file, src.replace("/* gpufleet:exports */", exportLines));
 }
-const manifestPath = join(pkg, "package.json");
+const manifestPath = join(staging, "package.json");
 const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
 manifest.version = version;
 writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
@@ -108,7 +114,12 @@ writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 // 5. the console embedded for the Worker entry (owned by the proxy side of the project)
 const consoleAssets = join(root, "scripts/build-console-assets.mjs");
 if (existsSync(consoleAssets) && existsSync(join(root, "www"))) {
-  run(process.execPath, [consoleAssets, "--out", join(pkg, "console-assets.js")]);
+  run(process.execPath, [consoleAssets, "--out", join(staging, "console-assets.js")]);
 }
+
+const old = join(root, `target/gpufleet-pkg-old-${process.pid}`);
+if (existsSync(pkg)) renameSync(pkg, old);
+renameSync(staging, pkg);
+rmSync(old, { recursive: true, force: true });
 
 log(`pkg/ gpufleet@${version} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -49,6 +49,9 @@ node --test --test-reporter=spec tests/js/pkg-chromium.test.mjs
 step "npm package: scenario in workerd (Miniflare)"
 node --test --test-reporter=spec tests/js/pkg-workerd.test.mjs
 
+step "npm package: proxy-mode scenario in Node (Fleet → edge proxy in workerd → simulated clouds)"
+node --test --test-reporter=spec tests/js/pkg-proxy.test.mjs
+
 step "npm package: scenario in Deno (node_modules/.bin/deno)"
 node --test --test-reporter=spec tests/js/pkg-deno.test.mjs
 

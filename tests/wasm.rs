@@ -265,6 +265,27 @@ async fn fleet_uses_a_custom_fetch_and_aborts_with_the_signal_reason() {
     assert_eq!(field(&err, "cause").as_string().as_deref(), Some("navigated away"));
 }
 
+#[wasm_bindgen_test]
+async fn wait_for_stops_when_on_poll_throws() {
+    let fleet = make_fleet("").expect("fleet");
+    let page = settle(fleet.list_page("fal".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await.expect("page");
+    let first = js_sys::Array::from(&field(&page, "items")).get(0);
+    let id = field(&first, "id");
+    let options = js_sys::JSON::parse(r#"{"until":"terminated","minDelayMs":20000}"#).expect("options");
+    let on_poll = Function::new_with_args("instance", "throw new RangeError('seen ' + instance.id);");
+    Reflect::set(&options, &"onPoll".into(), &on_poll).expect("set onPoll");
+    let t = now();
+    let thrown = settle(fleet.wait_for("fal".into(), id.clone(), tsify::Ts::new_unchecked(options))).await.expect_err("rejects");
+    assert!(now() - t < 5_000.0, "stopped at once, not after the 20 s sleep");
+    assert!(thrown.is_instance_of::<js_sys::RangeError>(), "rejects with what onPoll threw");
+    assert_eq!(field(&thrown, "message").as_string(), Some(format!("seen {}", id.as_string().unwrap_or_default())));
+
+    // Missing `until`: invalidInput naming it.
+    let err = settle(fleet.wait_for("fal".into(), id, tsify::Ts::new_unchecked(js_sys::Object::new().into()))).await.expect_err("until");
+    assert_eq!(field(&err, "code").as_string().as_deref(), Some("invalidInput"));
+    assert!(field(&err, "message").as_string().unwrap_or_default().contains("until"));
+}
+
 /// Measures the two ways of handing 10,000 instances to JS (the reason `convert::to_js` goes
 /// through JSON text). Prints the numbers; asserts only that both give the same data.
 #[wasm_bindgen_test]

@@ -19,7 +19,7 @@ export interface GpufleetError extends Error {
   code: ErrorCode;
   /** The provider involved, if any. */
   provider?: Provider;
-  /** The HTTP status the provider (or the proxy) answered with, if it answered. */
+  /** The HTTP status the provider answered with, if it answered. */
   status?: number;
   /** The provider's own error type, e.g. fal `validation_error`. */
   providerType?: string;

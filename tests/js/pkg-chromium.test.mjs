@@ -2,14 +2,17 @@
 // project is served over a tiny local HTTP server; the page imports "gpufleet" through an import
 // map naming what the exports map's "browser" condition resolves to (top-level-await entry: no
 // init call), and runs the scenario with dangerouslyAllowBrowser (and checks keys are refused
-// without it).
+// without it); then the proxy-mode scenario against the edge proxy in workerd (CORS allows the
+// page's origin), the way a dashboard should use it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
+import { randomBytes } from "node:crypto";
 import { ensureScratch, installedManifest, sim } from "./helpers.mjs";
+import { simEnv, startProxy } from "../../scripts/proxy-runtime.mjs";
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -38,13 +41,27 @@ function serve(dir) {
 let s;
 let server;
 let browser;
+let proxy;
+const token = randomBytes(18).toString("base64url");
 before(async () => {
   const scratch = ensureScratch();
   s = await sim();
   server = await serve(scratch);
+  proxy = await startProxy({
+    env: {
+      ...(await simEnv(s)),
+      GPUFLEET_TOKEN: token,
+      ALLOWED_ORIGINS: `http://127.0.0.1:${server.address().port}`,
+      RATE_LIMIT_PER_MINUTE: "100000",
+      RATE_LIMIT_BURST: "100000",
+    },
+    port: 0,
+    onLog: () => {},
+  });
 });
 after(async () => {
   await browser?.close();
+  await proxy?.dispose();
   server?.close();
   await s?.close();
 });
@@ -62,10 +79,12 @@ test("scenario in headless Chromium", async () => {
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("console", (m) => m.type() === "error" && problems.push(`console: ${m.text()}`));
   const { port } = server.address();
-  await page.goto(`http://127.0.0.1:${port}/?sim=${encodeURIComponent(s.url)}`);
+  const q = new URLSearchParams({ sim: s.url, proxy: `${proxy.url}/api`, token });
+  await page.goto(`http://127.0.0.1:${port}/?${q}`);
   await page.waitForFunction(() => window.__scenario !== undefined, null, { timeout: 90_000 });
   const report = await page.evaluate(() => window.__scenario);
   assert.equal(report.ok, true, `${report.error ?? ""}\n${problems.join("\n")}`);
   assert.match(report.runtime, /Chrome/);
   assert.equal(report.steps.at(-1).browserKeyRefused, true);
+  assert.equal(report.proxy?.ok, true, "the proxy-mode scenario ran in the page");
 });

@@ -234,3 +234,77 @@ export async function runScenario({ gpufleet, simUrl, runtime = "unknown", log =
   report.ok = true;
   return report;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Proxy mode: the same API through the gpufleet edge proxy (pkg/worker.js in workerd), which
+// holds the provider keys. `proxyUrl` is the proxy's API base (…/api), `token` its bearer token.
+export async function runProxyScenario({ gpufleet, simUrl, proxyUrl, token, runtime = "unknown", log = () => {} }) {
+  const { Fleet } = gpufleet;
+  const report = { runtime, mode: "proxy", steps: [] };
+  const step = (name, data) => {
+    report.steps.push({ name, ...data });
+    log(`${runtime} (proxy): ${name} ${JSON.stringify(data)}`);
+  };
+  await control(simUrl, "/reset", { seed: 11, instances: 120, speed: 0 });
+  const fleet = new Fleet({ proxy: { url: proxyUrl, token }, retries: { max: 1, baseDelayMs: 20 } });
+  check(fleet.proxyMode === true, "proxyMode");
+
+  const providers = (await fleet.providers()).map((c) => c.provider).sort();
+  check(providers.join() === "fal,fal-alpha,novita,sfcompute", "providers() asked from the proxy", providers);
+  const counts = {};
+  for (const provider of ["fal", "sfcompute", "novita"]) {
+    const truth = (await control(simUrl, `/state?provider=${provider}`)).instances.length;
+    let n = 0;
+    let pages = 0;
+    let cursor;
+    for (;;) {
+      const page = await fleet.listPage(provider, { limit: 50, ...(cursor ? { cursor } : {}) });
+      pages += 1;
+      n += page.items.length;
+      if (!page.hasMore) break;
+      cursor = page.nextCursor;
+      check(pages < 50, `${provider} pagination ends`);
+    }
+    check(n === truth && pages >= 3, `${provider} through the proxy: every instance, several pages`, { n, truth, pages });
+    counts[provider] = { pages, instances: n };
+  }
+  const all = await fleet.listAll({ status: ["running"] });
+  check(all.errors.length === 0 && all.instances.length > 0 && all.instances.every((i) => i.status === "running"), "listAll through the proxy", all.errors);
+  let iterated = 0;
+  for await (const inst of fleet.instances({ providers: ["sfcompute"], pageSize: 30 })) {
+    check(inst.provider === "sfcompute", "instances() through the proxy");
+    iterated += 1;
+  }
+  check(iterated === counts.sfcompute.instances, "instances() walked every page", { iterated });
+  step("list through the proxy", { ...counts, runningEverywhere: all.instances.length });
+
+  const created = await fleet.create("fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3Nza proxy" });
+  const waiting = fleet.waitFor("fal", created.id, { until: "running", minDelayMs: 20, maxDelayMs: 60, maxWaitMs: 60_000 });
+  let done = false;
+  waiting.then(() => (done = true), () => (done = true));
+  for (let i = 0; i < 40 && !done; i++) {
+    await sleep(40);
+    await control(simUrl, "/advance", { ms: 4_000 });
+  }
+  const ready = await waiting;
+  check(ready.status === "running", "waitFor through the proxy", ready.status);
+  check((await fleet.get("fal", created.id)).id === created.id, "get through the proxy");
+  const victim = all.instances.find((i) => i.provider === "novita");
+  await fleet.stop("novita", victim.id);
+  const deleted = await fleet.delete("fal", created.id);
+  check(deleted.alreadyGone === false, "delete through the proxy", deleted);
+  step("create, waitFor, get, stop, delete through the proxy", { id: created.id, novita: victim.id });
+
+  const notFound = await expectError(fleet.get("fal", "inst_doesnotexist"), "notFound", "a missing instance through the proxy");
+  check(notFound.provider === "fal", "the proxy keeps the provider", notFound);
+  await expectError(fleet.stop("fal", created.id), "unsupported", "stop on fal through the proxy");
+  const badToken = new Fleet({ proxy: { url: proxyUrl, token: "not-the-token" } });
+  const unauthorized = await expectError(badToken.listPage("fal"), "unauthorized", "a wrong proxy token");
+  check(unauthorized.provider === undefined, "a proxy 401 names no provider", unauthorized);
+  await expectError(badToken.providers(), "unauthorized", "providers() with a wrong proxy token");
+  step("errors through the proxy", { notFound: notFound.message, unauthorized: unauthorized.message });
+  badToken.free();
+  fleet.free();
+  report.ok = true;
+  return report;
+}
