@@ -770,6 +770,23 @@ pub struct FieldSpec {
     pub help: Option<String>,
 }
 
+impl FieldSpec {
+    /// A field with no options, bounds or help.
+    pub fn new(name: &str, label: &str, kind: FieldKind, required: bool) -> FieldSpec {
+        FieldSpec {
+            name: name.into(),
+            label: label.into(),
+            kind,
+            required,
+            options: vec![],
+            min: None,
+            max: None,
+            max_length: None,
+            help: None,
+        }
+    }
+}
+
 /// What a provider can do, so callers (and the console) can offer only what works.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]

@@ -113,17 +113,7 @@ pub fn capabilities() -> Capabilities {
 }
 
 fn field(name: &str, label: &str, kind: FieldKind, required: bool) -> FieldSpec {
-    FieldSpec {
-        name: name.into(),
-        label: label.into(),
-        kind,
-        required,
-        options: vec![],
-        min: None,
-        max: None,
-        max_length: None,
-        help: None,
-    }
+    FieldSpec::new(name, label, kind, required)
 }
 
 /// The create form. `tools` and `networkStorages` (lists of records) have no form kind and are

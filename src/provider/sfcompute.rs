@@ -100,17 +100,7 @@ pub fn capabilities() -> Capabilities {
 }
 
 fn field(name: &str, label: &str, kind: FieldKind, required: bool, help: &str) -> FieldSpec {
-    FieldSpec {
-        name: name.into(),
-        label: label.into(),
-        kind,
-        required,
-        options: vec![],
-        min: None,
-        max: None,
-        max_length: None,
-        help: Some(help.into()),
-    }
+    FieldSpec { help: Some(help.into()), ..FieldSpec::new(name, label, kind, required) }
 }
 
 fn create_fields() -> Vec<FieldSpec> {

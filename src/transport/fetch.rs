@@ -18,8 +18,8 @@ use crate::http::{HttpRequest, HttpResponse, Transport};
 
 #[wasm_bindgen]
 extern "C" {
-    // Bound as globals, not through `window()` or `WorkerGlobalScope` (the gloo-net habit): the
-    // same binding then works in pages, Web Workers, Node ≥ 18, Deno, Bun and workerd.
+    // Bound as JS globals (the gloo-net habit), never through the browser-only window object or
+    // WorkerGlobalScope: the same binding then works in pages, Web Workers, Node ≥ 18, Deno, Bun and workerd.
     #[wasm_bindgen(catch, js_name = fetch)]
     fn global_fetch(input: &str, init: &RequestInit) -> Result<Promise, JsValue>;
 
