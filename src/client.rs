@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use futures_util::stream::{self, StreamExt};
 
 use crate::error::{Error, ErrorCode, ErrorDetail, Result, TransportError};
 use crate::http::{HttpRequest, HttpResponse, Transport};
@@ -49,6 +50,9 @@ impl RetryPolicy {
     }
 }
 
+/// Pages fetched at once by [`Client::list_all_pages`] once a numbered listing's `total` is known.
+pub const DEFAULT_PAGE_CONCURRENCY: u32 = 8;
+
 /// Everything a [`Client`] needs to know: which providers, with which keys, and how to retry.
 #[derive(Debug, Clone, Default)]
 pub struct ClientConfig {
@@ -58,6 +62,10 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Largest number of pages one listing may walk before giving up (a last-resort loop guard).
     pub max_pages: Option<u32>,
+    /// How many pages [`Client::list_all_pages`] fetches at once where the provider numbers its
+    /// pages and reports a `total` (Novita): 1–64, default [`DEFAULT_PAGE_CONCURRENCY`];
+    /// 1 walks one page after another.
+    pub page_concurrency: Option<u32>,
     /// Proxy mode: every call goes to a gpufleet edge proxy (which holds the provider keys)
     /// instead of the providers; `providers` is then unused.
     pub proxy: Option<ProxyConfig>,
@@ -81,6 +89,12 @@ impl ClientConfig {
         self
     }
 
+    /// Sets how many pages of a numbered listing (Novita) are fetched at once (1 = sequential).
+    pub fn with_page_concurrency(mut self, pages: u32) -> ClientConfig {
+        self.page_concurrency = Some(pages);
+        self
+    }
+
     /// Sends every call through a gpufleet proxy.
     pub fn with_proxy(mut self, proxy: ProxyConfig) -> ClientConfig {
         self.proxy = Some(proxy);
@@ -89,6 +103,11 @@ impl ClientConfig {
 
     /// Checks every provider's config (or the proxy's).
     pub fn validate(&self) -> Result<()> {
+        if let Some(n) = self.page_concurrency {
+            if !(1..=64).contains(&n) {
+                return Err(Error::invalid_input("pageConcurrency", "must be between 1 and 64"));
+            }
+        }
         if let Some(proxy) = &self.proxy {
             return proxy.validate();
         }
@@ -324,12 +343,109 @@ impl<T: Transport> Client<T> {
         Pages::new(self, query)
     }
 
-    /// Every instance `query` matches, walking all pages.
+    /// Every instance `query` matches, walking all pages, each id once, in page order.
+    ///
+    /// Where pages are numbered and the first page reports a `total` (Novita), the remaining
+    /// pages are fetched [`ClientConfig::page_concurrency`] at a time (default 8) instead of one
+    /// after another; see [`Self::list_numbered_pages`] for the guards. Otherwise the pages are
+    /// walked in turn with the guards of [`Pages`].
     pub async fn list_all_pages(&self, query: ListQuery) -> Result<Vec<Instance>> {
-        let mut pages = self.pages(query);
+        let concurrency = self.config.page_concurrency.unwrap_or(DEFAULT_PAGE_CONCURRENCY).clamp(1, 64);
+        if concurrency > 1 {
+            if let ListQuery::Novita(novita) = &query {
+                let novita = novita.clone();
+                return self.list_numbered_pages(query, &novita, concurrency as usize).await;
+            }
+        }
         let mut all = Vec::new();
+        self.finish_walk(self.pages(query), &mut all).await?;
+        Ok(all)
+    }
+
+    async fn finish_walk(&self, mut pages: Pages<'_, T>, all: &mut Vec<Instance>) -> Result<()> {
         while let Some(page) = pages.next_page().await {
             all.extend(page?.items);
+        }
+        Ok(())
+    }
+
+    /// A numbered listing (Novita) with the pages after the first fetched `concurrency` at a time.
+    ///
+    /// The first page gives `total`, hence the last page number; pages `2..=last` are then
+    /// requested with at most `concurrency` in flight and taken **in page order**. Guarantees
+    /// and guards:
+    ///
+    /// - every id appears once (the first time it is seen wins), in page order, as in a
+    ///   sequential walk; an instance pushed onto the next page by one created meanwhile is
+    ///   therefore not listed twice;
+    /// - a `total` that **grows** while listing (a later page reports more) makes the walk
+    ///   fetch the extra pages; one that **shrinks** shows as an empty page, which ends the
+    ///   listing there (requests still in flight are dropped), as it ends a sequential walk;
+    /// - without a `total` on the first page the rest is walked one page at a time;
+    /// - [`ClientConfig::max_pages`] still caps the pages (no request past the cap is sent);
+    /// - any page that fails after its retries fails the listing.
+    ///
+    /// Offset paging cannot promise more while the fleet changes: an instance that moves onto a
+    /// page already fetched (one before it was deleted) is missed by any client, sequential or not.
+    async fn list_numbered_pages(
+        &self,
+        query: ListQuery,
+        novita: &crate::model::NovitaListQuery,
+        concurrency: usize,
+    ) -> Result<Vec<Instance>> {
+        let provider = query.provider();
+        let max_pages = self.config.max_pages.unwrap_or(100_000).max(1);
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut all: Vec<Instance> = Vec::new();
+        let first = self.list_page(&query).await?;
+        let (total, has_more, next_cursor) = (first.total, first.has_more, first.next_cursor.clone());
+        keep_new(first.items, &mut seen, &mut all);
+        let total = match (total, has_more, next_cursor) {
+            (_, false, _) | (_, true, None) => return Ok(all),
+            (Some(total), true, Some(_)) => total,
+            (None, true, Some(cursor)) => {
+                // No total: nothing to plan with; walk on one page at a time, with the guards.
+                let pages = Pages::resume(self, query.with_cursor(Some(cursor)), seen, 1);
+                self.finish_walk(pages, &mut all).await?;
+                return Ok(all);
+            }
+        };
+        let (start, mut last) = provider::novita::page_span(novita, total)?;
+        // The page cap counts the first page; no request is sent past it.
+        let cap = start.saturating_add(max_pages - 1);
+        let mut highest_total = total;
+        let mut next = start.saturating_add(1);
+        'rounds: while next <= last && next > start {
+            if next > cap {
+                return Err(Error::new(
+                    ErrorCode::Server,
+                    format!("{} listing stopped after {max_pages} pages (loop guard)", provider.display_name()),
+                )
+                .with_provider(provider));
+            }
+            let round_last = last.min(cap);
+            let mut pages = stream::iter(next..=round_last)
+                .map(|n| {
+                    let q = query.with_cursor(Some(provider::novita::page_cursor(n)));
+                    async move { self.list_page(&q).await }
+                })
+                .buffered(concurrency);
+            while let Some(result) = pages.next().await {
+                let page = result?;
+                if page.items.is_empty() {
+                    break 'rounds; // the listing shrank: nothing after an empty page
+                }
+                if let Some(t) = page.total {
+                    highest_total = highest_total.max(t);
+                }
+                keep_new(page.items, &mut seen, &mut all);
+            }
+            // A total that grew while listing: fetch the pages it added.
+            last = last.max(provider::novita::page_span(novita, highest_total)?.1);
+            if round_last == u32::MAX {
+                break;
+            }
+            next = round_last + 1;
         }
         Ok(all)
     }
@@ -562,6 +678,11 @@ impl<T: Transport> Client<T> {
     }
 }
 
+/// Appends the items whose id was not seen before.
+fn keep_new(items: Vec<Instance>, seen: &mut HashSet<String>, all: &mut Vec<Instance>) {
+    all.extend(items.into_iter().filter(|i| seen.insert(i.id.clone())));
+}
+
 /// Explains, on a create or action that failed ambiguously and was not retried, why not.
 fn annotate_unsafe_failure(mut error: Error, provider: Provider, op: Operation, safe: bool) -> Error {
     let ambiguous = matches!(error.code, ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Server | ErrorCode::Decode);
@@ -596,6 +717,14 @@ impl<'c, T: Transport> Pages<'c, T> {
             seen_cursors.insert(c.to_owned());
         }
         Pages { client, query, seen_cursors, seen_ids: HashSet::new(), pages: 0, done: false }
+    }
+
+    /// A walk that continues at `query` after `pages` pages that yielded `seen_ids`.
+    fn resume(client: &'c Client<T>, query: ListQuery, seen_ids: HashSet<String>, pages: u32) -> Pages<'c, T> {
+        let mut walk = Pages::new(client, query);
+        walk.seen_ids = seen_ids;
+        walk.pages = pages;
+        walk
     }
 
     /// The next page, or `None` after the last one. After an error the walk ends.

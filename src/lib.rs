@@ -36,7 +36,7 @@ pub mod transport;
 #[doc(hidden)]
 pub mod bindings;
 
-pub use client::{Client, ClientConfig, RetryPolicy, WaitOptions};
+pub use client::{Client, ClientConfig, RetryPolicy, WaitOptions, DEFAULT_PAGE_CONCURRENCY};
 pub use error::{Error, ErrorCode, Result, TransportError};
 pub use http::{HttpRequest, HttpResponse, Method, Transport};
 pub use model::*;

@@ -738,6 +738,7 @@ impl Proxy {
             providers: self.config.providers.clone(),
             retry: RetryPolicy { max_retries: 0, ..RetryPolicy::default() },
             max_pages: Some(500),
+            page_concurrency: None,
             proxy: None,
         }
     }

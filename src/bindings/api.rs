@@ -123,6 +123,11 @@ pub struct FleetConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub retries: Option<RetryOptions>,
+    /// Novita pages fetched at once by `listAll` once the first page gives the total, 1–64
+    /// (default 8; 1 = one page after another).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub page_concurrency: Option<u32>,
     /// Timeout of each HTTP attempt in ms, 1–2147483647 (default 30000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
@@ -445,6 +450,12 @@ impl Fleet {
                 return Err(Error::invalid_input("retries.maxDelayMs", "must be between baseDelayMs and 60000"));
             }
             client.retry = RetryPolicy { max_retries: r.max, base_delay_ms: base, max_delay_ms: max };
+        }
+        if let Some(n) = config.page_concurrency {
+            if !(1..=64).contains(&n) {
+                return Err(Error::invalid_input("pageConcurrency", "must be between 1 and 64"));
+            }
+            client.page_concurrency = Some(n);
         }
         let timeout_ms = check_timeout(config.timeout_ms, "timeoutMs")?.unwrap_or(DEFAULT_TIMEOUT_MS);
         Ok(Fleet { inner: Rc::new(Inner { config: client, fetch, timeout_ms }) })

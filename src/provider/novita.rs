@@ -316,6 +316,20 @@ fn parse_page_cursor(cursor: &str) -> Result<u32> {
     }
 }
 
+/// The cursor that asks for page `page_num` (counted from 1): the page number as decimal text.
+pub fn page_cursor(page_num: u32) -> String {
+    page_num.to_string()
+}
+
+/// The page `query` asks for and the last page a listing of `total` items needs at the query's
+/// page size, for fetching the remaining pages at once (see `Client::list_all_pages`).
+/// The last page is never before the current one and is capped at `u32::MAX`.
+pub fn page_span(query: &NovitaListQuery, total: u64) -> Result<(u32, u32)> {
+    let (size, num) = page_params(query)?;
+    let last = total.div_ceil(u64::from(size)).min(u64::from(u32::MAX)) as u32;
+    Ok((num, last.max(num)))
+}
+
 /// Builds `GET /gpu/instances?pageSize=&pageNum=[&name=][&productName=][&status=]`.
 ///
 /// `pageSize` (from `limit`, 1–100, default 50) and `pageNum` (from `cursor`, default 1) are

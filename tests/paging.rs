@@ -1,0 +1,311 @@
+//! Novita's bounded-parallel page fetch (`Client::list_all_pages`): exact requests, order,
+//! de-duplication, a total that grows or shrinks, the page cap, failures, and the number of
+//! requests in flight, with a transport whose replies take a few polls (so futures overlap
+//! without threads or a runtime).
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::executor::block_on;
+use gpufleet::*;
+use serde_json::{json, Value};
+
+const BASE: &str = "https://api.novita.ai/gpu-instance/openapi/v1";
+
+/// Returns `Pending` `n` times (waking itself each time), then `Ready`.
+struct YieldN(u32);
+
+impl Future for YieldN {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 == 0 {
+            return Poll::Ready(());
+        }
+        self.0 -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+type Responder = Box<dyn Fn(u32, u32) -> HttpResponse>;
+
+/// Answers a Novita list request from `(pageSize, pageNum)`; each reply takes a few polls, and
+/// the transport records every URL in the order sent and the most requests ever in flight.
+struct Slow {
+    respond: Responder,
+    urls: RefCell<Vec<String>>,
+    in_flight: Cell<usize>,
+    max_in_flight: Cell<usize>,
+}
+
+impl Slow {
+    fn new(respond: impl Fn(u32, u32) -> HttpResponse + 'static) -> Slow {
+        Slow { respond: Box::new(respond), urls: RefCell::default(), in_flight: Cell::new(0), max_in_flight: Cell::new(0) }
+    }
+
+    fn page_numbers(&self) -> Vec<u32> {
+        self.urls.borrow().iter().map(|u| param(u, "pageNum")).collect()
+    }
+}
+
+fn param(url: &str, name: &str) -> u32 {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} in {url}"))
+}
+
+impl Transport for &Slow {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        assert_eq!(request.method, Method::Get);
+        assert!(request.url.starts_with(&format!("{BASE}/gpu/instances?")), "{}", request.url);
+        self.urls.borrow_mut().push(request.url.clone());
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.max_in_flight.set(self.max_in_flight.get().max(self.in_flight.get()));
+        YieldN(3).await;
+        self.in_flight.set(self.in_flight.get() - 1);
+        Ok((self.respond)(param(&request.url, "pageSize"), param(&request.url, "pageNum")))
+    }
+    async fn sleep(&self, _: Duration) -> Result<(), TransportError> {
+        Ok(())
+    }
+    fn now_ms(&self) -> u64 {
+        1_700_000_000_000
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(7);
+    }
+}
+
+fn body(ids: impl IntoIterator<Item = String>, total: Option<Value>) -> HttpResponse {
+    let items: Vec<Value> = ids.into_iter().map(|id| json!({"id": id, "status": "running"})).collect();
+    let mut b = json!({ "instances": items });
+    if let Some(t) = total {
+        b["total"] = t;
+    }
+    HttpResponse::new(200, serde_json::to_vec(&b).unwrap()).with_header("content-type", "application/json")
+}
+
+/// A fleet of `n` instances `n0000…`, served `size` per page, reporting `total` = `n`.
+fn fleet(n: u32) -> impl Fn(u32, u32) -> HttpResponse {
+    move |size, num| {
+        let start = (num - 1) * size;
+        let end = (start + size).min(n);
+        body((start..end).map(|i| format!("n{i:05}")), Some(json!(n)))
+    }
+}
+
+fn client(t: &Slow, concurrency: Option<u32>) -> Client<&Slow> {
+    let mut config = ClientConfig::new()
+        .with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "novita-key"))
+        .with_retry(RetryPolicy { max_retries: 2, base_delay_ms: 1, max_delay_ms: 1 });
+    config.page_concurrency = concurrency;
+    Client::new(t, config)
+}
+
+fn novita(limit: Option<u32>) -> ListQuery {
+    ListQuery::Novita(NovitaListQuery { limit, ..Default::default() })
+}
+
+fn ids(all: &[Instance]) -> Vec<String> {
+    all.iter().map(|i| i.id.clone()).collect()
+}
+
+fn expected(range: std::ops::Range<u32>) -> Vec<String> {
+    range.map(|i| format!("n{i:05}")).collect()
+}
+
+#[test]
+fn after_the_first_page_the_rest_are_fetched_eight_at_a_time_in_order() {
+    let t = Slow::new(fleet(950));
+    let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
+    assert_eq!(ids(&all), expected(0..950), "every instance once, in page order");
+    // Exactly pages 1..=10, the first alone, each once, with the documented query.
+    let urls = t.urls.borrow().clone();
+    assert_eq!(urls[0], format!("{BASE}/gpu/instances?pageSize=100&pageNum=1"));
+    let expected_urls: Vec<String> = (1..=10).map(|n| format!("{BASE}/gpu/instances?pageSize=100&pageNum={n}")).collect();
+    assert_eq!(urls, expected_urls, "requests are issued in page order");
+    assert_eq!(t.max_in_flight.get(), DEFAULT_PAGE_CONCURRENCY as usize, "at most 8 in flight, and 8 were");
+}
+
+#[test]
+fn concurrency_is_configurable_and_one_means_sequential() {
+    for (c, max) in [(1, 1), (3, 3), (64, 9)] {
+        let t = Slow::new(fleet(500));
+        let all = block_on(client(&t, Some(c)).list_all_pages(novita(Some(50)))).unwrap();
+        assert_eq!(ids(&all), expected(0..500), "concurrency {c}");
+        assert_eq!(t.page_numbers(), (1..=10).collect::<Vec<_>>(), "concurrency {c}");
+        assert_eq!(t.max_in_flight.get(), max, "concurrency {c}: 9 pages remain after the first");
+    }
+    let bad = ClientConfig::new().with_page_concurrency(0);
+    assert_eq!(bad.validate().unwrap_err().field.as_deref(), Some("pageConcurrency"));
+    assert!(ClientConfig::new().with_page_concurrency(65).validate().is_err());
+    assert!(ClientConfig::new().with_page_concurrency(64).validate().is_ok());
+}
+
+#[test]
+fn the_default_page_size_plans_from_total() {
+    let t = Slow::new(fleet(101));
+    let all = block_on(client(&t, None).list_all_pages(novita(None))).unwrap();
+    assert_eq!(ids(&all), expected(0..101));
+    assert_eq!(t.page_numbers(), [1, 2, 3], "50 per page by default");
+    assert!(t.urls.borrow().iter().all(|u| u.contains("pageSize=50&")));
+}
+
+#[test]
+fn a_single_page_or_an_empty_fleet_sends_one_request() {
+    for n in [0, 1, 100] {
+        let t = Slow::new(fleet(n));
+        let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
+        assert_eq!(all.len(), n as usize);
+        assert_eq!(t.page_numbers(), [1]);
+    }
+}
+
+#[test]
+fn instances_shifted_onto_the_next_page_are_listed_once() {
+    // One instance was created at the front after page 1 was read: later pages see 301
+    // instances, each page starting with the last instance of the page before it, and the
+    // grown total adds a page 4 holding the last one.
+    let t = Slow::new(|size, num| {
+        if num == 1 {
+            return fleet(300)(size, num);
+        }
+        let shifted: Vec<String> = std::iter::once("new".to_owned()).chain(expected(0..300)).collect();
+        let start = ((num - 1) * size) as usize;
+        let end = (start + size as usize).min(shifted.len());
+        body(shifted[start..end].to_vec(), Some(json!(301)))
+    });
+    let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
+    assert_eq!(ids(&all), expected(0..300), "no id twice, order kept");
+    assert_eq!(t.page_numbers(), [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_total_that_grows_while_listing_fetches_the_added_pages() {
+    // First page says 250 (3 pages of 100); from page 2 on the fleet has 430 (5 pages).
+    let t = Slow::new(|size, num| {
+        let n = if num == 1 { 250 } else { 430 };
+        fleet(n)(size, num)
+    });
+    let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
+    assert_eq!(ids(&all), expected(0..430));
+    assert_eq!(t.page_numbers(), [1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn an_empty_page_before_the_total_ends_the_listing() {
+    // The total says 1000 but the fleet shrank to 250: page 4 is empty.
+    let t = Slow::new(|size, num| {
+        let start = (num - 1) * size;
+        let end = (start + size).min(250);
+        body((start..end.max(start)).map(|i| format!("n{i:05}")), Some(json!(1000)))
+    });
+    let all = block_on(client(&t, Some(2)).list_all_pages(novita(Some(100)))).unwrap();
+    assert_eq!(ids(&all), expected(0..250));
+    // With 2 in flight, page 5 may have been requested beside page 4; nothing after it.
+    let pages = t.page_numbers();
+    assert!(pages == [1, 2, 3, 4, 5] || pages == [1, 2, 3, 4], "{pages:?}");
+}
+
+#[test]
+fn without_a_total_the_pages_are_walked_one_at_a_time() {
+    let t = Slow::new(|size, num| {
+        let start = (num - 1) * size;
+        let end = (start + size).min(230);
+        body((start..end).map(|i| format!("n{i:05}")), None)
+    });
+    let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
+    assert_eq!(ids(&all), expected(0..230));
+    assert_eq!(t.page_numbers(), [1, 2, 3]);
+    assert_eq!(t.max_in_flight.get(), 1);
+}
+
+#[test]
+fn the_page_cap_sends_no_request_past_it() {
+    let t = Slow::new(fleet(1000));
+    let mut config = ClientConfig::new().with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "k"));
+    config.max_pages = Some(4);
+    let err = block_on(Client::new(&t, config).list_all_pages(novita(Some(100)))).unwrap_err();
+    assert!(err.message.contains("loop guard"), "{}", err.message);
+    assert_eq!(err.provider, Some(Provider::Novita));
+    assert_eq!(t.page_numbers(), [1, 2, 3, 4]);
+}
+
+#[test]
+fn a_bogus_huge_total_stops_at_the_first_empty_page() {
+    let t = Slow::new(|size, num| {
+        let start = (num - 1) * size;
+        let end = (start + size).min(120);
+        body((start..end.max(start)).map(|i| format!("n{i:05}")), Some(json!(u64::MAX)))
+    });
+    let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
+    assert_eq!(ids(&all), expected(0..120));
+    assert!(t.page_numbers().len() <= 1 + 8, "at most one window past the end: {:?}", t.page_numbers());
+}
+
+#[test]
+fn a_page_that_keeps_failing_fails_the_listing() {
+    let t = Slow::new(|size, num| {
+        if num == 4 {
+            HttpResponse::new(400, br#"{"code":400,"reason":"BAD_PAGE","message":"bad page"}"#.to_vec())
+        } else {
+            fleet(1000)(size, num)
+        }
+    });
+    let err = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation, "{err}");
+    assert_eq!(err.provider, Some(Provider::Novita));
+}
+
+#[test]
+fn a_retried_page_keeps_its_place() {
+    let calls = Cell::new(0u32);
+    let t = Slow::new(move |size, num| {
+        if num == 3 && calls.replace(calls.get() + 1) < 2 {
+            return HttpResponse::new(503, b"busy".to_vec());
+        }
+        fleet(800)(size, num)
+    });
+    let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
+    assert_eq!(ids(&all), expected(0..800));
+    let pages = t.page_numbers();
+    assert_eq!(pages.iter().filter(|&&p| p == 3).count(), 3, "page 3 retried twice: {pages:?}");
+    assert_eq!(pages.len(), 10);
+}
+
+#[test]
+fn other_providers_still_walk_one_page_at_a_time() {
+    // fal pages are cursor-chained: no parallel plan is possible; the walk is unchanged.
+    struct Fal(RefCell<Vec<String>>);
+    impl Transport for &Fal {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.0.borrow_mut().push(request.url.clone());
+            let body = if request.url.contains("cursor=") {
+                r#"{"instances":[{"id":"b","instance_type":"t","status":"ready"}],"next_cursor":null,"has_more":false}"#
+            } else {
+                r#"{"instances":[{"id":"a","instance_type":"t","status":"ready"}],"next_cursor":"Mg==","has_more":true}"#
+            };
+            Ok(HttpResponse::new(200, body.as_bytes().to_vec()))
+        }
+        async fn sleep(&self, _: Duration) -> Result<(), TransportError> {
+            Ok(())
+        }
+        fn now_ms(&self) -> u64 {
+            0
+        }
+        fn fill_random(&self, buf: &mut [u8]) {
+            buf.fill(1);
+        }
+    }
+    let t = Fal(RefCell::default());
+    let config = ClientConfig::new().with_provider(Provider::Fal, ProviderConfig::new(Provider::Fal, "k"));
+    let all = block_on(Client::new(&t, config).list_all_pages(ListQuery::first_page(Provider::Fal))).unwrap();
+    assert_eq!(ids(&all), ["a", "b"]);
+    assert_eq!(t.0.borrow().len(), 2);
+}
