@@ -322,6 +322,26 @@ pub fn parse_ssh_response(provider: Provider, response: HttpResponse) -> Result<
     }
 }
 
+/// Decodes a list body that `query`'s provider answered with a 2xx status — one you fetched,
+/// cached or logged yourself — into the page a listing returns (every record normalized, `raw`
+/// kept). `query` is the query that was sent: Novita needs its page number and size to say
+/// whether more pages follow (a default query means page 1 of the default size).
+///
+/// # Errors
+/// `decode` naming the JSON path when the body does not read as documented, or the provider's
+/// error when a 2xx body wraps one (Novita).
+pub fn decode_list_body(query: &ListQuery, body: impl Into<Vec<u8>>) -> Result<Page<Instance>> {
+    parse_list_response(query, HttpResponse::new(200, body))
+}
+
+/// Decodes one instance record as `provider`'s get call answers it (2xx body) into an [`Instance`].
+///
+/// # Errors
+/// As [`decode_list_body`].
+pub fn decode_instance_body(provider: Provider, body: impl Into<Vec<u8>>) -> Result<Instance> {
+    parse_get_response(provider, HttpResponse::new(200, body))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared pure helpers.
 // ---------------------------------------------------------------------------------------------
@@ -710,5 +730,37 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("items[1]"));
         let e = decode_json::<T>(Provider::Fal, br#"{"items":[1,"#).unwrap_err();
         assert!(e.message.contains("truncated"), "{}", e.message);
+    }
+
+    #[test]
+    fn decode_bodies_as_listings_do() {
+        use crate::model::{NovitaListQuery, Status};
+        let fal = br#"{"instances":[{"id":"inst_1","instance_type":"gpu_8x_h100_sxm5","region":"us-west","ip":"203.0.113.9","status":"ready","extra":1}],"next_cursor":"Mg","has_more":true}"#;
+        let page = decode_list_body(&ListQuery::from_json(Provider::Fal, Value::Null).unwrap(), &fal[..]).unwrap();
+        assert_eq!(page.items.len(), 1);
+        let i = &page.items[0];
+        assert_eq!((i.id.as_str(), i.status, i.provider_status.as_str()), ("inst_1", Status::Running, "ready"));
+        assert_eq!((i.gpu_count, i.gpu_model.as_deref(), i.ip.as_deref()), (Some(8), Some("H100 SXM5"), Some("203.0.113.9")));
+        assert_eq!(i.raw["extra"], 1, "raw keeps unknown fields");
+        assert_eq!((page.next_cursor.as_deref(), page.has_more), (Some("Mg"), true));
+
+        let novita = br#"{"instances":[{"id":"n1","status":"exited","statusError":{"state":"x","message":"oom"},"gpuNum":"2","productName":"RTX 4090 24GB"}],"total":3}"#;
+        let query = ListQuery::Novita(NovitaListQuery { limit: Some(1), cursor: Some("2".into()), ..Default::default() });
+        let page = decode_list_body(&query, novita.to_vec()).unwrap();
+        let i = &page.items[0];
+        assert_eq!((i.status, i.status_reason.as_deref(), i.gpu_count), (Status::Failed, Some("oom"), Some(2)));
+        assert_eq!(i.gpu_model.as_deref(), Some("RTX 4090"));
+        assert_eq!((page.next_cursor.as_deref(), page.has_more, page.total), (Some("3"), true, Some(3)));
+
+        let alpha = decode_list_body(&ListQuery::from_json(Provider::FalAlpha, Value::Null).unwrap(), "[]").unwrap();
+        assert!(alpha.items.is_empty() && !alpha.has_more);
+
+        let e = decode_list_body(&ListQuery::from_json(Provider::Sfcompute, Value::Null).unwrap(), r#"{"data":[{"id":1}],"has_more":false}"#)
+            .unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some("data[0].id")));
+
+        let one = decode_instance_body(Provider::Sfcompute, r#"{"id":"inst_a","status":"awaiting_allocation"}"#).unwrap();
+        assert_eq!((one.id.as_str(), one.status), ("inst_a", Status::Pending));
+        assert_eq!(decode_instance_body(Provider::Novita, "{").unwrap_err().code, ErrorCode::Decode);
     }
 }

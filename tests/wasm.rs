@@ -336,3 +336,42 @@ fn json_out_vs_serde_wasm_bindgen() {
     let b = js_sys::JSON::stringify(&via_swb).expect("stringify").as_string();
     assert_eq!(a, b);
 }
+
+/// `decodeInstances` / `decodeInstance`: a body given as text, bytes or an ArrayBuffer decodes to
+/// the page `listPage` returns; bad input and bad bodies are coded errors naming the field.
+#[wasm_bindgen_test]
+fn decode_instances_export() {
+    use gpufleet::bindings::api::{decode_instance, decode_instances};
+    let get = |v: &JsValue, k: &str| Reflect::get(v, &JsValue::from_str(k)).unwrap();
+    let body = r#"{"instances":[{"id":"inst_1","instance_type":"gpu_1x_h100_sxm5","status":"ready","ip":"203.0.113.5","x":1}],"next_cursor":"Mg","has_more":true}"#;
+    let as_bytes: JsValue = js_sys::Uint8Array::from(body.as_bytes()).into();
+    let as_buffer: JsValue = js_sys::Uint8Array::from(body.as_bytes()).buffer().into();
+    for input in [JsValue::from_str(body), as_bytes, as_buffer] {
+        let page = decode_instances("fal".into(), input, JsValue::UNDEFINED).expect("decodes");
+        let item = js_sys::Array::from(&get(&page, "items")).get(0);
+        assert_eq!(get(&item, "status").as_string().as_deref(), Some("running"));
+        assert_eq!(get(&item, "gpuModel").as_string().as_deref(), Some("H100 SXM5"));
+        assert_eq!(get(&get(&item, "raw"), "x").as_f64(), Some(1.0));
+        assert_eq!(get(&page, "nextCursor").as_string().as_deref(), Some("Mg"));
+    }
+    // Novita's page arithmetic follows the query that was sent.
+    let novita = r#"{"instances":[{"id":"n1","status":"running"}],"total":"2"}"#;
+    let query = js_sys::JSON::parse(r#"{"limit":1}"#).unwrap();
+    let page = decode_instances("novita".into(), novita.into(), query).unwrap();
+    assert_eq!(get(&page, "nextCursor").as_string().as_deref(), Some("2"));
+    let bad_query = js_sys::JSON::parse(r#"{"limit":0}"#).unwrap();
+    let e = decode_instances("novita".into(), novita.into(), bad_query).unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("invalidInput"));
+
+    let e = decode_instances("sfcompute".into(), r#"{"has_more":false,"data":[{"id":7}]}"#.into(), JsValue::NULL).unwrap_err();
+    assert_eq!(get(&e, "code").as_string().as_deref(), Some("decode"));
+    assert_eq!(get(&e, "field").as_string().as_deref(), Some("data[0].id"));
+    let e = decode_instances("aws".into(), "[]".into(), JsValue::NULL).unwrap_err();
+    assert_eq!(get(&e, "field").as_string().as_deref(), Some("provider"));
+    let e = decode_instances("fal-alpha".into(), JsValue::from_f64(1.0), JsValue::NULL).unwrap_err();
+    assert_eq!(get(&e, "field").as_string().as_deref(), Some("body"));
+
+    let one = decode_instance("novita".into(), r#"{"id":"n2","status":"exited","statusError":{"message":"oom"}}"#.into()).unwrap();
+    assert_eq!(get(&one, "status").as_string().as_deref(), Some("failed"));
+    assert_eq!(get(&one, "statusReason").as_string().as_deref(), Some("oom"));
+}

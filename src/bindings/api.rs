@@ -703,6 +703,64 @@ impl Fleet {
     }
 }
 
+// ----- decoding bodies you already have -------------------------------------------------------
+
+#[wasm_bindgen(typescript_custom_section)]
+const DECODE_TS: &'static str = r#"
+/**
+ * Decodes a list body that `provider` answered with a 2xx status — one you fetched, cached or
+ * logged yourself — into the same `Page<Instance>` that `listPage` returns: every record
+ * normalized (status mapping, GPUs, IP, SSH, dates), the provider's record kept in `raw`.
+ * `query` is the query that was sent; Novita needs its `limit` and `cursor` to tell whether
+ * more pages follow (default: page 1 of 50). No request is made.
+ *
+ * ```js
+ * const page = decodeInstances("novita", await res.text(), { limit: 100, cursor: "3" });
+ * ```
+ * Throws a `GpufleetError`: `decode` (with the JSON path in `field`) when the body does not read
+ * as documented, `invalidInput` for a bad provider, body or query, or the provider's error when
+ * a 2xx body wraps one (Novita).
+ */
+export function decodeInstances<P extends Provider>(provider: P, body: string | Uint8Array | ArrayBuffer, query?: ListQueryMap[P] | null): Page<Instance>;
+/**
+ * Decodes one instance record as `provider`'s get call answers it (2xx body) into an `Instance`.
+ * Throws like `decodeInstances`.
+ */
+export function decodeInstance(provider: Provider, body: string | Uint8Array | ArrayBuffer): Instance;
+"#;
+
+/// The bytes of a body given as a string, `Uint8Array` or `ArrayBuffer`.
+fn body_bytes(body: &JsValue) -> Result<Vec<u8>, Error> {
+    if let Some(text) = body.as_string() {
+        return Ok(text.into_bytes());
+    }
+    if let Some(bytes) = body.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(bytes.to_vec());
+    }
+    if let Some(buffer) = body.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(js_sys::Uint8Array::new(buffer).to_vec());
+    }
+    Err(Error::invalid_input("body", "must be a string, Uint8Array or ArrayBuffer (the response body)"))
+}
+
+/// `decodeInstances(provider, body, query?)`: a list body → the page `listPage` returns.
+#[wasm_bindgen(js_name = decodeInstances, skip_typescript)]
+pub fn decode_instances(provider: JsValue, body: JsValue, query: JsValue) -> Result<JsValue, JsValue> {
+    let page = provider_of(&provider).and_then(|provider| {
+        let query = ListQuery::from_json(provider, super::convert::to_json(&query, "query")?)?;
+        crate::provider::decode_list_body(&query, body_bytes(&body)?)
+    });
+    page.and_then(|page| to_js(&page)).map_err(|e| to_js_error(&e))
+}
+
+/// `decodeInstance(provider, body)`: a get body → the instance.
+#[wasm_bindgen(js_name = decodeInstance, skip_typescript)]
+pub fn decode_instance(provider: JsValue, body: JsValue) -> Result<JsValue, JsValue> {
+    let instance = provider_of(&provider)
+        .and_then(|provider| crate::provider::decode_instance_body(provider, body_bytes(&body)?));
+    instance.and_then(|i| to_js(&i)).map_err(|e| to_js_error(&e))
+}
+
 /// `url` resolved against `location.href` when it is relative and there is a location (a page).
 fn resolve_url(url: &str) -> String {
     if url.starts_with("https://") || url.starts_with("http://") {
