@@ -5,87 +5,17 @@
 
 #[path = "support/plain_http.rs"]
 mod plain_http;
+#[path = "support/sim.rs"]
+mod sim;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::time::Instant;
 
 use futures::executor::block_on;
 use gpufleet::*;
 use plain_http::PlainHttp;
 use serde_json::{json, Value};
-
-struct Sim {
-    child: Child,
-    url: String,
-}
-
-impl Sim {
-    fn start(args: &[&str]) -> Sim {
-        let root = env!("CARGO_MANIFEST_DIR");
-        let mut child = Command::new("node")
-            .arg(format!("{root}/tests/sim/server.mjs"))
-            .args(["--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node must be on PATH to run the simulated clouds");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("sim prints its URL");
-        let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("URL in the ready line").to_owned();
-        Sim { child, url }
-    }
-
-    fn control(&self, method: Method, path: &str, body: Value) -> Value {
-        let mut req = HttpRequest::new(method, format!("{}/__sim/{path}", self.url));
-        if method != Method::Get {
-            req = req.header("Content-Type", "application/json").json_body(body.to_string().into_bytes());
-        }
-        let resp = block_on(PlainHttp.send(req)).expect("control API answers");
-        assert!(resp.is_success(), "control {path}: {} {}", resp.status, String::from_utf8_lossy(&resp.body));
-        serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
-    }
-
-    fn true_ids(&self, provider: Provider) -> BTreeSet<String> {
-        let state = self.control(Method::Get, &format!("state?provider={}", provider.as_str()), Value::Null);
-        state["instances"].as_array().expect("instances").iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
-    }
-
-    fn config(&self) -> ClientConfig {
-        let u = &self.url;
-        ClientConfig::new()
-            .with_provider(Provider::Fal, ProviderConfig::new(Provider::Fal, "sim-fal-key").with_base_url(format!("{u}/fal/v1")))
-            .with_provider(
-                Provider::FalAlpha,
-                ProviderConfig::new(Provider::FalAlpha, "sim-fal-key").with_base_url(format!("{u}/fal-alpha")),
-            )
-            .with_provider(
-                Provider::Sfcompute,
-                ProviderConfig::new(Provider::Sfcompute, "sim-sfc-token")
-                    .with_base_url(format!("{u}/sfcompute/preview/v2"))
-                    .with_workspace("wksp_simfleet01"),
-            )
-            .with_provider(
-                Provider::Novita,
-                ProviderConfig::new(Provider::Novita, "sim-novita-key")
-                    .with_base_url(format!("{u}/novita/gpu-instance/openapi/v1")),
-            )
-            .with_retry(RetryPolicy { max_retries: 12, base_delay_ms: 2, max_delay_ms: 20 })
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn ids(instances: &[Instance]) -> BTreeSet<String> {
-    instances.iter().map(|i| i.id.clone()).collect()
-}
+use sim::{ids, Sim, ThreadedHttp};
 
 #[test]
 fn every_provider_lists_exactly_the_true_set() {
@@ -237,4 +167,61 @@ fn lifecycles_end_to_end() {
 
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = ticker.join();
+}
+
+/// Lists Novita's `n` instances, 100 per page, `concurrency` pages at once; returns the
+/// seconds taken and the most requests that were in flight together.
+fn timed_novita_listing(sim: &Sim, concurrency: u32, n: usize) -> (f64, usize) {
+    let transport = ThreadedHttp::default();
+    let client = Client::new(&transport, sim.config().with_page_concurrency(concurrency));
+    let query = ListQuery::Novita(NovitaListQuery { limit: Some(100), ..Default::default() });
+    sim.control(Method::Delete, "requests", Value::Null);
+    let started = Instant::now();
+    let all = block_on(client.list_all_pages(query)).unwrap_or_else(|e| panic!("novita: {e}"));
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(all.len(), n, "concurrency {concurrency}");
+    assert_eq!(ids(&all), sim.true_ids(Provider::Novita), "concurrency {concurrency}");
+    let pages: Vec<u64> = sim
+        .requests(Provider::Novita)
+        .iter()
+        .map(|e| e["query"].as_str().unwrap().split("pageNum=").nth(1).unwrap().split('&').next().unwrap().parse().unwrap())
+        .collect();
+    let mut sorted = pages.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=n.div_ceil(100) as u64).collect::<Vec<_>>(), "each page requested once");
+    assert_eq!(pages[0], 1, "the first page alone first");
+    (secs, transport.max_in_flight())
+}
+
+#[test]
+fn novita_pages_overlap_once_the_total_is_known() {
+    // 10,000 instances in 100 pages, each answered after 50 ms.
+    let sim = Sim::start(&["--instances", "10000", "--seed", "5", "--speed", "0"]);
+    sim.control(Method::Post, "latency", json!({"provider": "novita", "ms": 50}));
+    let (parallel, most) = timed_novita_listing(&sim, DEFAULT_PAGE_CONCURRENCY, 10_000);
+    eprintln!("novita 10,000 instances / 100 pages @ 50 ms, {DEFAULT_PAGE_CONCURRENCY} at a time: {parallel:.2} s");
+    assert_eq!(most, DEFAULT_PAGE_CONCURRENCY as usize, "8 requests in flight together, never more");
+    // One page after another needs at least 100 × 50 ms.
+    assert!(parallel < 5.0, "8 pages at a time took {parallel:.2} s, no faster than one at a time");
+    // The sequential walk over 20 of the pages, for comparison.
+    let sim = Sim::start(&["--instances", "2000", "--seed", "5", "--speed", "0"]);
+    sim.control(Method::Post, "latency", json!({"provider": "novita", "ms": 50}));
+    let (sequential, most) = timed_novita_listing(&sim, 1, 2_000);
+    eprintln!("novita 2,000 instances / 20 pages @ 50 ms, one at a time: {sequential:.2} s");
+    assert_eq!(most, 1);
+    assert!(sequential >= 1.0, "20 pages at 50 ms one after another cannot take {sequential:.2} s");
+}
+
+/// The numbers for BENCHMARKS.md: 10,000 Novita instances in 100 pages at 50 ms, one page at a
+/// time vs several at a time.
+/// `cargo test --release --test sim_e2e -- --ignored --nocapture novita_paging_numbers`
+#[test]
+#[ignore = "takes ~12 s; prints the sequential vs parallel numbers"]
+fn novita_paging_numbers() {
+    let sim = Sim::start(&["--instances", "10000", "--seed", "5", "--speed", "0"]);
+    sim.control(Method::Post, "latency", json!({"provider": "novita", "ms": 50}));
+    for concurrency in [1, 4, 8, 16] {
+        let (secs, most) = timed_novita_listing(&sim, concurrency, 10_000);
+        println!("novita 10,000 instances, 100 pages @ 50 ms, concurrency {concurrency:>2}: {secs:.2} s (most in flight {most})");
+    }
 }

@@ -12,7 +12,7 @@
 //   POST   /__sim/speed    {speed}            sim ms per real ms (0 = frozen)
 //   GET|POST|DELETE /__sim/latency  {provider?, ms}        no provider = every provider
 //   GET|POST|DELETE /__sim/faults   {provider?, rate=1, kinds[], retryAfterSeconds=1, slowMs=2000,
-//          seed?, after=0, paths?, methods?}  (or {rules:[…]}); POST APPENDS rules, the first rule
+//          seed?, after=0, times?, paths?, methods?}  (or {rules:[…]}); times = fire at most n times; POST APPENDS rules, the first rule
 //          that fires wins; kinds: 429 500 502 503 drop truncate slow drop-after-commit
 //   GET    /__sim/requests[?provider=&since=<seq>]   the request log (bounded, newest last)
 //   DELETE /__sim/requests

@@ -1,5 +1,5 @@
 // Fault injection. A rule = { provider?, rate, kinds, retryAfterSeconds?, slowMs?, seed?, after?,
-// paths?, methods? }. Rules are checked in the order they were added; the first that fires wins.
+// times?, paths?, methods? }. Rules are checked in the order they were added; the first that fires wins.
 // Each rule has its own seeded PRNG, so the same rules + the same request sequence → the same faults.
 
 import { mulberry32, hashSeed } from "./util.mjs";
@@ -54,6 +54,8 @@ export class Faults {
       slowMs: num(input.slowMs, "slowMs", 2000),
       seed,
       after: Math.floor(num(input.after, "after", 0)),
+      // fire at most this many times (null = no limit), e.g. 1 = only the first matching request
+      times: input.times === undefined || input.times === null ? null : Math.floor(num(input.times, "times", null, 1)),
       paths,
       methods,
       matched: 0,
@@ -79,6 +81,7 @@ export class Faults {
       if (rule.paths && !rule.paths.some((p) => path.includes(p))) continue;
       rule.matched += 1;
       if (rule.matched <= rule.after) continue;
+      if (rule.times !== null && rule.fired >= rule.times) continue;
       // two draws per matching request, always, so the sequence does not depend on the outcome
       const fire = rule.rand() < rule.rate;
       const pick = rule.rand();

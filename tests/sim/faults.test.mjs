@@ -187,6 +187,16 @@ describe("faults", () => {
     assert.deepEqual(log.map((e) => [e.fault ?? null, e.status, e.note ?? null]), [["drop-after-commit", null, null], [null, 201, "idempotent-replay"]]);
   });
 
+  test("times limits how often a rule fires; after and times combine", async () => {
+    await t.control("POST", "/faults", { provider: "sfcompute", kinds: ["503"], after: 1, times: 2 });
+    const [one] = await t.state("sfcompute");
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await t.call("sfcompute", "GET", `/instances/${one.id}`)).status);
+    assert.deepEqual(statuses, [200, 503, 503, 200, 200]);
+    assert.equal((await t.control("GET", "/faults")).json.rules[0].fired, 2);
+    assert.equal((await t.control("POST", "/faults", { kinds: ["500"], times: 0 })).status, 400);
+  });
+
   test("after, paths and methods select which requests are faulted", async () => {
     await t.control("POST", "/faults", { provider: "sfcompute", kinds: ["500"], after: 2, paths: "/ssh" });
     const [one] = (await t.state("sfcompute")).filter((i) => i.status === "running");

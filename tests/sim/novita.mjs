@@ -172,7 +172,8 @@ function list(ctx) {
     (!n || r.name.toLowerCase().includes(n)) &&
     (!p || r.product.name.toLowerCase().includes(p)) &&
     (!statusQ || statusAt(r.timeline, now) === statusQ);
-  const all = sim.stores.novita.ordered(now).filter(matches);
+  const ordered = sim.stores.novita.ordered(now);
+  const all = n || p || statusQ ? ordered.filter(matches) : ordered;
   const start = (pageNum - 1) * pageSize;
   const instances = pageSize === 0 ? [] : all.slice(start, start + pageSize).map((r) => renderItem(r, now));
   return json(200, { instances, total: all.length });

@@ -128,7 +128,9 @@ export function createHandler(sim) {
       const ctx = { sim, method, path: pathname.slice("/__sim".length) || "/", query: url.searchParams, body, providers: PROVIDER_MODULES };
       let resp;
       try {
+        if (method !== "GET") sim.wrote();
         resp = handleControl(ctx);
+        if (method !== "GET") sim.wrote();
       } catch (e) {
         resp = { status: 500, headers: { "content-type": "application/json" }, body: { ok: false, error: String(e && e.stack ? e.stack : e) } };
       }
@@ -187,6 +189,8 @@ export function createHandler(sim) {
     }
 
     const run = () => {
+      const writes = method !== "GET" && method !== "HEAD";
+      if (writes) sim.wrote();
       let resp;
       try {
         resp = mod.handle(ctx);
@@ -194,6 +198,7 @@ export function createHandler(sim) {
         console.error(e);
         resp = mod.errorResponse(500, "sim internal error: " + (e && e.message), ctx);
       }
+      if (writes) sim.wrote();
       if (ctx.note) entry.note = ctx.note;
       return resp;
     };

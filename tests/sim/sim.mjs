@@ -13,11 +13,18 @@ export const MAX_INSTANCES = 100_000;
 /** Instances of one provider in list order. */
 export class Store {
   /** @param {(a, b) => number | null} compare list order, or null for insertion order */
-  constructor(records, compare) {
+  /** @param {() => number} [writes] the sim's write counter: a changed value means any record's timeline may have changed */
+  constructor(records, compare, writes = () => NaN) {
     this.compare = compare;
     this.list = records;
     this.byId = new Map(records.map((r) => [r.id, r]));
     this.dirty = true;
+    this.writes = writes;
+    // ordered() scans every record for vanished ones; with no write since the last scan and `now`
+    // before the earliest scheduled vanishing, that scan would find nothing and is skipped
+    // (a listing of 10,000 pages 100 at a time would otherwise scan 100 × 10,000 records).
+    this.scannedAtWrites = NaN;
+    this.nextVanishAt = -Infinity;
   }
   add(rec) {
     this.list.push(rec);
@@ -34,6 +41,8 @@ export class Store {
   }
   /** Records in list order, dropping any that have vanished (status GONE) by time `now`. */
   ordered(now) {
+    const writes = this.writes();
+    if (!this.dirty && writes === this.scannedAtWrites && now < this.nextVanishAt) return this.list;
     if (this.dirty && this.compare) this.list.sort(this.compare);
     this.dirty = false;
     // GONE is always a timeline's last entry, so checking the last entry is enough
@@ -48,6 +57,13 @@ export class Store {
         return false;
       });
     }
+    let next = Infinity;
+    for (const r of this.list) {
+      const last = r.timeline[r.timeline.length - 1];
+      if (last.status === GONE && last.at < next) next = last.at;
+    }
+    this.nextVanishAt = next;
+    this.scannedAtWrites = writes;
     return this.list;
   }
   /** A live record by id (undefined when unknown or vanished). */
@@ -118,12 +134,14 @@ export class Sim {
     // with 10,000s of instances; the records do not depend on when they are generated.
     const params = { seed: config.seed, instances: config.instances, hostile: config.hostile, epochMs: this.epochMs };
     const stores = {};
+    const sim = this;
+    this.writes = 0; // bumped by every request that may change a record (see Store.ordered)
     for (const p of PROVIDERS) {
       Object.defineProperty(stores, p, {
         enumerable: true,
         configurable: true,
         get() {
-          const store = new Store(GENERATORS[p](params), ORDER[p]);
+          const store = new Store(GENERATORS[p](params), ORDER[p], () => sim.writes);
           Object.defineProperty(stores, p, { value: store, enumerable: true, writable: false });
           return store;
         },
@@ -141,6 +159,11 @@ export class Sim {
 
   now() {
     return this.clock.now();
+  }
+
+  /** Notes that records may have changed (any non-GET provider request, any control write). */
+  wrote() {
+    this.writes += 1;
   }
 
   /** A fresh request id, also used as `error.request_id` (fal) and the x-request-id header. */
