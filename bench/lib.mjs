@@ -148,3 +148,50 @@ export async function closedLoop(send, { requests, concurrency }) {
   const seconds = (performance.now() - t0) / 1000;
   return { latencies, seconds, reqPerSec: latencies.length / seconds, errors };
 }
+
+/**
+ * Starts the simulated clouds in a child process (so the sim does not share this process's event
+ * loop with the load generator). `args`: CLI flags of tests/sim/server.mjs. Resolves to
+ * { url, baseUrls, control(method, path, body), close() }.
+ */
+export async function startSimProcess(args = []) {
+  const { spawn } = await import("node:child_process");
+  const { baseUrls } = await import("../tests/sim/defaults.mjs");
+  const child = spawn(process.execPath, [`${ROOT}/tests/sim/server.mjs`, "--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const url = await new Promise((resolvePromise, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`the sim did not start: ${stderr}`)), 30_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise(m[1].replace(/\/$/, ""));
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`the sim exited (${code}): ${stderr}`)));
+  });
+  child.stdout.resume();
+  return {
+    url,
+    baseUrls: baseUrls(url),
+    async control(method, path, body) {
+      const r = await fetch(`${url}/__sim${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await r.json();
+      if (!r.ok) throw new Error(`sim ${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    close: () =>
+      new Promise((resolveClose) => {
+        if (child.exitCode !== null) return resolveClose();
+        child.once("exit", () => resolveClose());
+        child.kill("SIGTERM");
+      }),
+  };
+}
