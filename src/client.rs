@@ -518,9 +518,14 @@ impl<T: Transport> Client<T> {
     async fn create_direct(&self, input: &CreateInput, key: &str, config: &ProviderConfig) -> Result<Instance> {
         let provider = input.provider();
         let request = provider::build_create_request(input, key, config)?;
+        let sent_key = request.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("idempotency-key")).map(|(_, v)| v.clone());
         let created = self
             .execute(provider, Operation::Create, request, |r| provider::parse_create_response(provider, r))
-            .await?;
+            .await
+            .map_err(|e| match sent_key {
+                Some(key) => annotate_idempotent_failure(e, provider, key),
+                None => e,
+            })?;
         match created {
             Created::Instance(instance) => Ok(*instance),
             Created::Id(id) => self.get(provider, &id).await.map_err(|mut e| {
@@ -683,16 +688,42 @@ fn keep_new(items: Vec<Instance>, seen: &mut HashSet<String>, all: &mut Vec<Inst
     all.extend(items.into_iter().filter(|i| seen.insert(i.id.clone())));
 }
 
-/// Explains, on a create or action that failed ambiguously and was not retried, why not.
+/// Explains, on an idempotent create (fal v1) that still failed ambiguously after its retries,
+/// that the outcome is unknown and how to settle it safely: create again with the same key.
+fn annotate_idempotent_failure(mut error: Error, provider: Provider, key: String) -> Error {
+    let ambiguous = matches!(error.code, ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Server | ErrorCode::Decode);
+    if ambiguous {
+        error.message = format!(
+            "{}; the outcome is unknown: {} may or may not have created the instance. Every attempt carried Idempotency-Key {key}: create again with idempotencyKey set to it to get that instance without making a second one",
+            error.message,
+            provider.display_name()
+        );
+        error.details.push(ErrorDetail { field: Some("idempotencyKey".into()), code: Some("outcomeUnknown".into()), message: key });
+    }
+    error
+}
+
+/// Explains, on a create or action that failed ambiguously and was not retried, that its outcome
+/// is unknown and why it was not repeated; adds an `outcomeUnknown` detail for programs.
 fn annotate_unsafe_failure(mut error: Error, provider: Provider, op: Operation, safe: bool) -> Error {
     let ambiguous = matches!(error.code, ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Server | ErrorCode::Decode);
     if !safe && ambiguous {
+        let name = provider.display_name();
+        let (what, risk) = if op == Operation::Create {
+            (format!("{name} may or may not have created the instance"), "could make a second instance")
+        } else {
+            (format!("{name} may or may not have applied the {}", op.as_str()), "is not safe there")
+        };
         error.message = format!(
-            "{}; the {} request may have reached {} and was not retried because repeating it is not safe there — check the instance list before trying again",
+            "{}; the outcome is unknown: {what}. The {} request was not retried because repeating it {risk} — check the instance list before trying again",
             error.message,
-            op.as_str(),
-            provider.display_name()
+            op.as_str()
         );
+        error.details.push(ErrorDetail {
+            field: None,
+            code: Some("outcomeUnknown".into()),
+            message: format!("{what}; not retried"),
+        });
     }
     error
 }
