@@ -45,14 +45,11 @@ export async function run({ log }) {
     rows.push(
       row({
         section: "size",
-        figure: `${name} raw / gzip / brotli`,
+        figure: `${name} gzip (raw ${(s.raw / KIB).toFixed(1)} KiB, brotli ${(s.brotli / KIB).toFixed(1)} KiB)`,
         value: s.gzip / KIB,
-        unit: "KiB gz",
-        target: "",
-        note: `${(s.raw / KIB).toFixed(1)} KiB raw, ${(s.gzip / KIB).toFixed(1)} KiB gzip, ${(s.brotli / KIB).toFixed(1)} KiB brotli`,
+        unit: "KiB",
       }),
     );
-    rows.at(-1).figure = `${name}: ${(s.raw / KIB).toFixed(0)} KiB raw, ${(s.brotli / KIB).toFixed(0)} KiB br`;
   }
   const shipped = ["gpufleet_bg.wasm", "gpufleet.js", "worker.js"];
   const total = { raw: sum(shipped, "raw"), gzip: sum(shipped, "gzip"), brotli: sum(shipped, "brotli") };
