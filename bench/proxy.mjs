@@ -3,7 +3,7 @@
 // Worker in the same runtime, (c) through the gpufleet Worker (auth, routing, the fal call, the
 // normalized answer). Interleaved rounds after a warm-up:
 //
-//   - latency: concurrency 1, p50/p99 per path; "added" = that path's minus direct's (and the
+//   - latency: concurrency 1, p50/p99 per path (per round, median over rounds); "added" = that path's minus direct's (and the
 //     gpufleet Worker's own cost = its p50 minus the pass-through's);
 //
 // The sim runs in a child process, so it does not share the load generator's event loop.
@@ -45,7 +45,7 @@ export async function run({ quick, log }) {
         const n = names[(r + k) % names.length];
         const res = await closedLoop(paths[n], { requests: o.latencyRequests, concurrency: 1 });
         if (res.errors) throw new Error(`proxy bench: ${res.errors} errors on ${n}`);
-        lat[n].push(...res.latencies);
+        lat[n].push(res.latencies);
       }
     }
     const rps = Object.fromEntries(names.map((n) => [n, []]));
@@ -57,7 +57,8 @@ export async function run({ quick, log }) {
         rps[n].push(res.reqPerSec);
       }
     }
-    const p = (n, q) => quantile(lat[n], q);
+    // Each round's quantile, then the median over rounds (one stall in one round moves one value).
+    const p = (n, q) => median(lat[n].map((l) => quantile(l, q)));
     const s = Object.fromEntries(names.map((n) => [n, { p50: p(n, 0.5), p99: p(n, 0.99), reqPerSec: median(rps[n]) }]));
     for (const n of names) log(`${n}: p50 ${s[n].p50.toFixed(2)} ms, p99 ${s[n].p99.toFixed(2)} ms, ${s[n].reqPerSec.toFixed(0)} req/s`);
     const added = (n, q) => p(n, q) - p("direct", q);
