@@ -1,9 +1,10 @@
 // gpufleet edge proxy: the Worker entry (`export default { fetch }`) for workerd, Cloudflare
 // Workers (`wrangler deploy`) and Miniflare.
 //
-// Static console files (www/, embedded at build time into console-assets.js) are served here with
-// the console's strict security headers; everything else (/api/v1/…, /healthz, unknown paths)
-// goes to the Rust handler `handleFetch`, which holds the provider keys and never throws.
+// Static console files (www/ and the package's browser files under /pkg/, embedded at build time
+// into console-assets.js) are served here with the console's strict security headers; everything
+// else (/api/v1/…, /healthz, unknown paths) goes to the Rust handler `handleFetch`, which holds
+// the provider keys and never throws.
 
 import wasmModule from "./gpufleet_bg.wasm";
 import { initSync, handleFetch, consoleHeaders } from "./gpufleet.js";
@@ -38,21 +39,32 @@ function decodeBase64(b64) {
   return out;
 }
 
-/** The embedded file for `pathname` ("/" and "/dir/" mean index.html), if any. */
+/** The key of the embedded file for `pathname` ("/" and "/dir/" mean index.html), if any. */
 function findAsset(pathname) {
   const key = pathname.endsWith("/") ? pathname + "index.html" : pathname;
-  return Object.prototype.hasOwnProperty.call(ASSETS, key) ? ASSETS[key] : undefined;
+  return Object.prototype.hasOwnProperty.call(ASSETS, key) ? key : undefined;
 }
 
-function serveAsset(request, asset) {
+// Binary assets (the wasm under /pkg/) decoded once per isolate, not on every request.
+const decoded = new Map();
+function assetBody(key, asset) {
+  if (asset.encoding !== "base64") return asset.body;
+  let bytes = decoded.get(key);
+  if (!bytes) {
+    bytes = decodeBase64(asset.body);
+    decoded.set(key, bytes);
+  }
+  return bytes;
+}
+
+function serveAsset(request, key, asset) {
   const headers = new Headers(consoleHeaders(asset.type));
   headers.set("etag", asset.etag);
   if (request.headers.get("if-none-match") === asset.etag) {
     return new Response(null, { status: 304, headers });
   }
   if (request.method === "HEAD") return new Response(null, { status: 200, headers });
-  const body = asset.encoding === "base64" ? decodeBase64(asset.body) : asset.body;
-  return new Response(body, { status: 200, headers });
+  return new Response(assetBody(key, asset), { status: 200, headers });
 }
 
 export default {
@@ -61,8 +73,8 @@ export default {
     try {
       const { pathname } = new URL(request.url);
       if (request.method === "GET" || request.method === "HEAD") {
-        const asset = findAsset(pathname);
-        if (asset) return serveAsset(request, asset);
+        const key = findAsset(pathname);
+        if (key) return serveAsset(request, key, ASSETS[key]);
       }
       return await handleFetch(request, env ?? {}, ctx);
     } catch (e) {

@@ -544,7 +544,9 @@ impl ProxyResponse {
 // ----- headers -------------------------------------------------------------------------------
 
 /// The console's Content-Security-Policy: nothing inline, nothing from elsewhere, never framed.
-pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/// `'wasm-unsafe-eval'` lets the page compile gpufleet's own wasm (served from `'self'` under
+/// `/pkg/`); it allows WebAssembly compilation only, not `eval` or inline script.
+pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// The CSP on API answers (JSON only: nothing may load, nothing may frame it).
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";

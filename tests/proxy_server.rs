@@ -479,6 +479,10 @@ fn non_api_paths() {
     let find = |n: &str| h.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
     assert_eq!(find("Content-Security-Policy"), Some(CONSOLE_CSP));
     assert!(CONSOLE_CSP.contains("frame-ancestors 'none'") && !CONSOLE_CSP.contains("unsafe-inline"));
+    // The console compiles gpufleet's wasm: exactly 'wasm-unsafe-eval' is added to script-src, no
+    // 'unsafe-eval', no other source.
+    assert!(CONSOLE_CSP.split("; ").any(|d| d == "script-src 'self' 'wasm-unsafe-eval'"), "{CONSOLE_CSP}");
+    assert!(!CONSOLE_CSP.contains("'unsafe-eval'"));
     assert_eq!(find("X-Frame-Options"), Some("DENY"));
     assert_eq!(find("X-Content-Type-Options"), Some("nosniff"));
     assert_eq!(find("Referrer-Policy"), Some("no-referrer"));

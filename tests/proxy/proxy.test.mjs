@@ -72,7 +72,8 @@ describe("public endpoints", () => {
       assert.match(csp, /default-src 'self'/);
       assert.match(csp, /script-src 'self'/);
       assert.match(csp, /frame-ancestors 'none'/);
-      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
+      assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'/);
       assert.equal(r.headers.get("x-frame-options"), "DENY");
       assertBaseHeaders(assert, r);
     }

@@ -1,0 +1,121 @@
+// The console in headless Chromium against the simulated clouds behind the edge proxy in workerd,
+// started the way `npm start` starts them (scripts/proxy-runtime.mjs: startSim with epoch "now",
+// simEnv, startProxy with the default limits), plus a page that records everything that must not
+// happen: dialogs, page errors, console errors and CSP violations.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { chromium } from "playwright-core";
+import { ROOT, ensurePkg, simEnv, startProxy } from "../../scripts/proxy-runtime.mjs";
+import { startSim } from "../sim/server.mjs";
+import { SIM_KEYS } from "../sim/defaults.mjs";
+
+export const SHOTS = join(ROOT, "test-output", "console");
+export const SECRETS = [SIM_KEYS.fal, SIM_KEYS.sfcompute, SIM_KEYS.sfcWorkspace, SIM_KEYS.novita];
+export const PROVIDERS = ["fal", "fal-alpha", "sfcompute", "novita"];
+
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/** Starts sim + proxy + Chromium. `sim`: startSim options (npm start's by default). */
+export async function startConsole({ sim: simOptions = {} } = {}) {
+  ensurePkg({ log: (m) => console.error(`[console tests] ${m}`) });
+  mkdirSync(SHOTS, { recursive: true });
+  const sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now", ...simOptions });
+  const token = randomBytes(24).toString("base64url");
+  const logs = [];
+  const proxy = await startProxy({ env: { ...(await simEnv(sim)), GPUFLEET_TOKEN: token }, port: 0, onLog: (l) => logs.push(l) });
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+
+  const c = {
+    sim,
+    proxy,
+    token,
+    browser,
+    logs,
+    url: proxy.url,
+    async control(method, path, body) {
+      const r = await fetch(`${sim.url}/__sim${path}`, {
+        method,
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await r.json();
+      if (!r.ok) throw new Error(`sim ${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    /** The sim's true state of one provider's fleet. */
+    async state(provider) {
+      return (await c.control("GET", `/state?provider=${provider}`)).instances;
+    },
+    /**
+     * A new page (own context) with the problem recorders. `token: false` opens without a token;
+     * otherwise the URL carries #token=… as `npm start` prints it.
+     */
+    async open({ token = true, viewport = { width: 1360, height: 900 }, colorScheme = "light", path = "/" } = {}) {
+      const context = await browser.newContext({ viewport, colorScheme });
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: c.url });
+      const page = await context.newPage();
+      const problems = { dialogs: [], errors: [], console: [], csp: [], http: [] };
+      page.on("dialog", (d) => {
+        problems.dialogs.push(`${d.type()}: ${d.message()}`);
+        d.dismiss().catch(() => {});
+      });
+      page.on("pageerror", (e) => problems.errors.push(e.message));
+      page.on("console", (m) => {
+        const text = m.text();
+        if (/Content Security Policy|Content-Security-Policy/i.test(text)) problems.csp.push(text);
+        // Chromium logs every non-2xx answer (a refused token, a create the proxy rejects) as a
+        // console error; those are expected answers the page handles, so they are kept apart.
+        if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) problems.http.push(text);
+        else if (m.type() === "error") problems.console.push(text);
+      });
+      // Runs before any page script (CDP, not subject to the page's CSP).
+      await page.addInitScript(() => {
+        window.__csp = [];
+        window.__pwned = 0;
+        document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+      });
+      await page.goto(`${c.url}${path}${token ? `#token=${encodeURIComponent(token === true ? c.token : token)}` : ""}`);
+      page.problems = problems;
+      page.cspViolations = async () => [...problems.csp, ...(await page.evaluate(() => window.__csp))];
+      return page;
+    },
+    async close() {
+      await browser.close().catch(() => {});
+      await proxy.dispose().catch(() => {});
+      await sim.close().catch(() => {});
+    },
+  };
+  return c;
+}
+
+/** Waits until the table has rendered a listing with `n` matching rows (or any, without n). */
+export async function waitForRows(page, n, timeout = 30_000) {
+  await page.waitForFunction(
+    (want) => {
+      const rows = document.getElementById("main")?.dataset.rows;
+      return rows !== undefined && document.querySelector("#count")?.textContent !== "" && (want === null ? Number(rows) > 0 : Number(rows) === want);
+    },
+    n ?? null,
+    { timeout },
+  );
+}
+
+/** The texts of one column of the rendered rows. */
+export function column(page, cls) {
+  return page.$$eval(`#fleet tbody tr[data-key] td.${cls}`, (tds) => tds.map((td) => td.textContent));
+}
+
+/** The row of one instance (a locator). */
+export function row(page, provider, id) {
+  return page.locator(`#fleet tbody tr[data-key="${provider}/${id}"]`);
+}
+
+/** Asserts nothing that must not happen did. */
+export async function assertClean(assert, page, what = "") {
+  assert.deepEqual(page.problems.dialogs, [], `no dialog ${what}`);
+  assert.deepEqual(page.problems.errors, [], `no page error ${what}`);
+  assert.deepEqual(await page.cspViolations(), [], `no CSP violation ${what}`);
+  assert.deepEqual(page.problems.console, [], `no console error ${what}`);
+}

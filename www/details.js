@@ -1,0 +1,162 @@
+// The details panel of one instance: every normalized field, the provider's raw record as JSON,
+// copy buttons, and the lifecycle actions the provider supports (each behind a confirm step).
+
+import { h, ageText, copyText } from "./dom.js";
+import { statusBadge } from "./table.js";
+
+/** Lifecycle actions in display order, with the status each one waits for. */
+export const ACTIONS = [
+  { op: "start", label: "Start", target: "running", danger: false, says: "starts it again" },
+  { op: "stop", label: "Stop", target: "stopped", danger: false, says: "stops it; it can be started again" },
+  { op: "restart", label: "Restart", target: "running", danger: false, says: "restarts it" },
+  { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards" },
+  { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone" },
+];
+
+function dash() {
+  return h("span", { className: "muted" }, "—");
+}
+
+function copyButton(text, what) {
+  const b = h("button", { type: "button", className: "copy", dataset: { copy: what } }, "Copy");
+  b.setAttribute("aria-label", `Copy the ${what}`);
+  b.addEventListener("click", async () => {
+    const ok = await copyText(text);
+    b.textContent = ok ? "Copied" : "Copy failed";
+    setTimeout(() => (b.textContent = "Copy"), 1500);
+  });
+  return b;
+}
+
+function field(dl, label, value, extra) {
+  dl.append(h("dt", {}, label));
+  const dd = h("dd", {});
+  if (value === undefined || value === null || value === "") dd.append(dash());
+  else dd.append(value instanceof Node ? value : h("span", { className: "value" }, String(value)));
+  if (extra) dd.append(" ", extra);
+  dl.append(dd);
+  return dd;
+}
+
+/**
+ * Builds the panel body for `row`.
+ * @param {object} row  the table row model ({ key, inst, providerName, stale, transition })
+ * @param {object} ctx
+ *   caps            the provider's Capabilities (or undefined)
+ *   confirm         the op awaiting confirmation for this instance, or null
+ *   message         {kind: "error"|"ok", text} shown above the actions, or null
+ *   ssh             {state: "loading"|"ok"|"error", details?, error?} for SF Compute, or null
+ *   onAsk(op) / onConfirm(op) / onCancel() / onStopWatching() / onSsh()
+ */
+export function renderDetails(row, ctx) {
+  const i = row.inst;
+  const out = document.createDocumentFragment();
+
+  if (row.stale) {
+    out.append(h("p", { className: "banner banner-warn" }, `${row.providerName} is failing: this is the last known state of the instance.`));
+  }
+  if (row.gone) {
+    out.append(h("p", { className: "banner banner-warn" }, "This instance is no longer listed by its provider."));
+  }
+
+  // ---- actions ----
+  const ops = ctx.caps ? ctx.caps.operations : [];
+  const available = ACTIONS.filter((a) => ops.includes(a.op));
+  const actions = h("section", { className: "detail-actions", attrs: { "aria-label": "Actions" } });
+  if (ctx.message) {
+    actions.append(h("p", { className: ctx.message.kind === "error" ? "error" : "ok", attrs: { role: ctx.message.kind === "error" ? "alert" : "status" } }, ctx.message.text));
+  }
+  if (row.transition) {
+    const t = row.transition;
+    const p = h("p", { className: "transition-line", attrs: { role: "status" } });
+    p.append(h("span", { className: "spinner", attrs: { "aria-hidden": "true" } }), ` ${t.label}: now ${i.status} (${i.providerStatus || "no provider status"}), waiting for ${t.target}…`);
+    const stop = h("button", { type: "button" }, "Stop watching");
+    stop.addEventListener("click", ctx.onStopWatching);
+    actions.append(p, stop);
+  } else if (ctx.confirm) {
+    const a = ACTIONS.find((x) => x.op === ctx.confirm);
+    const box = h("div", { className: "confirm", attrs: { role: "group", "aria-label": "Confirm" } });
+    box.append(h("p", {}, `${a.label} ${row.providerName} instance “${i.name || i.id}”? This ${a.says}.`));
+    const yes = h("button", { type: "button", className: a.danger ? "danger" : "primary", dataset: { confirm: a.op } }, `Yes, ${a.label.toLowerCase()}`);
+    yes.addEventListener("click", () => ctx.onConfirm(a.op));
+    const no = h("button", { type: "button" }, "Cancel");
+    no.addEventListener("click", ctx.onCancel);
+    box.append(yes, " ", no);
+    actions.append(box);
+  } else if (available.length && !row.gone) {
+    const bar = h("div", { className: "buttons" });
+    for (const a of available) {
+      const b = h("button", { type: "button", className: a.danger ? "danger-outline" : "", dataset: { action: a.op } }, a.label);
+      b.addEventListener("click", () => ctx.onAsk(a.op));
+      bar.append(b);
+    }
+    actions.append(bar);
+  } else if (!available.length) {
+    actions.append(h("p", { className: "muted" }, `${row.providerName} offers no lifecycle actions here.`));
+  }
+  out.append(actions);
+
+  // ---- normalized fields ----
+  const dl = h("dl", { className: "fields" });
+  field(dl, "Provider", `${row.providerName} (${i.provider})`);
+  field(dl, "Id", h("code", {}, i.id), copyButton(i.id, "id"));
+  field(dl, "Name", i.name);
+  field(dl, "Status", statusBadge(i, row.stale));
+  field(dl, "Provider status", i.providerStatus);
+  field(dl, "Status reason", i.statusReason);
+  field(dl, "Instance type", i.instanceType);
+  field(dl, "GPUs", i.gpuCount);
+  field(dl, "GPU model", i.gpuModel);
+  field(dl, "Region / cluster", i.region);
+  field(dl, "Sector", i.sector);
+  field(dl, "IP", i.ip && h("code", {}, i.ip), i.ip ? copyButton(i.ip, "IP") : null);
+  if (i.ssh) {
+    field(dl, "SSH host", `${i.ssh.host}:${i.ssh.port}`);
+    field(dl, "SSH user", i.ssh.user);
+    field(dl, "SSH command", i.ssh.command && h("code", {}, i.ssh.command), i.ssh.command ? copyButton(i.ssh.command, "SSH command") : null);
+  } else {
+    field(dl, "SSH", null);
+  }
+  field(dl, "Created", i.createdAt && `${i.createdAt} (${ageText(Date.parse(i.createdAt))} ago)`);
+  const tags = i.tags && Object.keys(i.tags).length ? h("ul", { className: "tags" }, Object.entries(i.tags).map(([k, v]) => h("li", {}, h("code", {}, k), " = ", h("code", {}, v)))) : null;
+  field(dl, "Tags", tags);
+  out.append(h("h3", {}, "Fields"), dl);
+
+  // ---- SSH details on request (SF Compute) ----
+  if (ops.includes("ssh")) {
+    const sec = h("section", { className: "ssh" });
+    sec.append(h("h3", {}, "SSH"));
+    const s = ctx.ssh;
+    if (!s) {
+      const b = h("button", { type: "button", dataset: { action: "ssh" } }, "Get SSH details");
+      b.addEventListener("click", ctx.onSsh);
+      sec.append(b);
+    } else if (s.state === "loading") {
+      sec.append(h("p", { className: "muted" }, "Asking the provider…"));
+    } else if (s.state === "error") {
+      sec.append(h("p", { className: "error" }, s.error));
+      const b = h("button", { type: "button", dataset: { action: "ssh" } }, "Try again");
+      b.addEventListener("click", ctx.onSsh);
+      sec.append(b);
+    } else {
+      const d = s.details;
+      const command = d.port === 22 ? `ssh ${d.host}` : `ssh -p ${d.port} ${d.host}`;
+      const sdl = h("dl", { className: "fields" });
+      field(sdl, "Host", h("code", {}, d.host));
+      field(sdl, "Port", d.port);
+      field(sdl, "SSH command", h("code", {}, command), copyButton(command, "SSH command"));
+      const keys = (d.hostKeys || []).map((k) => h("li", {}, h("code", { className: "wrap" }, `${k.keyType} ${k.key}`)));
+      field(sdl, "Host keys", keys.length ? h("ul", { className: "tags" }, keys) : null);
+      field(sdl, "Keys updated", d.lastSuccessfulKeyUpdateAt);
+      sec.append(sdl);
+    }
+    out.append(sec);
+  }
+
+  // ---- raw ----
+  const raw = JSON.stringify(i.raw, null, 2);
+  const rawHead = h("h3", {}, `Raw ${row.providerName} record `);
+  rawHead.append(copyButton(raw, "raw record"));
+  out.append(rawHead, h("pre", { className: "raw", tabIndex: 0 }, raw));
+  return out;
+}

@@ -1,0 +1,262 @@
+// The fleet table: filter, sort and a virtualized body. Only the rows near the viewport are in the
+// DOM (spacer rows above and below keep the scroll height true), so 5,000 instances scroll and
+// filter smoothly. Every provider string is set with textContent.
+
+import { h, ageText } from "./dom.js";
+
+export const STATUSES = ["pending", "provisioning", "running", "stopping", "stopped", "terminating", "terminated", "failed", "unknown"];
+const STATUS_RANK = Object.fromEntries(STATUSES.map((s, i) => [s, i]));
+const OVERSCAN = 12; // rows rendered beyond each edge of the viewport
+const STEP = 8; // the window moves in steps of this many rows, so small scrolls re-render nothing
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+/** A sortable key for an IPv4 address (or the text itself for anything else). */
+function ipKey(ip) {
+  if (!ip) return "";
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  return m ? m.slice(1).map((p) => p.padStart(3, "0")).join(".") : `~${ip}`;
+}
+
+/** The row model of one instance: the instance plus precomputed filter and sort keys. */
+export function rowOf(inst, displayName) {
+  const created = inst.createdAt ? Date.parse(inst.createdAt) : NaN;
+  return {
+    key: `${inst.provider}/${inst.id}`,
+    inst,
+    providerName: displayName || inst.provider,
+    search: [inst.name, inst.id, inst.ip, inst.instanceType].filter(Boolean).join("\n").toLowerCase(),
+    created: Number.isFinite(created) ? created : NaN,
+    ipKey: ipKey(inst.ip),
+    stale: false,
+    transition: null,
+  };
+}
+
+// Missing values sort last in both directions.
+function cmpText(a, b, dir) {
+  if (!a && !b) return 0;
+  if (!a) return 1;
+  if (!b) return -1;
+  return dir * collator.compare(a, b);
+}
+function cmpNum(a, b, dir) {
+  const na = !Number.isFinite(a);
+  const nb = !Number.isFinite(b);
+  if (na && nb) return 0;
+  if (na) return 1;
+  if (nb) return -1;
+  return dir * (a - b);
+}
+
+const SORTS = {
+  provider: (a, b, d) => cmpText(a.providerName, b.providerName, d),
+  name: (a, b, d) => cmpText(a.inst.name || a.inst.id, b.inst.name || b.inst.id, d),
+  status: (a, b, d) => d * ((STATUS_RANK[a.inst.status] ?? 99) - (STATUS_RANK[b.inst.status] ?? 99)),
+  type: (a, b, d) => cmpText(a.inst.instanceType, b.inst.instanceType, d),
+  gpus: (a, b, d) => cmpNum(a.inst.gpuCount, b.inst.gpuCount, d),
+  region: (a, b, d) => cmpText(a.inst.region, b.inst.region, d),
+  ip: (a, b, d) => cmpText(a.ipKey, b.ipKey, d),
+  // Age ascending = youngest first = newest createdAt first.
+  age: (a, b, d) => cmpNum(a.created, b.created, -d),
+};
+
+export class FleetTable {
+  /**
+   * @param {object} o
+   * @param {HTMLTableElement} o.table
+   * @param {(key: string) => void} o.onOpen      a row was chosen
+   * @param {(info: {total: number, matching: number}) => void} o.onRendered
+   */
+  constructor({ table, onOpen, onRendered }) {
+    this.table = table;
+    this.tbody = table.tBodies[0];
+    this.onOpen = onOpen;
+    this.onRendered = onRendered;
+    this.rows = [];
+    this.view = [];
+    this.filter = { text: "", providers: new Set(), statuses: new Set() };
+    this.sort = { key: "provider", dir: 1 };
+    this.selected = null;
+    this.rowH = 0;
+    this.range = null;
+    this.now = Date.now();
+    // One cell each: a colspan over columns that narrow screens hide would take width from the
+    // visible ones in the fixed table layout.
+    this.topSpacer = h("tr", { className: "spacer", attrs: { "aria-hidden": "true" } }, h("td"));
+    this.bottomSpacer = h("tr", { className: "spacer", attrs: { "aria-hidden": "true" } }, h("td"));
+
+    for (const b of table.tHead.querySelectorAll("button[data-sort]")) {
+      b.addEventListener("click", () => this.sortBy(b.dataset.sort));
+    }
+    this.tbody.addEventListener("click", (ev) => {
+      const tr = ev.target.closest("tr[data-key]");
+      if (tr) this.onOpen(tr.dataset.key);
+    });
+    this.tbody.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter" && ev.key !== " ") return;
+      const tr = ev.target.closest("tr[data-key]");
+      if (tr && ev.target === tr) {
+        ev.preventDefault();
+        this.onOpen(tr.dataset.key);
+      }
+    });
+    let queued = false;
+    const onScroll = () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => {
+        queued = false;
+        this.renderWindow(false);
+      });
+    };
+    window.addEventListener("scroll", onScroll, { passive: true });
+    window.addEventListener("resize", onScroll, { passive: true });
+    this.updateSortHeaders();
+  }
+
+  /** Replaces every row (a new listing). */
+  setRows(rows) {
+    this.rows = rows;
+    this.refresh();
+  }
+
+  setFilter(patch) {
+    Object.assign(this.filter, patch);
+    this.refresh();
+  }
+
+  sortBy(key) {
+    if (!SORTS[key]) return;
+    this.sort = this.sort.key === key ? { key, dir: -this.sort.dir } : { key, dir: 1 };
+    this.updateSortHeaders();
+    this.refresh();
+  }
+
+  select(key) {
+    this.selected = key;
+    for (const tr of this.tbody.querySelectorAll("tr[data-key]")) tr.classList.toggle("selected", tr.dataset.key === key);
+  }
+
+  updateSortHeaders() {
+    for (const th of this.table.tHead.querySelectorAll("th[data-col]")) {
+      const on = th.dataset.col === this.sort.key;
+      th.setAttribute("aria-sort", on ? (this.sort.dir > 0 ? "ascending" : "descending") : "none");
+    }
+  }
+
+  /** Whether `r` passes the filter, ignoring the status chips and/or provider chips. */
+  matches(r, { ignoreStatus = false, ignoreProvider = false } = {}) {
+    const f = this.filter;
+    if (!ignoreProvider && f.providers.size && !f.providers.has(r.inst.provider)) return false;
+    if (!ignoreStatus && f.statuses.size && !f.statuses.has(r.inst.status)) return false;
+    const q = f.text.trim().toLowerCase();
+    return !q || r.search.includes(q);
+  }
+
+  /** Counts per status (over rows matching text + provider) and per provider (text + status). */
+  counts() {
+    const status = {};
+    const provider = {};
+    for (const r of this.rows) {
+      if (this.matches(r, { ignoreStatus: true })) status[r.inst.status] = (status[r.inst.status] || 0) + 1;
+      if (this.matches(r, { ignoreProvider: true })) provider[r.inst.provider] = (provider[r.inst.provider] || 0) + 1;
+    }
+    return { status, provider };
+  }
+
+  /** Re-filters, re-sorts and re-renders (keeps the scroll position). */
+  refresh() {
+    this.now = Date.now();
+    const cmp = SORTS[this.sort.key];
+    const dir = this.sort.dir;
+    this.view = this.rows.filter((r) => this.matches(r)).sort((a, b) => cmp(a, b, dir) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.renderWindow(true);
+  }
+
+  /** Re-renders one row in place if it is on screen (a live status during an action). */
+  updateRow(key) {
+    const tr = [...this.tbody.querySelectorAll("tr[data-key]")].find((t) => t.dataset.key === key);
+    const row = this.view.find((r) => r.key === key);
+    if (tr && row) tr.replaceWith(this.rowElement(row));
+  }
+
+  renderWindow(force) {
+    const n = this.view.length;
+    const rowH = this.rowH || 44;
+    const top = this.tbody.getBoundingClientRect().top;
+    const viewTop = Math.max(0, -top);
+    const viewH = window.innerHeight || 800;
+    let first = Math.max(0, Math.floor(viewTop / rowH) - OVERSCAN);
+    first -= first % STEP;
+    let last = Math.min(n, Math.ceil((viewTop + viewH) / rowH) + OVERSCAN);
+    last = Math.min(n, last + (STEP - (last % STEP)) % STEP);
+    if (first > last) first = Math.max(0, last - STEP);
+    if (!force && this.range && this.range[0] === first && this.range[1] === last) return;
+    this.range = [first, last];
+
+    const frag = document.createDocumentFragment();
+    frag.append(this.topSpacer);
+    for (let i = first; i < last; i++) frag.append(this.rowElement(this.view[i]));
+    frag.append(this.bottomSpacer);
+    this.topSpacer.hidden = first === 0;
+    this.bottomSpacer.hidden = last >= n;
+    this.topSpacer.firstChild.style.height = `${first * rowH}px`;
+    this.bottomSpacer.firstChild.style.height = `${(n - last) * rowH}px`;
+    this.tbody.replaceChildren(frag);
+
+    // The real row height (CSS decides it; phones and zoom change it): measure once, re-lay out.
+    const sample = this.tbody.querySelector("tr[data-key]");
+    if (sample) {
+      const measured = sample.getBoundingClientRect().height;
+      if (measured > 0 && Math.abs(measured - rowH) > 0.5) {
+        this.rowH = measured;
+        this.range = null;
+        this.renderWindow(true);
+        return;
+      }
+    }
+    performance.mark("gpufleet:render");
+    document.getElementById("main").dataset.rows = String(n);
+    this.onRendered({ total: this.rows.length, matching: n });
+  }
+
+  rowElement(r) {
+    const i = r.inst;
+    const tr = h("tr", { className: "row", tabIndex: 0, dataset: { key: r.key, provider: i.provider, status: i.status } });
+    if (r.stale) tr.classList.add("stale");
+    if (r.key === this.selected) tr.classList.add("selected");
+    if (r.transition) tr.classList.add("busy");
+
+    const cell = (cls, text, title) => h("td", { className: cls, title: title ?? (text || undefined) }, text ?? "");
+    tr.append(cell("c-provider", r.providerName));
+
+    const name = h("td", { className: "c-name", title: i.name ? `${i.name}\n${i.id}` : i.id });
+    name.append(
+      h("span", { className: i.name ? "name" : "name muted" }, i.name || "(no name)"),
+      h("span", { className: "id" }, i.id),
+    );
+    tr.append(name);
+
+    const status = h("td", { className: "c-status" });
+    status.append(statusBadge(i, r.stale));
+    if (r.transition) {
+      status.append(h("span", { className: "transition", title: r.transition.label }, `→ ${r.transition.target}`));
+    }
+    tr.append(status);
+
+    tr.append(cell("c-type", i.instanceType ?? ""));
+    const gpus = i.gpuCount === undefined ? "" : i.gpuModel ? `${i.gpuCount} × ${i.gpuModel}` : String(i.gpuCount);
+    tr.append(cell("c-gpus", gpus));
+    tr.append(cell("c-region", i.region ?? ""));
+    tr.append(cell("c-ip", i.ip ?? ""));
+    tr.append(cell("c-age", ageText(r.created, this.now), i.createdAt));
+    return tr;
+  }
+}
+
+/** The status badge: the normalized word in its colour, the provider's own word on hover. */
+export function statusBadge(inst, stale = false) {
+  const raw = inst.statusReason ? `${inst.providerStatus}: ${inst.statusReason}` : inst.providerStatus;
+  const title = `${inst.provider} status: ${raw || "(none)"}${stale ? " — last known; this provider is failing" : ""}`;
+  return h("span", { className: `badge status-${STATUSES.includes(inst.status) ? inst.status : "unknown"}`, title }, inst.status);
+}
