@@ -4,13 +4,17 @@
 import { h, ageText, copyText } from "./dom.js";
 import { statusBadge } from "./table.js";
 
-/** Lifecycle actions in display order, with the status each one waits for. */
+/**
+ * Lifecycle actions in display order, with the status each one waits for. `when`: the statuses in
+ * which the button is offered (an `unknown` status offers everything the provider supports: the
+ * provider decides).
+ */
 export const ACTIONS = [
-  { op: "start", label: "Start", target: "running", danger: false, says: "starts it again" },
-  { op: "stop", label: "Stop", target: "stopped", danger: false, says: "stops it; it can be started again" },
-  { op: "restart", label: "Restart", target: "running", danger: false, says: "restarts it" },
-  { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards" },
-  { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone" },
+  { op: "start", label: "Start", target: "running", danger: false, says: "starts it again", when: ["stopped", "failed"] },
+  { op: "stop", label: "Stop", target: "stopped", danger: false, says: "stops it; it can be started again", when: ["pending", "provisioning", "running", "failed"] },
+  { op: "restart", label: "Restart", target: "running", danger: false, says: "restarts it", when: ["running", "failed"] },
+  { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards", when: ["pending", "provisioning", "running", "stopping", "stopped", "failed"] },
+  { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone", when: ["pending", "provisioning", "running", "stopping", "stopped", "terminating", "terminated", "failed"] },
 ];
 
 function dash() {
@@ -61,7 +65,8 @@ export function renderDetails(row, ctx) {
 
   // ---- actions ----
   const ops = ctx.caps ? ctx.caps.operations : [];
-  const available = ACTIONS.filter((a) => ops.includes(a.op));
+  const supported = ACTIONS.filter((a) => ops.includes(a.op));
+  const available = supported.filter((a) => i.status === "unknown" || a.when.includes(i.status));
   const actions = h("section", { className: "detail-actions", attrs: { "aria-label": "Actions" } });
   if (ctx.message) {
     actions.append(h("p", { className: ctx.message.kind === "error" ? "error" : "ok", attrs: { role: ctx.message.kind === "error" ? "alert" : "status" } }, ctx.message.text));
@@ -91,8 +96,10 @@ export function renderDetails(row, ctx) {
       bar.append(b);
     }
     actions.append(bar);
-  } else if (!available.length) {
+  } else if (!supported.length) {
     actions.append(h("p", { className: "muted" }, `${row.providerName} offers no lifecycle actions here.`));
+  } else if (!available.length && !row.gone) {
+    actions.append(h("p", { className: "muted" }, `No action applies to a ${i.status} instance.`));
   }
   out.append(actions);
 

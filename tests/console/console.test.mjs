@@ -277,9 +277,9 @@ test("stop and start a Novita instance, each after a confirm step", async () => 
   const inst = (await c.state("novita")).find((i) => i.status === "running" && !i.statusError);
   await c.control("DELETE", "/requests");
   await openDetails(page, "novita", inst.id);
-  // Novita offers start/stop/restart/delete; no terminate.
-  const actions = await page.$$eval("#details-body .detail-actions [data-action]", (bs) => bs.map((b) => b.dataset.action));
-  assert.deepEqual(actions, ["start", "stop", "restart", "delete"]);
+  // Novita offers start/stop/restart/delete, no terminate; a running instance cannot be started.
+  const actions = () => page.$$eval("#details-body .detail-actions [data-action]", (bs) => bs.map((b) => b.dataset.action));
+  assert.deepEqual(await actions(), ["stop", "restart", "delete"]);
   // Cancel sends nothing.
   await page.click("#details-body [data-action=stop]");
   assert.match(await page.textContent("#details-body .confirm"), /^Stop Novita instance/);
@@ -297,6 +297,7 @@ test("stop and start a Novita instance, each after a confirm step", async () => 
   await page.screenshot({ path: join(SHOTS, "novita-stopped.png") });
 
   await page.waitForSelector("#details-body [data-action=start]");
+  assert.deepEqual(await actions(), ["start", "delete"]);
   await page.click("#details-body [data-action=start]");
   await page.click("#details-body [data-confirm=start]");
   await page.waitForFunction((key) => document.querySelector(`#fleet tr[data-key="${key}"] .badge`)?.textContent === "running", `novita/${inst.id}`, { timeout: 30_000 });
@@ -320,6 +321,7 @@ test("terminate then delete an SF Compute instance", async () => {
   assert.equal((await c.state("sfcompute")).find((i) => i.id === inst.id).status, "terminated");
 
   await page.waitForSelector("#details-body [data-action=delete]");
+  assert.deepEqual(await page.$$eval("#details-body .detail-actions [data-action]", (bs) => bs.map((b) => b.dataset.action)), ["delete"]);
   await page.click("#details-body [data-action=delete]");
   assert.match(await page.textContent("#details-body .confirm"), /cannot be undone/);
   await page.click("#details-body [data-confirm=delete]");
