@@ -39,7 +39,7 @@ export async function run({ quick, log }) {
   const token = randomBytes(24).toString("base64url");
   const proxy = await startProxy({ env: { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, RATE_LIMIT_PER_MINUTE: "0" }, port: 0, onLog: () => {} });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, env: { ...process.env, TMPDIR: tmp } });
-  const reps = quick ? 2 : 4;
+  const reps = quick ? 1 : 4;
   const firstRender = [];
   const filterTimes = [];
   try {

@@ -17,7 +17,7 @@ import { startPassthrough } from "./passthrough.mjs";
 
 export async function run({ quick, log }) {
   const o = quick
-    ? { latencyRequests: 100, latencyRounds: 2, loadRequests: 300, loadRounds: 2, concurrency: 16 }
+    ? { latencyRequests: 80, latencyRounds: 2, loadRequests: 200, loadRounds: 2, concurrency: 16 }
     : { latencyRequests: 300, latencyRounds: 4, loadRequests: 1000, loadRounds: 3, concurrency: 16 };
   const sim = await startSimProcess(["--seed", "1", "--instances", "25", "--speed", "0"]);
   const token = randomBytes(24).toString("base64url");
