@@ -1,20 +1,34 @@
 #!/usr/bin/env node
-// Load script for the edge proxy (not a test): N requests at concurrency C through the Worker in
-// workerd (Miniflare) against the simulated clouds, over real HTTP on loopback.
+// Load script for the edge proxy: N requests at concurrency C through the Worker in workerd
+// (Miniflare) against the simulated clouds, over real HTTP on loopback. Reports throughput,
+// latency, errors and the workerd process's memory growth.
 //
 //   node bench/load.mjs [--requests 2000] [--concurrency 32] [--path /api/v1/fal/instances]
-//                       [--instances 25] [--latency 0] [--max-seconds 120] [--json]
+//                       [--instances 25] [--latency 0] [--max-seconds 120] [--warmup N]
+//                       [--check] [--max-growth 10] [--json]
 //
 // --path may be given several times (requests rotate over them); --latency adds simulated
 // upstream latency (ms per provider call); --json prints one JSON object instead of the table.
 // Bounded: stops after N requests or --max-seconds, whichever comes first.
+//
+// Memory: the resident set (VmRSS in /proc/<pid>/status, Linux) of every workerd process that
+// descends from this one (Miniflare's child), summed. A warm-up of --warmup requests (default a
+// tenth of N, 200–2000) at the same concurrency runs first, so compilation, connection pools and
+// the JS heap's first growth are behind us; the baseline is the median of 3 samples after it, the
+// end value the median of 3 samples after the run (and a short idle). growth = end / baseline − 1.
+// The peak of samples taken every 250 ms during the run is reported too.
+// --check exits 1 unless there were 0 errors and growth < --max-growth percent (default 10).
+//
+// Also importable: `runLoad(options)` resolves to the result object (tests/proxy/load.test.mjs).
 
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { ensurePkg, simEnv, startProxy } from "../scripts/proxy-runtime.mjs";
 import { startSim } from "../tests/sim/server.mjs";
 
 function parse(argv) {
-  const o = { requests: 2000, concurrency: 32, paths: [], instances: 25, latency: 0, maxSeconds: 120, json: false };
+  const o = { requests: 2000, concurrency: 32, paths: [], instances: 25, latency: 0, maxSeconds: 120, json: false, check: false, maxGrowth: 10 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => {
@@ -34,56 +48,120 @@ function parse(argv) {
       case "--latency": o.latency = n(v(), a, 0); break;
       case "--max-seconds": o.maxSeconds = n(v(), a, 1); break;
       case "--json": o.json = true; break;
+      case "--warmup": o.warmup = Math.floor(n(v(), a, 0)); break;
+      case "--check": o.check = true; break;
+      case "--max-growth": o.maxGrowth = n(v(), a, 0); break;
       case "-h": case "--help": o.help = true; break;
       default: throw new RangeError(`unknown argument ${a}`);
     }
   }
-  if (o.paths.length === 0) o.paths.push("/api/v1/fal/instances");
-  for (const p of o.paths) if (!p.startsWith("/")) throw new RangeError(`--path must start with / (got ${p})`);
-  return o;
+  return withDefaults(o);
+}
+
+function withDefaults(o) {
+  const d = { requests: 2000, concurrency: 32, paths: [], instances: 25, latency: 0, maxSeconds: 120, maxGrowth: 10, ...o };
+  if (d.paths.length === 0) d.paths = ["/api/v1/fal/instances"];
+  for (const p of d.paths) if (!p.startsWith("/")) throw new RangeError(`--path must start with / (got ${p})`);
+  if (d.warmup === undefined) d.warmup = Math.min(2000, Math.max(200, Math.floor(d.requests / 10)));
+  return d;
+}
+
+// ----- memory of the workerd process ---------------------------------------------------------
+
+/** Every process as {pid, ppid, comm} from /proc (Linux); [] where there is no /proc. */
+function processes() {
+  let names;
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // pid (comm) state ppid …; comm may contain spaces and parentheses
+      const close = stat.lastIndexOf(")");
+      const comm = stat.slice(stat.indexOf("(") + 1, close);
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      out.push({ pid: Number(name), ppid, comm });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** The pids of the workerd processes below this process (Miniflare spawns workerd as a child). */
+export function workerdPids(root = process.pid) {
+  const all = processes();
+  const children = new Map();
+  for (const p of all) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const found = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()) ?? []) {
+      queue.push(child.pid);
+      let isWorkerd = child.comm.includes("workerd");
+      if (!isWorkerd) {
+        try {
+          isWorkerd = readFileSync(`/proc/${child.pid}/cmdline`, "utf8").split("\0")[0].endsWith("workerd");
+        } catch {
+          // gone
+        }
+      }
+      if (isWorkerd) found.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/** Resident set size in KiB (VmRSS) of `pids`, summed; NaN if any cannot be read. */
+export function rssKb(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      if (!m) return NaN;
+      total += Number(m[1]);
+    } catch {
+      return NaN;
+    }
+  }
+  return pids.length ? total : NaN;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function settledRss(pids) {
+  const samples = [];
+  for (let i = 0; i < 3; i++) {
+    await sleep(100);
+    samples.push(rssKb(pids));
+  }
+  return median(samples);
 }
 
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
-async function main() {
-  let o;
-  try {
-    o = parse(process.argv.slice(2));
-  } catch (e) {
-    console.error(`${e.message}\nusage: node bench/load.mjs [--requests N] [--concurrency C] [--path P]… [--instances n] [--latency ms] [--max-seconds s] [--json]`);
-    process.exit(2);
-  }
-  if (o.help) {
-    console.log("usage: node bench/load.mjs [--requests N] [--concurrency C] [--path P]… [--instances n] [--latency ms] [--max-seconds s] [--json]");
-    return;
-  }
-  ensurePkg({ log: (m) => console.error(`[load] ${m}`) });
-  const sim = await startSim({ port: 0, seed: 1, instances: o.instances, speed: 0 });
-  if (o.latency > 0) {
-    await fetch(`${sim.url}/__sim/latency`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ms: o.latency }) });
-  }
-  const token = randomBytes(24).toString("base64url");
-  const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, RATE_LIMIT_PER_MINUTE: "0" };
-  const proxy = await startProxy({ env, port: 0, onLog: () => {} });
-  const headers = { authorization: `Bearer ${token}` };
-
-  // Warm-up: one request per path (compiles, opens connections).
-  for (const p of o.paths) await (await fetch(proxy.url + p, { headers })).arrayBuffer();
-
+/** N requests at concurrency C against `proxy`; returns {latencies, statuses, errors, bytes, seconds}. */
+async function closedLoop(proxyUrl, headers, paths, requests, concurrency, maxSeconds) {
   const latencies = [];
   const statuses = new Map();
   let errors = 0;
   let sent = 0;
   let bytes = 0;
-  const deadline = Date.now() + o.maxSeconds * 1000;
+  const deadline = Date.now() + maxSeconds * 1000;
   const t0 = performance.now();
   async function worker() {
-    while (sent < o.requests && Date.now() < deadline) {
-      const path = o.paths[sent % o.paths.length];
+    while (sent < requests && Date.now() < deadline) {
+      const path = paths[sent % paths.length];
       sent += 1;
       const start = performance.now();
       try {
-        const r = await fetch(proxy.url + path, { headers });
+        const r = await fetch(proxyUrl + path, { headers });
         const body = await r.arrayBuffer();
         bytes += body.byteLength;
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
@@ -95,38 +173,119 @@ async function main() {
       latencies.push(performance.now() - start);
     }
   }
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
-  const seconds = (performance.now() - t0) / 1000;
-  await proxy.dispose();
-  await sim.close();
-
-  latencies.sort((a, b) => a - b);
-  const result = {
-    requests: latencies.length,
-    concurrency: o.concurrency,
-    paths: o.paths,
-    upstreamLatencyMs: o.latency,
-    seconds: Number(seconds.toFixed(3)),
-    reqPerSec: Number((latencies.length / seconds).toFixed(1)),
-    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
-    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
-    maxMs: Number((latencies.at(-1) ?? NaN).toFixed(2)),
-    errors,
-    statuses: Object.fromEntries(statuses),
-    bytes,
-  };
-  if (o.json) {
-    console.log(JSON.stringify(result));
-    return;
-  }
-  console.log(`proxy load: ${result.requests} requests, concurrency ${result.concurrency}, paths ${result.paths.join(" ")}${o.latency ? `, upstream latency ${o.latency} ms` : ""}`);
-  console.log(`  req/s   ${result.reqPerSec}`);
-  console.log(`  p50     ${result.p50Ms} ms`);
-  console.log(`  p99     ${result.p99Ms} ms   (max ${result.maxMs} ms)`);
-  console.log(`  errors  ${result.errors}   statuses ${JSON.stringify(result.statuses)}`);
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { latencies, statuses, errors, bytes, seconds: (performance.now() - t0) / 1000 };
 }
 
-main().catch((e) => {
-  console.error(`[load] ${e.stack || e}`);
-  process.exit(1);
-});
+/** Runs the load (options as the CLI flags, camelCase) and resolves to the result object. */
+export async function runLoad(options = {}) {
+  const o = withDefaults(options);
+  ensurePkg({ log: (m) => console.error(`[load] ${m}`) });
+  const sim = await startSim({ port: 0, seed: 1, instances: o.instances, speed: 0 });
+  let proxy;
+  try {
+    if (o.latency > 0) {
+      await fetch(`${sim.url}/__sim/latency`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ms: o.latency }) });
+    }
+    const token = randomBytes(24).toString("base64url");
+    const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, RATE_LIMIT_PER_MINUTE: "0" };
+    proxy = await startProxy({ env, port: 0, onLog: () => {} });
+    const headers = { authorization: `Bearer ${token}` };
+
+    // Warm-up at the same concurrency: compiles, opens connections, grows the heap to its working size.
+    const warm = await closedLoop(proxy.url, headers, o.paths, Math.max(o.warmup, o.paths.length), o.concurrency, o.maxSeconds);
+    const pids = workerdPids();
+    const baselineKb = await settledRss(pids);
+    let peakKb = baselineKb;
+    const series = []; // [seconds since the run started, RSS KiB], one a second
+    const t0 = performance.now();
+    let ticks = 0;
+    const sampler = setInterval(() => {
+      const kb = rssKb(pids);
+      if (kb > peakKb) peakKb = kb;
+      if (++ticks % 4 === 0) series.push([Math.round((performance.now() - t0) / 1000), kb]);
+    }, 250);
+    let run;
+    try {
+      run = await closedLoop(proxy.url, headers, o.paths, o.requests, o.concurrency, o.maxSeconds);
+    } finally {
+      clearInterval(sampler);
+    }
+    await sleep(200);
+    const endKb = await settledRss(pids);
+    const growthPct = ((endKb - baselineKb) / baselineKb) * 100;
+
+    const latencies = run.latencies.sort((a, b) => a - b);
+    return {
+      requests: latencies.length,
+      concurrency: o.concurrency,
+      paths: o.paths,
+      upstreamLatencyMs: o.latency,
+      seconds: Number(run.seconds.toFixed(3)),
+      reqPerSec: Number((latencies.length / run.seconds).toFixed(1)),
+      p50Ms: Number(percentile(latencies, 50).toFixed(2)),
+      p99Ms: Number(percentile(latencies, 99).toFixed(2)),
+      maxMs: Number((latencies.at(-1) ?? NaN).toFixed(2)),
+      errors: run.errors,
+      statuses: Object.fromEntries(run.statuses),
+      bytes: run.bytes,
+      warmup: { requests: warm.latencies.length, errors: warm.errors },
+      memory: {
+        pids,
+        baselineKb,
+        endKb,
+        peakKb,
+        growthPct: Number(growthPct.toFixed(2)),
+        series,
+        method: "VmRSS of the workerd process(es), median of 3 samples after warm-up vs after the run",
+      },
+    };
+  } finally {
+    if (proxy) await proxy.dispose();
+    await sim.close();
+  }
+}
+
+async function main() {
+  let o;
+  const usage =
+    "usage: node bench/load.mjs [--requests N] [--concurrency C] [--path P]… [--instances n] [--latency ms] [--max-seconds s] [--warmup N] [--check] [--max-growth pct] [--json]";
+  try {
+    o = parse(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${e.message}\n${usage}`);
+    process.exit(2);
+  }
+  if (o.help) {
+    console.log(usage);
+    return;
+  }
+  const result = await runLoad(o);
+  const m = result.memory;
+  const failures = [];
+  if (result.errors > 0) failures.push(`${result.errors} errors`);
+  if (!Number.isFinite(m.growthPct)) failures.push("workerd memory could not be read");
+  else if (m.growthPct >= o.maxGrowth) failures.push(`memory grew ${m.growthPct}% (limit ${o.maxGrowth}%)`);
+  if (o.json) {
+    console.log(JSON.stringify(result));
+  } else {
+    const mb = (kb) => (kb / 1024).toFixed(1);
+    console.log(`proxy load: ${result.requests} requests, concurrency ${result.concurrency}, paths ${result.paths.join(" ")}${o.latency ? `, upstream latency ${o.latency} ms` : ""}`);
+    console.log(`  req/s   ${result.reqPerSec}   (${result.seconds} s, after ${result.warmup.requests} warm-up requests)`);
+    console.log(`  p50     ${result.p50Ms} ms`);
+    console.log(`  p99     ${result.p99Ms} ms   (max ${result.maxMs} ms)`);
+    console.log(`  errors  ${result.errors}   statuses ${JSON.stringify(result.statuses)}`);
+    console.log(`  memory  workerd pid ${m.pids.join(",") || "not found"}: RSS ${mb(m.baselineKb)} MiB after warm-up → ${mb(m.endKb)} MiB at the end (${m.growthPct >= 0 ? "+" : ""}${m.growthPct}%), peak ${mb(m.peakKb)} MiB`);
+  }
+  if (o.check && failures.length) {
+    console.error(`[load] check failed: ${failures.join("; ")}`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e) => {
+    console.error(`[load] ${e.stack || e}`);
+    process.exit(1);
+  });
+}
