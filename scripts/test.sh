@@ -28,6 +28,9 @@ node --test --test-reporter=spec tests/proxy/
 step "npm package: build (npm run build → pkg/)"
 node scripts/build.mjs
 
+step "console in headless Chromium behind the proxy in workerd against the simulated clouds (node --test tests/console/)"
+node --test --test-reporter=spec tests/console/
+
 step "wasm-bindgen-test in Node (tests/wasm.rs against the simulated clouds)"
 scripts/test-wasm.sh node
 

@@ -108,10 +108,19 @@ test("the page loads the package in proxy mode and lists instances from all four
     assert.ok(!apiBodies.some((b) => b.includes(s)), "no provider key in an API answer");
   }
   await page.screenshot({ path: join(SHOTS, "fleet.png") });
+
+  // The README's picture: the whole fleet, newest first. UPDATE_README_SCREENSHOT=1 copies it to
+  // docs/console.png.
+  await page.click("th[data-col=age] button");
+  assert.equal(await page.getAttribute("th[data-col=age]", "aria-sort"), "ascending");
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.screenshot({ path: join(SHOTS, "readme.png") });
   if (process.env.UPDATE_README_SCREENSHOT) {
     mkdirSync(join(ROOT, "docs"), { recursive: true });
-    copyFileSync(join(SHOTS, "fleet.png"), join(ROOT, "docs", "console.png"));
+    copyFileSync(join(SHOTS, "readme.png"), join(ROOT, "docs", "console.png"));
   }
+  await page.click("th[data-col=provider] button");
+  assert.equal(await page.getAttribute("th[data-col=provider]", "aria-sort"), "ascending");
   await assertClean(assert, page, "(load)");
 });
 
