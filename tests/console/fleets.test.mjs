@@ -71,6 +71,36 @@ test("the hostile-string fleet renders as text: no dialog, no script, no CSP vio
   await page.context().close();
 });
 
+test("an empty fleet, then the whole listing failing: its banner, the last rows kept", async () => {
+  await c.control("POST", "/reset", { instances: 0, hostile: false });
+  const page = await c.open();
+  await waitForRows(page, 0);
+  await page.waitForSelector("#empty:not([hidden])");
+  assert.match(await page.textContent("#empty-text"), /^No instances on the configured providers yet/);
+  assert.equal(await page.isHidden("#clear-filters"), true);
+  assert.equal(await page.textContent("#count"), "0 instances");
+
+  await c.control("POST", "/reset", { instances: 2, hostile: false });
+  await page.click("#refresh");
+  await waitForRows(page, 8);
+  assert.equal(await page.isHidden("#empty"), true);
+  // The proxy cannot be reached at all: one banner for the whole listing, the rows stay.
+  await page.route("**/api/v1/instances*", (r) => r.abort());
+  await page.click("#refresh");
+  const banner = page.locator("#banners [data-scope=all]");
+  await banner.waitFor({ timeout: 30_000 });
+  assert.match(await banner.textContent(), /^Could not list the fleet: .*Showing what was last seen\./);
+  assert.equal(await page.getAttribute("#main", "data-rows"), "8");
+  assert.match(await page.textContent("#updated"), /retrying in \d+ s/);
+  await page.screenshot({ path: join(SHOTS, "listing-failed.png") });
+  await page.unroute("**/api/v1/instances*");
+  await page.click("#refresh");
+  await banner.waitFor({ state: "detached", timeout: 30_000 });
+  assert.ok(page.problems.http.length > 0, "the failed fetches were real");
+  await assertClean(assert, page, "(empty, failing)");
+  await page.context().close();
+});
+
 test("5,000 instances render, filter, sort and scroll (virtualized)", async (t) => {
   await c.control("POST", "/reset", { instances: 1250, hostile: false });
   const page = await c.open();

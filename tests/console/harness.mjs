@@ -65,9 +65,9 @@ export async function startConsole({ sim: simOptions = {} } = {}) {
       page.on("console", (m) => {
         const text = m.text();
         if (/Content Security Policy|Content-Security-Policy/i.test(text)) problems.csp.push(text);
-        // Chromium logs every non-2xx answer (a refused token, a create the proxy rejects) as a
-        // console error; those are expected answers the page handles, so they are kept apart.
-        if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) problems.http.push(text);
+        // Chromium logs every non-2xx answer (a refused token, a create the proxy rejects) and
+        // every failed fetch as a console error; the page handles those, so they are kept apart.
+        if (/^Failed to load resource: /.test(text)) problems.http.push(text);
         else if (m.type() === "error") problems.console.push(text);
       });
       // Runs before any page script (CDP, not subject to the page's CSP).
