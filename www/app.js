@@ -225,8 +225,8 @@ function applyListing(listing) {
     } else {
       const instances = fresh.get(p) ?? new Map();
       // An instance being watched (just created, being deleted) stays until its wait ends.
-      for (const [key, t] of transitions) {
-        if (key.startsWith(`${p}/`) && !instances.has(key) && prev?.instances.has(key) && t) instances.set(key, prev.instances.get(key));
+      for (const key of transitions.keys()) {
+        if (key.startsWith(`${p}/`) && !instances.has(key) && prev?.instances.has(key)) instances.set(key, prev.instances.get(key));
       }
       next.set(p, { instances, at: now, error: null });
     }
@@ -386,16 +386,27 @@ function openDetails(key) {
 
 function closeDetails() {
   $("details").hidden = true;
+  detailsSignature = "";
   selectedKey = null;
   confirmOp = null;
   table.select(null);
 }
 
+let detailsSignature = "";
+
+/**
+ * Renders the details of the selected instance — unless nothing it shows has changed since the
+ * last time, so a refresh does not reset a selection in the raw JSON or the panel's scroll.
+ */
 function renderDetailsPanel() {
   const row = rowsByKey.get(selectedKey);
   if (!row) return;
-  $("details-title").textContent = row.inst.name || row.inst.id;
   const key = selectedKey;
+  const t = row.transition;
+  const signature = JSON.stringify([key, row.inst, row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps.get(row.inst.provider)?.operations]);
+  if (signature === detailsSignature && !$("details").hidden) return;
+  detailsSignature = signature;
+  $("details-title").textContent = row.inst.name || row.inst.id;
   $("details-body").replaceChildren(
     renderDetails(row, {
       caps: caps.get(row.inst.provider),
@@ -446,7 +457,7 @@ async function runAction(key, op) {
   messages.delete(key);
   const { provider, id } = row.inst;
   const label = `${a.label} requested`;
-  transitions.set(key, { op, target: a.target, label });
+  transitions.set(key, { target: a.target, label });
   rebuildRows();
   try {
     const result = await fleet[op](provider, id);
@@ -467,7 +478,7 @@ async function runAction(key, op) {
  */
 async function watch(key, provider, id, target, label) {
   const ctrl = new AbortController();
-  transitions.set(key, { op: label, target, label, ctrl });
+  transitions.set(key, { target, label, ctrl });
   rebuildRows();
   const f = fleet;
   try {

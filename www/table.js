@@ -173,13 +173,6 @@ export class FleetTable {
     this.renderWindow(true);
   }
 
-  /** Re-renders one row in place if it is on screen (a live status during an action). */
-  updateRow(key) {
-    const tr = [...this.tbody.querySelectorAll("tr[data-key]")].find((t) => t.dataset.key === key);
-    const row = this.view.find((r) => r.key === key);
-    if (tr && row) tr.replaceWith(this.rowElement(row));
-  }
-
   renderWindow(force) {
     const n = this.view.length;
     const rowH = this.rowH || 44;
@@ -194,6 +187,9 @@ export class FleetTable {
     if (!force && this.range && this.range[0] === first && this.range[1] === last) return;
     this.range = [first, last];
 
+    // Keyboard focus on a row survives the re-render (a refresh every few seconds).
+    const active = document.activeElement;
+    const focusedKey = active && active.parentNode === this.tbody ? active.dataset.key : undefined;
     const frag = document.createDocumentFragment();
     frag.append(this.topSpacer);
     for (let i = first; i < last; i++) frag.append(this.rowElement(this.view[i]));
@@ -203,6 +199,14 @@ export class FleetTable {
     this.topSpacer.firstChild.style.height = `${first * rowH}px`;
     this.bottomSpacer.firstChild.style.height = `${(n - last) * rowH}px`;
     this.tbody.replaceChildren(frag);
+    if (focusedKey !== undefined) {
+      for (const tr of this.tbody.querySelectorAll("tr[data-key]")) {
+        if (tr.dataset.key === focusedKey) {
+          tr.focus({ preventScroll: true });
+          break;
+        }
+      }
+    }
 
     // The real row height (CSS decides it; phones and zoom change it): measure once, re-lay out.
     const sample = this.tbody.querySelector("tr[data-key]");
