@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { SECRETS, SHOTS, PROVIDERS, startConsole, waitForRows, column, row, assertClean } from "./harness.mjs";
 import { ROOT } from "../../scripts/proxy-runtime.mjs";
 
@@ -34,6 +34,18 @@ async function openDetails(p, provider, id) {
 async function statusOf(p, provider, id) {
   return row(p, provider, id).locator("td.c-status .badge").textContent();
 }
+
+test("the console's source puts no data into the page as HTML and nothing inline", () => {
+  const www = join(ROOT, "www");
+  const files = readdirSync(www).filter((f) => /\.(js|html|css)$/.test(f));
+  assert.ok(files.includes("app.js") && files.includes("index.html"));
+  for (const f of files.filter((x) => x.endsWith(".js"))) {
+    const src = readFileSync(join(www, f), "utf8");
+    assert.doesNotMatch(src, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setAttribute\(\s*["'](style|on)/, f);
+  }
+  const html = readFileSync(join(www, "index.html"), "utf8");
+  assert.doesNotMatch(html, /<script(?![^>]*\ssrc=)|<style|\sstyle=|\son[a-z]+=|javascript:/i, "index.html: no inline script, style or handler");
+});
 
 test("sign-in: the token prompt, a wrong token, #token=, sign-out", async () => {
   const p = await c.open({ token: false });
