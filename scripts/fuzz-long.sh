@@ -35,5 +35,5 @@ awk '/^\[fuzz\] .*executions/ {
        ex[name] += n; cr[name] += c; tex += n; tcr += c }
      END { for (k in ex) printf "  %-40s %12d executions %4d crashes\n", k, ex[k], cr[k]
            printf "  %-40s %12d executions %4d crashes\n", "total", tex, tcr }' "$log"
-rm -f "$log"
+if [ "$status" -ne 0 ]; then echo "full output (failing inputs): $log"; else rm -f "$log"; fi
 exit "$status"

@@ -204,13 +204,26 @@ pub fn build_list_request(query: &ListQuery, config: &ProviderConfig) -> Result<
 
 /// Parses `provider`'s list response into a page. `query` is the query that was sent (Novita
 /// needs its page number and size to compute the next cursor).
+///
+/// A record with an empty `id` is a `decode` error: it could never be read, changed or deleted,
+/// and listings de-duplicate by id.
 pub fn parse_list_response(query: &ListQuery, response: HttpResponse) -> Result<Page<Instance>> {
-    match query {
+    let page = match query {
         ListQuery::Fal(_) => fal::parse_list_response(response),
         ListQuery::FalAlpha(_) => fal_alpha::parse_list_response(response),
         ListQuery::Sfcompute(_) => sfcompute::parse_list_response(response),
         ListQuery::Novita(q) => novita::parse_list_response(q, response),
+    }?;
+    let provider = query.provider();
+    if let Some(i) = page.items.iter().position(|item| item.id.trim().is_empty()) {
+        let list = match provider {
+            Provider::Fal | Provider::Novita => "instances",
+            Provider::FalAlpha => "",
+            Provider::Sfcompute => "data",
+        };
+        return Err(Error::decode(provider, format!("{list}[{i}].id"), "an instance id must not be empty"));
     }
+    Ok(page)
 }
 
 /// Builds the get request.
@@ -224,13 +237,19 @@ pub fn build_get_request(provider: Provider, id: &str, config: &ProviderConfig) 
 }
 
 /// Parses the get response.
+///
+/// An empty `id` is a `decode` error, as in [`parse_list_response`].
 pub fn parse_get_response(provider: Provider, response: HttpResponse) -> Result<Instance> {
-    match provider {
+    let instance = match provider {
         Provider::Fal => fal::parse_get_response(response),
         Provider::FalAlpha => fal_alpha::parse_get_response(response),
         Provider::Sfcompute => sfcompute::parse_get_response(response),
         Provider::Novita => novita::parse_get_response(response),
+    }?;
+    if instance.id.trim().is_empty() {
+        return Err(Error::decode(provider, "id", "an instance id must not be empty"));
     }
+    Ok(instance)
 }
 
 /// Builds the create request. `idempotency_key` is sent where the provider supports one (fal v1).

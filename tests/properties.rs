@@ -306,6 +306,24 @@ fn ok_or_coded<T>(r: gpufleet::Result<T>) -> Result<(), TestCaseError> {
 
 // ----- decoders ----------------------------------------------------------------------------------
 
+/// Found by the long run: a record whose `id` is "" decoded into an instance nobody could address.
+#[test]
+fn an_empty_id_is_a_decode_error_naming_the_field() {
+    let cases = [
+        (ListQuery::first_page(Provider::Fal), r#"{"instances":[{"id":"","instance_type":"t","status":"ready"}],"has_more":false}"#, "instances[0].id"),
+        (ListQuery::first_page(Provider::FalAlpha), r#"[{"id":"a","instance_type":"t","status":"init"},{"id":" ","instance_type":"t","status":"init"}]"#, "[1].id"),
+        (ListQuery::first_page(Provider::Sfcompute), r#"{"object":"list","data":[{"id":"","status":"running"}],"has_more":false}"#, "data[0].id"),
+        (ListQuery::first_page(Provider::Novita), r#"{"instances":[{"id":"","status":"running"}],"total":1}"#, "instances[0].id"),
+    ];
+    for (query, body, field) in cases {
+        let p = query.provider();
+        let e = provider::parse_list_response(&query, HttpResponse::new(200, body.as_bytes().to_vec())).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some(field)), "{p}: {e}");
+    }
+    let e = provider::parse_get_response(Provider::Novita, HttpResponse::new(200, br#"{"id":"","status":"running"}"#.to_vec())).unwrap_err();
+    assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some("id")));
+}
+
 #[test]
 fn list_decoders_never_panic() {
     let strategy = arb_provider().prop_flat_map(|p| (arb_list_query(p), arb_provider_response(p, &["list"])));
