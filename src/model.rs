@@ -376,9 +376,23 @@ pub fn input_from_json<T: serde::de::DeserializeOwned>(prefix: &str, value: serd
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = if path == "." || path.is_empty() { prefix.to_owned() } else { format!("{prefix}.{path}") };
-        Error::invalid_input(field, e.into_inner())
+        let mut field = if path == "." || path.is_empty() { prefix.to_owned() } else { format!("{prefix}.{path}") };
+        let message = e.into_inner().to_string();
+        // serde reports a missing field at its parent's path; name the field itself, so a form
+        // can put "is required" next to the right input.
+        if let Some(name) = missing_field_name(&message) {
+            field = format!("{field}.{name}");
+            return Error::invalid_input(field, "is required");
+        }
+        Error::invalid_input(field, message)
     })
+}
+
+/// The `x` of serde's "missing field `x`".
+fn missing_field_name(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    let name = &rest[..rest.find('`')?];
+    (!name.is_empty()).then_some(name)
 }
 
 /// What to create on fal v1 (`POST /compute/instances`).

@@ -480,11 +480,19 @@ fn create_input_from_json() {
     let e = CreateInput::from_json(Provider::Fal, json!({"instanceType": "gpu_1x_h100_sxm5"}))
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert_eq!(e.field.as_deref(), Some("input.sshKey"), "a missing field is named in `field`");
     assert!(
-        e.message.contains("sshKey"),
+        e.message.contains("sshKey") && e.message.contains("is required"),
         "a missing field is named: {}",
         e.message
     );
+
+    let e = CreateInput::from_json(
+        Provider::Novita,
+        json!({"productId": "p", "imageUrl": "i", "envs": [{"key": "A"}]}),
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("input.envs[0].value"), "a nested missing field keeps its path");
 
     let e = CreateInput::from_json(
         Provider::Novita,

@@ -104,10 +104,8 @@ export function clearErrors(container) {
  */
 export function showFieldError(container, field, message) {
   if (!field) return false;
-  // A required field left empty is absent from the input; the library then names the input
-  // itself: field "input", message "input: missing field `sshKey`".
-  const missing = field === "input" ? /missing field `([^`]+)`/.exec(message) : null;
-  const name = missing ? missing[1] : field.replace(/^input\./, "").split(/[.[]/)[0];
+  // The top-level input field owns nested paths (`envs[0].key` → `envs`).
+  const name = field.replace(/^input\./, "").split(/[.[]/)[0];
   const wrap = [...container.querySelectorAll(".field")].find((w) => w.dataset.field === name);
   if (!wrap) return false;
   wrap.querySelector(".field-error").textContent = message;
