@@ -17,7 +17,12 @@
 // the JS heap's first growth are behind us; the baseline is the median of 3 samples after it, the
 // end value the median of 3 samples after the run (and a short idle). growth = end / baseline − 1.
 // The peak of samples taken every 250 ms during the run is reported too.
-// --check exits 1 unless there were 0 errors and growth < --max-growth percent (default 10).
+// --control repeats the same load through a trivial pass-through Worker (bench/passthrough.mjs) in
+// the same runtime: workerd's RSS grows under sustained load whatever the Worker does (a Worker
+// answering "ok" grows too), so the growth gpufleet adds is its growth in MiB minus the control's,
+// as a share of gpufleet's baseline (excessGrowthPct).
+// --check exits 1 unless there were 0 errors and growth (with --control: excess growth) is below
+// --max-growth percentage points (default 10).
 //
 // Also importable: `runLoad(options)` resolves to the result object (tests/proxy/load.test.mjs).
 
@@ -26,6 +31,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ensurePkg, simEnv, startProxy } from "../scripts/proxy-runtime.mjs";
 import { startSim } from "../tests/sim/server.mjs";
+import { SIM_KEYS } from "../tests/sim/defaults.mjs";
+import { startPassthrough } from "./passthrough.mjs";
 
 function parse(argv) {
   const o = { requests: 2000, concurrency: 32, paths: [], instances: 25, latency: 0, maxSeconds: 120, json: false, check: false, maxGrowth: 10 };
@@ -50,6 +57,7 @@ function parse(argv) {
       case "--json": o.json = true; break;
       case "--warmup": o.warmup = Math.floor(n(v(), a, 0)); break;
       case "--check": o.check = true; break;
+      case "--control": o.control = true; break;
       case "--max-growth": o.maxGrowth = n(v(), a, 0); break;
       case "-h": case "--help": o.help = true; break;
       default: throw new RangeError(`unknown argument ${a}`);
@@ -177,6 +185,32 @@ async function closedLoop(proxyUrl, headers, paths, requests, concurrency, maxSe
   return { latencies, statuses, errors, bytes, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Warm-up, then the measured run, with workerd's RSS before, during and after. */
+async function measured(url, headers, paths, o) {
+  const warm = await closedLoop(url, headers, paths, Math.max(o.warmup, paths.length), o.concurrency, o.maxSeconds);
+  const pids = workerdPids();
+  const baselineKb = await settledRss(pids);
+  let peakKb = baselineKb;
+  const series = []; // [seconds since the run started, RSS KiB], one a second
+  const t0 = performance.now();
+  let ticks = 0;
+  const sampler = setInterval(() => {
+    const kb = rssKb(pids);
+    if (kb > peakKb) peakKb = kb;
+    if (++ticks % 4 === 0) series.push([Math.round((performance.now() - t0) / 1000), kb]);
+  }, 250);
+  let run;
+  try {
+    run = await closedLoop(url, headers, paths, o.requests, o.concurrency, o.maxSeconds);
+  } finally {
+    clearInterval(sampler);
+  }
+  await sleep(200);
+  const endKb = await settledRss(pids);
+  const growthPct = Number((((endKb - baselineKb) / baselineKb) * 100).toFixed(2));
+  return { warm, run, memory: { pids, baselineKb, endKb, peakKb, growthPct, series } };
+}
+
 /** Runs the load (options as the CLI flags, camelCase) and resolves to the result object. */
 export async function runLoad(options = {}) {
   const o = withDefaults(options);
@@ -193,27 +227,22 @@ export async function runLoad(options = {}) {
     const headers = { authorization: `Bearer ${token}` };
 
     // Warm-up at the same concurrency: compiles, opens connections, grows the heap to its working size.
-    const warm = await closedLoop(proxy.url, headers, o.paths, Math.max(o.warmup, o.paths.length), o.concurrency, o.maxSeconds);
-    const pids = workerdPids();
-    const baselineKb = await settledRss(pids);
-    let peakKb = baselineKb;
-    const series = []; // [seconds since the run started, RSS KiB], one a second
-    const t0 = performance.now();
-    let ticks = 0;
-    const sampler = setInterval(() => {
-      const kb = rssKb(pids);
-      if (kb > peakKb) peakKb = kb;
-      if (++ticks % 4 === 0) series.push([Math.round((performance.now() - t0) / 1000), kb]);
-    }, 250);
-    let run;
-    try {
-      run = await closedLoop(proxy.url, headers, o.paths, o.requests, o.concurrency, o.maxSeconds);
-    } finally {
-      clearInterval(sampler);
+    const { warm, run, memory } = await measured(proxy.url, headers, o.paths, o);
+    await proxy.dispose();
+    proxy = undefined;
+    // The control: the same load through a trivial pass-through Worker in the same runtime
+    // (fal's list, forwarded to the sim), to tell what workerd itself grows by under this load.
+    let control = null;
+    if (o.control) {
+      const pass = await startPassthrough({ upstream: sim.url });
+      try {
+        const c = await measured(pass.url, { authorization: `Key ${SIM_KEYS.fal}` }, ["/fal/v1/compute/instances"], o);
+        control = { errors: c.run.errors + c.warm.errors, ...c.memory };
+        delete control.series;
+      } finally {
+        await pass.dispose();
+      }
     }
-    await sleep(200);
-    const endKb = await settledRss(pids);
-    const growthPct = ((endKb - baselineKb) / baselineKb) * 100;
 
     const latencies = run.latencies.sort((a, b) => a - b);
     return {
@@ -231,13 +260,14 @@ export async function runLoad(options = {}) {
       bytes: run.bytes,
       warmup: { requests: warm.latencies.length, errors: warm.errors },
       memory: {
-        pids,
-        baselineKb,
-        endKb,
-        peakKb,
-        growthPct: Number(growthPct.toFixed(2)),
-        series,
+        ...memory,
         method: "VmRSS of the workerd process(es), median of 3 samples after warm-up vs after the run",
+        control,
+        // MiB grown beyond what the runtime grows by for a trivial Worker under the same load,
+        // as a share of gpufleet's baseline
+        excessGrowthPct: control
+          ? Number((((memory.endKb - memory.baselineKb - (control.endKb - control.baselineKb)) / memory.baselineKb) * 100).toFixed(2))
+          : null,
       },
     };
   } finally {
@@ -264,8 +294,10 @@ async function main() {
   const m = result.memory;
   const failures = [];
   if (result.errors > 0) failures.push(`${result.errors} errors`);
-  if (!Number.isFinite(m.growthPct)) failures.push("workerd memory could not be read");
-  else if (m.growthPct >= o.maxGrowth) failures.push(`memory grew ${m.growthPct}% (limit ${o.maxGrowth}%)`);
+  const judged = m.control ? m.excessGrowthPct : m.growthPct;
+  if (!Number.isFinite(judged)) failures.push("workerd memory could not be read");
+  else if (judged >= o.maxGrowth) failures.push(`memory grew ${judged}%${m.control ? " beyond the control" : ""} (limit ${o.maxGrowth}%)`);
+  if (m.control && m.control.errors) failures.push(`${m.control.errors} errors in the control run`);
   if (o.json) {
     console.log(JSON.stringify(result));
   } else {
@@ -275,7 +307,11 @@ async function main() {
     console.log(`  p50     ${result.p50Ms} ms`);
     console.log(`  p99     ${result.p99Ms} ms   (max ${result.maxMs} ms)`);
     console.log(`  errors  ${result.errors}   statuses ${JSON.stringify(result.statuses)}`);
-    console.log(`  memory  workerd pid ${m.pids.join(",") || "not found"}: RSS ${mb(m.baselineKb)} MiB after warm-up → ${mb(m.endKb)} MiB at the end (${m.growthPct >= 0 ? "+" : ""}${m.growthPct}%), peak ${mb(m.peakKb)} MiB`);
+    const pct = (x) => `${x >= 0 ? "+" : ""}${x}%`;
+    console.log(`  memory  workerd pid ${m.pids.join(",") || "not found"}: RSS ${mb(m.baselineKb)} MiB after warm-up → ${mb(m.endKb)} MiB at the end (${pct(m.growthPct)}), peak ${mb(m.peakKb)} MiB`);
+    if (m.control) {
+      console.log(`  control trivial pass-through Worker, same load: ${mb(m.control.baselineKb)} → ${mb(m.control.endKb)} MiB (${pct(m.control.growthPct)}); gpufleet's excess ${pct(m.excessGrowthPct)}`);
+    }
   }
   if (o.check && failures.length) {
     console.error(`[load] check failed: ${failures.join("; ")}`);
