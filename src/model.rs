@@ -332,6 +332,19 @@ impl ListQuery {
         }
     }
 
+    /// The same query asking for pages of `limit` instances, where the provider takes a page
+    /// size (fal alpha returns one page and takes none).
+    pub fn with_limit(&self, limit: u32) -> ListQuery {
+        let mut q = self.clone();
+        match &mut q {
+            ListQuery::Fal(q) => q.limit = Some(limit),
+            ListQuery::FalAlpha(_) => {}
+            ListQuery::Sfcompute(q) => q.limit = Some(limit),
+            ListQuery::Novita(q) => q.limit = Some(limit),
+        }
+        q
+    }
+
     /// Reads a provider's query from JSON (e.g. a JS object); unknown fields are an
     /// `invalidInput` error naming them.
     pub fn from_json(provider: Provider, value: serde_json::Value) -> Result<ListQuery, Error> {

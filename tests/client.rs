@@ -516,6 +516,36 @@ fn list_all_reports_each_failure_beside_the_others() {
 }
 
 #[test]
+fn list_all_asks_each_provider_for_its_largest_documented_page() {
+    let fake = Fake::new(|r| {
+        if r.url.starts_with("https://api.fal.ai") {
+            json(200, &fal_page(&["inst_a"], None, false))
+        } else if r.url.starts_with("https://rest.alpha.fal.ai") {
+            json(200, "[]")
+        } else if r.url.contains("sfcompute") {
+            json(200, r#"{"object":"list","data":[],"has_more":false}"#)
+        } else {
+            json(200, r#"{"instances":[],"pageSize":100,"pageNum":1,"total":0}"#)
+        }
+    });
+    let client = Client::new(&fake, config());
+    let listing = block_on(client.list_all(&FleetQuery::default())).unwrap();
+    assert_eq!(listing.errors, vec![], "every provider answered");
+    let mut urls: Vec<String> = fake.requests.borrow().iter().map(|r| r.url.clone()).collect();
+    urls.sort();
+    assert_eq!(
+        urls,
+        vec![
+            "https://api.fal.ai/v1/compute/instances".to_owned(),
+            "https://api.novita.ai/gpu-instance/openapi/v1/gpu/instances?pageSize=100&pageNum=1".to_owned(),
+            "https://api.sfcompute.com/preview/v2/instances?workspace=wksp_test1&limit=200".to_owned(),
+            "https://rest.alpha.fal.ai/compute/instances".to_owned(),
+        ],
+        "fal keeps its default (no documented maximum); Novita asks for 100, SF Compute for 200"
+    );
+}
+
+#[test]
 fn list_all_applies_status_and_text_filters() {
     let fake = Fake::new(|_| {
         json(
