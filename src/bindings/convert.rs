@@ -49,7 +49,7 @@ pub fn from_js<T: DeserializeOwned>(value: &JsValue, prefix: &str) -> Result<T, 
     if !json.is_object() {
         return Err(Error::invalid_input(if prefix.is_empty() { "config" } else { prefix }, "must be an object"));
     }
-    serde_path_to_error::deserialize(json).map_err(|e| {
+    crate::json_path::from_value(&json).map_err(|e| {
         let path = e.path().to_string();
         let field = match (prefix.is_empty(), path == "." || path.is_empty()) {
             (true, true) => "config".to_owned(),
