@@ -52,6 +52,12 @@ pub fn from_value<'de, T: Deserialize<'de>>(value: &'de Value) -> Result<T, Path
     T::deserialize(De { value, chain: &Chain::Root, track: &track }).map_err(|e| track.fail(&Chain::Root, e))
 }
 
+/// Reads `body` as a `T` (through a [`Value`], like every typed read), or `None` when it is not
+/// JSON or not a `T`: for bodies that may or may not have a known shape, such as error bodies.
+pub fn read_slice<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<T> {
+    from_value(&serde_json::from_slice::<Value>(body).ok()?).ok()
+}
+
 /// Parses one JSON value from the start of `de`'s input; a syntax error or a truncation names the
 /// JSON path where it happened. (The caller checks for trailing bytes with `de.end()`.)
 pub fn parse_slice(de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>) -> Result<Value, PathError> {

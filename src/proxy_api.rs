@@ -447,9 +447,9 @@ pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::Htt
             err
         });
     }
-    match serde_json::from_slice::<ErrorResponse>(&response.body) {
-        Ok(ErrorResponse { error }) => Err(error),
-        Err(_) => {
+    match crate::json_path::read_slice::<ErrorResponse>(&response.body) {
+        Some(ErrorResponse { error }) => Err(error),
+        None => {
             let parts = crate::provider::loose_error_parts(&response.body);
             let mut e = Error::new(
                 ErrorCode::from_status(response.status),

@@ -351,8 +351,8 @@ pub fn parse_error(response: &HttpResponse) -> Error {
 }
 
 pub(crate) fn error_for(provider: Provider, response: &HttpResponse) -> Error {
-    let parts = match serde_json::from_slice::<WireErrorEnvelope>(&response.body) {
-        Ok(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
+    let parts = match crate::json_path::read_slice::<WireErrorEnvelope>(&response.body) {
+        Some(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
             provider_type: error.kind,
             message: error.message,
             request_id: error.request_id,

@@ -874,8 +874,8 @@ fn detail_from_value(v: &Value) -> Option<ErrorDetail> {
 /// (falling back to any readable shape, then the raw text) into an [`Error`] whose code follows
 /// the HTTP status (400/422 validation, 401, 403, 404, 409 conflict, 429, 5xx server).
 pub fn parse_error(response: &HttpResponse) -> Error {
-    let parts = match serde_json::from_slice::<WireErrorEnvelope>(&response.body) {
-        Ok(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
+    let parts = match crate::json_path::read_slice::<WireErrorEnvelope>(&response.body) {
+        Some(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
             provider_type: error.kind,
             message: error.message,
             request_id: None,
