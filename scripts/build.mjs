@@ -21,8 +21,13 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
 const force = process.argv.includes("--force");
+// --converge repeats -Oz until it stops shrinking (~1.8 KB gzip, ~30 s); the producers and
+// target_features sections are build metadata no runtime reads. bench/SIZE-NOTES.md has the numbers.
 const WASM_OPT_FLAGS = [
   "-Oz",
+  "--converge",
+  "--strip-producers",
+  "--strip-target-features",
   "--enable-bulk-memory",
   "--enable-nontrapping-float-to-int",
   "--enable-sign-ext",

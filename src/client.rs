@@ -278,6 +278,23 @@ impl<T: Transport> Client<T> {
         request: HttpRequest,
         parse: impl Fn(HttpResponse) -> Result<R>,
     ) -> Result<R> {
+        // The retry loop is not generic over `R` (one copy of it and of the transport's futures
+        // in the wasm, not one per operation): the parsed value comes back through `parsed`.
+        let mut parsed = None;
+        let mut parse_into = |response: HttpResponse| parse(response).map(|value| parsed = Some(value));
+        self.execute_erased(provider, op, tag_errors, request, &mut parse_into).await?;
+        parsed.ok_or_else(|| Error::new(ErrorCode::Server, "internal error: a parsed answer went missing"))
+    }
+
+    /// The retry loop of [`Self::execute_with`]; `parse` keeps what it parsed.
+    async fn execute_erased(
+        &self,
+        provider: Provider,
+        op: Operation,
+        tag_errors: bool,
+        request: HttpRequest,
+        parse: &mut dyn FnMut(HttpResponse) -> Result<()>,
+    ) -> Result<()> {
         let tag = if tag_errors { Some(provider) } else { None };
         let safe = retry_safe(op, provider.capabilities().idempotent_create);
         let policy = self.config.retry;

@@ -24,6 +24,7 @@
 pub mod client;
 pub mod error;
 pub mod http;
+mod json_path;
 pub mod model;
 pub mod provider;
 pub mod proxy_api;

@@ -387,7 +387,7 @@ pub fn input_from_json<T: serde::de::DeserializeOwned>(prefix: &str, value: serd
     if !value.is_object() {
         return Err(Error::invalid_input(prefix, "must be an object"));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    crate::json_path::from_value(&value).map_err(|e| {
         let path = e.path().to_string();
         let mut field = if path == "." || path.is_empty() { prefix.to_owned() } else { format!("{prefix}.{path}") };
         let message = e.into_inner().to_string();

@@ -395,18 +395,27 @@ pub fn id_url(config: &ProviderConfig, prefix: &str, id: &str, suffix: &str) -> 
 }
 
 /// Parses a JSON body into `T`; failures name the JSON path (e.g. `instances[3].status`).
+///
+/// The body is read as a [`Value`] first ([`parse_json`]) and then as `T` ([`decode_value`]):
+/// every typed read in the crate goes through that one deserializer, so the wasm build carries
+/// one copy of each type's deserialization code instead of one per kind of input.
 pub fn decode_json<T: DeserializeOwned>(provider: Provider, body: &[u8]) -> Result<T> {
+    decode_value(provider, &parse_json(provider, body)?, "")
+}
+
+/// Parses a JSON body into a [`Value`]; a syntax error or a truncation names the JSON path where
+/// the body stopped making sense (e.g. `instances[3].status`), trailing bytes the body itself.
+pub fn parse_json(provider: Provider, body: &[u8]) -> Result<Value> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| decode_error(provider, &e))?;
+    let value = crate::json_path::parse_slice(de).map_err(|e| decode_error(provider, &e))?;
     de.end().map_err(|e| Error::decode(provider, "", format!("not valid JSON ({e})")))?;
     Ok(value)
 }
 
 /// Reads a typed view of a JSON value already parsed; failures name `prefix` + the inner path.
 pub fn decode_value<'a, T: Deserialize<'a>>(provider: Provider, value: &'a Value, prefix: &str) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let inner = e.path().to_string();
-        let path = join_path(prefix, &inner);
+    crate::json_path::from_value(value).map_err(|e| {
+        let path = join_path(prefix, e.path());
         Error::decode(provider, path, e.into_inner())
     })
 }
@@ -420,7 +429,7 @@ fn join_path(prefix: &str, inner: &str) -> String {
     }
 }
 
-fn decode_error(provider: Provider, e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+fn decode_error(provider: Provider, e: &crate::json_path::PathError) -> Error {
     let inner = e.inner();
     let why = if inner.is_eof() {
         "the body ended early (truncated JSON)".to_owned()
@@ -429,7 +438,7 @@ fn decode_error(provider: Provider, e: &serde_path_to_error::Error<serde_json::E
     } else {
         inner.to_string()
     };
-    Error::decode(provider, e.path().to_string(), why)
+    Error::decode(provider, e.path(), why)
 }
 
 /// The request id a provider put in a response header, if any.

@@ -437,17 +437,19 @@ fn checked(id: &str) -> Result<String> {
 /// [`Error`] the proxy saw (code, provider, upstream status and request id kept).
 pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::HttpResponse) -> Result<T> {
     if response.is_success() {
+        // As a `Value` first, then as `T` from it, like every typed read (see `crate::json_path`).
         let de = &mut serde_json::Deserializer::from_slice(&response.body);
-        return serde_path_to_error::deserialize(de).map_err(|e| {
+        let read = crate::json_path::parse_slice(de).and_then(|value| crate::json_path::from_value(&value));
+        return read.map_err(|e| {
             let mut err = Error::new(ErrorCode::Decode, format!("could not read the proxy's answer at {}: {}", e.path(), e.inner()));
             err.field = Some(e.path().to_string());
             err.status = Some(response.status);
             err
         });
     }
-    match serde_json::from_slice::<ErrorResponse>(&response.body) {
-        Ok(ErrorResponse { error }) => Err(error),
-        Err(_) => {
+    match crate::json_path::read_slice::<ErrorResponse>(&response.body) {
+        Some(ErrorResponse { error }) => Err(error),
+        None => {
             let parts = crate::provider::loose_error_parts(&response.body);
             let mut e = Error::new(
                 ErrorCode::from_status(response.status),

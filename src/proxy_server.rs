@@ -894,7 +894,10 @@ impl Proxy {
     /// The last step: authorization, the route, the body, and the upstream call.
     pub async fn serve<T: Transport>(&self, admitted: Admitted, body: RequestBody, transport: T) -> ProxyResponse {
         let ctx = &admitted.ctx;
-        let now = || transport.now_ms();
+        // The client owns the transport, so the Worker's `Client<FetchTransport>` is the very one
+        // the JS `Fleet` uses (one copy of the client's code in the wasm, not two).
+        let client = Client::new(transport, self.client_config());
+        let now = || client.transport().now_ms();
         match admitted.caller {
             Caller::Missing | Caller::Wrong => {
                 let message = if admitted.caller == Caller::Missing {
@@ -948,7 +951,6 @@ impl Proxy {
             }
         }
 
-        let client = Client::new(&transport, self.client_config());
         let result: Result<(u16, Vec<u8>), Error> = match route {
             Route::Providers => {
                 let providers = self.config.providers.keys().map(|p| p.capabilities()).collect();

@@ -36,7 +36,8 @@ pub fn to_json(value: &JsValue, field: &str) -> Result<serde_json::Value, Error>
     let text = js_sys::JSON::stringify(value)
         .map_err(|e| Error::invalid_input(field, format!("cannot be read as JSON ({})", describe_js_error(&e))))?;
     let text = text.as_string().ok_or_else(|| Error::invalid_input(field, "must be an object"))?;
-    serde_json::from_str(&text).map_err(|e| Error::invalid_input(field, format!("cannot be read as JSON ({e})")))
+    // from_slice, not from_str: the slice reader is the one the rest of the crate uses (one copy in the wasm).
+    serde_json::from_slice(text.as_bytes()).map_err(|e| Error::invalid_input(field, format!("cannot be read as JSON ({e})")))
 }
 
 /// Reads an object of type `T`; a missing value (`undefined`/`null`) reads as `{}`. Unknown or
@@ -49,7 +50,7 @@ pub fn from_js<T: DeserializeOwned>(value: &JsValue, prefix: &str) -> Result<T, 
     if !json.is_object() {
         return Err(Error::invalid_input(if prefix.is_empty() { "config" } else { prefix }, "must be an object"));
     }
-    serde_path_to_error::deserialize(json).map_err(|e| {
+    crate::json_path::from_value(&json).map_err(|e| {
         let path = e.path().to_string();
         let field = match (prefix.is_empty(), path == "." || path.is_empty()) {
             (true, true) => "config".to_owned(),

@@ -152,7 +152,7 @@ pub async fn handle_fetch(request: Request, env: JsValue, _ctx: JsValue) -> Resu
         return to_js_response(proxy.rate_limited(&admitted, retry_after_ms, transport.now_ms()), false);
     }
     let body = if admitted.wants_body() { read_body_capped(&request).await } else { RequestBody::Empty };
-    let response = proxy.serve(*admitted, body, &transport).await;
+    let response = proxy.serve(*admitted, body, transport).await;
     to_js_response(response, false)
 }
 

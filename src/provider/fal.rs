@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{child_path, json_kind, 
-    check_enum, decode_json, decode_value, http_error, id_url, loose_error_parts, ErrorParts,
+    check_enum, decode_value, parse_json, http_error, id_url, loose_error_parts, ErrorParts,
     Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
 };
 use crate::error::{Error, Result};
@@ -182,7 +182,7 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
 /// Parses `body` as JSON that must be an object (serde would otherwise read a struct from an
 /// array, so `["a","ready"]` would pass for an instance).
 fn decode_object(provider: Provider, body: &[u8], what: &str) -> Result<Map<String, Value>> {
-    match decode_json::<Value>(provider, body)? {
+    match parse_json(provider, body)? {
         Value::Object(map) => Ok(map),
         other => Err(Error::decode(provider, "", format!("expected {what}, got {}", json_kind(&other)))),
     }
@@ -255,7 +255,7 @@ pub fn parse_get_response(response: HttpResponse) -> Result<Instance> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    instance_from_value(decode_json(P, &response.body)?, "")
+    instance_from_value(parse_json(P, &response.body)?, "")
 }
 
 #[derive(Serialize)]
@@ -351,8 +351,8 @@ pub fn parse_error(response: &HttpResponse) -> Error {
 }
 
 pub(crate) fn error_for(provider: Provider, response: &HttpResponse) -> Error {
-    let parts = match serde_json::from_slice::<WireErrorEnvelope>(&response.body) {
-        Ok(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
+    let parts = match crate::json_path::read_slice::<WireErrorEnvelope>(&response.body) {
+        Some(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
             provider_type: error.kind,
             message: error.message,
             request_id: error.request_id,

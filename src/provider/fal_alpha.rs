@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::fal::{auth_header, create_body, error_for, normalize, validate_create};
 use super::json_kind;
-use super::{decode_json, id_url, Provider, ProviderConfig};
+use super::{id_url, parse_json, Provider, ProviderConfig};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{
@@ -49,7 +49,7 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     if !response.is_success() {
         return Err(error_for(P, &response));
     }
-    let items = match decode_json::<Value>(P, &response.body)? {
+    let items = match parse_json(P, &response.body)? {
         Value::Array(items) => items,
         other => {
             return Err(Error::decode(P, "", format!("expected a JSON array of instances, got {}", json_kind(&other))))
@@ -74,7 +74,7 @@ pub fn parse_get_response(response: HttpResponse) -> Result<Instance> {
     if !response.is_success() {
         return Err(error_for(P, &response));
     }
-    normalize(P, decode_json(P, &response.body)?, "")
+    normalize(P, parse_json(P, &response.body)?, "")
 }
 
 /// Builds `POST /compute/instance` (no idempotency key: the alpha API documents none).

@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 
 use super::{child_path, json_kind};
 use super::{
-    check_enum, check_len, check_range, decode_json, decode_value, http_error, lenient_u32, loose_error_parts,
+    check_enum, check_len, check_range, decode_value, parse_json, http_error, lenient_u32, loose_error_parts,
     str_field, unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
 };
 use crate::error::{Error, ErrorCode, Result};
@@ -688,7 +688,7 @@ pub fn build_create_request(input: &NovitaCreateInput, config: &ProviderConfig) 
 /// real answer carries (`instances`, `id`); a body without them that looks like an error
 /// wrapper is turned into the error.
 fn success_object(response: &HttpResponse, success_keys: &[&str]) -> Result<Map<String, Value>> {
-    match decode_json::<Value>(P, &response.body)? {
+    match parse_json(P, &response.body)? {
         Value::Object(o) => {
             if !success_keys.iter().any(|k| o.contains_key(*k)) {
                 if let Some(e) = wrapped_error(response, &o) {

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    check_enum, check_range, decode_json, decode_value, http_error, id_url, loose_error_parts, unix_seconds_to_iso,
+    check_enum, check_range, decode_json, decode_value, http_error, parse_json, id_url, loose_error_parts, unix_seconds_to_iso,
     ErrorParts, Provider, ProviderConfig,
 };
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
@@ -591,7 +591,7 @@ fn parse_instance(response: HttpResponse) -> Result<Instance> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    normalize(decode_json(P, &response.body)?, "")
+    normalize(parse_json(P, &response.body)?, "")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -826,7 +826,7 @@ pub fn parse_ssh_response(response: HttpResponse) -> Result<SshDetails> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    let raw: Value = decode_json(P, &response.body)?;
+    let raw = parse_json(P, &response.body)?;
     let wire: WireSsh = decode_value(P, &raw, "")?;
     let last_successful_key_update_at = match wire.last_successful_key_update_at {
         Some(WireTime::Seconds(s)) => Some(unix_seconds_to_iso(s)),
@@ -874,8 +874,8 @@ fn detail_from_value(v: &Value) -> Option<ErrorDetail> {
 /// (falling back to any readable shape, then the raw text) into an [`Error`] whose code follows
 /// the HTTP status (400/422 validation, 401, 403, 404, 409 conflict, 429, 5xx server).
 pub fn parse_error(response: &HttpResponse) -> Error {
-    let parts = match serde_json::from_slice::<WireErrorEnvelope>(&response.body) {
-        Ok(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
+    let parts = match crate::json_path::read_slice::<WireErrorEnvelope>(&response.body) {
+        Some(WireErrorEnvelope { error }) if error.message.is_some() || error.kind.is_some() => ErrorParts {
             provider_type: error.kind,
             message: error.message,
             request_id: None,
