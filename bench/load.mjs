@@ -1,38 +1,55 @@
 #!/usr/bin/env node
 // Load script for the edge proxy: N requests at concurrency C through the Worker in workerd
 // (Miniflare) against the simulated clouds, over real HTTP on loopback. Reports throughput,
-// latency, errors and the workerd process's memory growth.
+// latency, errors, the Worker's own memory and the workerd process's memory growth.
 //
 //   node bench/load.mjs [--requests 2000] [--concurrency 32] [--path /api/v1/fal/instances]
 //                       [--instances 25] [--latency 0] [--max-seconds 120] [--warmup N]
-//                       [--check] [--max-growth 10] [--json]
+//                       [--control] [--check] [--max-growth 10] [--max-rss-excess pct]
+//                       [--leak-bytes-per-request 0] [--json]
 //
 // --path may be given several times (requests rotate over them); --latency adds simulated
 // upstream latency (ms per provider call); --json prints one JSON object instead of the table.
 // Bounded: stops after N requests or --max-seconds, whichever comes first.
 //
-// Memory: the resident set (VmRSS in /proc/<pid>/status, Linux) of every workerd process that
-// descends from this one (Miniflare's child), summed. A warm-up of --warmup requests (default a
-// tenth of N, 200–2000) at the same concurrency runs first, so compilation, connection pools and
-// the JS heap's first growth are behind us; the baseline is the median of 3 samples after it, the
-// end value the median of 3 samples after the run (and a short idle). growth = end / baseline − 1.
-// The peak of samples taken every 250 ms during the run is reported too.
-// --control repeats the same load through a trivial pass-through Worker (bench/passthrough.mjs) in
-// the same runtime: workerd's RSS grows under sustained load whatever the Worker does (a Worker
-// answering "ok" grows too), so the growth gpufleet adds is its growth in MiB minus the control's,
-// as a share of gpufleet's baseline (excessGrowthPct).
-// --check exits 1 unless there were 0 errors and growth (with --control: excess growth) is below
-// --max-growth percentage points (default 10).
+// The Worker runs behind a test-only probe (bench/memory-probe-worker.js: it wraps pkg/worker.js
+// unchanged and answers GET /__probe/memory), so two kinds of memory are measured:
+//
+// - The Worker's own memory (judged): the gpufleet instance's wasm linear memory
+//   (memory.buffer.byteLength), where everything the Rust side allocates lives. It never shrinks,
+//   so it is the high-water mark; growth = end / after-warm-up − 1. Also the length of
+//   wasm-bindgen's externref table (JS values held by Rust), which must not grow after warm-up.
+//   workerd exposes no JS heap statistics to a Worker, so the JS glue's heap is not measured
+//   separately (it is inside the RSS below).
+// - The workerd process's resident set (context): VmRSS in /proc/<pid>/status (Linux) of every
+//   workerd process below this one, summed; median of 3 samples after the warm-up vs after the run,
+//   peak of samples every 250 ms. workerd's RSS grows under sustained load whatever the Worker
+//   does (a Worker answering "ok" grows too; BENCHMARKS.md "Load"), so --control repeats the same
+//   load through a trivial pass-through Worker (bench/passthrough.mjs) in the same runtime, and
+//   excessGrowthPct is gpufleet's growth in MiB minus the control's, as a share of gpufleet's
+//   baseline.
+//
+// Warm-up: --warmup requests (default a tenth of N, 200–2000) at the same concurrency first. The
+// wasm high-water mark is set by the most requests in flight at once, so it is reached within the
+// first few rounds of C concurrent requests (the result's wasm.warmupSettledAfter says when; about
+// 2 rounds of 64 for the fal list) and the baseline after the warm-up is the steady state.
+//
+// --check exits 1 unless there were 0 errors (warm-up and control included), the wasm memory grew
+// less than --max-growth per cent after the warm-up (default 10), the externref table did not
+// grow, and, if --max-rss-excess is given (with --control), the RSS growth beyond the control is
+// below it. --leak-bytes-per-request makes the probe retain that much wasm memory per request, to
+// show the check fails on a leak.
 //
 // Also importable: `runLoad(options)` resolves to the result object (tests/proxy/load.test.mjs).
 
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ensurePkg, simEnv, startProxy } from "../scripts/proxy-runtime.mjs";
+import { ensurePkg, simEnv } from "../scripts/proxy-runtime.mjs";
 import { startSim } from "../tests/sim/server.mjs";
 import { SIM_KEYS } from "../tests/sim/defaults.mjs";
 import { startPassthrough } from "./passthrough.mjs";
+import { readProbe, startProbedProxy } from "./memory-probe.mjs";
 
 function parse(argv) {
   const o = { requests: 2000, concurrency: 32, paths: [], instances: 25, latency: 0, maxSeconds: 120, json: false, check: false, maxGrowth: 10 };
@@ -59,6 +76,8 @@ function parse(argv) {
       case "--check": o.check = true; break;
       case "--control": o.control = true; break;
       case "--max-growth": o.maxGrowth = n(v(), a, 0); break;
+      case "--max-rss-excess": o.maxRssExcess = n(v(), a, 0); break;
+      case "--leak-bytes-per-request": o.leakBytesPerRequest = Math.floor(n(v(), a, 0)); break;
       case "-h": case "--help": o.help = true; break;
       default: throw new RangeError(`unknown argument ${a}`);
     }
@@ -185,19 +204,51 @@ async function closedLoop(proxyUrl, headers, paths, requests, concurrency, maxSe
   return { latencies, statuses, errors, bytes, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Warm-up, then the measured run, with workerd's RSS before, during and after. */
-async function measured(url, headers, paths, o) {
-  const warm = await closedLoop(url, headers, paths, Math.max(o.warmup, paths.length), o.concurrency, o.maxSeconds);
+/** The probe's reading, or null when there is no probe (the control). */
+async function probeOrNull(url, probe) {
+  return probe ? readProbe(url) : null;
+}
+
+/**
+ * Warm-up, then the measured run, with workerd's RSS (and, with `probe`, the Worker's wasm linear
+ * memory and externref table) before, during and after.
+ */
+async function measured(url, headers, paths, o, { probe = false } = {}) {
   const pids = workerdPids();
+  const initial = await probeOrNull(url, probe);
+  const initialKb = rssKb(pids);
+  // The wasm high-water mark during the warm-up, sampled every 100 ms: when it stops moving is
+  // what the warm-up length has to cover (see --warmup).
+  const warmSeries = [];
+  let warmTicks = 0;
+  const t0w = performance.now();
+  const warmSampler = probe
+    ? setInterval(() => {
+        const t = Math.round(performance.now() - t0w);
+        readProbe(url).then((p) => warmSeries.push([t, p.requests, p.wasmBytes]), () => {});
+        warmTicks += 1;
+      }, 100)
+    : null;
+  let warm;
+  try {
+    warm = await closedLoop(url, headers, paths, Math.max(o.warmup, paths.length), o.concurrency, o.maxSeconds);
+  } finally {
+    if (warmSampler) clearInterval(warmSampler);
+  }
   const baselineKb = await settledRss(pids);
+  const before = await probeOrNull(url, probe);
   let peakKb = baselineKb;
-  const series = []; // [seconds since the run started, RSS KiB], one a second
+  const series = []; // [seconds since the run started, RSS KiB, wasm bytes or null], one a second
   const t0 = performance.now();
   let ticks = 0;
   const sampler = setInterval(() => {
     const kb = rssKb(pids);
     if (kb > peakKb) peakKb = kb;
-    if (++ticks % 4 === 0) series.push([Math.round((performance.now() - t0) / 1000), kb]);
+    if (++ticks % 4 === 0) {
+      const row = [Math.round((performance.now() - t0) / 1000), kb, null];
+      series.push(row);
+      if (probe) readProbe(url).then((p) => (row[2] = p.wasmBytes), () => {});
+    }
   }, 250);
   let run;
   try {
@@ -207,8 +258,38 @@ async function measured(url, headers, paths, o) {
   }
   await sleep(200);
   const endKb = await settledRss(pids);
-  const growthPct = Number((((endKb - baselineKb) / baselineKb) * 100).toFixed(2));
-  return { warm, run, memory: { pids, baselineKb, endKb, peakKb, growthPct, series } };
+  const after = await probeOrNull(url, probe);
+  const pct = (a, b) => Number((((b - a) / a) * 100).toFixed(2));
+  const memory = { pids, initialKb, baselineKb, endKb, peakKb, growthPct: pct(baselineKb, endKb), series };
+  let wasm = null;
+  if (probe) {
+    wasm = {
+      initialBytes: initial.wasmBytes,
+      baselineBytes: before.wasmBytes,
+      endBytes: after.wasmBytes,
+      growthPct: pct(before.wasmBytes, after.wasmBytes),
+      externrefs: { initial: initial.externrefs, baseline: before.externrefs, end: after.externrefs },
+      injectedLeakBytes: after.leakedBytes,
+      jsHeap: after.jsHeap,
+      // the request count (as the probe saw it) at which the high-water mark was last raised in
+      // the warm-up
+      warmupSettledAfter: settledAfter(warmSeries, initial.wasmBytes),
+      warmSeries,
+      probedRequests: after.requests,
+    };
+  }
+  return { warm, run, memory, wasm };
+}
+
+/** The request count at which the wasm size was last raised in a [ms, requests, bytes] series. */
+function settledAfter(series, initialBytes) {
+  let last = 0;
+  let prev = initialBytes;
+  for (const [, requests, bytes] of [...series].sort((a, b) => a[1] - b[1])) {
+    if (bytes > prev) last = requests;
+    prev = Math.max(prev, bytes);
+  }
+  return last;
 }
 
 /** Runs the load (options as the CLI flags, camelCase) and resolves to the result object. */
@@ -223,11 +304,13 @@ export async function runLoad(options = {}) {
     }
     const token = randomBytes(24).toString("base64url");
     const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, RATE_LIMIT_PER_MINUTE: "0" };
-    proxy = await startProxy({ env, port: 0, onLog: () => {} });
+    // pkg/worker.js behind the test-only memory probe (bench/memory-probe-worker.js), which
+    // reports the gpufleet instance's wasm linear memory.
+    proxy = await startProbedProxy({ env, leakBytesPerRequest: o.leakBytesPerRequest ?? 0 });
     const headers = { authorization: `Bearer ${token}` };
 
     // Warm-up at the same concurrency: compiles, opens connections, grows the heap to its working size.
-    const { warm, run, memory } = await measured(proxy.url, headers, o.paths, o);
+    const { warm, run, memory, wasm } = await measured(proxy.url, headers, o.paths, o, { probe: true });
     await proxy.dispose();
     proxy = undefined;
     // The control: the same load through a trivial pass-through Worker in the same runtime
@@ -259,6 +342,8 @@ export async function runLoad(options = {}) {
       statuses: Object.fromEntries(run.statuses),
       bytes: run.bytes,
       warmup: { requests: warm.latencies.length, errors: warm.errors },
+      // the Worker's own memory: the gpufleet instance's wasm linear memory (a high-water mark)
+      wasm,
       memory: {
         ...memory,
         method: "VmRSS of the workerd process(es), median of 3 samples after warm-up vs after the run",
@@ -279,7 +364,7 @@ export async function runLoad(options = {}) {
 async function main() {
   let o;
   const usage =
-    "usage: node bench/load.mjs [--requests N] [--concurrency C] [--path P]… [--instances n] [--latency ms] [--max-seconds s] [--warmup N] [--check] [--max-growth pct] [--json]";
+    "usage: node bench/load.mjs [--requests N] [--concurrency C] [--path P]… [--instances n] [--latency ms] [--max-seconds s] [--warmup N] [--control] [--check] [--max-growth pct] [--max-rss-excess pct] [--leak-bytes-per-request n] [--json]";
   try {
     o = parse(process.argv.slice(2));
   } catch (e) {
@@ -294,10 +379,17 @@ async function main() {
   const m = result.memory;
   const failures = [];
   if (result.errors > 0) failures.push(`${result.errors} errors`);
-  const judged = m.control ? m.excessGrowthPct : m.growthPct;
-  if (!Number.isFinite(judged)) failures.push("workerd memory could not be read");
-  else if (judged >= o.maxGrowth) failures.push(`memory grew ${judged}%${m.control ? " beyond the control" : ""} (limit ${o.maxGrowth}%)`);
+  const w = result.wasm;
+  if (!(w.baselineBytes > 0 && w.baselineBytes % 65536 === 0)) failures.push(`implausible wasm memory size ${w.baselineBytes}`);
+  else if (w.growthPct >= o.maxGrowth) failures.push(`the Worker's wasm memory grew ${w.growthPct}% after the warm-up (limit ${o.maxGrowth}%)`);
+  if (w.externrefs.end > w.externrefs.baseline) failures.push(`the externref table grew after the warm-up (${w.externrefs.baseline} → ${w.externrefs.end})`);
+  if (result.warmup.errors) failures.push(`${result.warmup.errors} errors in the warm-up`);
   if (m.control && m.control.errors) failures.push(`${m.control.errors} errors in the control run`);
+  if (o.maxRssExcess !== undefined) {
+    if (!m.control) failures.push("--max-rss-excess needs --control");
+    else if (!Number.isFinite(m.excessGrowthPct)) failures.push("workerd memory could not be read");
+    else if (m.excessGrowthPct >= o.maxRssExcess) failures.push(`workerd RSS grew ${m.excessGrowthPct}% beyond the control (limit ${o.maxRssExcess}%)`);
+  }
   if (o.json) {
     console.log(JSON.stringify(result));
   } else {
@@ -308,6 +400,11 @@ async function main() {
     console.log(`  p99     ${result.p99Ms} ms   (max ${result.maxMs} ms)`);
     console.log(`  errors  ${result.errors}   statuses ${JSON.stringify(result.statuses)}`);
     const pct = (x) => `${x >= 0 ? "+" : ""}${x}%`;
+    const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
+    console.log(
+      `  wasm    linear memory ${kib(w.initialBytes)} at start, ${kib(w.baselineBytes)} after warm-up (last raised at request ${w.warmupSettledAfter}) → ${kib(w.endBytes)} at the end (${pct(w.growthPct)})` +
+        `; externref table ${w.externrefs.initial} → ${w.externrefs.baseline} → ${w.externrefs.end}${w.injectedLeakBytes ? `; injected leak ${kib(w.injectedLeakBytes)}` : ""}`,
+    );
     console.log(`  memory  workerd pid ${m.pids.join(",") || "not found"}: RSS ${mb(m.baselineKb)} MiB after warm-up → ${mb(m.endKb)} MiB at the end (${pct(m.growthPct)}), peak ${mb(m.peakKb)} MiB`);
     if (m.control) {
       console.log(`  control trivial pass-through Worker, same load: ${mb(m.control.baselineKb)} → ${mb(m.control.endKb)} MiB (${pct(m.control.growthPct)}); gpufleet's excess ${pct(m.excessGrowthPct)}`);
