@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { cpus, totalmem, platform, release, arch } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { simControl } from "../tests/sim/control-client.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -177,16 +178,7 @@ export async function startSimProcess(args = []) {
   return {
     url,
     baseUrls: baseUrls(url),
-    async control(method, path, body) {
-      const r = await fetch(`${url}/__sim${path}`, {
-        method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = await r.json();
-      if (!r.ok) throw new Error(`sim ${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-      return json;
-    },
+    control: (method, path, body) => simControl(url, method, path, body),
     close: () =>
       new Promise((resolveClose) => {
         if (child.exitCode !== null) return resolveClose();

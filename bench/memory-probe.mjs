@@ -3,12 +3,12 @@
 //
 // The probe module is handed to Miniflare as a string whose scriptPath is inside pkg/, so its
 // `./worker.js`, `./gpufleet.js` and `./gpufleet_bg.wasm` imports resolve to the built files, with
-// the same module rules, compatibility date and bindings as scripts/proxy-runtime.mjs startProxy
-// (keep the two in step). Nothing is added to the production Worker.
+// the same module options as scripts/proxy-runtime.mjs startProxy
+// (`workerModuleOptions()`) and the same bindings. Nothing is added to the production Worker.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPATIBILITY_DATE, PKG } from "../scripts/proxy-runtime.mjs";
+import { PKG, workerModuleOptions } from "../scripts/proxy-runtime.mjs";
 
 export const PROBE_PATH = "/__probe/memory";
 const PROBE_SOURCE = new URL("./memory-probe-worker.js", import.meta.url);
@@ -23,16 +23,9 @@ export async function startProbedProxy({ env = {}, port = 0, host = "127.0.0.1",
   const bindings = { ...env };
   if (leakBytesPerRequest > 0) bindings.PROBE_LEAK_BYTES_PER_REQUEST = String(leakBytesPerRequest);
   const mf = new Miniflare({
-    modules: true,
+    ...workerModuleOptions(),
     script: readFileSync(PROBE_SOURCE, "utf8"),
     scriptPath: join(PKG, "__memory-probe.js"), // not written: only names the module and roots its imports
-    modulesRoot: PKG,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: COMPATIBILITY_DATE,
-    cf: false,
     bindings,
     port,
     host,

@@ -107,16 +107,12 @@ export function readDevVars(path = join(ROOT, ".dev.vars")) {
 }
 
 /**
- * Runs pkg/worker.js in workerd. `env`: string bindings. `port`: 0 for a free one, undefined for
- * none (dispatchFetch only). `onLog(line)`: every stdout/stderr line of the runtime (else they
- * pass through to this process). `rateLimit`: {limit, period} to configure the RATE_LIMITER
- * binding. Returns { mf, url, dispose() }.
+ * The Miniflare options every Worker built from pkg/ needs: ES modules rooted at pkg/, the wasm
+ * as a compiled module, our compatibility date, and no network fetch of `request.cf`.
  */
-export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit } = {}) {
-  const { Miniflare } = await import("miniflare");
-  const options = {
+export function workerModuleOptions() {
+  return {
     modules: true,
-    scriptPath: join(PKG, "worker.js"),
     modulesRoot: PKG,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js"] },
@@ -124,8 +120,18 @@ export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, ra
     ],
     compatibilityDate: COMPATIBILITY_DATE,
     cf: false,
-    bindings: env,
   };
+}
+
+/**
+ * Runs pkg/worker.js in workerd. `env`: string bindings. `port`: 0 for a free one, undefined for
+ * none (dispatchFetch only). `onLog(line)`: every stdout/stderr line of the runtime (else they
+ * pass through to this process). `rateLimit`: {limit, period} to configure the RATE_LIMITER
+ * binding. Returns { mf, url, dispose() }.
+ */
+export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit } = {}) {
+  const { Miniflare } = await import("miniflare");
+  const options = { ...workerModuleOptions(), scriptPath: join(PKG, "worker.js"), bindings: env };
   if (port !== undefined) Object.assign(options, { port, host });
   if (rateLimit) options.ratelimits = { RATE_LIMITER: { simple: rateLimit } };
   if (onLog) {

@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 import { ROOT, ensurePkg, simEnv, startProxy } from "../../scripts/proxy-runtime.mjs";
 import { startSim } from "../sim/server.mjs";
 import { SIM_KEYS } from "../sim/defaults.mjs";
+import { simControl } from "../sim/control-client.mjs";
 
 export const SHOTS = join(ROOT, "test-output", "console");
 export const SECRETS = [SIM_KEYS.fal, SIM_KEYS.sfcompute, SIM_KEYS.sfcWorkspace, SIM_KEYS.novita];
@@ -34,16 +35,7 @@ export async function startConsole({ sim: simOptions = {} } = {}) {
     browser,
     logs,
     url: proxy.url,
-    async control(method, path, body) {
-      const r = await fetch(`${sim.url}/__sim${path}`, {
-        method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = await r.json();
-      if (!r.ok) throw new Error(`sim ${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
-      return json;
-    },
+    control: (method, path, body) => simControl(sim.url, method, path, body),
     /** The sim's true state of one provider's fleet. */
     async state(provider) {
       return (await c.control("GET", `/state?provider=${provider}`)).instances;
