@@ -10,7 +10,7 @@ use futures_util::stream::{self, StreamExt};
 use crate::error::{Error, ErrorCode, ErrorDetail, Result, TransportError};
 use crate::http::{HttpRequest, HttpResponse, Transport};
 use crate::model::{
-    CreateInput, DeleteOutcome, FleetListing, FleetQuery, Instance, ListQuery, Operation, Page, ProviderFailure,
+    Access, CreateInput, DeleteOutcome, FleetListing, FleetQuery, Instance, ListQuery, Operation, Page, ProviderFailure,
     SshDetails, Status,
 };
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
@@ -239,6 +239,16 @@ impl<T: Transport> Client<T> {
             return Ok(r.providers);
         }
         Ok(self.providers().into_iter().map(Provider::capabilities).collect())
+    }
+
+    /// What this client may do: in proxy mode what the proxy grants its token (the read-only
+    /// token may only list and get); otherwise [`Access::ReadWrite`] (the keys decide upstream).
+    pub async fn access(&self) -> Result<Access> {
+        if let Some(proxy) = &self.config.proxy {
+            let r: ProvidersResponse = self.via_proxy(proxy, None, Operation::List, Route::Providers, None).await?;
+            return Ok(r.access);
+        }
+        Ok(Access::ReadWrite)
     }
 
     /// A uniformly random number in `[0, 1)` from the transport's randomness.

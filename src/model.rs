@@ -731,6 +731,17 @@ impl Operation {
     }
 }
 
+/// What a caller may do: everything, or only read (a gpufleet proxy's read-only token).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum Access {
+    /// List, get, create, act and delete.
+    #[default]
+    ReadWrite,
+    /// List and get only: the proxy refuses create, delete and actions with `forbidden`.
+    ReadOnly,
+}
+
 /// How a provider pages its listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]

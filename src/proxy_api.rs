@@ -20,7 +20,7 @@ use tsify::Tsify;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{percent_encode, query_string, HttpRequest, Method};
-use crate::model::{Capabilities, FleetQuery, Instance, ListQuery, Operation, Status};
+use crate::model::{Access, Capabilities, FleetQuery, Instance, ListQuery, Operation, Status};
 use crate::provider::{validate_id, Provider};
 
 /// The path prefix of every API route.
@@ -71,6 +71,9 @@ impl ProxyConfig {
 pub struct ProvidersResponse {
     /// One entry per configured provider.
     pub providers: Vec<Capabilities>,
+    /// What the calling token may do (`readWrite` when a proxy predating this field answers).
+    #[serde(default)]
+    pub access: Access,
 }
 
 /// The answer to start/stop/restart/terminate.

@@ -29,7 +29,7 @@ use serde_json::Value;
 use crate::client::{Client, ClientConfig, RetryPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::http::Transport;
-use crate::model::{CreateInput, ListQuery, Operation};
+use crate::model::{Access, CreateInput, ListQuery, Operation};
 use crate::provider::{Provider, ProviderConfig};
 use crate::proxy_api::{
     error_body, http_status_for, parse_route, ActionResponse, ProvidersResponse, Route, RouteError, API_PREFIX,
@@ -954,7 +954,8 @@ impl Proxy {
         let result: Result<(u16, Vec<u8>), Error> = match route {
             Route::Providers => {
                 let providers = self.config.providers.keys().map(|p| p.capabilities()).collect();
-                Ok((200, json_bytes(&ProvidersResponse { providers })))
+                let access = if admitted.caller == Caller::ReadOnly { Access::ReadOnly } else { Access::ReadWrite };
+                Ok((200, json_bytes(&ProvidersResponse { providers, access })))
             }
             Route::Fleet(q) => client.list_all(&q).await.map(|v| (200, json_bytes(&v))),
             Route::List(q) => client.list_page(&q).await.map(|v| (200, json_bytes(&v))),

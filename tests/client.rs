@@ -710,6 +710,29 @@ fn proxy_config() -> ClientConfig {
 }
 
 #[test]
+fn access_comes_from_the_proxy_and_is_read_write_without_one() {
+    for (body, expected) in [
+        (r#"{"providers":[],"access":"readOnly"}"#, Access::ReadOnly),
+        (r#"{"providers":[],"access":"readWrite"}"#, Access::ReadWrite),
+        (r#"{"providers":[]}"#, Access::ReadWrite), // a proxy from before the field
+    ] {
+        let fake = Fake::script(vec![json(200, body)]);
+        let client = Client::new(&fake, proxy_config());
+        assert_eq!(block_on(client.access()).unwrap(), expected, "{body}");
+        let requests = fake.requests.borrow();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].url, "https://fleet.example/api/v1/providers");
+    }
+    let fake = Fake::script(vec![json(200, r#"{"providers":[],"access":"admin"}"#)]);
+    let err = block_on(Client::new(&fake, proxy_config()).access()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Decode, "an unknown access is not guessed: {err:?}");
+
+    let fake = Fake::script(vec![json(500, "{}")]);
+    assert_eq!(block_on(Client::new(&fake, config()).access()).unwrap(), Access::ReadWrite);
+    assert_eq!(fake.request_count(), 0, "direct mode asks nobody");
+}
+
+#[test]
 fn proxy_mode_speaks_the_proxy_routes() {
     let fake = Fake::script(vec![json(200, r#"{"items":[],"hasMore":false}"#)]);
     let client = Client::new(&fake, proxy_config());

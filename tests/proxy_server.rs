@@ -203,6 +203,12 @@ fn read_only_token_reads_but_never_mutates() {
         assert_eq!(error_code(&r), "forbidden");
     }
     assert_eq!(t.count(), 1, "no upstream call for the refused mutations");
+
+    // /providers tells each token what it may do, so a console offers only what will work.
+    let r = run(&p, ro(get("/api/v1/providers")), &t);
+    assert_eq!(body_json(&r)["access"], "readOnly");
+    let r = run(&p, authed(get("/api/v1/providers")), &t);
+    assert_eq!(body_json(&r)["access"], "readWrite");
 }
 
 #[test]

@@ -18,6 +18,7 @@ const WAIT = { minDelayMs: 1000, maxDelayMs: 5000, maxWaitMs: 30 * 60_000 };
 let gf = null; // the gpufleet module
 let fleet = null;
 let caps = new Map(); // provider → Capabilities (the proxy's configured providers)
+let readOnly = false; // the proxy's read-only token: list and inspect only
 let providerState = new Map(); // provider → { instances: Map<key, Instance>, at, error }
 let rowsByKey = new Map();
 const transitions = new Map(); // key → { op, target, label, ctrl }
@@ -63,7 +64,7 @@ function takeTokenFromFragment() {
 
 function showLogin(message) {
   $("main").hidden = true;
-  for (const id of ["refresh", "logout", "new-instance"]) $(id).hidden = true;
+  for (const id of ["refresh", "logout", "new-instance", "read-only"]) $(id).hidden = true;
   $("details").hidden = true;
   $("create").hidden = true;
   $("updated").textContent = "";
@@ -119,9 +120,15 @@ async function connect() {
 // listing and the refresh loop
 
 async function loadProviders() {
-  const list = await fleet.providers({ timeoutMs: LIST_TIMEOUT_MS });
+  const [list, access] = await Promise.all([
+    fleet.providers({ timeoutMs: LIST_TIMEOUT_MS }),
+    fleet.access({ timeoutMs: LIST_TIMEOUT_MS }),
+  ]);
   caps = new Map(list.map((c) => [c.provider, c]));
-  $("new-instance").hidden = !list.some((c) => c.operations.includes("create"));
+  // Offer only what this token may do: the proxy refuses mutations from its read-only token.
+  readOnly = access === "readOnly";
+  $("read-only").hidden = !readOnly;
+  $("new-instance").hidden = readOnly || !list.some((c) => c.operations.includes("create"));
 }
 
 function refresh() {
@@ -403,13 +410,14 @@ function renderDetailsPanel() {
   if (!row) return;
   const key = selectedKey;
   const t = row.transition;
-  const signature = JSON.stringify([key, row.inst, row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps.get(row.inst.provider)?.operations]);
+  const signature = JSON.stringify([key, row.inst, row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps.get(row.inst.provider)?.operations, readOnly]);
   if (signature === detailsSignature && !$("details").hidden) return;
   detailsSignature = signature;
   $("details-title").textContent = row.inst.name || row.inst.id;
   $("details-body").replaceChildren(
     renderDetails(row, {
       caps: caps.get(row.inst.provider),
+      readOnly,
       confirm: confirmOp,
       message: messages.get(key) || null,
       ssh: sshState.get(key) || null,

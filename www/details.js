@@ -47,6 +47,7 @@ function field(dl, label, value, extra) {
  * @param {object} row  the table row model ({ key, inst, providerName, stale, transition })
  * @param {object} ctx
  *   caps            the provider's Capabilities (or undefined)
+ *   readOnly        the token may only read: no actions are offered
  *   confirm         the op awaiting confirmation for this instance, or null
  *   message         {kind: "error"|"ok", text} shown above the actions, or null
  *   ssh             {state: "loading"|"ok"|"error", details?, error?} for SF Compute, or null
@@ -88,6 +89,8 @@ export function renderDetails(row, ctx) {
     no.addEventListener("click", ctx.onCancel);
     box.append(yes, " ", no);
     actions.append(box);
+  } else if (ctx.readOnly && supported.length) {
+    actions.append(h("p", { className: "muted" }, "This token is read-only: starting, stopping and deleting need the proxy's full token."));
   } else if (available.length && !row.gone) {
     const bar = h("div", { className: "buttons" });
     for (const a of available) {

@@ -675,6 +675,13 @@ impl Fleet {
         run(&self.inner, options, move |call| async move { to_js(&call.client.available_providers().await?) })
     }
 
+    /// What this fleet may do: `"readOnly"` when it talks to a proxy with its read-only token
+    /// (list and get only), else `"readWrite"`. A console uses it to offer only what will work.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Access>")]
+    pub fn access(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue) -> Promise {
+        run(&self.inner, options, move |call| async move { to_js(&call.client.access().await?) })
+    }
+
     /// Whether this fleet talks to a gpufleet proxy rather than to the providers.
     #[wasm_bindgen(getter, js_name = proxyMode)]
     pub fn proxy_mode(&self) -> bool {

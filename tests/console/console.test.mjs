@@ -69,6 +69,21 @@ test("sign-in: the token prompt, a wrong token, #token=, sign-out", async () => 
   await p.context().close();
 });
 
+test("the read-only token lists and inspects but is offered no create or action", async () => {
+  const p = await c.open({ token: c.readOnlyToken });
+  await waitForRows(p, 160);
+  await p.waitForSelector("#read-only:not([hidden])");
+  assert.equal(await p.isHidden("#new-instance"), true, "no New instance button");
+  const inst = (await c.state("novita")).find((i) => i.status === "running");
+  await openDetails(p, "novita", inst.id);
+  assert.equal(await p.locator("#details-body [data-action]").count(), 0, "no action buttons");
+  assert.match(await p.textContent("#details-body .detail-actions"), /read-only/);
+  assert.ok((await p.textContent("#details-body")).includes(inst.id), "the details still show");
+  await p.screenshot({ path: join(SHOTS, "read-only.png") });
+  await assertClean(assert, p, "(read-only)");
+  await p.context().close();
+});
+
 test("the page loads the package in proxy mode and lists instances from all four providers", async () => {
   page = await c.open();
   const responses = [];

@@ -24,14 +24,17 @@ export async function startConsole({ sim: simOptions = {} } = {}) {
   mkdirSync(SHOTS, { recursive: true });
   const sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now", ...simOptions });
   const token = randomBytes(24).toString("base64url");
+  const readOnlyToken = randomBytes(24).toString("base64url");
   const logs = [];
-  const proxy = await startProxy({ env: { ...(await simEnv(sim)), GPUFLEET_TOKEN: token }, port: 0, onLog: (l) => logs.push(l) });
+  const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, GPUFLEET_READONLY_TOKEN: readOnlyToken };
+  const proxy = await startProxy({ env, port: 0, onLog: (l) => logs.push(l) });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 
   const c = {
     sim,
     proxy,
     token,
+    readOnlyToken,
     browser,
     logs,
     url: proxy.url,
