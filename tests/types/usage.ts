@@ -86,7 +86,10 @@ console.log(ssh.host, ssh.port, ssh.hostKeys.map((k) => k.keyType));
 const caps: Capabilities = fleet.capabilities("novita");
 if (caps.operations.includes("stop")) console.log(caps.displayName, caps.pagination, caps.createFields.length);
 const reachable: Capabilities[] = await fleet.providers();
-console.log(reachable.map((c) => c.provider));
+const access: "readWrite" | "readOnly" = await fleet.access();
+// @ts-expect-error access is one of two words, not any string
+const accessWord: "admin" = await fleet.access();
+console.log(reachable.map((c) => c.provider), access, accessWord);
 
 try {
   await fleet.get("sfcompute", "inst_missing");
