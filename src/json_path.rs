@@ -567,3 +567,123 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         }
     }
 }
+
+// ----- JSON text of a `Value`, fast ----------------------------------------------------------
+
+/// Appends `value` as compact JSON text to `out`: byte for byte what `serde_json::to_writer`
+/// writes (same key order, same escapes, numbers written by serde_json itself), without going
+/// through serde's `Serializer` and `io::Write` layers, which a wasm built for size does not
+/// inline (most of a list's text is its records' `raw`; see BENCHMARKS.md, "Decode speed").
+// Used by the JS bindings (wasm32 only) and the tests.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            // Cannot fail: writing to a Vec, and a Number is always finite.
+            let _ = serde_json::to_writer(&mut *out, n);
+        }
+        Value::String(s) => write_str(out, s),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, key);
+                out.push(b':');
+                write_value(out, item);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// A JSON string as serde_json escapes it: `"` `\` and the control characters only (`\b \t \n
+/// \f \r`, else `\u00xx` in lowercase hex).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x09 => b't',
+            0x0a => b'n',
+            0x0c => b'f',
+            0x0d => b'r',
+            0x00..=0x1f => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        start = i + 1;
+        if escape == b'u' {
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same_as_serde_json(value: &Value) {
+        let mut fast = Vec::new();
+        write_value(&mut fast, value);
+        assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(value).unwrap());
+    }
+
+    #[test]
+    fn write_value_is_serde_jsons_text() {
+        let every_byte: String = (0u8..0x80).map(char::from).collect();
+        same_as_serde_json(&Value::String(every_byte));
+        for text in [
+            r#"null"#,
+            r#"[true,false,null,0,-0,1,-1,18446744073709551615,-9223372036854775808,1.5,-2.25e-300,1e300,0.1]"#,
+            r#"{"b":{"z":[],"a":{}},"a":"é ü 😀 \u2028 \u007f \"q\" \\ / \b\f\n\r\t \u0001\u001f","":[[1],[{"k":"v"}]]}"#,
+            r#"[12345678901234567890123, 3.141592653589793, 5e-324, 1.7976931348623157e308]"#,
+        ] {
+            same_as_serde_json(&serde_json::from_str(text).unwrap());
+        }
+    }
+
+    #[test]
+    fn write_value_matches_on_every_fixture() {
+        let mut seen = 0;
+        let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "json") {
+                    if let Ok(value) = serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()) {
+                        same_as_serde_json(&value);
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen > 10, "only {seen} fixtures");
+    }
+}

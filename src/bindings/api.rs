@@ -18,7 +18,7 @@ use super::convert::{from_js, function_of, get, id_of, provider_of, signal_of, t
 use super::errors::{to_js_error, to_js_error_for_call};
 use crate::client::{Client, ClientConfig, RetryPolicy, WaitOptions};
 use crate::error::Error;
-use crate::model::{CreateInput, FleetQuery, ListQuery, Operation, Status};
+use crate::model::{CreateInput, FleetQuery, Instance, ListQuery, Operation, Page, Status};
 use crate::provider::{Provider, ProviderConfig};
 use crate::proxy_api::ProxyConfig;
 use crate::transport::{AbortSignalLike, FetchTransport};
@@ -486,7 +486,7 @@ impl Fleet {
         run(&self.inner, options, move |call| async move {
             let provider = provider_of(&provider)?;
             let query = ListQuery::from_json(provider, super::convert::to_json(&query, "query")?)?;
-            to_js(&call.client.list_page(&query).await?)
+            page_to_js(call.client.list_page(&query).await?)
         })
     }
 
@@ -500,7 +500,9 @@ impl Fleet {
     ) -> Promise {
         run(&self.inner, options, move |call| async move {
             let query: FleetQuery = from_js(&query, "query")?;
-            to_js(&call.client.list_all(&query).await?)
+            let mut listing = call.client.list_all(&query).await?;
+            let instances = std::mem::take(&mut listing.instances);
+            super::convert::instances_to_js(&listing, instances)
         })
     }
 
@@ -738,8 +740,8 @@ export function decodeInstance(provider: Provider, body: string | Uint8Array | A
 
 /// The bytes of a body given as a string, `Uint8Array` or `ArrayBuffer`.
 fn body_bytes(body: &JsValue) -> Result<Vec<u8>, Error> {
-    if let Some(text) = body.as_string() {
-        return Ok(text.into_bytes());
+    if let Some(bytes) = super::convert::string_bytes(body) {
+        return Ok(bytes);
     }
     if let Some(bytes) = body.dyn_ref::<js_sys::Uint8Array>() {
         return Ok(bytes.to_vec());
@@ -757,7 +759,13 @@ pub fn decode_instances(provider: JsValue, body: JsValue, query: JsValue) -> Res
         let query = ListQuery::from_json(provider, super::convert::to_json(&query, "query")?)?;
         crate::provider::decode_list_body(&query, body_bytes(&body)?)
     });
-    page.and_then(|page| to_js(&page)).map_err(|e| to_js_error(&e))
+    page.and_then(page_to_js).map_err(|e| to_js_error(&e))
+}
+
+/// [`to_js`] for a page of instances (the same text, each `raw` written the fast way).
+fn page_to_js(mut page: Page<Instance>) -> Result<JsValue, Error> {
+    let items = std::mem::take(&mut page.items);
+    super::convert::instances_to_js(&page, items)
 }
 
 /// `decodeInstance(provider, body)`: a get body → the instance.

@@ -17,6 +17,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::error::{Error, ErrorCode};
+use crate::model::Instance;
 use crate::provider::{validate_id, Provider};
 use crate::transport::{describe_js_error, AbortSignalLike};
 
@@ -24,8 +25,68 @@ use crate::transport::{describe_js_error, AbortSignalLike};
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
     let text = serde_json::to_string(value)
         .map_err(|e| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}")))?;
-    js_sys::JSON::parse(&text)
-        .map_err(|e| Error::new(ErrorCode::Decode, format!("could not hand the result to JS: {}", describe_js_error(&e))))
+    js_sys::JSON::parse(&text).map_err(handover_error)
+}
+
+/// [`to_js`] for a value whose first field is a list of instances (`Page<Instance>`,
+/// `FleetListing`), `shell` being that value with the list emptied: the same text, but each
+/// record's `raw` is written by [`crate::json_path::write_value`] instead of serde_json's
+/// serializer (the records' `raw` are most of a listing's text; see BENCHMARKS.md, "Decode speed").
+pub fn instances_to_js<T: Serialize>(shell: &T, instances: Vec<Instance>) -> Result<JsValue, Error> {
+    let serialize_error = |e: serde_json::Error| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}"));
+    let shell = serde_json::to_vec(shell).map_err(serialize_error)?;
+    // The first `[` is the emptied list: `{"items":[]…` (keys hold no `[`).
+    let Some(at) = shell.iter().position(|&b| b == b'[').filter(|&at| shell.get(at + 1) == Some(&b']')) else {
+        return Err(Error::new(ErrorCode::Decode, "could not serialize the result: no instance list"));
+    };
+    let mut text = Vec::with_capacity(shell.len() + instances.len() * 1024);
+    text.extend_from_slice(&shell[..=at]);
+    for (i, mut instance) in instances.into_iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        let raw = std::mem::take(&mut instance.raw);
+        serde_json::to_writer(&mut text, &instance).map_err(serialize_error)?;
+        // `raw` is the last field and always written: the record ends in `"raw":null}`.
+        const NULL_END: &[u8] = b"null}";
+        if !text.ends_with(b"\"raw\":null}") {
+            return Err(Error::new(ErrorCode::Decode, "could not serialize the result: raw is not last"));
+        }
+        text.truncate(text.len() - NULL_END.len());
+        crate::json_path::write_value(&mut text, &raw);
+        text.push(b'}');
+    }
+    text.extend_from_slice(&shell[at + 1..]);
+    // UTF-8 by construction (serde_json's text; write_value copies strings whole or escapes
+    // ASCII): decoded by the JS side's native TextDecoder, not checked again here.
+    parse_json_bytes(&text).map_err(handover_error)
+}
+
+fn handover_error(e: JsValue) -> Error {
+    Error::new(ErrorCode::Decode, format!("could not hand the result to JS: {}", describe_js_error(&e)))
+}
+
+#[wasm_bindgen(inline_js = r#"
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
+const encoder = new TextEncoder();
+export function parseJsonBytes(bytes) { return JSON.parse(decoder.decode(bytes)); }
+export function utf8Bytes(text) { return encoder.encode(text); }
+"#)]
+extern "C" {
+    /// `JSON.parse` of UTF-8 JSON text in wasm memory (read in place, decoded natively).
+    #[wasm_bindgen(js_name = parseJsonBytes, catch)]
+    fn parse_json_bytes(bytes: &[u8]) -> Result<JsValue, JsValue>;
+    /// `new TextEncoder().encode(text)`.
+    #[wasm_bindgen(js_name = utf8Bytes)]
+    fn utf8_bytes(text: &JsValue) -> js_sys::Uint8Array;
+}
+
+/// The UTF-8 bytes of a JS string (`None` for anything else), encoded by the JS engine's native
+/// `TextEncoder` and copied into wasm memory in one piece; the same bytes as `as_string()` gives
+/// (lone surrogates become U+FFFD either way), without wasm-bindgen's per-character copy loop,
+/// which a 6 MB body makes noticeable.
+pub fn string_bytes(value: &JsValue) -> Option<Vec<u8>> {
+    value.is_string().then(|| utf8_bytes(value).to_vec())
 }
 
 /// Reads a JS value as JSON (`undefined`/`null` → `null`). `field` names it in errors.
