@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    check_enum, check_range, decode_json, decode_value, http_error, parse_json, id_url, loose_error_parts, unix_seconds_to_iso,
+    check_enum, check_range, decode_value, http_error, parse_json, id_url, loose_error_parts, unix_seconds_to_iso,
     ErrorParts, Provider, ProviderConfig,
 };
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
@@ -474,7 +474,10 @@ fn push_refs<'a>(
 #[derive(Deserialize)]
 struct ListEnvelope {
     has_more: bool,
-    data: Vec<Value>,
+    /// Only checked to be an array here (same errors as reading it); the records themselves are
+    /// then moved out of the parsed body: reading a `Vec<Value>` from a `&Value` would copy every
+    /// record, string by string (the largest cost of decoding a list; BENCHMARKS.md "Decode speed").
+    data: Vec<serde::de::IgnoredAny>,
     #[serde(default)]
     cursor: Option<String>,
 }
@@ -489,9 +492,20 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    let envelope: ListEnvelope = decode_json(P, &response.body)?;
-    let items = envelope
-        .data
+    let body = parse_json(P, &response.body)?;
+    let envelope: ListEnvelope = decode_value(P, &body, "")?;
+    // The read above succeeded, so `data` is there and an array: a member of the object, or the
+    // second element of the array serde also accepts for a struct (`[has_more, data, cursor]`).
+    let data = match body {
+        Value::Object(mut members) => members.remove("data"),
+        Value::Array(fields) => fields.into_iter().nth(1),
+        _ => None,
+    };
+    let Some(Value::Array(data)) = data else {
+        return Err(Error::decode(P, "data", "expected an array"));
+    };
+    debug_assert_eq!(data.len(), envelope.data.len());
+    let items = data
         .into_iter()
         .enumerate()
         .map(|(i, v)| normalize(v, &format!("data[{i}]")))
