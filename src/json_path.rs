@@ -570,12 +570,47 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
 // ----- JSON text of a `Value`, fast ----------------------------------------------------------
 
+/// The compact JSON text of a value whose first list is its instances (`Page<Instance>`,
+/// `FleetListing`), `shell` being that value with the list emptied and `instances` the list:
+/// the same text `serde_json::to_vec` gives for the whole value, but each record's `raw` is
+/// written by [`write_value`] (the records' `raw` are most of a listing's text). Used for the
+/// JS bindings' results and the proxy's list answers.
+pub fn instances_json<T: serde::Serialize>(
+    shell: &T,
+    instances: Vec<crate::model::Instance>,
+) -> Result<Vec<u8>, crate::error::Error> {
+    use crate::error::{Error, ErrorCode};
+    let serialize_error = |e: serde_json::Error| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}"));
+    let shell = serde_json::to_vec(shell).map_err(serialize_error)?;
+    // The first `[` is the emptied list: `{"items":[]…` (keys hold no `[`).
+    let Some(at) = shell.iter().position(|&b| b == b'[').filter(|&at| shell.get(at + 1) == Some(&b']')) else {
+        return Err(Error::new(ErrorCode::Decode, "could not serialize the result: no instance list"));
+    };
+    let mut text = Vec::with_capacity(shell.len() + instances.len() * 1024);
+    text.extend_from_slice(&shell[..=at]);
+    for (i, mut instance) in instances.into_iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        let raw = std::mem::take(&mut instance.raw);
+        serde_json::to_writer(&mut text, &instance).map_err(serialize_error)?;
+        // `raw` is the last field and always written: the record ends in `"raw":null}`.
+        const NULL_END: &[u8] = b"null}";
+        if !text.ends_with(b"\"raw\":null}") {
+            return Err(Error::new(ErrorCode::Decode, "could not serialize the result: raw is not last"));
+        }
+        text.truncate(text.len() - NULL_END.len());
+        write_value(&mut text, &raw);
+        text.push(b'}');
+    }
+    text.extend_from_slice(&shell[at + 1..]);
+    Ok(text)
+}
+
 /// Appends `value` as compact JSON text to `out`: byte for byte what `serde_json::to_writer`
 /// writes (same key order, same escapes, numbers written by serde_json itself), without going
 /// through serde's `Serializer` and `io::Write` layers, which a wasm built for size does not
 /// inline (most of a list's text is its records' `raw`; see BENCHMARKS.md, "Decode speed").
-// Used by the JS bindings (wasm32 only) and the tests.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
@@ -646,6 +681,35 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instances_json_is_the_text_serde_json_writes() {
+        use crate::model::{FleetListing, ListQuery};
+        use crate::provider::{decode_list_body, Provider};
+        let root = env!("CARGO_MANIFEST_DIR");
+        for (provider, file) in [
+            (Provider::Fal, "fal/list.json"),
+            (Provider::FalAlpha, "fal-alpha/list-nullable.json"),
+            (Provider::Sfcompute, "sfcompute/list_seed.json"),
+            (Provider::Sfcompute, "sfcompute/list_july_last_page.json"),
+            (Provider::Novita, "novita/list.json"),
+        ] {
+            let body = std::fs::read(format!("{root}/tests/fixtures/{file}")).unwrap();
+            let page = decode_list_body(&ListQuery::first_page(provider), body).unwrap();
+            assert!(!page.items.is_empty(), "{file} has instances");
+            let mut shell = page.clone();
+            let items = std::mem::take(&mut shell.items);
+            assert_eq!(instances_json(&shell, items).unwrap(), serde_json::to_vec(&page).unwrap(), "{file}");
+
+            let listing = FleetListing { instances: page.items.clone(), errors: vec![] };
+            let mut shell = listing.clone();
+            let items = std::mem::take(&mut shell.instances);
+            assert_eq!(instances_json(&shell, items).unwrap(), serde_json::to_vec(&listing).unwrap(), "{file} as a listing");
+        }
+        // An empty list stays an empty list.
+        let empty = FleetListing { instances: vec![], errors: vec![] };
+        assert_eq!(instances_json(&empty, vec![]).unwrap(), serde_json::to_vec(&empty).unwrap());
+    }
 
     fn same_as_serde_json(value: &Value) {
         let mut fast = Vec::new();

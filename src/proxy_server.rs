@@ -29,6 +29,7 @@ use serde_json::Value;
 use crate::client::{Client, ClientConfig, RetryPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::http::Transport;
+use crate::json_path::instances_json;
 use crate::model::{Access, CreateInput, ListQuery, Operation};
 use crate::provider::{Provider, ProviderConfig};
 use crate::proxy_api::{
@@ -957,8 +958,14 @@ impl Proxy {
                 let access = if admitted.caller == Caller::ReadOnly { Access::ReadOnly } else { Access::ReadWrite };
                 Ok((200, json_bytes(&ProvidersResponse { providers, access })))
             }
-            Route::Fleet(q) => client.list_all(&q).await.map(|v| (200, json_bytes(&v))),
-            Route::List(q) => client.list_page(&q).await.map(|v| (200, json_bytes(&v))),
+            Route::Fleet(q) => client.list_all(&q).await.and_then(|mut listing| {
+                let instances = std::mem::take(&mut listing.instances);
+                Ok((200, instances_json(&listing, instances)?))
+            }),
+            Route::List(q) => client.list_page(&q).await.and_then(|mut page| {
+                let items = std::mem::take(&mut page.items);
+                Ok((200, instances_json(&page, items)?))
+            }),
             Route::Get(p, id) => client.get(p, &id).await.map(|v| (200, json_bytes(&v))),
             Route::Create(p) => match self.create_input(p, &admitted, body) {
                 Ok(input) => client.create(&input).await.map(|v| (201, json_bytes(&v))),

@@ -33,30 +33,7 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
 /// record's `raw` is written by [`crate::json_path::write_value`] instead of serde_json's
 /// serializer (the records' `raw` are most of a listing's text; see BENCHMARKS.md, "Decode speed").
 pub fn instances_to_js<T: Serialize>(shell: &T, instances: Vec<Instance>) -> Result<JsValue, Error> {
-    let serialize_error = |e: serde_json::Error| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}"));
-    let shell = serde_json::to_vec(shell).map_err(serialize_error)?;
-    // The first `[` is the emptied list: `{"items":[]…` (keys hold no `[`).
-    let Some(at) = shell.iter().position(|&b| b == b'[').filter(|&at| shell.get(at + 1) == Some(&b']')) else {
-        return Err(Error::new(ErrorCode::Decode, "could not serialize the result: no instance list"));
-    };
-    let mut text = Vec::with_capacity(shell.len() + instances.len() * 1024);
-    text.extend_from_slice(&shell[..=at]);
-    for (i, mut instance) in instances.into_iter().enumerate() {
-        if i > 0 {
-            text.push(b',');
-        }
-        let raw = std::mem::take(&mut instance.raw);
-        serde_json::to_writer(&mut text, &instance).map_err(serialize_error)?;
-        // `raw` is the last field and always written: the record ends in `"raw":null}`.
-        const NULL_END: &[u8] = b"null}";
-        if !text.ends_with(b"\"raw\":null}") {
-            return Err(Error::new(ErrorCode::Decode, "could not serialize the result: raw is not last"));
-        }
-        text.truncate(text.len() - NULL_END.len());
-        crate::json_path::write_value(&mut text, &raw);
-        text.push(b'}');
-    }
-    text.extend_from_slice(&shell[at + 1..]);
+    let text = crate::json_path::instances_json(shell, instances)?;
     // UTF-8 by construction (serde_json's text; write_value copies strings whole or escapes
     // ASCII): decoded by the JS side's native TextDecoder, not checked again here.
     parse_json_bytes(&text).map_err(handover_error)
