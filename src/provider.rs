@@ -618,20 +618,46 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix milliseconds.
+/// Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept
+/// into Unix milliseconds:
+///
+/// - IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT` (what servers must send);
+/// - obsolete RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` (a two-digit year: 70–99 → 19xx,
+///   00–69 → 20xx, as the `httpdate` crate reads it; the tests check this parser against it);
+/// - ANSI C asctime `Sun Nov  6 08:49:37 1994`.
+///
+/// The weekday is not checked against the date (senders get it wrong; the date is what counts).
+/// Dates before 1970 are `None`.
 pub fn parse_http_date(s: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month_of = |m: &str| MONTHS.iter().position(|x| *x == m).map(|i| i as u32 + 1);
+    let number = |t: &str, digits: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        (digits.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+    };
     let parts: Vec<&str> = s.split_whitespace().collect();
-    if parts.len() != 6 || parts[5] != "GMT" {
-        return None;
-    }
-    let day: u32 = parts[1].parse().ok()?;
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| *m == parts[2])? as u32
-        + 1;
-    let year: i64 = parts[3].parse().ok()?;
-    let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=31).contains(&day) {
+    let (day, month, year, time) = match parts.as_slice() {
+        // IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`
+        [weekday, day, month, year, time, "GMT"] if weekday.ends_with(',') => {
+            (number(day, 2..=2)?, month_of(month)?, i64::from(number(year, 4..=4)?), *time)
+        }
+        // RFC 850: `Sunday, 06-Nov-94 08:49:37 GMT`
+        [weekday, date, time, "GMT"] if weekday.ends_with(',') => {
+            let mut d = date.split('-');
+            let (day, month, yy) = (d.next()?, d.next()?, d.next()?);
+            if d.next().is_some() {
+                return None;
+            }
+            let yy = i64::from(number(yy, 2..=2)?);
+            (number(day, 2..=2)?, month_of(month)?, if yy < 70 { 2000 + yy } else { 1900 + yy }, *time)
+        }
+        // asctime: `Sun Nov  6 08:49:37 1994` (the day is space-padded, so it splits cleanly)
+        [weekday, month, day, time, year] if !weekday.ends_with(',') => {
+            (number(day, 1..=2)?, month_of(month)?, i64::from(number(year, 4..=4)?), *time)
+        }
+        _ => return None,
+    };
+    let hms: Vec<u64> = time.split(':').map(|p| number(p, 2..=2).map(u64::from)).collect::<Option<_>>()?;
+    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=days_in_month(year, month)).contains(&day) {
         return None;
     }
     let days = days_from_civil(year, month, day);
@@ -639,6 +665,15 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         return None;
     }
     Some(((days as u64) * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1000)
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// A string field that some providers send as a number (Novita `cpuNum`, `gpuNum`): the number
@@ -744,6 +779,11 @@ mod tests {
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
         assert_eq!(parse_http_date("06 Nov 1994"), None);
         assert_eq!(parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT"), None);
+        // The obsolete forms RFC 9110 says recipients must accept.
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(784_111_777_000));
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(784_111_777_000));
+        assert_eq!(parse_http_date("Thursday, 04-Dec-26 10:00:00 GMT"), parse_http_date("Thu, 04 Dec 2026 10:00:00 GMT"));
+        assert_eq!(parse_http_date("Sun, 31 Feb 1994 08:49:37 GMT"), None);
     }
 
     #[test]
@@ -756,6 +796,9 @@ mod tests {
         assert_eq!(retry_after_ms(&dated, None), Some(10_000));
         assert_eq!(retry_after_ms(&r("Sun, 06 Nov 1994 08:49:47 GMT"), Some(784_111_777_000)), Some(10_000));
         assert_eq!(retry_after_ms(&r("Sun, 06 Nov 1994 08:49:47 GMT"), None), None);
+        for obsolete in ["Sunday, 06-Nov-94 08:49:47 GMT", "Sun Nov  6 08:49:47 1994"] {
+            assert_eq!(retry_after_ms(&r(obsolete), Some(784_111_777_000)), Some(10_000), "{obsolete}");
+        }
         assert_eq!(retry_after_ms(&r("soon"), None), None);
         assert_eq!(retry_after_ms(&r("-5"), None), None);
     }
