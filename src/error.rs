@@ -25,6 +25,9 @@ pub enum ErrorCode {
     Conflict,
     /// Too many requests (HTTP 429); see `retryAfterMs`.
     RateLimited,
+    /// The account's quota is used up, e.g. Novita `CREATE_INSTANCE_LIMIT`: no more instances
+    /// until some are deleted or the quota is raised. Not transient; retrying does not help.
+    QuotaExceeded,
     /// The provider rejected the request body or parameters (HTTP 400/422).
     Validation,
     /// The provider failed (HTTP 5xx) or answered with an unexpected status.
@@ -51,6 +54,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "notFound",
             ErrorCode::Conflict => "conflict",
             ErrorCode::RateLimited => "rateLimited",
+            ErrorCode::QuotaExceeded => "quotaExceeded",
             ErrorCode::Validation => "validation",
             ErrorCode::Server => "server",
             ErrorCode::Network => "network",

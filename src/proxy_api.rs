@@ -252,7 +252,7 @@ pub fn http_status_for(error: &Error) -> u16 {
         ErrorCode::Unauthorized => 401,
         ErrorCode::Forbidden => 403,
         ErrorCode::NotFound => 404,
-        ErrorCode::Conflict => 409,
+        ErrorCode::Conflict | ErrorCode::QuotaExceeded => 409,
         ErrorCode::RateLimited => 429,
         ErrorCode::Unsupported => 400,
         ErrorCode::Timeout => 504,

@@ -973,6 +973,91 @@ fn error_shapes_and_codes() {
     }
 }
 
+/// Novita's documented error codes (`basic-error-code`) decide the code whatever the body's
+/// shape; a missing instance is HTTP 400 `RESOURCE_NOT_FOUND`.
+#[test]
+fn documented_error_codes_decide_the_code_in_every_body_shape() {
+    let cases: [(u16, &str, ErrorCode); 7] = [
+        (400, "RESOURCE_NOT_FOUND", ErrorCode::NotFound),
+        (400, "VALIDATOR_PARAM", ErrorCode::Validation),
+        (400, "CREATE_INSTANCE_LIMIT", ErrorCode::QuotaExceeded),
+        (429, "RATE_LIMIT_EXCEEDED", ErrorCode::RateLimited),
+        (401, "UNAUTHORIZED", ErrorCode::Unauthorized),
+        (403, "FORBIDDEN", ErrorCode::Forbidden),
+        (500, "UNKNOWN", ErrorCode::Server),
+    ];
+    for (status, reason, code) in cases {
+        let shapes = [
+            format!(r#"{{"code":{status},"reason":"{reason}","message":"said so","metadata":{{}}}}"#),
+            format!(r#"{{"code":"{reason}","message":"said so"}}"#),
+            format!(r#"{{"error":{{"message":"said so","code":"{reason}"}}}}"#),
+        ];
+        for body in shapes {
+            let r = || resp(status, body.clone());
+            let errors = [
+                novita::parse_list_response(&NovitaListQuery::default(), r()).unwrap_err(),
+                novita::parse_get_response(r()).unwrap_err(),
+                novita::parse_create_response(r()).unwrap_err(),
+                novita::parse_action_response(r()).unwrap_err(),
+                novita::parse_error(&r()),
+            ];
+            for e in errors {
+                assert_eq!(e.code, code, "{body}");
+                assert_eq!(e.status, Some(status), "{body}");
+                assert_eq!(e.provider_type.as_deref(), Some(reason), "the reason word is kept: {body}");
+                assert!(e.message.contains("said so"), "{}", e.message);
+                assert_eq!(e.retryable, code.is_transient(), "{body}");
+            }
+            // A delete of a missing instance is already gone; every other refusal is an error.
+            match novita::parse_delete_response(r()) {
+                Ok(outcome) => {
+                    assert_eq!(code, ErrorCode::NotFound, "{body}");
+                    assert!(outcome.already_gone);
+                }
+                Err(e) => assert_eq!(e.code, code, "{body}"),
+            }
+        }
+    }
+    // The quota refusal says what it means.
+    let e = novita::parse_create_response(resp(400, r#"{"code":400,"reason":"CREATE_INSTANCE_LIMIT","message":"instance limit exceeded"}"#))
+        .unwrap_err();
+    assert!(e.message.contains("instance quota is reached"), "{}", e.message);
+    assert!(!e.retryable);
+    // The same codes inside a 200 error wrapper.
+    let e = novita::parse_get_response(resp(200, r#"{"code":400,"reason":"RESOURCE_NOT_FOUND","message":"container not found"}"#))
+        .unwrap_err();
+    assert_eq!((e.code, e.status), (ErrorCode::NotFound, Some(200)));
+    // An undocumented reason keeps the status's code.
+    let e = novita::parse_error(&resp(400, r#"{"code":400,"reason":"PRODUCT_NOT_FOUND","message":"no"}"#));
+    assert_eq!(e.code, ErrorCode::Validation);
+}
+
+/// `{message, details}`: the details are kept, whatever they hold.
+#[test]
+fn error_details_are_kept() {
+    let e = novita::parse_error(&resp(
+        400,
+        r#"{"message":"invalid request","details":[{"field":"gpuNum","message":"must be 1-8"},"imageUrl is required",{"key":"ports","reason":"BAD","msg":"port 2222 reserved"}]}"#,
+    ));
+    assert_eq!(e.code, ErrorCode::Validation);
+    assert!(e.message.contains("invalid request"), "{}", e.message);
+    let got: Vec<(Option<&str>, Option<&str>, &str)> =
+        e.details.iter().map(|d| (d.field.as_deref(), d.code.as_deref(), d.message.as_str())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (Some("gpuNum"), None, "must be 1-8"),
+            (None, None, "imageUrl is required"),
+            (Some("ports"), Some("BAD"), "port 2222 reserved"),
+        ]
+    );
+    let e = novita::parse_error(&resp(400, r#"{"message":"invalid request","details":"gpuNum must be 1-8"}"#));
+    assert_eq!(e.details.len(), 1);
+    assert_eq!(e.details[0].message, "gpuNum must be 1-8");
+    let e = novita::parse_error(&resp(400, r#"{"message":"invalid request","details":null}"#));
+    assert!(e.details.is_empty());
+}
+
 #[test]
 fn request_ids_and_retry_after() {
     let e = novita::parse_error(
@@ -1030,7 +1115,8 @@ fn an_error_wrapped_in_a_200_is_an_error_not_an_empty_page() {
     }
     // Other wrappers: a nested error object, a string code, a reason without a code.
     for (body, code) in [
-        (r#"{"error":{"message":"no","code":"FORBIDDEN"}}"#, ErrorCode::Server),
+        (r#"{"error":{"message":"no","code":"FORBIDDEN"}}"#, ErrorCode::Forbidden),
+        (r#"{"code":"SOMETHING_ELSE","message":"no"}"#, ErrorCode::Server),
         (r#"{"error":{"message":"no","code":403}}"#, ErrorCode::Forbidden),
         (r#"{"code":"INVALID_PARAMETER","message":"bad"}"#, ErrorCode::Server),
         (r#"{"reason":"NOT_FOUND","message":"gone"}"#, ErrorCode::Server),

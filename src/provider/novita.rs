@@ -17,12 +17,13 @@
 //!   are read whether they arrive as strings or numbers, never fail decoding, and stay in `raw` as
 //!   received. Only `id` and `status` are required (as strings); every other field is read
 //!   leniently, so type drift in a field gpufleet does not need never breaks a listing.
-//! - **Errors.** No error body is documented. Bodies are read defensively: `{error:{message,code}}`,
-//!   `{message}`, `{code, reason, message, metadata}` (`reason` becomes the provider type, a
-//!   request id is taken from the body, its `metadata` or a header), then the raw text.
+//! - **Errors.** Novita documents its error codes but not the body's shape; see [`parse_error`]
+//!   for the shapes read and the reason → code table (a missing instance is HTTP 400
+//!   `RESOURCE_NOT_FOUND` → `notFound`; `CREATE_INSTANCE_LIMIT` → `quotaExceeded`).
 //!   A **200 whose body is an error wrapper** (e.g. `{"code":400,"message":"…"}` without the
 //!   success payload) is an error, not an empty answer (PROVIDERS.md §3.4 question 1): its code
-//!   follows the embedded `code` when that is an HTTP error status, otherwise `server`.
+//!   follows the documented reason, else the embedded `code` when that is an HTTP error status,
+//!   otherwise `server`.
 //! - **Status.** See [`map_status`].
 
 // `Error` is returned by value crate-wide (one flat serializable record); the size lint fires on
@@ -40,7 +41,7 @@ use super::{
     check_enum, check_len, check_range, decode_value, parse_json, http_error, lenient_u32, loose_error_parts,
     str_field, unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
 };
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{
     Capabilities, DeleteOutcome, FieldKind, FieldSpec, Instance, NovitaCreateInput, NovitaListQuery, Operation, Page,
@@ -747,7 +748,7 @@ fn wrapped_error(response: &HttpResponse, body: &Map<String, Value>) -> Option<E
     // HTTP status actually received.
     let as_if = HttpResponse { status: embedded.unwrap_or(500), headers: response.headers.clone(), body: Vec::new() };
     let parts = error_parts(&response.body);
-    let mut e = http_error(P, &as_if, parts);
+    let mut e = with_documented_code(http_error(P, &as_if, parts));
     e.status = Some(response.status);
     let said = e.message.split_once(": ").map(|(_, m)| m.to_owned()).unwrap_or_default();
     e.message = match embedded {
@@ -845,7 +846,8 @@ pub fn parse_action_response(response: HttpResponse) -> Result<()> {
     }
 }
 
-/// 2xx → deleted; 404 (or a 2xx error wrapper saying 404) → already gone; anything else → the error.
+/// 2xx → deleted; 404, `RESOURCE_NOT_FOUND` (HTTP 400) or a 2xx error wrapper saying either →
+/// already gone; anything else → the error.
 pub fn parse_delete_response(response: HttpResponse) -> Result<DeleteOutcome> {
     match response.status {
         200..=299 => match wrapped_in_2xx(&response) {
@@ -854,7 +856,11 @@ pub fn parse_delete_response(response: HttpResponse) -> Result<DeleteOutcome> {
             Some(e) => Err(e),
         },
         404 => Ok(DeleteOutcome { already_gone: true }),
-        _ => Err(parse_error(&response)),
+        _ => match parse_error(&response) {
+            // Novita's documented answer for a missing instance: HTTP 400 `RESOURCE_NOT_FOUND`.
+            e if e.code == ErrorCode::NotFound => Ok(DeleteOutcome { already_gone: true }),
+            e => Err(e),
+        },
     }
 }
 
@@ -866,19 +872,64 @@ fn wrapped_in_2xx(response: &HttpResponse) -> Option<Error> {
     }
 }
 
-/// Reads an undocumented error body into an [`Error`] whose code follows the HTTP status.
+/// Reads an error body into an [`Error`]: the code follows Novita's documented reason where it
+/// gives one, else the HTTP status.
 ///
-/// Shapes tried in turn: `{error:{message,code}}`, `{message}`, `{code, reason, message,
-/// metadata}`, then the raw text. `reason` (else `code`) is the provider type; the request id
-/// comes from the body (`request_id`, `requestId`, `error.*`, `metadata.*`, also `trace_id`) or
-/// a response header.
+/// Novita documents its error codes (`basic-error-code`) but not the body's JSON shape, so the
+/// shapes are tried in turn: `{code, reason, message, metadata}`, `{error:{message, code}}`,
+/// `{message, details}`, then the raw text. The reason word (`reason`, else a textual `code`,
+/// else `error.code`) is kept in `providerType`, and decides the code — a missing instance comes
+/// back as **HTTP 400** `RESOURCE_NOT_FOUND`, which must read as `notFound`, not `validation`:
+///
+/// | reason | code |
+/// |---|---|
+/// | `RESOURCE_NOT_FOUND` | `notFound` (a delete reads it as already gone) |
+/// | `VALIDATOR_PARAM` | `validation` |
+/// | `CREATE_INSTANCE_LIMIT` | `quotaExceeded` (the account's instance quota is reached) |
+/// | `RATE_LIMIT_EXCEEDED` | `rateLimited` |
+/// | `UNAUTHORIZED` / `FORBIDDEN` | `unauthorized` / `forbidden` |
+/// | `UNKNOWN` | `server` |
+///
+/// Any other reason keeps the code of the HTTP status. The request id comes from the body
+/// (`request_id`, `requestId`, `error.*`, `metadata.*`, also `trace_id`) or a response header.
 pub fn parse_error(response: &HttpResponse) -> Error {
-    http_error(P, response, error_parts(&response.body))
+    with_documented_code(http_error(P, response, error_parts(&response.body)))
+}
+
+/// The [`ErrorCode`] Novita's documented reason word stands for (`None`: not a documented one).
+pub fn code_for_reason(reason: &str) -> Option<ErrorCode> {
+    Some(match reason.trim() {
+        "RESOURCE_NOT_FOUND" => ErrorCode::NotFound,
+        "VALIDATOR_PARAM" => ErrorCode::Validation,
+        "CREATE_INSTANCE_LIMIT" => ErrorCode::QuotaExceeded,
+        "RATE_LIMIT_EXCEEDED" => ErrorCode::RateLimited,
+        "UNAUTHORIZED" => ErrorCode::Unauthorized,
+        "FORBIDDEN" => ErrorCode::Forbidden,
+        "UNKNOWN" => ErrorCode::Server,
+        _ => return None,
+    })
+}
+
+/// Sets the code from the documented reason in `providerType`, and says plainly what a quota
+/// refusal means.
+fn with_documented_code(mut e: Error) -> Error {
+    let Some(code) = e.provider_type.as_deref().and_then(code_for_reason) else { return e };
+    e.code = code;
+    if code == ErrorCode::QuotaExceeded {
+        e.message = format!(
+            "{}: the account's instance quota is reached (CREATE_INSTANCE_LIMIT); delete instances or ask Novita to raise the limit",
+            e.message
+        );
+    }
+    e
 }
 
 fn error_parts(body: &[u8]) -> ErrorParts {
     let mut parts = loose_error_parts(body);
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        if parts.details.is_empty() {
+            parts.details = error_details(v.get("details").or_else(|| v.get("error").and_then(|e| e.get("details"))));
+        }
         if v.get("error").is_some_and(Value::is_object) {
             // `{error:{…}, reason}`: prefer the explicit reason over a numeric nested code.
             if let Some(reason) = str_field(&v, "reason") {
@@ -901,6 +952,36 @@ fn error_parts(body: &[u8]) -> ErrorParts {
         }
     }
     parts
+}
+
+/// `details` of an error body (`{message, details}`), which Novita does not document: a text,
+/// a list of texts, or a list of `{field|key, message|reason|msg}` records; anything else is
+/// kept as its JSON text so nothing the provider said is lost.
+fn error_details(v: Option<&Value>) -> Vec<ErrorDetail> {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.trim().to_owned(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let one = |v: &Value| -> Option<ErrorDetail> {
+        let detail = match v {
+            Value::Object(o) => {
+                let pick = |keys: &[&str]| keys.iter().find_map(|k| o.get(*k)).map(text).filter(|s| !s.is_empty());
+                ErrorDetail {
+                    field: pick(&["field", "key", "param"]),
+                    code: pick(&["code", "reason"]),
+                    message: pick(&["message", "msg", "description"]).unwrap_or_else(|| v.to_string()),
+                }
+            }
+            other => ErrorDetail { field: None, code: None, message: text(other) },
+        };
+        (!detail.message.is_empty()).then_some(detail)
+    };
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().filter_map(one).take(50).collect(),
+        Some(other) => one(other).into_iter().collect(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
