@@ -2,6 +2,8 @@
 //! fan-out over providers and waiters. Generic over the transport; no wasm and no async runtime of its own.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -13,6 +15,7 @@ use crate::model::{
     Access, CreateInput, DeleteOutcome, FleetListing, FleetQuery, Instance, ListQuery, Operation, Page, ProviderFailure,
     SshDetails, Status,
 };
+use crate::provider::novita::{Numbering, PagePosition};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
 use crate::proxy_api::{self, ActionResponse, ProvidersResponse, ProxyConfig, Route};
 use crate::model::Capabilities;
@@ -69,6 +72,35 @@ pub struct ClientConfig {
     /// Proxy mode: every call goes to a gpufleet edge proxy (which holds the provider keys)
     /// instead of the providers; `providers` is then unused.
     pub proxy: Option<ProxyConfig>,
+    /// How the Novita server numbers its pages, once learned; shared by every clone of this
+    /// config (a JS `Fleet` learns it once, see [`Client::list_page`]).
+    pub novita_numbering: LearnedNumbering,
+}
+
+/// What a [`Client`] has learned about how the Novita server numbers its pages
+/// ([`Numbering`]); clones share it. Empty until a listing of more than one page teaches it.
+#[derive(Debug, Clone, Default)]
+pub struct LearnedNumbering(Arc<AtomicU8>);
+
+impl LearnedNumbering {
+    /// What was learned, if anything.
+    pub fn get(&self) -> Option<Numbering> {
+        match self.0.load(Ordering::Relaxed) {
+            1 => Some(Numbering::FromZero),
+            2 => Some(Numbering::FromOne),
+            3 => Some(Numbering::FromOneRefusingZero),
+            _ => None,
+        }
+    }
+
+    fn set(&self, numbering: Numbering) {
+        let v = match numbering {
+            Numbering::FromZero => 1,
+            Numbering::FromOne => 2,
+            Numbering::FromOneRefusingZero => 3,
+        };
+        self.0.store(v, Ordering::Relaxed);
+    }
 }
 
 impl ClientConfig {
@@ -353,16 +385,80 @@ impl<T: Transport> Client<T> {
     }
 
     /// One page of `query`'s provider.
+    ///
+    /// A first Novita page (no cursor) is found whatever the server's numbering: `pageNum=0` is
+    /// asked first (the first page of a server counting from 0, and page 1 of one counting from 1
+    /// that accepts 0); when more pages follow, `pageNum=1` tells the two apart (the same ids:
+    /// counting from 1; others: counting from 0), and a server refusing 0 is asked for 1. What
+    /// was learned is kept in the config ([`ClientConfig::novita_numbering`]) and carried in the
+    /// cursor with the page size the server really serves, so `nextCursor` is right in every
+    /// case. Cost: one request more than the pages, once per config, on servers counting from 1
+    /// (none on servers counting from 0 when walking; none for a listing of one page).
     pub async fn list_page(&self, query: &ListQuery) -> Result<Page<Instance>> {
+        if self.finds_first_novita_page(query) {
+            return Ok(self.first_novita_pages(query).await?.0);
+        }
+        self.fetch_page(query).await
+    }
+
+    /// Whether `query` is a first Novita page this client sends itself (not through a proxy,
+    /// which finds it on its side).
+    fn finds_first_novita_page(&self, query: &ListQuery) -> bool {
+        matches!(query, ListQuery::Novita(q) if q.cursor.is_none()) && self.config.proxy.is_none()
+    }
+
+    /// Exactly one request for the page `query` names.
+    async fn fetch_page(&self, query: &ListQuery) -> Result<Page<Instance>> {
         let provider = query.provider();
         let config = match self.check_supported(provider, Operation::List)? {
             Target::Direct(c) => c,
             Target::Proxy(proxy) => {
-            return self.via_proxy(proxy, Some(provider), Operation::List, Route::List(query.clone()), None).await;
+                return self.via_proxy(proxy, Some(provider), Operation::List, Route::List(query.clone()), None).await;
             }
         };
         let request = provider::build_list_request(query, config)?;
         self.execute(provider, Operation::List, request, |r| provider::parse_list_response(query, r)).await
+    }
+
+    /// The first page of a Novita listing, and the second when telling the numbering apart
+    /// fetched it (see [`Self::list_page`]).
+    async fn first_novita_pages(&self, query: &ListQuery) -> Result<(Page<Instance>, Option<Page<Instance>>)> {
+        let learned = &self.config.novita_numbering;
+        let known = learned.get();
+        let at = |position: PagePosition| self.fetch_page_at(query, position);
+        if let Some(numbering @ (Numbering::FromOne | Numbering::FromOneRefusingZero)) = known {
+            return Ok((at(PagePosition::first_page(numbering.first_page_num())).await?, None));
+        }
+        let first = match at(PagePosition::first_page(0)).await {
+            Ok(page) => page,
+            Err(e) if known.is_none() && e.code == ErrorCode::Validation => {
+                // A server counting from 1 that refuses `pageNum=0` (if page 1 fails too, that
+                // error is the answer and nothing is learned).
+                let page = at(PagePosition::first_page(1)).await?;
+                learned.set(Numbering::FromOneRefusingZero);
+                return Ok((page, None));
+            }
+            Err(e) => return Err(e),
+        };
+        let next = match first.next_cursor.as_deref() {
+            Some(cursor) if first.has_more => PagePosition::from_cursor(cursor)?,
+            // One page: nothing to tell apart, nothing learned.
+            _ => return Ok((first, None)),
+        };
+        let second = at(next).await?;
+        if repeats(&first, &second) {
+            // `pageNum=0` was served as page 1: the pages count from 1 and page 2 comes next.
+            learned.set(Numbering::FromOne);
+            let mut first = first;
+            first.next_cursor = Some(PagePosition { page_num: 2, first: 1, served_size: next.served_size }.to_cursor());
+            return Ok((first, None));
+        }
+        learned.set(Numbering::FromZero);
+        Ok((first, Some(second)))
+    }
+
+    async fn fetch_page_at(&self, query: &ListQuery, position: PagePosition) -> Result<Page<Instance>> {
+        self.fetch_page(&query.with_cursor(Some(position.to_cursor()))).await
     }
 
     /// Every page of `query`, one at a time, with loop guards (see [`Pages`]).
@@ -379,9 +475,8 @@ impl<T: Transport> Client<T> {
     pub async fn list_all_pages(&self, query: ListQuery) -> Result<Vec<Instance>> {
         let concurrency = self.config.page_concurrency.unwrap_or(DEFAULT_PAGE_CONCURRENCY).clamp(1, 64);
         if concurrency > 1 {
-            if let ListQuery::Novita(novita) = &query {
-                let novita = novita.clone();
-                return self.list_numbered_pages(query, &novita, concurrency as usize).await;
+            if self.finds_first_novita_page(&query) {
+                return self.list_numbered_pages(query, concurrency as usize).await;
             }
         }
         let mut all = Vec::new();
@@ -398,52 +493,62 @@ impl<T: Transport> Client<T> {
 
     /// A numbered listing (Novita) with the pages after the first fetched `concurrency` at a time.
     ///
-    /// The first page gives `total`, hence the last page number; pages `2..=last` are then
-    /// requested with at most `concurrency` in flight and taken **in page order**. Guarantees
-    /// and guards:
+    /// The first page (found as [`Self::list_page`] finds it, with the second when that was
+    /// needed) gives `total` and the page size the server really serves, hence the last page
+    /// number; the remaining pages are then requested with at most `concurrency` in flight and
+    /// taken **in page order**. Guarantees and guards:
     ///
     /// - every id appears once (the first time it is seen wins), in page order, as in a
     ///   sequential walk; an instance pushed onto the next page by one created meanwhile is
     ///   therefore not listed twice;
+    /// - a server that serves fewer (or more) per page than asked is walked at its own page size,
+    ///   whatever its page numbering;
     /// - a `total` that **grows** while listing (a later page reports more) makes the walk
     ///   fetch the extra pages; one that **shrinks** shows as an empty page, which ends the
     ///   listing there (requests still in flight are dropped), as it ends a sequential walk;
-    /// - without a `total` on the first page the rest is walked one page at a time;
+    /// - without a `total` the rest is walked one page at a time;
     /// - [`ClientConfig::max_pages`] still caps the pages (no request past the cap is sent);
     /// - any page that fails after its retries fails the listing.
     ///
     /// Offset paging cannot promise more while the fleet changes: an instance that moves onto a
     /// page already fetched (one before it was deleted) is missed by any client, sequential or not.
-    async fn list_numbered_pages(
-        &self,
-        query: ListQuery,
-        novita: &crate::model::NovitaListQuery,
-        concurrency: usize,
-    ) -> Result<Vec<Instance>> {
+    async fn list_numbered_pages(&self, query: ListQuery, concurrency: usize) -> Result<Vec<Instance>> {
         let provider = query.provider();
         let max_pages = self.config.max_pages.unwrap_or(100_000).max(1);
         let mut seen: HashSet<String> = HashSet::new();
         let mut all: Vec<Instance> = Vec::new();
-        let first = self.list_page(&query).await?;
-        let (total, has_more, next_cursor) = (first.total, first.has_more, first.next_cursor.clone());
-        keep_new(first.items, &mut seen, &mut all);
-        let total = match (total, has_more, next_cursor) {
-            (_, false, _) | (_, true, None) => return Ok(all),
-            (Some(total), true, Some(_)) => total,
-            (None, true, Some(cursor)) => {
-                // No total: nothing to plan with; walk on one page at a time, with the guards.
-                let pages = Pages::resume(self, query.with_cursor(Some(cursor)), seen, 1);
-                self.finish_walk(pages, &mut all).await?;
-                return Ok(all);
-            }
+        let (first, second) = self.first_novita_pages(&query).await?;
+        let mut fetched = 1u32;
+        let mut last_seen = first;
+        if let Some(second) = second {
+            keep_new(std::mem::take(&mut last_seen.items), &mut seen, &mut all);
+            fetched += 1;
+            last_seen = second;
+        }
+        let (total, has_more, next_cursor) = (last_seen.total, last_seen.has_more, last_seen.next_cursor.clone());
+        keep_new(last_seen.items, &mut seen, &mut all);
+        let next = match next_cursor {
+            Some(cursor) if has_more => PagePosition::from_cursor(&cursor)?,
+            _ => return Ok(all),
         };
-        let (start, mut last) = provider::novita::page_span(novita, total)?;
-        // The page cap counts the first page; no request is sent past it.
-        let cap = start.saturating_add(max_pages - 1);
+        let Some(total) = total else {
+            // No total: nothing to plan with; walk on one page at a time, with the guards.
+            let pages = Pages::resume(self, query.with_cursor(Some(next.to_cursor())), seen, fetched);
+            self.finish_walk(pages, &mut all).await?;
+            return Ok(all);
+        };
+        let (asked, _) = match &query {
+            ListQuery::Novita(q) => provider::novita::page_position(q)?,
+            _ => return Err(Error::new(ErrorCode::Server, "internal error: a numbered walk of a provider without numbered pages")),
+        };
+        let served = next.served_size.unwrap_or(asked);
+        let mut last = next.last_page_num(served, total);
+        // The page cap counts pages from the first; no request is sent past it.
+        let cap = next.first.saturating_add(max_pages - 1);
         let mut highest_total = total;
-        let mut next = start.saturating_add(1);
-        'rounds: while next <= last && next > start {
-            if next > cap {
+        let mut n = next.page_num;
+        'rounds: while n <= last {
+            if n > cap {
                 return Err(Error::new(
                     ErrorCode::Server,
                     format!("{} listing stopped after {max_pages} pages (loop guard)", provider.display_name()),
@@ -451,10 +556,11 @@ impl<T: Transport> Client<T> {
                 .with_provider(provider));
             }
             let round_last = last.min(cap);
-            let mut pages = stream::iter(next..=round_last)
-                .map(|n| {
-                    let q = query.with_cursor(Some(provider::novita::page_cursor(n)));
-                    async move { self.list_page(&q).await }
+            let query = &query;
+            let mut pages = stream::iter(n..=round_last)
+                .map(|page_num| {
+                    let position = PagePosition { page_num, ..next };
+                    async move { self.fetch_page_at(query, position).await }
                 })
                 .buffered(concurrency);
             while let Some(result) = pages.next().await {
@@ -468,11 +574,11 @@ impl<T: Transport> Client<T> {
                 keep_new(page.items, &mut seen, &mut all);
             }
             // A total that grew while listing: fetch the pages it added.
-            last = last.max(provider::novita::page_span(novita, highest_total)?.1);
+            last = last.max(next.last_page_num(served, highest_total));
             if round_last == u32::MAX {
                 break;
             }
-            next = round_last + 1;
+            n = round_last + 1;
         }
         Ok(all)
     }
@@ -721,6 +827,16 @@ fn walk_query(provider: Provider) -> ListQuery {
     }
 }
 
+/// Whether `second` mostly repeats `first` (more than half of the shorter page's ids): a server
+/// serving `pageNum=0` and `pageNum=1` as the same page. Pages of a server counting from 0 share
+/// at most the few ids that instances created or deleted between the two requests shifted.
+fn repeats(first: &Page<Instance>, second: &Page<Instance>) -> bool {
+    let ids: HashSet<&str> = first.items.iter().map(|i| i.id.as_str()).collect();
+    let shared = second.items.iter().filter(|i| ids.contains(i.id.as_str())).count();
+    let shorter = first.items.len().min(second.items.len());
+    shorter > 0 && shared * 2 > shorter
+}
+
 /// Appends the items whose id was not seen before.
 fn keep_new(items: Vec<Instance>, seen: &mut HashSet<String>, all: &mut Vec<Instance>) {
     all.extend(items.into_iter().filter(|i| seen.insert(i.id.clone())));
@@ -777,6 +893,8 @@ pub struct Pages<'c, T> {
     seen_ids: HashSet<String>,
     pages: u32,
     done: bool,
+    /// A page fetched ahead: the second Novita page, when finding the first needed it.
+    ahead: Option<Page<Instance>>,
 }
 
 impl<'c, T: Transport> Pages<'c, T> {
@@ -785,7 +903,7 @@ impl<'c, T: Transport> Pages<'c, T> {
         if let Some(c) = query.cursor() {
             seen_cursors.insert(c.to_owned());
         }
-        Pages { client, query, seen_cursors, seen_ids: HashSet::new(), pages: 0, done: false }
+        Pages { client, query, seen_cursors, seen_ids: HashSet::new(), pages: 0, done: false, ahead: None }
     }
 
     /// A walk that continues at `query` after `pages` pages that yielded `seen_ids`.
@@ -811,7 +929,17 @@ impl<'c, T: Transport> Pages<'c, T> {
             )
             .with_provider(provider)));
         }
-        let mut page = match self.client.list_page(&self.query).await {
+        let fetched = if let Some(page) = self.ahead.take() {
+            Ok(page)
+        } else if self.pages == 0 && self.client.finds_first_novita_page(&self.query) {
+            self.client.first_novita_pages(&self.query).await.map(|(first, second)| {
+                self.ahead = second;
+                first
+            })
+        } else {
+            self.client.list_page(&self.query).await
+        };
+        let mut page = match fetched {
             Ok(p) => p,
             Err(e) => {
                 self.done = true;

@@ -743,6 +743,9 @@ impl Proxy {
             max_pages: Some(500),
             page_concurrency: None,
             proxy: None,
+            // Learned per request: an isolate keeps no state that could outlive a change of the
+            // upstream (see README, "Novita paging").
+            novita_numbering: Default::default(),
         }
     }
 

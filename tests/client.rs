@@ -537,7 +537,7 @@ fn list_all_asks_each_provider_for_its_largest_documented_page() {
         urls,
         vec![
             "https://api.fal.ai/v1/compute/instances".to_owned(),
-            "https://api.novita.ai/gpu-instance/openapi/v1/gpu/instances?pageSize=100&pageNum=1".to_owned(),
+            "https://api.novita.ai/gpu-instance/openapi/v1/gpu/instances?pageSize=100&pageNum=0".to_owned(),
             "https://api.sfcompute.com/preview/v2/instances?workspace=wksp_test1&limit=200".to_owned(),
             "https://rest.alpha.fal.ai/compute/instances".to_owned(),
         ],

@@ -772,9 +772,12 @@ fn pagination_math() {
         let page = page_of(&p(10, "2"), 0, total);
         assert!(!page.has_more);
     }
-    // The last representable page number still gives a next cursor without overflow.
-    let page = page_of(&p(100, "4294967295"), 100, None);
-    assert_eq!(page.next_cursor.as_deref(), Some("4294967296"));
+    // Past the last representable page number the listing fails loudly rather than loop.
+    let body = serde_json::to_vec(&json!({ "instances": n_items(100) })).unwrap();
+    let e = novita::parse_list_response(&p(100, "4294967295"), resp(200, body)).unwrap_err();
+    assert!(e.message.contains("4294967295"), "{}", e.message);
+    let page = page_of(&p(100, "4294967295"), 99, None);
+    assert!(!page.has_more);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::executor::block_on;
+use gpufleet::provider::novita;
 use gpufleet::*;
 use serde_json::{json, Value};
 
@@ -46,6 +47,7 @@ impl Slow {
         Slow { respond: Box::new(respond), urls: RefCell::default(), in_flight: Cell::new(0), max_in_flight: Cell::new(0) }
     }
 
+    /// The `pageNum` of every request, in order (the first is 0: see `Client::list_page`).
     fn page_numbers(&self) -> Vec<u32> {
         self.urls.borrow().iter().map(|u| param(u, "pageNum")).collect()
     }
@@ -69,7 +71,9 @@ impl Transport for &Slow {
         self.max_in_flight.set(self.max_in_flight.get().max(self.in_flight.get()));
         YieldN(3).await;
         self.in_flight.set(self.in_flight.get() - 1);
-        Ok((self.respond)(param(&request.url, "pageSize"), param(&request.url, "pageNum")))
+        // These servers count from 1 and serve `pageNum=0` as page 1 (the simulator's default);
+        // `modes_*` below cover the other numberings and page sizes.
+        Ok((self.respond)(param(&request.url, "pageSize"), param(&request.url, "pageNum").max(1)))
     }
     async fn sleep(&self, _: Duration) -> Result<(), TransportError> {
         Ok(())
@@ -127,8 +131,9 @@ fn after_the_first_page_the_rest_are_fetched_eight_at_a_time_in_order() {
     assert_eq!(ids(&all), expected(0..950), "every instance once, in page order");
     // Exactly pages 1..=10, the first alone, each once, with the documented query.
     let urls = t.urls.borrow().clone();
-    assert_eq!(urls[0], format!("{BASE}/gpu/instances?pageSize=100&pageNum=1"));
-    let expected_urls: Vec<String> = (1..=10).map(|n| format!("{BASE}/gpu/instances?pageSize=100&pageNum={n}")).collect();
+    // pageNum=0 first, then 1 (the same ids: pages count from 1), then 2..=10.
+    assert_eq!(urls[0], format!("{BASE}/gpu/instances?pageSize=100&pageNum=0"));
+    let expected_urls: Vec<String> = (0..=10).map(|n| format!("{BASE}/gpu/instances?pageSize=100&pageNum={n}")).collect();
     assert_eq!(urls, expected_urls, "requests are issued in page order");
     assert_eq!(t.max_in_flight.get(), DEFAULT_PAGE_CONCURRENCY as usize, "at most 8 in flight, and 8 were");
 }
@@ -139,7 +144,7 @@ fn concurrency_is_configurable_and_one_means_sequential() {
         let t = Slow::new(fleet(500));
         let all = block_on(client(&t, Some(c)).list_all_pages(novita(Some(50)))).unwrap();
         assert_eq!(ids(&all), expected(0..500), "concurrency {c}");
-        assert_eq!(t.page_numbers(), (1..=10).collect::<Vec<_>>(), "concurrency {c}");
+        assert_eq!(t.page_numbers(), (0..=10).collect::<Vec<_>>(), "concurrency {c}");
         assert_eq!(t.max_in_flight.get(), max, "concurrency {c}: 9 pages remain after the first");
     }
     let bad = ClientConfig::new().with_page_concurrency(0);
@@ -153,7 +158,7 @@ fn the_default_page_size_plans_from_total() {
     let t = Slow::new(fleet(101));
     let all = block_on(client(&t, None).list_all_pages(novita(None))).unwrap();
     assert_eq!(ids(&all), expected(0..101));
-    assert_eq!(t.page_numbers(), [1, 2, 3], "50 per page by default");
+    assert_eq!(t.page_numbers(), [0, 1, 2, 3], "50 per page by default");
     assert!(t.urls.borrow().iter().all(|u| u.contains("pageSize=50&")));
 }
 
@@ -163,7 +168,7 @@ fn a_single_page_or_an_empty_fleet_sends_one_request() {
         let t = Slow::new(fleet(n));
         let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
         assert_eq!(all.len(), n as usize);
-        assert_eq!(t.page_numbers(), [1]);
+        assert_eq!(t.page_numbers(), [0], "one page: nothing to learn, nothing more sent");
     }
 }
 
@@ -174,7 +179,7 @@ fn instances_shifted_onto_the_next_page_are_listed_once() {
     // grown total adds a page 4 holding the last one.
     let t = Slow::new(|size, num| {
         if num == 1 {
-            return fleet(300)(size, num);
+            return fleet(300)(size, num); // pageNum 0 and 1: before the create
         }
         let shifted: Vec<String> = std::iter::once("new".to_owned()).chain(expected(0..300)).collect();
         let start = ((num - 1) * size) as usize;
@@ -183,7 +188,7 @@ fn instances_shifted_onto_the_next_page_are_listed_once() {
     });
     let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
     assert_eq!(ids(&all), expected(0..300), "no id twice, order kept");
-    assert_eq!(t.page_numbers(), [1, 2, 3, 4]);
+    assert_eq!(t.page_numbers(), [0, 1, 2, 3, 4]);
 }
 
 #[test]
@@ -195,7 +200,7 @@ fn a_total_that_grows_while_listing_fetches_the_added_pages() {
     });
     let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
     assert_eq!(ids(&all), expected(0..430));
-    assert_eq!(t.page_numbers(), [1, 2, 3, 4, 5]);
+    assert_eq!(t.page_numbers(), [0, 1, 2, 3, 4, 5]);
 }
 
 #[test]
@@ -210,7 +215,7 @@ fn an_empty_page_before_the_total_ends_the_listing() {
     assert_eq!(ids(&all), expected(0..250));
     // With 2 in flight, page 5 may have been requested beside page 4; nothing after it.
     let pages = t.page_numbers();
-    assert!(pages == [1, 2, 3, 4, 5] || pages == [1, 2, 3, 4], "{pages:?}");
+    assert!(pages == [0, 1, 2, 3, 4, 5] || pages == [0, 1, 2, 3, 4], "{pages:?}");
 }
 
 #[test]
@@ -222,7 +227,7 @@ fn without_a_total_the_pages_are_walked_one_at_a_time() {
     });
     let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
     assert_eq!(ids(&all), expected(0..230));
-    assert_eq!(t.page_numbers(), [1, 2, 3]);
+    assert_eq!(t.page_numbers(), [0, 1, 2, 3]);
     assert_eq!(t.max_in_flight.get(), 1);
 }
 
@@ -234,7 +239,7 @@ fn the_page_cap_sends_no_request_past_it() {
     let err = block_on(Client::new(&t, config).list_all_pages(novita(Some(100)))).unwrap_err();
     assert!(err.message.contains("loop guard"), "{}", err.message);
     assert_eq!(err.provider, Some(Provider::Novita));
-    assert_eq!(t.page_numbers(), [1, 2, 3, 4]);
+    assert_eq!(t.page_numbers(), [0, 1, 2, 3, 4], "pages 1–4 (0 and 1 are the same page)");
 }
 
 #[test]
@@ -246,7 +251,7 @@ fn a_bogus_huge_total_stops_at_the_first_empty_page() {
     });
     let all = block_on(client(&t, None).list_all_pages(novita(Some(100)))).unwrap();
     assert_eq!(ids(&all), expected(0..120));
-    assert!(t.page_numbers().len() <= 1 + 8, "at most one window past the end: {:?}", t.page_numbers());
+    assert!(t.page_numbers().len() <= 2 + 8, "pages 0 and 1, then at most one window past the end: {:?}", t.page_numbers());
 }
 
 #[test]
@@ -276,7 +281,7 @@ fn a_retried_page_keeps_its_place() {
     assert_eq!(ids(&all), expected(0..800));
     let pages = t.page_numbers();
     assert_eq!(pages.iter().filter(|&&p| p == 3).count(), 3, "page 3 retried twice: {pages:?}");
-    assert_eq!(pages.len(), 10);
+    assert_eq!(pages.len(), 11);
 }
 
 #[test]
@@ -308,4 +313,213 @@ fn other_providers_still_walk_one_page_at_a_time() {
     let all = block_on(Client::new(&t, config).list_all_pages(ListQuery::first_page(Provider::Fal))).unwrap();
     assert_eq!(ids(&all), ["a", "b"]);
     assert_eq!(t.0.borrow().len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every plausible Novita server: page numbering × page size × total, each walk exact
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Numbering {
+    /// `pageNum=0` is the first page.
+    Zero,
+    /// Counts from 1; 0 is served as page 1.
+    One,
+    /// Counts from 1; 0 is refused with 400 `VALIDATOR_PARAM`.
+    OneStrict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Size {
+    Honoured,
+    /// Serves at most this many, silently.
+    Cap(u32),
+    /// Ignores `pageSize`.
+    Fixed(u32),
+}
+
+/// A Novita-compatible server that differs only in the points Novita leaves open.
+struct Server {
+    n: u32,
+    numbering: Numbering,
+    size: Size,
+    total: bool,
+    pages: RefCell<Vec<u32>>,
+}
+
+impl Server {
+    fn new(n: u32, numbering: Numbering, size: Size, total: bool) -> Server {
+        Server { n, numbering, size, total, pages: RefCell::default() }
+    }
+
+    fn served(&self, asked: u32) -> u32 {
+        match self.size {
+            Size::Honoured => asked,
+            Size::Cap(c) => asked.min(c),
+            Size::Fixed(f) => f,
+        }
+    }
+
+    /// The last pageNum that holds anything.
+    fn last_page(&self, asked: u32) -> u32 {
+        let first = if self.numbering == Numbering::Zero { 0 } else { 1 };
+        first + self.n.div_ceil(self.served(asked)).max(1) - 1
+    }
+}
+
+impl Transport for &Server {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let num = param(&request.url, "pageNum");
+        self.pages.borrow_mut().push(num);
+        YieldN(2).await;
+        let index = match (self.numbering, num) {
+            (Numbering::OneStrict, 0) => {
+                let body = br#"{"code":400,"reason":"VALIDATOR_PARAM","message":"pageNum must be >= 1","metadata":{}}"#;
+                return Ok(HttpResponse::new(400, body.to_vec()));
+            }
+            (Numbering::Zero, n) => n,
+            (_, n) => n.max(1) - 1,
+        };
+        let served = self.served(param(&request.url, "pageSize"));
+        let start = (index * served).min(self.n);
+        let end = (start + served).min(self.n);
+        Ok(body((start..end).map(|i| format!("n{i:05}")), self.total.then(|| json!(self.n))))
+    }
+    async fn sleep(&self, _: Duration) -> Result<(), TransportError> {
+        Ok(())
+    }
+    fn now_ms(&self) -> u64 {
+        1_700_000_000_000
+    }
+    fn fill_random(&self, buf: &mut [u8]) {
+        buf.fill(7);
+    }
+}
+
+fn modes() -> Vec<(Numbering, Size, bool)> {
+    let mut out = Vec::new();
+    for numbering in [Numbering::Zero, Numbering::One, Numbering::OneStrict] {
+        for size in [Size::Honoured, Size::Cap(20), Size::Fixed(25), Size::Fixed(150)] {
+            for total in [true, false] {
+                out.push((numbering, size, total));
+            }
+        }
+    }
+    out
+}
+
+fn mode_client(t: &Server, concurrency: u32) -> Client<&Server> {
+    let config = ClientConfig::new()
+        .with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "novita-key"))
+        .with_page_concurrency(concurrency);
+    Client::new(t, config)
+}
+
+#[test]
+fn modes_every_walk_returns_exactly_the_fleet_with_no_request_past_the_last_page() {
+    for (numbering, size, total) in modes() {
+        for n in [0, 1, 19, 45, 100, 333] {
+            for concurrency in [1, 8] {
+                let t = Server::new(n, numbering, size, total);
+                let what = format!("{numbering:?} {size:?} total={total} n={n} concurrency={concurrency}");
+                let all = block_on(mode_client(&t, concurrency).list_all_pages(novita(Some(100)))).expect(&what);
+                assert_eq!(ids(&all), expected(0..n), "{what}");
+                let pages = t.pages.borrow().clone();
+                let last = t.last_page(100);
+                // Without a total the walk must see one empty page (or a short one) to stop.
+                let allowed = if total { last } else { last + 1 };
+                assert!(pages.iter().all(|p| *p <= allowed + concurrency - 1), "{what}: {pages:?}");
+                let mut distinct = pages.clone();
+                distinct.sort();
+                distinct.dedup();
+                if concurrency == 1 {
+                    assert_eq!(distinct.len(), pages.len(), "{what}: no page asked twice: {pages:?}");
+                }
+                // What it costs: the pages, plus at most one request to tell the numbering apart.
+                let needed = (last + 1 - if numbering == Numbering::Zero { 0 } else { 1 }) as usize;
+                let extra = pages.len() as i64 - needed as i64;
+                assert!(extra <= if total { 1 } else { 2 } + (concurrency as i64 - 1), "{what}: {pages:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn modes_list_page_and_next_cursor_walk_exactly_and_has_more_is_right_on_every_page() {
+    for (numbering, size, total) in modes() {
+        for n in [0, 7, 45, 333] {
+            let t = Server::new(n, numbering, size, total);
+            let what = format!("{numbering:?} {size:?} total={total} n={n}");
+            let client = mode_client(&t, 8);
+            let mut query = novita(Some(100));
+            let mut seen = Vec::new();
+            for _ in 0..100 {
+                let page = block_on(client.list_page(&query)).expect(&what);
+                seen.extend(page.items.iter().map(|i| i.id.clone()));
+                assert_eq!(page.has_more, page.next_cursor.is_some(), "{what}");
+                if !page.has_more {
+                    break;
+                }
+                // hasMore promises a page with something on it, except where no total can say.
+                if total {
+                    assert!(seen.len() < n as usize, "{what}: hasMore after every instance ({})", seen.len());
+                }
+                query = query.with_cursor(page.next_cursor);
+            }
+            let mut unique = seen.clone();
+            unique.dedup();
+            assert_eq!(seen, expected(0..n), "{what}");
+            assert_eq!(unique.len(), seen.len(), "{what}");
+        }
+    }
+}
+
+#[test]
+fn modes_the_numbering_is_learned_once_per_config() {
+    for numbering in [Numbering::Zero, Numbering::One, Numbering::OneStrict] {
+        let t = Server::new(250, numbering, Size::Honoured, true);
+        let client = mode_client(&t, 8);
+        assert_eq!(client.config().novita_numbering.get(), None);
+        block_on(client.list_all_pages(novita(Some(100)))).unwrap();
+        let learned = client.config().novita_numbering.get();
+        let expected_numbering = match numbering {
+            Numbering::Zero => novita::Numbering::FromZero,
+            Numbering::One => novita::Numbering::FromOne,
+            Numbering::OneStrict => novita::Numbering::FromOneRefusingZero,
+        };
+        assert_eq!(learned, Some(expected_numbering), "{numbering:?}");
+        let first_walk = t.pages.borrow().clone();
+        let expect_first = match numbering {
+            Numbering::Zero => vec![0, 1, 2],
+            Numbering::One => vec![0, 1, 2, 3],
+            Numbering::OneStrict => vec![0, 1, 2, 3],
+        };
+        assert_eq!(first_walk, expect_first, "{numbering:?}: the first walk learns");
+        t.pages.borrow_mut().clear();
+        let all = block_on(client.list_all_pages(novita(Some(100)))).unwrap();
+        assert_eq!(ids(&all), expected(0..250));
+        let again = match numbering {
+            Numbering::Zero => vec![0, 1, 2],
+            _ => vec![1, 2, 3],
+        };
+        assert_eq!(*t.pages.borrow(), again, "{numbering:?}: the second walk sends only the pages");
+    }
+}
+
+#[test]
+fn modes_a_cursor_carries_what_was_learned() {
+    // Zero-based, capped at 20: the first page's cursor names page 1 of pages counted from 0,
+    // 20 per page, so a fresh client (or the proxy) continues exactly.
+    let t = Server::new(45, Numbering::Zero, Size::Cap(20), true);
+    let first = block_on(mode_client(&t, 8).list_page(&novita(Some(100)))).unwrap();
+    assert_eq!(first.next_cursor.as_deref(), Some("1.0.20"));
+    let fresh = mode_client(&t, 8);
+    let second = block_on(fresh.list_page(&novita(Some(100)).with_cursor(first.next_cursor))).unwrap();
+    assert_eq!(second.next_cursor.as_deref(), Some("2.0.20"));
+    let third = block_on(fresh.list_page(&novita(Some(100)).with_cursor(second.next_cursor))).unwrap();
+    assert_eq!((third.items.len(), third.has_more), (5, false));
+    // Counting from 1: plain page numbers, as before.
+    let t = Server::new(250, Numbering::One, Size::Honoured, true);
+    let first = block_on(mode_client(&t, 8).list_page(&novita(Some(100)))).unwrap();
+    assert_eq!(first.next_cursor.as_deref(), Some("2"));
 }

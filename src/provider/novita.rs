@@ -295,48 +295,138 @@ fn authed(method: Method, url: String, config: &ProviderConfig) -> HttpRequest {
         .header("Content-Type", "application/json")
 }
 
-/// The page size and page number a query asks for, after checking them.
-fn page_params(query: &NovitaListQuery) -> Result<(u32, u32)> {
+/// Where one Novita page sits, as learned from the server: the `pageNum` to send, the number of
+/// the server's first page (0 or 1), and the page size it really serves when that differs from
+/// the `pageSize` asked (a silent cap, or fixed pages).
+///
+/// Novita documents only "`pageNum` ≥ 0" and no maximum `pageSize`, so a client cannot assume
+/// either; [`crate::Client`] learns both from the first pages and carries them in the cursor,
+/// which is this position as text: `"7"` (page 7 of pages counted from 1, served as asked),
+/// `"7.0"` (counted from 0), `"7.0.20"` (counted from 0, 20 per page whatever was asked).
+/// The short form is what a first page counted from 1 and served as asked leads to, so cursors
+/// of such servers read as plain page numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PagePosition {
+    /// The `pageNum` to send.
+    pub page_num: u32,
+    /// The server's first page number: 0 or 1.
+    pub first: u32,
+    /// The number of items the server serves per page, when known to differ from the asked size.
+    pub served_size: Option<u32>,
+}
+
+/// How a Novita server numbers its pages, as [`crate::Client`] learns it (the docs say only
+/// "`pageNum` ≥ 0"; official clients disagree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// `pageNum=0` is the first page, `1` the second.
+    FromZero,
+    /// `pageNum=1` is the first page and `0` is served as page 1.
+    FromOne,
+    /// `pageNum=1` is the first page and `0` is refused (HTTP 400).
+    FromOneRefusingZero,
+}
+
+impl Numbering {
+    /// The number of the first page.
+    pub fn first_page_num(self) -> u32 {
+        match self {
+            Numbering::FromZero => 0,
+            Numbering::FromOne | Numbering::FromOneRefusingZero => 1,
+        }
+    }
+}
+
+/// Largest page size a server may be learned to serve (a bound on the cursor's third part).
+pub const MAX_SERVED_PAGE_SIZE: u32 = 100_000;
+
+impl PagePosition {
+    /// The first page of a server counting from `first` (0 or 1).
+    pub fn first_page(first: u32) -> PagePosition {
+        PagePosition { page_num: first, first, served_size: None }
+    }
+
+    /// The page after this one.
+    pub fn next(self) -> PagePosition {
+        PagePosition { page_num: self.page_num.saturating_add(1), ..self }
+    }
+
+    /// This position as a cursor (see [`PagePosition`]).
+    pub fn to_cursor(self) -> String {
+        match (self.first, self.served_size) {
+            (1, None) => self.page_num.to_string(),
+            (first, None) => format!("{}.{first}", self.page_num),
+            (first, Some(size)) => format!("{}.{first}.{size}", self.page_num),
+        }
+    }
+
+    /// Reads a cursor made by [`Self::to_cursor`].
+    pub fn from_cursor(cursor: &str) -> Result<PagePosition> {
+        let bad = || {
+            Error::invalid_input(
+                "cursor",
+                "must be a nextCursor returned by a previous Novita page (a page number such as 2, or 2.0 / 2.0.20)",
+            )
+        };
+        let number = |t: &str| -> Option<u32> {
+            (!t.is_empty() && t.len() <= 10 && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+        };
+        let mut parts = cursor.split('.');
+        let page_num = parts.next().and_then(number).ok_or_else(bad)?;
+        let first = match parts.next() {
+            None => 1,
+            Some(t) => number(t).filter(|f| *f <= 1).ok_or_else(bad)?,
+        };
+        let served_size = match parts.next() {
+            None => None,
+            Some(t) => Some(number(t).filter(|n| (1..=MAX_SERVED_PAGE_SIZE).contains(n)).ok_or_else(bad)?),
+        };
+        if parts.next().is_some() || page_num < first {
+            return Err(bad());
+        }
+        Ok(PagePosition { page_num, first, served_size })
+    }
+
+    /// How many pages come before this one.
+    fn pages_before(self) -> u64 {
+        u64::from(self.page_num - self.first)
+    }
+
+    /// The number of the last page a listing of `total` items needs, at `served` items per page
+    /// (never before this page; capped at `u32::MAX`). For planning the remaining pages at once.
+    pub fn last_page_num(self, served: u32, total: u64) -> u32 {
+        let pages = total.div_ceil(u64::from(served.max(1)));
+        let last = (u64::from(self.first) + pages).saturating_sub(1).min(u64::from(u32::MAX)) as u32;
+        last.max(self.page_num)
+    }
+}
+
+/// The page size a query asks for and the page it asks for, after checking them. Without a
+/// cursor: page 1, counted from 1 (what the pure builder sends; [`crate::Client`] finds the first
+/// page of servers that count from 0 and passes it as a cursor).
+fn page_params(query: &NovitaListQuery) -> Result<(u32, PagePosition)> {
     let size = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     check_range("limit", i64::from(size), 1, i64::from(MAX_PAGE_SIZE))?;
-    let num = match query.cursor.as_deref() {
-        None => 1,
-        Some(c) => parse_page_cursor(c)?,
+    let position = match query.cursor.as_deref() {
+        None => PagePosition::first_page(1),
+        Some(c) => PagePosition::from_cursor(c)?,
     };
-    Ok((size, num))
+    Ok((size, position))
 }
 
-fn parse_page_cursor(cursor: &str) -> Result<u32> {
-    let bad = || Error::invalid_input("cursor", "must be a page number (1, 2, …) returned as nextCursor by a previous page");
-    if cursor.is_empty() || cursor.len() > 10 || !cursor.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    match cursor.parse::<u32>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(bad()),
-    }
-}
-
-/// The cursor that asks for page `page_num` (counted from 1): the page number as decimal text.
-pub fn page_cursor(page_num: u32) -> String {
-    page_num.to_string()
-}
-
-/// The page `query` asks for and the last page a listing of `total` items needs at the query's
-/// page size, for fetching the remaining pages at once (see `Client::list_all_pages`).
-/// The last page is never before the current one and is capped at `u32::MAX`.
-pub fn page_span(query: &NovitaListQuery, total: u64) -> Result<(u32, u32)> {
-    let (size, num) = page_params(query)?;
-    let last = total.div_ceil(u64::from(size)).min(u64::from(u32::MAX)) as u32;
-    Ok((num, last.max(num)))
+/// The page size `query` asks for and its position (see [`PagePosition`]).
+pub fn page_position(query: &NovitaListQuery) -> Result<(u32, PagePosition)> {
+    page_params(query)
 }
 
 /// Builds `GET /gpu/instances?pageSize=&pageNum=[&name=][&productName=][&status=]`.
 ///
-/// `pageSize` (from `limit`, 1–100, default 50) and `pageNum` (from `cursor`, default 1) are
-/// always sent. Empty filters are left out (an empty fuzzy match filters nothing).
+/// `pageSize` (from `limit`, 1–100, default 50) and `pageNum` (from `cursor`, default 1; see
+/// [`PagePosition`]) are always sent. Empty filters are left out (an empty fuzzy match filters
+/// nothing).
 pub fn build_list_request(query: &NovitaListQuery, config: &ProviderConfig) -> Result<HttpRequest> {
-    let (size, num) = page_params(query)?;
+    let (size, position) = page_params(query)?;
+    let num = position.page_num;
     let mut pairs: Vec<(&str, String)> = vec![("pageSize", size.to_string()), ("pageNum", num.to_string())];
     if let Some(name) = query.name.as_deref() {
         check_len("name", name, 0, 255)?;
@@ -759,15 +849,24 @@ fn wrapped_error(response: &HttpResponse, body: &Map<String, Value>) -> Option<E
 }
 
 /// Parses the list answer `{instances: [...], total?}` into a page; `query` is the query that
-/// was sent (its page number and size give the next cursor).
+/// was sent (its page size and [`PagePosition`] give the next cursor).
 ///
 /// `total` may be absent, a number or numeric text. `instances: null` reads as an empty page; a
 /// body without `instances` is accepted only when it has a `total` (an omitted empty list).
+///
+/// Whether more pages follow (an empty page never has more):
+/// - the **first** page tells the served page size: with a `total` above what came back, the
+///   server serves pages of that many (a silent cap, or fixed pages), and the cursor carries it;
+///   without a `total`, a page shorter than asked may be the last one *or* a capped one, so
+///   one more page is asked for (an empty answer ends the listing) — exactness costs that
+///   request, only on servers that send no `total`;
+/// - a later page: with a `total`, more while the pages so far hold fewer than `total`; without
+///   one, while the page came back full.
 pub fn parse_list_response(query: &NovitaListQuery, response: HttpResponse) -> Result<Page<Instance>> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    let (size, num) = page_params(query)?;
+    let (size, position) = page_params(query)?;
     let mut body = success_object(&response, &["instances"])?;
     let total = match body.get("total") {
         None | Some(Value::Null) => None,
@@ -787,12 +886,42 @@ pub fn parse_list_response(query: &NovitaListQuery, response: HttpResponse) -> R
         .enumerate()
         .map(|(i, v)| normalize(v, &format!("instances[{i}]")))
         .collect::<Result<Vec<_>>>()?;
-    let has_more = match total {
-        Some(total) => u64::from(num) * u64::from(size) < total,
-        None => items.len() >= size as usize,
+    let next = next_position(size, position, items.len(), total);
+    if next.is_some() && position.page_num == u32::MAX {
+        return Err(Error::new(ErrorCode::Server, "Novita says more pages follow page 4294967295; a listing that long cannot be walked")
+            .with_provider(P)
+            .with_status(response.status));
+    }
+    Ok(Page { items, next_cursor: next.map(PagePosition::to_cursor), has_more: next.is_some(), total })
+}
+
+/// The page after one at `position` that held `len` items of `size` asked, given its `total`
+/// (see [`parse_list_response`]); `None` when it was the last.
+pub fn next_position(size: u32, position: PagePosition, len: usize, total: Option<u64>) -> Option<PagePosition> {
+    let len = u64::try_from(len).unwrap_or(u64::MAX);
+    if len == 0 {
+        return None;
+    }
+    let first_page = position.page_num == position.first;
+    let (served, more) = match (position.served_size, total) {
+        // Learned on the first page and carried in the cursor.
+        (Some(served), Some(total)) => (Some(served), (position.pages_before() + 1) * u64::from(served) < total),
+        (Some(served), None) => (Some(served), len >= u64::from(served)),
+        // The first page: what came back is the page size the server serves.
+        (None, Some(total)) if first_page => {
+            let served = u32::try_from(len).unwrap_or(u32::MAX);
+            (Some(served).filter(|n| *n != size), len < total)
+        }
+        (None, None) if first_page => {
+            let served = u32::try_from(len).unwrap_or(u32::MAX);
+            (Some(served).filter(|n| *n != size), true)
+        }
+        // A later page of a server that serves what it is asked.
+        (None, Some(total)) => (None, (position.pages_before() + 1) * u64::from(size) < total),
+        (None, None) => (None, len >= u64::from(size)),
     };
-    let next_cursor = has_more.then(|| (u64::from(num) + 1).to_string());
-    Ok(Page { items, next_cursor, has_more, total })
+    let served = served.map(|n| n.min(MAX_SERVED_PAGE_SIZE));
+    more.then_some(PagePosition { served_size: served, ..position.next() })
 }
 
 fn lenient_u64(v: &Value) -> Option<u64> {
