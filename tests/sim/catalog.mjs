@@ -45,6 +45,12 @@ export const SFC_DEPLOYMENTS = [
   { id: "depl_servingpool02", name: "serving-pool" },
 ];
 
+/** Spot deployments (July shape `managed_by: {object: "spot_deployment", id, name}`). */
+export const SFC_SPOT_DEPLOYMENTS = [
+  { id: "spot_batchjobs01", name: "batch-spot" },
+  { id: "spot_evalsweep02", name: "eval-sweep" },
+];
+
 export const SFC_TAG_VALUES = {
   env: ["prod", "staging", "dev"],
   team: ["infra", "research", "ml", "platform"],

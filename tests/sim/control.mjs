@@ -3,10 +3,28 @@
 //
 //   GET    /__sim/health                      {ok:true}
 //   GET    /__sim/config                      config, clock, base paths, keys, lifecycle durations
-//   POST   /__sim/config   {sfcShape?, speed?}             live change, no regeneration
-//   POST   /__sim/reset    {seed?, instances?, hostile?, sfcShape?, speed?, epoch?}
+//   POST   /__sim/config   {sfcShape?, speed?, novitaPaging?, novitaInstanceLimit?}
+//          live change, no regeneration; all fields are validated before any is applied
+//   POST   /__sim/reset    {seed?, instances?, hostile?, sfcShape?, speed?, epoch?, novitaPaging?,
+//          novitaInstanceLimit?}
 //          regenerates everything; clears faults, latency, log, idempotency cache, clock offset;
 //          omitted fields fall back to the values the server was started with
+//          (novitaInstanceLimit: null or "unlimited" = no limit)
+//
+//   Novita knobs (CLI --novita-paging <mode>, --novita-instance-limit <n>; startSim options):
+//   - novitaPaging: comma-separated parts, at most one of each kind, any order (novita.mjs
+//     parseNovitaPaging); the config shows the canonical form, numbering first. Default
+//     "one,cap:100" (the behaviour before the knob existed).
+//       one          pageNum counted from 1; pageNum=0 is served as page 1          (default)
+//       zero         pageNum counted from 0; pageNum=0 is the first page, 1 the second
+//       one-strict   pageNum counted from 1; pageNum=0 → 400 VALIDATOR_PARAM naming pageNum
+//       cap:N        pages of min(pageSize, N) items; a larger pageSize is capped silently;
+//                    pageSize=0 → an empty page with `total`                        (default cap:100)
+//       fixed:N      pages of N items whatever pageSize is (still required and validated; 0 too)
+//     e.g. "zero,cap:20", "one-strict,fixed:25". A bad mode → 400 here, exit 2 from the CLI,
+//     a RangeError from startSim, each naming the bad part.
+//   - novitaInstanceLimit: integer >= 0 or null (default, unlimited): a create when that many
+//     Novita instances count (every listed one not `removed`) → 400 CREATE_INSTANCE_LIMIT.
 //   GET    /__sim/clock                       {now, nowIso, speed}
 //   POST   /__sim/advance  {ms}               move the sim clock forward
 //   POST   /__sim/speed    {speed}            sim ms per real ms (0 = frozen)
@@ -20,7 +38,8 @@
 //          every instance exactly as a complete listing would return it, in list order
 //   POST   /__sim/force-status {provider, id, status, statusError?}   test hook
 
-import { normalizeConfig } from "./sim.mjs";
+import { normalizeConfig, parseNovitaInstanceLimit } from "./sim.mjs";
+import { parseNovitaPaging } from "./novita.mjs";
 import { normalizeProvider, FAULT_KINDS } from "./faults.mjs";
 import { schedule } from "./clock.mjs";
 import { json, parseJsonBody, isPlainObject } from "./util.mjs";
@@ -64,11 +83,22 @@ export function handleControl(ctx) {
         return ok({ config: sim.config, ...clockInfo(sim), basePaths: BASE_PATHS, keys: SIM_KEYS, lifecycle: LIFECYCLE, faultKinds: FAULT_KINDS });
 
       case "POST /config": {
-        // live changes that do not regenerate the fleet
-        if (b.sfcShape !== undefined) {
-          if (b.sfcShape !== "seed" && b.sfcShape !== "july") return fail(400, 'sfcShape must be "seed" or "july"');
-          sim.config.sfcShape = b.sfcShape;
+        // live changes that do not regenerate the fleet; validate everything, then apply
+        if (b.sfcShape !== undefined && b.sfcShape !== "seed" && b.sfcShape !== "july") return fail(400, 'sfcShape must be "seed" or "july"');
+        if (b.speed !== undefined && !(Number.isFinite(Number(b.speed)) && Number(b.speed) >= 0 && Number(b.speed) <= 1e6)) return fail(400, "speed must be a number 0..1000000");
+        let paging;
+        if (b.novitaPaging !== undefined) {
+          paging = parseNovitaPaging(b.novitaPaging);
+          if (!paging.ok) return fail(400, paging.error);
         }
+        let limit;
+        if (b.novitaInstanceLimit !== undefined) {
+          limit = parseNovitaInstanceLimit(b.novitaInstanceLimit);
+          if (!limit.ok) return fail(400, limit.error);
+        }
+        if (b.sfcShape !== undefined) sim.config.sfcShape = b.sfcShape;
+        if (paging) sim.config.novitaPaging = paging.value.mode;
+        if (limit) sim.config.novitaInstanceLimit = limit.value;
         if (b.speed !== undefined) {
           sim.clock.setSpeed(Number(b.speed));
           sim.config.speed = Number(b.speed);

@@ -57,6 +57,8 @@ export const SIM_DEFAULTS = Object.freeze({
   speed: 1, // sim ms per real ms; 0 freezes the clock (only /__sim/advance moves it)
   hostile: false,
   sfcShape: "seed", // "seed" (seed 003 / May CLI schema) or "july" (specs/ extract)
+  novitaPaging: "one,cap:100", // Novita list numbering + page size (novita.mjs parseNovitaPaging)
+  novitaInstanceLimit: null, // Novita account instance quota; null = unlimited
   // The sim clock starts here (fixed, so the same seed gives byte-identical listings).
   epoch: "2026-11-01T00:00:00Z",
 });

@@ -229,6 +229,10 @@ export function generateSfc(n, seed, hostileMode, epochMs) {
       timeline,
     });
   }
+  // Some instances without a deployment are managed by a spot deployment (July shape `managed_by`
+  // only; the seed shape has no such field). Its own PRNG keeps the rest of the fleet unchanged.
+  const spotRng = new Rng(hashSeed(seed, "sfcompute", "spot-deployment"));
+  for (const r of list) r.spotDeployment = r.deployment === null && spotRng.chance(0.15) ? spotRng.pick(C.SFC_SPOT_DEPLOYMENTS) : null;
   return list;
 }
 
@@ -349,7 +353,37 @@ export function generateNovita(n, seed, hostileMode, epochMs) {
     if (rec.spotStatus === "notified") rec.spotReclaimTime = String(Math.floor(epochMs / 1000) + rng.int(60, 3600));
     list.push(rec);
   }
+  ensureSpotMix(list, seed, epochMs);
   return list;
+}
+
+/** How many spot instances of each kind (notified / running) a fleet of n has at least. */
+export const spotMinimum = (n) => (n >= 4 ? Math.max(2, Math.ceil(n / 100)) : 0);
+
+/**
+ * Makes sure a Novita fleet of 4 or more has at least spotMinimum(n) spot instances reclaim-
+ * `notified` (reclaim time 1–60 min after the epoch) and as many spot ones `running` (reclaim time
+ * "0"), by turning running on-demand instances (no statusError) into spot ones. Uses its own PRNG,
+ * so the rest of the fleet is the same as without this pass.
+ */
+function ensureSpotMix(list, seed, epochMs) {
+  const want = spotMinimum(list.length);
+  if (want === 0) return;
+  const rng = new Rng(hashSeed(seed, "novita", "spot"));
+  const steady = (r) => r.timeline.length === 1 && r.timeline[0].status === "running" && !r.statusError;
+  const count = (spotStatus) => list.filter((r) => r.billingMode === "spot" && r.spotStatus === spotStatus && steady(r)).length;
+  const candidates = list.filter((r) => r.billingMode === "onDemand" && steady(r));
+  const convert = (spotStatus, k) => {
+    for (let j = 0; j < k && candidates.length > 0; j++) {
+      const [r] = candidates.splice(rng.int(0, candidates.length - 1), 1);
+      r.billingMode = "spot";
+      r.endTime = "-1";
+      r.spotStatus = spotStatus;
+      r.spotReclaimTime = spotStatus === "notified" ? String(Math.floor(epochMs / 1000) + rng.int(60, 3600)) : "0";
+    }
+  };
+  convert("notified", want - count("notified"));
+  convert("running", want - count("running"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,21 +1,38 @@
 // Novita GPU instance API v1 (https://api.novita.ai/gpu-instance/openapi/v1): seed 004 and
-// PROVIDERS.md §3.
+// PROVIDERS.md §3 and §4.1.
 //
 // Undocumented upstream, decided here (see also the README section):
 // - error body: {"code": <http status>, "reason": "<UPPER_SNAKE>", "message": "…", "metadata": {}}
 //   — an inference (PROVIDERS.md §3.3 lists it among the candidate shapes); clients must parse
 //   error bodies defensively anyway;
+// - reasons: the documented codes (PROVIDERS.md §4.1, novita.ai/docs/api-reference/basic-error-code)
+//   where one fits: bad/missing parameters and bodies → 400 VALIDATOR_PARAM; a missing or wrong key
+//   → 401 UNAUTHORIZED (the message says which); a key without permission → 403 FORBIDDEN; 429 →
+//   RATE_LIMIT_EXCEEDED; 500 → UNKNOWN; the account instance quota → 400 CREATE_INSTANCE_LIMIT;
+//   an unknown instance id (get, start, stop, restart, delete) → **400** RESOURCE_NOT_FOUND (the
+//   documented status: a missing instance is a 400, not a 404). Sim-specific reasons where no
+//   documented code exists: INVALID_CONTENT_TYPE, INVALID_INSTANCE_STATUS, PRODUCT_NOT_FOUND,
+//   PRODUCT_KIND_MISMATCH, CLUSTER_NOT_FOUND, and NOT_FOUND / METHOD_NOT_ALLOWED for unknown routes
+//   (404 / 405), SERVICE_UNAVAILABLE / BAD_GATEWAY / GATEWAY_TIMEOUT for injected 5xx faults;
 // - every call needs `Content-Type: application/json` (the docs mark it required, GET included);
 //   a missing or different Content-Type → 400 INVALID_CONTENT_TYPE. Auth is checked first (401);
-// - list: pageSize and pageNum are required (missing → 400 naming the parameter); pageNum is
-//   1-based and 0 is treated as 1; pageSize > 100 is capped at 100; pageSize 0 → an empty page
-//   (with `total`); `total` is always present; order is createdAt DESC, then id ASC;
+// - list: pageSize and pageNum are required (missing or not an integer >= 0 → 400 VALIDATOR_PARAM
+//   naming the parameter); `total` is always present (the full count after filters); order is
+//   createdAt DESC, then id ASC. Numbering and page size follow the sim config `novitaPaging`
+//   (see parseNovitaPaging; default "one,cap:100"): pageNum counted from 1 with 0 served as page 1,
+//   pageSize > 100 capped silently at 100, pageSize 0 → an empty page (with `total`). Page k is
+//   always the contiguous slice [k·size, (k+1)·size) of the list order for the effective size;
 // - list items carry `createdAt` (string, Unix seconds; from the older Get page revision);
+// - spot instances carry spotStatus + spotReclaimTime (unix seconds as a string, "0" = no reclaim
+//   scheduled); the seeded fleet has some `notified` ones with a reclaim time within the hour after
+//   the sim epoch. The sim does not reclaim them: the values are static;
 // - start/stop/restart/delete answer 200 `{}`; an illegal transition (start while running, stop
 //   while exited, …) → 400 INVALID_INSTANCE_STATUS; delete of an instance already being removed
-//   → 200 `{}` (no-op); unknown id → 404 INSTANCE_NOT_FOUND;
+//   → 200 `{}` (no-op);
 // - create: unknown productId → 400 PRODUCT_NOT_FOUND, unknown clusterId → 400 CLUSTER_NOT_FOUND;
-//   unknown body fields are ignored.
+//   unknown body fields are ignored; with the sim config `novitaInstanceLimit` set, a create when
+//   that many instances already count (every listed instance whose status is not `removed`;
+//   toRemove/removing still count) → 400 CREATE_INSTANCE_LIMIT, checked after validation.
 
 import { statusAt, reachedAt, schedule } from "./clock.mjs";
 import { checkAuth } from "./auth.mjs";
@@ -26,9 +43,86 @@ import { SIM_KEYS, BASE_PATHS } from "./defaults.mjs";
 
 export const name = "novita";
 export const basePath = BASE_PATHS.novita;
-export const MAX_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 100; // the default cap (novitaPaging "cap:100")
 
-const REASONS = { 400: "INVALID_PARAMETER", 401: "UNAUTHORIZED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 429: "RATE_LIMIT_EXCEEDED", 500: "INTERNAL_SERVER_ERROR", 502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT" };
+/** Reasons by HTTP status: the documented codes first (PROVIDERS.md §4.1), sim choices for the rest. */
+export const REASONS = Object.freeze({
+  400: "VALIDATOR_PARAM", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+  429: "RATE_LIMIT_EXCEEDED", 500: "UNKNOWN", 502: "BAD_GATEWAY", 503: "SERVICE_UNAVAILABLE", 504: "GATEWAY_TIMEOUT",
+});
+
+// ---------------------------------------------------------------------------------------------
+// paging modes (sim config `novitaPaging`)
+
+export const DEFAULT_PAGING = "one,cap:100";
+export const PAGING_NUMBERINGS = Object.freeze(["one", "zero", "one-strict"]);
+export const MAX_PAGING_N = 100_000;
+const PAGING_HELP = `expected comma-separated parts: numbering one|zero|one-strict, size cap:N|fixed:N (N 1..${MAX_PAGING_N})`;
+
+/**
+ * Parses a paging mode such as "zero,cap:20" or "one-strict,fixed:25".
+ *
+ *   numbering  one (default)  pages counted from 1; pageNum=0 is served as page 1
+ *              zero           pages counted from 0; pageNum=0 is the first page, 1 the second
+ *              one-strict     pages counted from 1; pageNum=0 → 400 VALIDATOR_PARAM naming pageNum
+ *   size       cap:N (default cap:100)  pages of min(pageSize, N) items, larger sizes capped silently
+ *              fixed:N        pages of N items whatever pageSize says (pageSize still required and
+ *                             validated, 0 included: it is ignored like any other value)
+ *
+ * At most one part of each kind, in any order; omitted parts take the default.
+ * @returns {{ok: true, value: {numbering, size: "cap"|"fixed", n, mode}} | {ok: false, error: string}}
+ *   `mode` is the canonical string (numbering first, e.g. "zero,cap:20").
+ */
+export function parseNovitaPaging(input) {
+  const fail = (why) => ({ ok: false, error: `novitaPaging: ${why} (${PAGING_HELP})` });
+  if (typeof input !== "string") return fail("must be a string");
+  if (input.trim() === "") return fail("must not be empty");
+  let numbering;
+  let size;
+  for (const raw of input.split(",")) {
+    const part = raw.trim();
+    if (part === "") return fail(`empty part in "${input}"`);
+    if (PAGING_NUMBERINGS.includes(part)) {
+      if (numbering !== undefined) return fail(`part "${part}": numbering given twice ("${numbering}" and "${part}")`);
+      numbering = part;
+      continue;
+    }
+    const m = /^(cap|fixed):(.*)$/.exec(part);
+    if (!m) return fail(`unknown part "${part}"`);
+    if (!/^\d{1,6}$/.test(m[2]) || Number(m[2]) < 1 || Number(m[2]) > MAX_PAGING_N) return fail(`part "${part}": N must be an integer 1..${MAX_PAGING_N}`);
+    if (size !== undefined) return fail(`part "${part}": page size given twice ("${size.kind}:${size.n}" and "${part}")`);
+    size = { kind: m[1], n: Number(m[2]) };
+  }
+  numbering ??= "one";
+  size ??= { kind: "cap", n: MAX_PAGE_SIZE };
+  return { ok: true, value: { numbering, size: size.kind, n: size.n, mode: `${numbering},${size.kind}:${size.n}` } };
+}
+
+let pagingMemo = { mode: undefined, value: undefined };
+function pagingOf(sim) {
+  const mode = sim.config.novitaPaging ?? DEFAULT_PAGING;
+  if (pagingMemo.mode !== mode) {
+    const p = parseNovitaPaging(mode);
+    if (!p.ok) throw new RangeError(p.error); // config is validated on the way in; never reached
+    pagingMemo = { mode, value: p.value };
+  }
+  return pagingMemo.value;
+}
+
+/**
+ * The slice of the list a request gets: {start, size} (items [start, start + size)), or {error}.
+ * `pageSize` and `pageNum` are the validated integers >= 0 of the request.
+ */
+export function pageWindow(paging, pageSize, pageNum) {
+  const size = paging.size === "fixed" ? paging.n : Math.min(pageSize, paging.n);
+  let index;
+  if (paging.numbering === "zero") index = pageNum;
+  else if (paging.numbering === "one-strict") {
+    if (pageNum === 0) return { error: "pageNum must be >= 1 (pages are numbered from 1)" };
+    index = pageNum - 1;
+  } else index = Math.max(1, pageNum) - 1;
+  return { start: index * size, size };
+}
 
 export function errorResponse(status, message, ctx, { reason, headers, metadata } = {}) {
   return json(status, { code: status, reason: reason ?? REASONS[status] ?? "ERROR", message, metadata: metadata ?? {} }, headers);
@@ -121,9 +215,9 @@ export function renderAll(sim, { detail = false } = {}) {
 
 export function handle(ctx) {
   const { method, path, auth, headers } = ctx;
-  if (auth.auth === "forbidden") return errorResponse(403, "permission denied for this API key", ctx, { reason: "PERMISSION_DENIED" });
-  if (auth.auth === "missing") return errorResponse(401, "missing Authorization header (Bearer <API key>)", ctx, { reason: "MISSING_API_KEY" });
-  if (auth.auth !== "ok") return errorResponse(401, "invalid API key", ctx, { reason: "INVALID_API_KEY" });
+  if (auth.auth === "forbidden") return errorResponse(403, "permission denied for this API key", ctx, { reason: "FORBIDDEN" });
+  if (auth.auth === "missing") return errorResponse(401, "missing API key: send Authorization: Bearer <API key>", ctx, { reason: "UNAUTHORIZED" });
+  if (auth.auth !== "ok") return errorResponse(401, "invalid API key", ctx, { reason: "UNAUTHORIZED" });
   const ct = String(headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
   if (ct !== "application/json") return errorResponse(400, "Content-Type must be application/json", ctx, { reason: "INVALID_CONTENT_TYPE" });
 
@@ -148,7 +242,7 @@ export function handle(ctx) {
 
 function list(ctx) {
   const { sim, query } = ctx;
-  const bad = (message) => errorResponse(400, message, ctx, { reason: "INVALID_PARAMETER" });
+  const bad = (message) => errorResponse(400, message, ctx, { reason: "VALIDATOR_PARAM" });
   const nums = {};
   for (const key of ["pageSize", "pageNum"]) {
     const raw = query.get(key);
@@ -157,8 +251,8 @@ function list(ctx) {
     if (!Number.isInteger(v) || v < 0) return bad(`${key} must be an integer >= 0`);
     nums[key] = v;
   }
-  const pageSize = Math.min(nums.pageSize, MAX_PAGE_SIZE);
-  const pageNum = Math.max(1, nums.pageNum);
+  const win = pageWindow(pagingOf(sim), nums.pageSize, nums.pageNum);
+  if (win.error) return bad(win.error);
   const nameQ = query.get("name");
   const productQ = query.get("productName");
   const statusQ = query.get("status");
@@ -174,18 +268,22 @@ function list(ctx) {
     (!statusQ || statusAt(r.timeline, now) === statusQ);
   const ordered = sim.stores.novita.ordered(now);
   const all = n || p || statusQ ? ordered.filter(matches) : ordered;
-  const start = (pageNum - 1) * pageSize;
-  const instances = pageSize === 0 ? [] : all.slice(start, start + pageSize).map((r) => renderItem(r, now));
+  const instances = win.size === 0 ? [] : all.slice(win.start, win.start + win.size).map((r) => renderItem(r, now));
   return json(200, { instances, total: all.length });
 }
 
 function get(ctx) {
   const id = ctx.query.get("instanceId");
-  if (id === null || id === "") return errorResponse(400, "instanceId is required", ctx, { reason: "INVALID_PARAMETER" });
+  if (id === null || id === "") return errorResponse(400, "instanceId is required", ctx, { reason: "VALIDATOR_PARAM" });
   const now = ctx.sim.now();
   const r = ctx.sim.stores.novita.get(id, now);
-  if (!r) return errorResponse(404, `instance ${id} not found`, ctx, { reason: "INSTANCE_NOT_FOUND" });
+  if (!r) return notFound(ctx, id);
   return json(200, renderDetail(r, now));
+}
+
+/** An unknown (or vanished) instance id: the documented 400 RESOURCE_NOT_FOUND. */
+function notFound(ctx, id) {
+  return errorResponse(400, `instance ${id} not found`, ctx, { reason: "RESOURCE_NOT_FOUND" });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,14 +294,14 @@ const REMOVING = ["toRemove", "removing", "removed"];
 
 function action(ctx, verb) {
   const parsed = parseJsonBody(ctx.body);
-  if (!parsed.ok) return errorResponse(400, parsed.error, ctx, { reason: "INVALID_PARAMETER" });
+  if (!parsed.ok) return errorResponse(400, parsed.error, ctx, { reason: "VALIDATOR_PARAM" });
   const b = parsed.value;
   if (!isPlainObject(b) || typeof b.instanceId !== "string" || b.instanceId === "") {
-    return errorResponse(400, "instanceId is required", ctx, { reason: "INVALID_PARAMETER" });
+    return errorResponse(400, "instanceId is required", ctx, { reason: "VALIDATOR_PARAM" });
   }
   const now = ctx.sim.now();
   const r = ctx.sim.stores.novita.get(b.instanceId, now);
-  if (!r) return errorResponse(404, `instance ${b.instanceId} not found`, ctx, { reason: "INSTANCE_NOT_FOUND" });
+  if (!r) return notFound(ctx, b.instanceId);
   const status = statusAt(r.timeline, now);
   if (verb === "delete") {
     if (!REMOVING.includes(status)) r.timeline = schedule(r.timeline, now, LIFECYCLE.novita.delete);
@@ -239,9 +337,16 @@ export function parsePorts(s) {
   return { ports };
 }
 
+/** Instances that count against novitaInstanceLimit: every listed one whose status is not `removed`. */
+export function countingInstances(store, now) {
+  let n = 0;
+  for (const r of store.ordered(now)) if (statusAt(r.timeline, now) !== "removed") n++;
+  return n;
+}
+
 function create(ctx) {
   const { sim } = ctx;
-  const bad = (message, reason = "INVALID_PARAMETER") => errorResponse(400, message, ctx, { reason });
+  const bad = (message, reason = "VALIDATOR_PARAM") => errorResponse(400, message, ctx, { reason });
   const parsed = parseJsonBody(ctx.body);
   if (!parsed.ok) return bad(parsed.error);
   const b = parsed.value;
@@ -325,8 +430,18 @@ function create(ctx) {
   if (product.kind === "gpu" && b.gpuNum > product.maxGpu) return bad(`gpuNum exceeds the product maximum of ${product.maxGpu}`);
 
   const now = sim.now();
-  const rng = sim.rng.novita;
   const store = sim.stores.novita;
+  const limit = sim.config.novitaInstanceLimit;
+  if (Number.isInteger(limit)) {
+    const inUse = countingInstances(store, now);
+    if (inUse >= limit) {
+      return errorResponse(400, `instance limit reached: ${inUse} instances count against this account's limit of ${limit}; delete one first`, ctx, {
+        reason: "CREATE_INSTANCE_LIMIT",
+        metadata: { limit, instances: inUse },
+      });
+    }
+  }
+  const rng = sim.rng.novita;
   let id;
   do id = genNovitaId(rng); while (store.byId.has(id));
   cluster ??= rng.pick(NOVITA_CLUSTERS); // empty → random cluster

@@ -26,9 +26,14 @@ describe("novita", () => {
   });
   after(() => t.close());
 
-  test("401 for missing/wrong key or scheme, 403 for a key without permission", async () => {
-    for (const auth of [false, "Bearer nope", `Key ${SIM_KEYS.novita}`]) isErr(await t.call("novita", "GET", "/gpu/instances", { auth, query: { pageSize: 1, pageNum: 1 } }), 401);
-    isErr(await t.call("novita", "GET", "/gpu/instances", { auth: `Bearer ${SIM_KEYS.novitaForbidden}`, query: { pageSize: 1, pageNum: 1 } }), 403);
+  test("401 UNAUTHORIZED for missing/wrong key or scheme (the message says which), 403 FORBIDDEN for a key without permission", async () => {
+    const q = { pageSize: 1, pageNum: 1 };
+    for (const auth of [false, "Bearer ", "Bearer nope", `Key ${SIM_KEYS.novita}`]) {
+      const r = await t.call("novita", "GET", "/gpu/instances", { auth, query: q });
+      isErr(r, 401, "UNAUTHORIZED");
+      assert.match(r.json.message, auth === false || auth === "Bearer " ? /missing API key/ : /invalid API key/, String(auth));
+    }
+    isErr(await t.call("novita", "GET", "/gpu/instances", { auth: `Bearer ${SIM_KEYS.novitaForbidden}`, query: q }), 403, "FORBIDDEN");
   });
 
   test("Content-Type: application/json is required on every call, GET included", async () => {
@@ -39,7 +44,7 @@ describe("novita", () => {
 
   test("pageSize and pageNum are required; bad values → 400 naming the parameter", async () => {
     const a = await list({ pageNum: 1 });
-    isErr(a, 400, "INVALID_PARAMETER");
+    isErr(a, 400, "VALIDATOR_PARAM");
     assert.match(a.json.message, /pageSize/);
     const b = await list({ pageSize: 10 });
     isErr(b, 400);
@@ -103,7 +108,7 @@ describe("novita", () => {
     await check({ name: "worker", status: "running", productName: "gb" }, (i) => i.name.includes("worker") && i.status === "running" && i.productName.toLowerCase().includes("gb"));
   });
 
-  test("get: detail shape; 400 without instanceId; 404 unknown", async () => {
+  test("get: detail shape; 400 without instanceId; 400 RESOURCE_NOT_FOUND unknown", async () => {
     const running = (await t.state("novita")).find((i) => i.status === "running" && i.portMappings.some((p) => p.port === 8888));
     const r = await get(running.id);
     assert.equal(r.status, 200);
@@ -116,8 +121,10 @@ describe("novita", () => {
     assert.match(d.connectComponentSSH.sshCommand, /^ssh root@/);
     assert.equal(d.connectComponentJupyter.isRunning, true);
     for (const k of ["connectComponentWebTerminal", "connectComponentLog", "node", "jobs", "freeStorageSize", "keepDataDay"]) assert.ok(k in d, k);
-    isErr(await t.call("novita", "GET", "/gpu/instance"), 400, "INVALID_PARAMETER");
-    isErr(await get("doesnotexist"), 404, "INSTANCE_NOT_FOUND");
+    isErr(await t.call("novita", "GET", "/gpu/instance"), 400, "VALIDATOR_PARAM");
+    const missing = await get("doesnotexist");
+    isErr(missing, 400, "RESOURCE_NOT_FOUND");
+    assert.match(missing.json.message, /doesnotexist/);
   });
 
   test("lifecycle: create → toCreate → creating → pulling → running; stop/start/restart; delete → removed → gone", async () => {
@@ -169,16 +176,16 @@ describe("novita", () => {
     isErr(await act("start", id), 400, "INVALID_INSTANCE_STATUS");
     // … then vanish
     await t.advance(LIFECYCLE.novita.delete[3][0] - LIFECYCLE.novita.delete[2][0]);
-    isErr(await get(id), 404);
+    isErr(await get(id), 400, "RESOURCE_NOT_FOUND");
     assert.ok(!(await t.state("novita")).some((i) => i.id === id));
-    isErr(await act("delete", id), 404, "INSTANCE_NOT_FOUND");
+    for (const verb of ["start", "stop", "restart", "delete"]) isErr(await act(verb, id), 400, "RESOURCE_NOT_FOUND");
   });
 
   test("actions need a JSON body with instanceId", async () => {
     for (const verb of ["start", "stop", "restart", "delete"]) {
       isErr(await t.call("novita", "POST", `/gpu/instance/${verb}`, { body: {} }), 400);
       isErr(await t.call("novita", "POST", `/gpu/instance/${verb}`, { body: "{bad" }), 400);
-      isErr(await act(verb, "nope"), 404);
+      isErr(await act(verb, "nope"), 400, "RESOURCE_NOT_FOUND");
     }
   });
 
@@ -189,30 +196,30 @@ describe("novita", () => {
     assert.equal((await get(failed.id)).json.statusError, undefined);
   });
 
-  test("create validation → 400 INVALID_PARAMETER / PRODUCT_NOT_FOUND / CLUSTER_NOT_FOUND", async () => {
+  test("create validation → 400 VALIDATOR_PARAM / PRODUCT_NOT_FOUND / CLUSTER_NOT_FOUND", async () => {
     const { name, ...base } = CREATE;
     const bad = [
-      [{ ...base, productId: undefined }, "INVALID_PARAMETER"],
-      [{ ...base, kind: undefined }, "INVALID_PARAMETER"],
-      [{ ...base, kind: "tpu" }, "INVALID_PARAMETER"],
-      [{ ...base, gpuNum: 0 }, "INVALID_PARAMETER"],
-      [{ ...base, gpuNum: 9 }, "INVALID_PARAMETER"],
-      [{ ...base, gpuNum: "1" }, "INVALID_PARAMETER"],
-      [{ ...base, rootfsSize: undefined }, "INVALID_PARAMETER"],
-      [{ ...base, rootfsSize: 7000 }, "INVALID_PARAMETER"],
-      [{ ...base, imageUrl: "" }, "INVALID_PARAMETER"],
-      [{ ...base, imageUrl: "x".repeat(501) }, "INVALID_PARAMETER"],
-      [{ ...base, name: "n".repeat(256) }, "INVALID_PARAMETER"],
-      [{ ...base, ports: "2222/tcp" }, "INVALID_PARAMETER"],
-      [{ ...base, ports: "70000/tcp" }, "INVALID_PARAMETER"],
-      [{ ...base, ports: "80/udp" }, "INVALID_PARAMETER"],
-      [{ ...base, ports: Array.from({ length: 16 }, (_, i) => `${8000 + i}/http`).join(",") }, "INVALID_PARAMETER"],
-      [{ ...base, envs: Array.from({ length: 101 }, (_, i) => ({ key: `K${i}`, value: "v" })) }, "INVALID_PARAMETER"],
-      [{ ...base, envs: [{ key: "k".repeat(512), value: "v" }] }, "INVALID_PARAMETER"],
-      [{ ...base, billingMode: "reserved" }, "INVALID_PARAMETER"],
-      [{ ...base, autoRenewMonth: 13 }, "INVALID_PARAMETER"],
-      [{ ...base, command: "c".repeat(2048) }, "INVALID_PARAMETER"],
-      [{ ...base, networkStorages: [{ mountPoint: "/x" }] }, "INVALID_PARAMETER"],
+      [{ ...base, productId: undefined }, "VALIDATOR_PARAM"],
+      [{ ...base, kind: undefined }, "VALIDATOR_PARAM"],
+      [{ ...base, kind: "tpu" }, "VALIDATOR_PARAM"],
+      [{ ...base, gpuNum: 0 }, "VALIDATOR_PARAM"],
+      [{ ...base, gpuNum: 9 }, "VALIDATOR_PARAM"],
+      [{ ...base, gpuNum: "1" }, "VALIDATOR_PARAM"],
+      [{ ...base, rootfsSize: undefined }, "VALIDATOR_PARAM"],
+      [{ ...base, rootfsSize: 7000 }, "VALIDATOR_PARAM"],
+      [{ ...base, imageUrl: "" }, "VALIDATOR_PARAM"],
+      [{ ...base, imageUrl: "x".repeat(501) }, "VALIDATOR_PARAM"],
+      [{ ...base, name: "n".repeat(256) }, "VALIDATOR_PARAM"],
+      [{ ...base, ports: "2222/tcp" }, "VALIDATOR_PARAM"],
+      [{ ...base, ports: "70000/tcp" }, "VALIDATOR_PARAM"],
+      [{ ...base, ports: "80/udp" }, "VALIDATOR_PARAM"],
+      [{ ...base, ports: Array.from({ length: 16 }, (_, i) => `${8000 + i}/http`).join(",") }, "VALIDATOR_PARAM"],
+      [{ ...base, envs: Array.from({ length: 101 }, (_, i) => ({ key: `K${i}`, value: "v" })) }, "VALIDATOR_PARAM"],
+      [{ ...base, envs: [{ key: "k".repeat(512), value: "v" }] }, "VALIDATOR_PARAM"],
+      [{ ...base, billingMode: "reserved" }, "VALIDATOR_PARAM"],
+      [{ ...base, autoRenewMonth: 13 }, "VALIDATOR_PARAM"],
+      [{ ...base, command: "c".repeat(2048) }, "VALIDATOR_PARAM"],
+      [{ ...base, networkStorages: [{ mountPoint: "/x" }] }, "VALIDATOR_PARAM"],
       [{ ...base, productId: "prod-nope" }, "PRODUCT_NOT_FOUND"],
       [{ ...base, clusterId: "cls-mars-01" }, "CLUSTER_NOT_FOUND"],
     ];

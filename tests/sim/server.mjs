@@ -4,6 +4,10 @@
 //
 //   npm run sim -- --port 8788 [--seed 1] [--instances 25] [--speed 1] [--hostile]
 //                  [--sfc-shape seed|july] [--epoch <iso>|now]
+//                  [--novita-paging <mode>] [--novita-instance-limit <n>|unlimited]
+//
+// A bad flag or flag value exits with status 2 and the usage (config values are checked by
+// normalizeConfig before the server starts); a server that cannot start exits with 1.
 //
 // Programmatic use (tests): const sim = await startSim({ port: 0, seed: 7 }); … await sim.close();
 
@@ -244,7 +248,8 @@ export function createHandler(sim) {
 
 /**
  * Starts the simulator.
- * @param {object} [options] {port=0, host="127.0.0.1", seed, instances, speed, hostile, sfcShape, epoch, quiet}
+ * @param {object} [options] {port=0, host="127.0.0.1", seed, instances, speed, hostile, sfcShape, epoch,
+ *   novitaPaging, novitaInstanceLimit, quiet}; invalid values throw a RangeError naming them
  * @returns {Promise<{url, port, host, sim, baseUrls, close(): Promise<void>}>}
  */
 export async function startSim(options = {}) {
@@ -289,7 +294,10 @@ export async function startSim(options = {}) {
 // CLI
 
 const USAGE = `usage: npm run sim -- [--port <n>] [--seed <n>] [--instances <n per provider>] [--speed <factor>]
-                      [--hostile] [--sfc-shape seed|july] [--epoch <iso date>|now]`;
+                      [--hostile] [--sfc-shape seed|july] [--epoch <iso date>|now]
+                      [--novita-paging <mode>] [--novita-instance-limit <n>|unlimited]
+  --novita-paging: comma-separated numbering one|zero|one-strict and size cap:N|fixed:N
+                   (default one,cap:100), e.g. zero,cap:20 or one-strict,fixed:25`;
 
 export function parseArgs(argv) {
   const out = {};
@@ -310,6 +318,8 @@ export function parseArgs(argv) {
       case "--hostile": out.hostile = v === undefined ? true : v !== "false"; break;
       case "--sfc-shape": out.sfcShape = val(); break;
       case "--epoch": out.epoch = val(); break;
+      case "--novita-paging": out.novitaPaging = val(); break;
+      case "--novita-instance-limit": out.novitaInstanceLimit = val(); break;
       case "-h": case "--help": out.help = true; break;
       default: throw new RangeError(`unknown argument ${a}`);
     }
@@ -330,6 +340,11 @@ async function main() {
     console.log(USAGE);
     return;
   }
+  const { errors } = normalizeConfig(args, SIM_DEFAULTS);
+  if (errors.length) {
+    console.error(`gpufleet sim: ${errors.join("; ")}\n${USAGE}`);
+    process.exit(2);
+  }
   let sim;
   try {
     sim = await startSim({ ...args, port: args.port ?? 8788 });
@@ -340,6 +355,7 @@ async function main() {
   console.log(`gpufleet sim listening on ${sim.url}`);
   const c = sim.sim.config;
   console.log(`  seed ${c.seed}, ${c.instances} instances per provider, speed ${c.speed}, sfcShape ${c.sfcShape}${c.hostile ? ", hostile strings" : ""}`);
+  console.log(`  novitaPaging ${c.novitaPaging}, novitaInstanceLimit ${c.novitaInstanceLimit ?? "unlimited"}`);
   for (const [p, u] of Object.entries(sim.baseUrls)) console.log(`  ${p.padEnd(10)} ${u}`);
   console.log(`  control    ${sim.url}/__sim/  (keys: ${SIM_KEYS.fal} / ${SIM_KEYS.sfcompute} + ${SIM_KEYS.sfcWorkspace} / ${SIM_KEYS.novita})`);
   const stop = () => sim.close().then(() => process.exit(0));

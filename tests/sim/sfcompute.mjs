@@ -5,7 +5,8 @@
 // - "seed" (default): seed 003 / May CLI schema: capacity{id,name}, instance_sku{id,name},
 //   deployment?, tags, expected_shutdown_at, plus status and priority (int);
 // - "july": the spec extract: pool{id,name} + deprecated capacity, instance_sku{object,id,alias},
-//   updated_at, managed_by, enable_public_ipv4, public_ip?, firewall?, priority_level,
+//   updated_at, managed_by (a deployment or, for some seeded instances, a spot_deployment),
+//   enable_public_ipv4, public_ip? and firewall? (only when enable_public_ipv4), priority_level,
 //   expected_shutdown_at always null; `workspace` is optional on list.
 //
 // Decisions where the docs are silent (see also the README section):
@@ -74,6 +75,13 @@ function updatedAt(r, now) {
   return t;
 }
 
+/** July `managed_by`: the deployment or spot deployment managing the instance, else null. */
+function managedBy(r) {
+  if (r.deployment) return { object: "deployment", id: r.deployment.id, name: r.deployment.name };
+  if (r.spotDeployment) return { object: "spot_deployment", id: r.spotDeployment.id, name: r.spotDeployment.name };
+  return null;
+}
+
 /** Renders an instance in the configured shape. */
 export function render(r, now, shape, { includeCloudInit = false } = {}) {
   const status = statusAt(r.timeline, now);
@@ -96,7 +104,7 @@ export function render(r, now, shape, { includeCloudInit = false } = {}) {
       created_at: r.created_at,
       updated_at: updatedAt(r, now),
       image: { id: r.image.id, name: r.image.name },
-      managed_by: r.deployment ? { object: "deployment", id: r.deployment.id, name: r.deployment.name } : null,
+      managed_by: managedBy(r),
       cloud_init_user_data_used: r.cloud_init_user_data !== null,
     };
     if (includeCloudInit && r.cloud_init_user_data !== null) o.cloud_init_user_data = r.cloud_init_user_data;
@@ -461,6 +469,7 @@ function create(ctx) {
     sku,
     image,
     deployment: null,
+    spotDeployment: null,
     tags: isPlainObject(b.tags) ? { ...b.tags } : {},
     cloud_init_user_data: cloudInit,
     created_at,

@@ -359,6 +359,32 @@ describe("sfcompute July shape", () => {
     }
   });
 
+  test("the seeded fleet covers every July field: managed_by deployment / spot_deployment / null, public IPv4 on and off, each priority_level", async () => {
+    const data = (await t.call("sfcompute", "GET", "/instances", { query: { limit: 200 } })).json.data;
+    const managed = new Set(data.map((i) => (i.managed_by === null ? "null" : i.managed_by.object)));
+    assert.deepEqual([...managed].sort(), ["deployment", "null", "spot_deployment"]);
+    for (const i of data) {
+      assert.ok("managed_by" in i && "enable_public_ipv4" in i && "priority_level" in i, i.id);
+      if (i.managed_by?.object === "spot_deployment") assert.match(i.managed_by.id, /^spot_[0-9a-zA-Z_-]{1,21}$/);
+      if (i.managed_by?.object === "deployment") assert.match(i.managed_by.id, /^depl_[0-9a-zA-Z_-]{1,21}$/);
+      if (i.enable_public_ipv4) assert.match(i.public_ip, /^(203\.0\.113|198\.51\.100)\.\d+$/);
+    }
+    assert.ok(data.some((i) => i.enable_public_ipv4) && data.some((i) => !i.enable_public_ipv4));
+    assert.deepEqual([...new Set(data.map((i) => i.priority_level))].sort(), ["critical", "normal", "preferred", "yield"]);
+    // the seed shape is unchanged: no managed_by, a spot-managed instance shows no deployment
+    await t.control("POST", "/config", { sfcShape: "seed" });
+    try {
+      const seed = (await t.call("sfcompute", "GET", "/instances", { query: { limit: 200, workspace: "wksp_simfleet01" } })).json.data;
+      const spotIds = new Set(data.filter((i) => i.managed_by?.object === "spot_deployment").map((i) => i.id));
+      for (const i of seed) {
+        assert.equal("managed_by" in i, false);
+        if (spotIds.has(i.id)) assert.equal("deployment" in i, false);
+      }
+    } finally {
+      await t.control("POST", "/config", { sfcShape: "july" });
+    }
+  });
+
   test("create with the July body (pool + instance_sku + priority_level); shape switch is live", async () => {
     const c = await t.call("sfcompute", "POST", "/instances", {
       body: { pool: "pool_h100sfprod01", instance_sku: "isku_h100x8000002", image: "image_ubuntu2404cuda128", priority_level: "critical", enable_public_ipv4: true, firewall: "sfc:firewall:simlab:fleet:default" },

@@ -6,9 +6,24 @@ import { GENERATORS } from "./fleet.mjs";
 import { Faults } from "./faults.mjs";
 import { Rng, hashSeed } from "./util.mjs";
 import { SIM_DEFAULTS, PROVIDERS } from "./defaults.mjs";
+import { parseNovitaPaging } from "./novita.mjs";
 
 export const LOG_LIMIT = 50_000;
 export const MAX_INSTANCES = 100_000;
+export const MAX_NOVITA_INSTANCE_LIMIT = 1_000_000;
+
+/**
+ * Validates a `novitaInstanceLimit`: an integer 0..1,000,000 (as a number or decimal string), or
+ * null / "unlimited" for no limit. Returns {ok, value} (value null = unlimited) or {ok:false, error}.
+ */
+export function parseNovitaInstanceLimit(v) {
+  if (v === null || v === "unlimited") return { ok: true, value: null };
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_NOVITA_INSTANCE_LIMIT) {
+    return { ok: false, error: `novitaInstanceLimit must be an integer 0..${MAX_NOVITA_INSTANCE_LIMIT} or "unlimited" (got ${JSON.stringify(v)})` };
+  }
+  return { ok: true, value: n };
+}
 
 /** Instances of one provider in list order. */
 export class Store {
@@ -109,6 +124,17 @@ export function normalizeConfig(input = {}, base = SIM_DEFAULTS) {
   if (has("sfcShape")) {
     if (input.sfcShape !== "seed" && input.sfcShape !== "july") errors.push('sfcShape must be "seed" or "july"');
     else c.sfcShape = input.sfcShape;
+  }
+  if (has("novitaPaging")) {
+    const p = parseNovitaPaging(input.novitaPaging);
+    if (!p.ok) errors.push(p.error);
+    else c.novitaPaging = p.value.mode;
+  }
+  // null is a value here (unlimited), not "omitted"
+  if (input.novitaInstanceLimit !== undefined) {
+    const p = parseNovitaInstanceLimit(input.novitaInstanceLimit);
+    if (!p.ok) errors.push(p.error);
+    else c.novitaInstanceLimit = p.value;
   }
   if (has("epoch")) {
     const v = input.epoch === "now" ? Date.now() : typeof input.epoch === "number" ? input.epoch : Date.parse(input.epoch);
