@@ -227,3 +227,97 @@ fn novita_paging_numbers() {
         println!("novita 10,000 instances, 100 pages @ 50 ms, concurrency {concurrency:>2}: {secs:.2} s (most in flight {most})");
     }
 }
+
+/// The Novita paging modes the simulator can play (`--novita-paging`): every numbering, a silent
+/// cap below the asked page size, and fixed pages smaller and larger than asked.
+pub const NOVITA_PAGING_MODES: &[&str] = &[
+    "one",
+    "zero",
+    "one-strict",
+    "one,cap:20",
+    "zero,cap:20",
+    "one-strict,cap:20",
+    "one,fixed:25",
+    "zero,fixed:30",
+    "one-strict,fixed:150",
+];
+
+/// The pageNum of every Novita request in the log.
+fn novita_page_numbers(sim: &Sim) -> Vec<u32> {
+    sim.requests(Provider::Novita)
+        .iter()
+        .filter_map(|e| e["query"].as_str()?.split("pageNum=").nth(1)?.split('&').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn novita_every_paging_mode_lists_exactly_the_true_set_every_way() {
+    let sim = Sim::start(&["--instances", "45", "--seed", "13", "--speed", "0"]);
+    for mode in NOVITA_PAGING_MODES {
+        for n in [45usize, 230] {
+            sim.control(Method::Post, "reset", json!({"novitaPaging": mode, "instances": n, "seed": 13}));
+            let truth = sim.true_ids(Provider::Novita);
+            assert_eq!(truth.len(), n, "{mode}");
+            // Items per page: the cap or the fixed size, else the 100 asked.
+            let served = mode.split_once(':').map_or(100, |(_, size)| size.parse::<u32>().unwrap());
+            let first = if mode.starts_with("zero") { 0 } else { 1 };
+            let last_page = first + (n as u32).div_ceil(served) - 1;
+            let query = ListQuery::Novita(NovitaListQuery { limit: Some(100), ..Default::default() });
+            for concurrency in [1, 8] {
+                sim.control(Method::Delete, "requests", Value::Null);
+                let client = Client::new(PlainHttp, sim.config().with_page_concurrency(concurrency));
+                let all = block_on(client.list_all_pages(query.clone())).unwrap_or_else(|e| panic!("{mode}: {e}"));
+                let what = format!("{mode}, {n} instances, {concurrency} at once");
+                assert_eq!(all.len(), n, "{what}: each id once");
+                assert_eq!(ids(&all), truth, "{what}");
+                let pages = novita_page_numbers(&sim);
+                assert!(pages.iter().all(|p| *p <= last_page), "{what}: nothing past page {last_page}: {pages:?}");
+                // The whole fleet through list_all too (the proxy's and listAll's path).
+                let listing = block_on(client.list_all(&FleetQuery { providers: Some(vec![Provider::Novita]), ..Default::default() }))
+                    .unwrap();
+                assert!(listing.errors.is_empty(), "{what}: {:?}", listing.errors);
+                assert_eq!(listing.instances.len(), n, "{what}: list_all");
+                assert_eq!(ids(&listing.instances), truth, "{what}: list_all");
+            }
+            // One page at a time through nextCursor, with a fresh client per page (as a caller
+            // paging through the proxy does): hasMore is false exactly on the last page.
+            let mut q = query.clone();
+            let mut seen = Vec::new();
+            loop {
+                let client = Client::new(PlainHttp, sim.config());
+                let page = block_on(client.list_page(&q)).unwrap_or_else(|e| panic!("{mode}: {e}"));
+                seen.extend(page.items.iter().map(|i| i.id.clone()));
+                if !page.has_more {
+                    break;
+                }
+                assert!(seen.len() < n, "{mode}: hasMore after all {n}");
+                q = q.with_cursor(page.next_cursor);
+            }
+            assert_eq!(seen.len(), n, "{mode}: listPage walk, each id once");
+            assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), truth, "{mode}: listPage walk");
+        }
+    }
+}
+
+#[test]
+fn novita_missing_instances_answer_400_resource_not_found_and_read_as_not_found() {
+    let sim = Sim::start(&["--instances", "3", "--seed", "2", "--speed", "0"]);
+    let client = Client::new(PlainHttp, sim.config());
+    let e = block_on(client.get(Provider::Novita, "nosuchinstance01")).unwrap_err();
+    assert_eq!((e.code, e.status, e.provider_type.as_deref()), (ErrorCode::NotFound, Some(400), Some("RESOURCE_NOT_FOUND")));
+    let gone = block_on(client.delete(Provider::Novita, "nosuchinstance01")).unwrap();
+    assert!(gone.already_gone);
+    for op in [Operation::Start, Operation::Stop, Operation::Restart] {
+        let e = block_on(client.action(Provider::Novita, op, "nosuchinstance01")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NotFound, "{op:?}");
+    }
+    // The account's instance quota.
+    sim.control(Method::Post, "reset", json!({"novitaInstanceLimit": 3, "instances": 3, "seed": 2}));
+    let input: NovitaCreateInput = serde_json::from_value(json!({
+        "productId": "prod-rtx4090-24g", "gpuNum": 1, "rootfsSize": 50, "imageUrl": "nvidia/cuda:12.4.1-devel-ubuntu22.04"
+    }))
+    .unwrap();
+    let e = block_on(client.create(&CreateInput::Novita(input))).unwrap_err();
+    assert_eq!(e.code, ErrorCode::QuotaExceeded, "{e}");
+    assert!(e.message.contains("quota"), "{}", e.message);
+}
