@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureScratch, installedManifest, sim } from "./helpers.mjs";
+import { NOVITA_PAGING_MODES } from "../sim/defaults.mjs";
+import { simControl } from "../sim/control-client.mjs";
 
 let s;
 let scratch;
@@ -60,5 +62,37 @@ test("the installed package has its files and metadata", () => {
   const dts = readFileSync(join(dir, "gpufleet.d.ts"), "utf8");
   for (const t of ["interface Instance", "interface GpufleetError extends Error", "type Provider", "interface FleetConfig", "listPage<P extends Provider>"]) {
     assert.ok(dts.includes(t), `the .d.ts declares ${t}`);
+  }
+});
+
+test("Novita listings are exact in every paging mode: instances(), listAll(), listPage + nextCursor", async () => {
+  const { gpufleet } = await import(pathToFileURL(join(scratch, "node-entry.mjs")).href);
+  const baseUrl = `${s.url}/novita/gpu-instance/openapi/v1`;
+  for (const mode of NOVITA_PAGING_MODES) {
+    await simControl(s.url, "POST", "/reset", { novitaPaging: mode, instances: 45, seed: 11, speed: 0 });
+    const truth = (await simControl(s.url, "GET", "/state?provider=novita")).instances.map((i) => i.id).sort();
+    const exact = (ids, how) => {
+      assert.equal(new Set(ids).size, ids.length, `${mode} ${how}: each id once`);
+      assert.deepEqual([...ids].sort(), truth, `${mode} ${how}`);
+    };
+    // A new Fleet per mode: it learns the numbering once and keeps it.
+    const fleet = new gpufleet.Fleet({ novita: { apiKey: "sim-novita-key", baseUrl } });
+    const listed = await fleet.listAll();
+    assert.deepEqual(listed.errors, [], mode);
+    exact(listed.instances.map((i) => i.id), "listAll");
+    const iterated = [];
+    for await (const inst of fleet.instances({ providers: ["novita"] })) iterated.push(inst.id);
+    exact(iterated, "instances()");
+    const paged = [];
+    let cursor;
+    for (let i = 0; i < 20; i++) {
+      const page = await fleet.listPage("novita", cursor === undefined ? { limit: 100 } : { limit: 100, cursor });
+      paged.push(...page.items.map((x) => x.id));
+      assert.equal(page.hasMore, page.nextCursor !== undefined, `${mode}: hasMore and nextCursor agree`);
+      if (!page.hasMore) break;
+      cursor = page.nextCursor;
+    }
+    exact(paged, "listPage + nextCursor");
+    fleet.free();
   }
 });

@@ -68,3 +68,20 @@ export function baseUrls(url) {
   const u = String(url).replace(/\/+$/, "");
   return Object.fromEntries(PROVIDERS.map((p) => [p, u + BASE_PATHS[p]]));
 }
+
+/**
+ * Novita servers that differ only in what Novita leaves undocumented (`--novita-paging`): every
+ * page numbering, a silent cap below the asked page size, fixed pages smaller and larger than
+ * asked. The JS suites (proxy, package) walk each; tests/sim_e2e.rs has the same list.
+ */
+export const NOVITA_PAGING_MODES = Object.freeze([
+  "one",
+  "zero",
+  "one-strict",
+  "one,cap:20",
+  "zero,cap:20",
+  "one-strict,cap:20",
+  "one,fixed:25",
+  "zero,fixed:30",
+  "one-strict,fixed:150",
+]);
