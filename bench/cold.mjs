@@ -15,7 +15,7 @@ import { startPassthrough } from "./passthrough.mjs";
 const WASM_PROBE = `
 import { readFileSync } from "node:fs";
 const dir = process.argv[1];
-const bytes = readFileSync(dir + "/gpufleet_bg.wasm");
+const bytes = readFileSync(dir + "/gpufleet_bg.wasm"); // the client build (what the package loads)
 const glue = await import(dir + "/gpufleet.js");
 let t = performance.now();
 const module = new WebAssembly.Module(bytes);

@@ -16,8 +16,8 @@
 // that a leak is detected. It is never set in a real measurement.
 
 import worker from "./worker.js";
-import wasmModule from "./gpufleet_bg.wasm";
-import { initSync } from "./gpufleet.js";
+import wasmModule from "./proxy/gpufleet_proxy_bg.wasm";
+import { initSync } from "./proxy/gpufleet_proxy.js";
 
 // worker.js has already initialized the module: wasm-bindgen's initSync returns the existing
 // exports when called again (`if (wasm !== undefined) return wasm;`), so this is the same instance.

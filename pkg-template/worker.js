@@ -1,14 +1,14 @@
 // gpufleet edge proxy: the Worker entry (`export default { fetch }`) for workerd, Cloudflare
 // Workers (`wrangler deploy`) and Miniflare.
 //
-// Static console files (www/ and the package's browser files under /pkg/, embedded at build time
-// into console-assets.js) are served here with the console's strict security headers; everything
-// else (/api/v1/…, /healthz, unknown paths) goes to the Rust handler `handleFetch`, which holds
-// the provider keys and never throws.
+// The console is not in here: it is served as Workers Static Assets (wrangler.toml [assets],
+// dist/console/ with its security headers in `_headers`) before this Worker runs. Everything the
+// assets do not answer (/api/v1/…, /healthz, unknown paths) goes to the Rust handler
+// `handleFetch` of the Worker's own wasm build (with the proxy server), which holds the provider
+// keys and never throws.
 
-import wasmModule from "./gpufleet_bg.wasm";
-import { initSync, handleFetch, consoleHeaders } from "./gpufleet.js";
-import { ASSETS } from "./console-assets.js";
+import wasmModule from "./proxy/gpufleet_proxy_bg.wasm";
+import { initSync, handleFetch } from "./proxy/gpufleet_proxy.js";
 
 let startupFailed = false;
 try {
@@ -32,50 +32,10 @@ function failure(message) {
   return new Response(body, { status: 500, headers: FALLBACK_HEADERS });
 }
 
-function decodeBase64(b64) {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** The key of the embedded file for `pathname` ("/" and "/dir/" mean index.html), if any. */
-function findAsset(pathname) {
-  const key = pathname.endsWith("/") ? pathname + "index.html" : pathname;
-  return Object.prototype.hasOwnProperty.call(ASSETS, key) ? key : undefined;
-}
-
-// Binary assets (the wasm under /pkg/) decoded once per isolate, not on every request.
-const decoded = new Map();
-function assetBody(key, asset) {
-  if (asset.encoding !== "base64") return asset.body;
-  let bytes = decoded.get(key);
-  if (!bytes) {
-    bytes = decodeBase64(asset.body);
-    decoded.set(key, bytes);
-  }
-  return bytes;
-}
-
-function serveAsset(request, key, asset) {
-  const headers = new Headers(consoleHeaders(asset.type));
-  headers.set("etag", asset.etag);
-  if (request.headers.get("if-none-match") === asset.etag) {
-    return new Response(null, { status: 304, headers });
-  }
-  if (request.method === "HEAD") return new Response(null, { status: 200, headers });
-  return new Response(assetBody(key, asset), { status: 200, headers });
-}
-
 export default {
   async fetch(request, env, ctx) {
     if (startupFailed) return failure("the proxy failed to start");
     try {
-      const { pathname } = new URL(request.url);
-      if (request.method === "GET" || request.method === "HEAD") {
-        const key = findAsset(pathname);
-        if (key) return serveAsset(request, key, ASSETS[key]);
-      }
       return await handleFetch(request, env ?? {}, ctx);
     } catch (e) {
       // Only the error's name: a message could quote a request detail.

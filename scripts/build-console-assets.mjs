@@ -1,23 +1,20 @@
 #!/usr/bin/env node
-// Embeds the console (www/) and the package's browser files into an ES module the Worker
-// imports, so the same pkg/worker.js serves them in workerd, Miniflare and after
-// `wrangler deploy` (no asset binding needed).
+// The console as Workers Static Assets: a folder the platform (and Miniflare, locally) serves
+// before the Worker runs, so the Worker bundle carries neither the console nor a second wasm.
 //
-//   node scripts/build-console-assets.mjs [--www www] [--out pkg/console-assets.js] [--pkg <dir>]
+//   node scripts/build-console-assets.mjs [--www www] [--pkg pkg] [--out dist/console]
 //
-// Output: `export const ASSETS = { "/index.html": { type, etag, body, encoding? }, … }`.
-// Text files are embedded as strings, anything else as base64. Dotfiles are skipped.
-//
-// The console loads gpufleet itself (proxy mode) from /pkg/: the browser entry index.js (it
-// fetches and compiles the wasm on import), the wasm-bindgen glue gpufleet.js, its snippets/ and
-// gpufleet_bg.wasm (served as application/wasm, so the browser can compile it while it streams).
-// --pkg is the built package folder holding them; by default the folder of --out (build.mjs writes
-// console-assets.js into the package it is assembling).
+// The folder holds www/ as it is, the package's browser files under /pkg/ (the console loads
+// gpufleet itself, in proxy mode: index.js, the wasm-bindgen glue gpufleet.js, its snippets/ and
+// gpufleet_bg.wasm — the client build, without the proxy server) and a `_headers` file giving
+// every file the console's security headers (strict CSP with 'wasm-unsafe-eval', no framing, no
+// sniffing, no referrer, no-cache). Those headers come from the proxy's own `consoleHeaders()`
+// (src/proxy_server.rs), read by loading the Worker's wasm here, so there is one source of truth.
+// Content types and ETags are the asset server's. Dotfiles in www/ are skipped.
 
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, extname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -26,25 +23,13 @@ const opt = (name, dflt) => {
   return i >= 0 && args[i + 1] ? resolve(args[i + 1]) : resolve(root, dflt);
 };
 const wwwDir = opt("--www", "www");
-const outFile = opt("--out", "pkg/console-assets.js");
-const pkgDir = args.includes("--pkg") ? opt("--pkg", "pkg") : dirname(outFile);
-/** The package files the console needs, relative to the package folder (snippets/ is walked). */
+const pkgDir = opt("--pkg", "pkg");
+const outDir = opt("--out", "dist/console");
+/** The package files the console needs, relative to the package folder (snippets/ is copied too). */
 const PKG_FILES = ["index.js", "gpufleet.js", "gpufleet_bg.wasm"];
-
-const TYPES = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".txt": "text/plain; charset=utf-8",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".woff2": "font/woff2",
-  ".wasm": "application/wasm",
-};
-const TEXT = new Set([".html", ".js", ".mjs", ".css", ".json", ".svg", ".txt"]);
+/** The Worker's glue and wasm, relative to the package folder: the source of the headers. */
+const PROXY_GLUE = "proxy/gpufleet_proxy.js";
+const PROXY_WASM = "proxy/gpufleet_proxy_bg.wasm";
 
 function walk(dir) {
   let out = [];
@@ -58,44 +43,38 @@ function walk(dir) {
   return out;
 }
 
-const assets = {};
-function embed(file, key) {
-  const ext = extname(file).toLowerCase();
-  const type = TYPES[ext];
-  if (!type) {
-    console.warn(`console assets: skipping ${relative(root, file)} (unknown type)`);
-    return;
-  }
-  const bytes = readFileSync(file);
-  const etag = `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 22)}"`;
-  assets[key] = TEXT.has(ext)
-    ? { type, etag, body: bytes.toString("utf8") }
-    : { type, etag, encoding: "base64", body: bytes.toString("base64") };
-}
-
-let files = [];
-try {
-  files = walk(wwwDir);
-} catch (e) {
-  if (e.code !== "ENOENT") throw e;
-}
-for (const file of files) {
-  const key = "/" + relative(wwwDir, file).split(sep).join("/");
-  if (key.startsWith("/pkg/")) throw new Error(`console assets: ${relative(root, file)} collides with the package files served under /pkg/`);
-  embed(file, key);
-}
-
-// The package's browser files under /pkg/. Without them the console cannot work: fail the build.
-const missing = PKG_FILES.filter((f) => !existsSync(join(pkgDir, f)));
+const missing = [...PKG_FILES, PROXY_GLUE, PROXY_WASM].filter((f) => !existsSync(join(pkgDir, f)));
 if (missing.length) {
   throw new Error(`console assets: ${missing.join(", ")} missing in ${relative(root, pkgDir) || "."} (build the package first, or pass --pkg)`);
 }
-const snippets = existsSync(join(pkgDir, "snippets")) ? walk(join(pkgDir, "snippets")) : [];
-for (const file of [...PKG_FILES.map((f) => join(pkgDir, f)), ...snippets]) {
-  embed(file, "/pkg/" + relative(pkgDir, file).split(sep).join("/"));
+
+// The headers, from the Worker's own function (one source of truth for the CSP).
+const glue = await import(pathToFileURL(join(pkgDir, PROXY_GLUE)).href);
+glue.initSync({ module: readFileSync(join(pkgDir, PROXY_WASM)) });
+const headers = glue.consoleHeaders("text/html; charset=utf-8").filter(([name]) => name.toLowerCase() !== "content-type");
+if (!headers.some(([name]) => name.toLowerCase() === "content-security-policy")) throw new Error("console assets: consoleHeaders() gave no CSP");
+for (const [name, value] of headers) {
+  if (/[\r\n]/.test(name + value)) throw new Error(`console assets: header ${name} holds a line break`);
 }
 
-mkdirSync(dirname(outFile), { recursive: true });
-const banner = "// Generated by scripts/build-console-assets.mjs from www/ and the package. Do not edit.\n";
-writeFileSync(outFile, `${banner}export const ASSETS = ${JSON.stringify(assets, null, 1)};\n`);
-console.log(`console assets: ${files.length} file(s) from ${relative(root, wwwDir) || "."} and ${Object.keys(assets).length - files.length} package file(s) -> ${relative(root, outFile)}`);
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+const files = existsSync(wwwDir) ? walk(wwwDir) : [];
+for (const file of files) {
+  const rel = relative(wwwDir, file).split(sep).join("/");
+  if (rel.startsWith("pkg/") || rel === "_headers" || rel === "_redirects") {
+    throw new Error(`console assets: www/${rel} collides with a generated file`);
+  }
+  mkdirSync(dirname(join(outDir, rel)), { recursive: true });
+  cpSync(file, join(outDir, rel));
+}
+const pkgOut = join(outDir, "pkg");
+mkdirSync(pkgOut, { recursive: true });
+for (const f of PKG_FILES) cpSync(join(pkgDir, f), join(pkgOut, f));
+if (existsSync(join(pkgDir, "snippets"))) cpSync(join(pkgDir, "snippets"), join(pkgOut, "snippets"), { recursive: true });
+
+// `_headers` (Cloudflare's format): one rule for every path.
+const rules = ["# Generated by scripts/build-console-assets.mjs from consoleHeaders(). Do not edit.", "/*", ...headers.map(([n, v]) => `  ${n}: ${v}`)];
+writeFileSync(join(outDir, "_headers"), rules.join("\n") + "\n");
+const count = walk(outDir).length;
+console.log(`console assets: ${files.length} file(s) from ${relative(root, wwwDir) || "."}, the package's browser files and _headers -> ${relative(root, outDir)}/ (${count} files)`);

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm run build`: the npm package in pkg/.
 //
-//   1. cargo build --release --target wasm32-unknown-unknown
-//   2. wasm-bindgen --target web --out-dir pkg            (.tools/bin, pinned = the crate's version)
+//   1. cargo build --release --target wasm32-unknown-unknown, twice: the client (no proxy server,
+//      --no-default-features) for pkg/gpufleet*.{js,wasm}, and the Worker's (--features proxy)
+//      for pkg/proxy/gpufleet_proxy*.{js,wasm}
+//   2. wasm-bindgen --target web                          (.tools/bin, pinned = the crate's version)
 //   3. wasm-opt -Oz … (binaryen@132 from node_modules — never a system wasm-opt)
 //   4. pkg-template/* copied into pkg/, version stamped from Cargo.toml
-//   5. pkg/console-assets.js for the Worker (scripts/build-console-assets.mjs, when present)
+//   5. dist/console/: the console as Workers Static Assets (scripts/build-console-assets.mjs)
 //
 // Steps 2–3 are skipped when the release .wasm and the tool versions are unchanged (their output
 // and a stamp are kept in target/), so a second build with nothing changed takes about a second.
@@ -51,46 +53,64 @@ const version = /^version\s*=\s*"([^"]+)"/m.exec(cargoToml)?.[1];
 const wbgVersion = /^wasm-bindgen\s*=\s*"=([^"]+)"/m.exec(cargoToml)?.[1];
 if (!version || !wbgVersion) throw new Error("could not read version / wasm-bindgen pin from Cargo.toml");
 
-// 1. cargo (incremental: fast when nothing changed)
-log("cargo build --release --target wasm32-unknown-unknown");
-run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib"]);
-const wasmIn = join(root, "target/wasm32-unknown-unknown/release/gpufleet.wasm");
-
 const wasmBindgen = tool("wasm-bindgen", [join(root, ".tools/bin/wasm-bindgen")]);
 const have = execFileSync(wasmBindgen, ["--version"], { encoding: "utf8" }).trim().split(/\s+/)[1];
 if (have !== wbgVersion) throw new Error(`wasm-bindgen CLI is ${have}, the crate pins ${wbgVersion}; run scripts/ensure-tools.sh`);
 const wasmOpt = tool("wasm-opt (binaryen from npm)", [join(root, "node_modules/binaryen/bin/wasm-opt")]);
 const binaryenVersion = JSON.parse(readFileSync(join(root, "node_modules/binaryen/package.json"), "utf8")).version;
 
-// 2–3. wasm-bindgen + wasm-opt into target/gpufleet-pkg-wasm/, unless its stamp says it already
-// holds this wasm built with these tools.
-const wasmOut = join(root, "target/gpufleet-pkg-wasm");
-const stampFile = join(wasmOut, ".stamp");
-const stamp = createHash("sha256")
-  .update(readFileSync(wasmIn))
-  .update(`${wbgVersion} ${binaryenVersion} ${WASM_OPT_FLAGS.join(" ")}`)
-  .digest("hex");
-const upToDate = !force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp;
-if (upToDate) {
-  log("wasm unchanged: reusing the last wasm-bindgen + wasm-opt output");
-} else {
+// Two builds from one crate (BENCHMARKS.md "Two builds"): the package's wasm without the proxy
+// server (browsers, Node, Deno, Bun, and the Worker-side *client*), and the Worker's with it.
+// `optLevel` is each build's measured choice (see BENCHMARKS.md for the z / s / 3 table).
+const BUILDS = [
+  // Its own target dir: with one dir the two feature sets overwrite each other's gpufleet.wasm and
+  // every build relinks both (about 15 s each).
+  { name: "client", features: ["--no-default-features"], targetDir: "target/wasm-client", outName: "gpufleet", dir: "", optLevel: process.env.GPUFLEET_CLIENT_OPT ?? "z" },
+  // target/ itself, shared with `npm test`'s wasm32 build step.
+  { name: "proxy", features: ["--features", "proxy"], targetDir: "target", outName: "gpufleet_proxy", dir: "proxy", optLevel: process.env.GPUFLEET_PROXY_OPT ?? "z" },
+];
+
+/** Builds one wasm (cargo → wasm-bindgen → wasm-opt) into target/gpufleet-pkg-wasm-<name>/. */
+function buildWasm(b) {
+  // 1. cargo (incremental: fast when nothing changed; each feature set keeps its own artifacts)
+  const profile = ["--config", `profile.release.opt-level=${/^[0-3]$/.test(b.optLevel) ? b.optLevel : JSON.stringify(b.optLevel)}`];
+  log(`cargo build --release --target wasm32-unknown-unknown --lib ${b.features.join(" ")} (${b.name}, opt-level ${b.optLevel})`);
+  run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--lib", "--target-dir", b.targetDir, ...b.features, ...profile]);
+  const wasmIn = join(root, b.targetDir, "wasm32-unknown-unknown/release/gpufleet.wasm");
+  // 2–3. wasm-bindgen + wasm-opt, unless the stamp says this output already holds this wasm
+  // built with these tools.
+  const wasmOut = join(root, `target/gpufleet-pkg-wasm-${b.name}`);
+  const stampFile = join(wasmOut, ".stamp");
+  const stamp = createHash("sha256")
+    .update(readFileSync(wasmIn))
+    .update(`${wbgVersion} ${binaryenVersion} ${WASM_OPT_FLAGS.join(" ")} ${b.outName}`)
+    .digest("hex");
+  if (!force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) {
+    log(`${b.name} wasm unchanged: reusing the last wasm-bindgen + wasm-opt output`);
+    return wasmOut;
+  }
   rmSync(wasmOut, { recursive: true, force: true });
   mkdirSync(wasmOut, { recursive: true });
-  log(`wasm-bindgen ${have} --target web`);
-  run(wasmBindgen, ["--target", "web", "--out-dir", wasmOut, wasmIn]);
-  const bgWasm = join(wasmOut, "gpufleet_bg.wasm");
+  log(`wasm-bindgen ${have} --target web --out-name ${b.outName}`);
+  run(wasmBindgen, ["--target", "web", "--out-name", b.outName, "--out-dir", wasmOut, wasmIn]);
+  const bgWasm = join(wasmOut, `${b.outName}_bg.wasm`);
   const before = statSync(bgWasm).size;
   log(`wasm-opt (binaryen ${binaryenVersion}) ${WASM_OPT_FLAGS.join(" ")}`);
   run(wasmOpt, [...WASM_OPT_FLAGS, bgWasm, "-o", bgWasm]);
-  log(`gpufleet_bg.wasm: ${(before / 1024).toFixed(0)} KiB → ${(statSync(bgWasm).size / 1024).toFixed(0)} KiB`);
+  log(`${b.outName}_bg.wasm: ${(before / 1024).toFixed(0)} KiB → ${(statSync(bgWasm).size / 1024).toFixed(0)} KiB`);
   writeFileSync(stampFile, stamp);
+  return wasmOut;
 }
+
+const outputs = BUILDS.map((b) => ({ ...b, wasmOut: buildWasm(b) }));
 
 // 4. the package, assembled in a staging folder and then swapped in for pkg/ with two renames,
 // so a test or `npm start` reading pkg/ meanwhile never sees it half-written.
 const staging = join(root, "target/gpufleet-pkg-staging");
 rmSync(staging, { recursive: true, force: true });
-cpSync(wasmOut, staging, { recursive: true, filter: (src) => !src.endsWith(".stamp") });
+for (const o of outputs) {
+  cpSync(o.wasmOut, join(staging, o.dir), { recursive: true, filter: (src) => !src.endsWith(".stamp") });
+}
 const template = join(root, "pkg-template");
 for (const name of readdirSync(template)) {
   cpSync(join(template, name), join(staging, name), { recursive: true });
@@ -116,15 +136,12 @@ const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
 manifest.version = version;
 writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
 
-// 5. the console embedded for the Worker entry (owned by the proxy side of the project)
-const consoleAssets = join(root, "scripts/build-console-assets.mjs");
-if (existsSync(consoleAssets) && existsSync(join(root, "www"))) {
-  run(process.execPath, [consoleAssets, "--out", join(staging, "console-assets.js")]);
-}
-
 const old = join(root, `target/gpufleet-pkg-old-${process.pid}`);
 if (existsSync(pkg)) renameSync(pkg, old);
 renameSync(staging, pkg);
 rmSync(old, { recursive: true, force: true });
 
-log(`pkg/ gpufleet@${version} ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+// 5. the console as Workers Static Assets (dist/console/, wrangler.toml [assets])
+run(process.execPath, [join(root, "scripts/build-console-assets.mjs"), "--pkg", pkg, "--out", join(root, "dist/console")]);
+
+log(`pkg/ gpufleet@${version} and dist/console/ ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -10,7 +10,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const PKG = join(ROOT, "pkg");
 export const COMPATIBILITY_DATE = "2026-05-01";
 
-const OUTPUTS = ["worker.js", "gpufleet.js", "gpufleet_bg.wasm", "console-assets.js"];
+/** The console as Workers Static Assets (scripts/build-console-assets.mjs, wrangler.toml [assets]). */
+export const CONSOLE_ASSETS = join(ROOT, "dist/console");
+const OUTPUTS = ["pkg/worker.js", "pkg/gpufleet.js", "pkg/gpufleet_bg.wasm", "pkg/proxy/gpufleet_proxy.js", "pkg/proxy/gpufleet_proxy_bg.wasm", "dist/console/_headers", "dist/console/index.html"];
 const SOURCES = ["src", "www", "pkg-template", "Cargo.toml", "Cargo.lock", "scripts/build.mjs", "scripts/build-console-assets.mjs"];
 
 function newestMtime(path) {
@@ -24,7 +26,7 @@ function newestMtime(path) {
 
 /** Whether pkg/ has every Worker file and is newer than every source it is built from. */
 export function pkgIsFresh() {
-  const outs = OUTPUTS.map((f) => join(PKG, f));
+  const outs = OUTPUTS.map((f) => join(ROOT, f));
   if (!outs.every(existsSync)) return false;
   const oldestOut = Math.min(...outs.map((f) => statSync(f).mtimeMs));
   const newestSrc = Math.max(...SOURCES.map((s) => newestMtime(join(ROOT, s))));
@@ -58,10 +60,10 @@ export function ensurePkg({ log = console.log, force = false } = {}) {
     if (!force && pkgIsFresh()) return false;
     log("building pkg/ (npm run build)…");
     execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
-    for (const f of OUTPUTS) if (!existsSync(join(PKG, f))) throw new Error(`the build did not produce pkg/${f}`);
+    for (const f of OUTPUTS) if (!existsSync(join(ROOT, f))) throw new Error(`the build did not produce ${f}`);
     // build.mjs keeps an unchanged wasm file as it was; mark the outputs as built now.
     const now = new Date();
-    for (const f of OUTPUTS) utimesSync(join(PKG, f), now, now);
+    for (const f of OUTPUTS) utimesSync(join(ROOT, f), now, now);
     return true;
   } finally {
     rmSync(lock, { recursive: true, force: true });
@@ -123,15 +125,28 @@ export function workerModuleOptions() {
   };
 }
 
+/** Miniflare's `assets` option for the console: wrangler.toml's [assets] block, locally. */
+export function consoleAssetsOptions() {
+  return {
+    directory: CONSOLE_ASSETS,
+    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: false },
+    assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" },
+  };
+}
+
 /**
  * Runs pkg/worker.js in workerd. `env`: string bindings. `port`: 0 for a free one, undefined for
  * none (dispatchFetch only). `onLog(line)`: every stdout/stderr line of the runtime (else they
  * pass through to this process). `rateLimit`: {limit, period} to configure the RATE_LIMITER
- * binding. Returns { mf, url, dispose() }.
+ * binding. `assets`: serve the console (dist/console/) as static assets in front (default true).
+ * Returns { mf, url, dispose() }.
  */
-export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit } = {}) {
+export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit, assets = true } = {}) {
   const { Miniflare } = await import("miniflare");
   const options = { ...workerModuleOptions(), scriptPath: join(PKG, "worker.js"), bindings: env };
+  // The console as Workers Static Assets, served before the Worker runs, with `_headers` (as
+  // wrangler.toml's [assets] does on Cloudflare).
+  if (assets) options.assets = consoleAssetsOptions();
   if (port !== undefined) Object.assign(options, { port, host });
   if (rateLimit) options.ratelimits = { RATE_LIMITER: { simple: rateLimit } };
   if (onLog) {

@@ -3,8 +3,10 @@
 //! - [`api`]: the `Fleet` class and the boundary-only types (`FleetConfig`, `CallOptions`, …).
 //! - [`errors`]: gpufleet errors as thrown JS `Error`s (`GpufleetError`).
 //! - [`convert`]: how values cross the boundary (JSON in, JSON out).
+//! - `worker` (feature `proxy`): the edge proxy's `handleFetch` and `consoleHeaders`.
 
 pub mod api;
 pub mod convert;
 pub mod errors;
+#[cfg(feature = "proxy")]
 pub mod worker;

@@ -10,7 +10,9 @@
 //! - [`http::Transport`] — the only I/O seam: send a request, sleep, read the clock, get random
 //!   bytes. On wasm it is the global `fetch` and `setTimeout`; natively you bring your own.
 //! - [`Client`] — retries, pagination with loop guards, fan-out over providers, waiters.
-//! - `bindings` (wasm32 only) — the JavaScript API (`Fleet`) and the edge-proxy handler.
+//! - `bindings` (wasm32 only) — the JavaScript API (`Fleet`) and, with the `proxy` feature (on by
+//!   default), the edge-proxy handler. The npm package's wasm is built without it, the Worker's
+//!   with it.
 //!
 //! ## Bring your own transport
 //!
@@ -28,6 +30,7 @@ mod json_path;
 pub mod model;
 pub mod provider;
 pub mod proxy_api;
+#[cfg(feature = "proxy")]
 pub mod proxy_server;
 
 #[cfg(target_arch = "wasm32")]

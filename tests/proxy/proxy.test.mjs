@@ -64,7 +64,11 @@ describe("public endpoints", () => {
   });
 
   test("the console is served with the strict CSP", async () => {
-    for (const [path, type] of [["/", "text/html"], ["/index.html", "text/html"], ["/app.js", "text/javascript"], ["/style.css", "text/css"]]) {
+    // Workers Static Assets (auto-trailing-slash) canonicalize /index.html to /.
+    const canonical = await h.fetch("/index.html");
+    assert.equal(canonical.status, 307);
+    assert.equal(canonical.headers.get("location"), "/");
+    for (const [path, type] of [["/", "text/html"], ["/app.js", "text/javascript"], ["/style.css", "text/css"], ["/pkg/gpufleet_bg.wasm", "application/wasm"]]) {
       const r = await h.fetch(path);
       assert.equal(r.status, 200, path);
       assert.ok(r.headers.get("content-type").startsWith(type), path);
