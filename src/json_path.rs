@@ -600,7 +600,8 @@ pub fn instances_json<T: serde::Serialize>(
             return Err(Error::new(ErrorCode::Decode, "could not serialize the result: raw is not last"));
         }
         text.truncate(text.len() - NULL_END.len());
-        write_value(&mut text, &raw);
+        // The record's text as the provider sent it: spliced, not re-serialized.
+        text.extend_from_slice(raw.bytes());
         text.push(b'}');
     }
     text.extend_from_slice(&shell[at + 1..]);

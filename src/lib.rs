@@ -30,6 +30,7 @@ mod json_path;
 pub mod model;
 pub mod provider;
 pub mod proxy_api;
+pub mod raw;
 #[cfg(feature = "proxy")]
 pub mod proxy_server;
 

@@ -11,6 +11,7 @@ use tsify::Tsify;
 
 use crate::error::Error;
 use crate::provider::Provider;
+pub use crate::raw::Raw;
 
 /// The normalized lifecycle state of an instance, the same words for every provider.
 ///
@@ -159,9 +160,11 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional, type = "Record<string, string>")]
     pub tags: Option<BTreeMap<String, String>>,
-    /// The provider's full record exactly as received, unknown fields included.
+    /// The provider's full record exactly as received, unknown fields included. (In JavaScript
+    /// it is read lazily: the record's text is parsed the first time `raw` is read.)
+    #[serde(default)]
     #[tsify(type = "Record<string, unknown>")]
-    pub raw: serde_json::Value,
+    pub raw: Raw,
 }
 
 /// One page of a listing.

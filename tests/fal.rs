@@ -496,7 +496,7 @@ fn seed_000_list_example() {
             ssh: ssh("203.0.113.42"),
             created_at: None,
             tags: None,
-            raw: whole["instances"][0].clone(),
+            raw: whole["instances"][0].clone().into(),
         }
     );
     assert_eq!(a.raw["creator_user_nickname"], "developer");

@@ -336,7 +336,7 @@ fn seed_002_list_example_is_one_last_page() {
             ssh: ssh("192.168.1.100"),
             created_at: None,
             tags: None,
-            raw: whole[0].clone(),
+            raw: whole[0].clone().into(),
         }
     );
     let b = &page.items[1];

@@ -230,7 +230,7 @@ fn instance(id: &str, status: Status) -> Instance {
         ssh: None,
         created_at: None,
         tags: None,
-        raw: json!({"id": id}),
+        raw: json!({"id": id}).into(),
     }
 }
 

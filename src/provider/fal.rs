@@ -235,9 +235,9 @@ pub(crate) fn normalize(provider: Provider, value: Value, path: &str) -> Result<
         ssh,
         created_at: None,
         tags: None,
-        raw: Value::Null,
+        raw: Default::default(),
     };
-    Ok(Instance { raw: value, ..instance })
+    Ok(Instance { raw: value.into(), ..instance })
 }
 
 fn instance_from_value(value: Value, path: &str) -> Result<Instance> {

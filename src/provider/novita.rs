@@ -1182,9 +1182,9 @@ fn normalize(record: Value, path: &str) -> Result<Instance> {
         ssh,
         created_at: created_at_iso(record.get("createdAt")),
         tags: None,
-        raw: Value::Null,
+        raw: Default::default(),
     };
-    Ok(Instance { raw: record, ..instance })
+    Ok(Instance { raw: record.into(), ..instance })
 }
 
 /// The GPU model in a product name: the name without its memory size and GPU count, e.g.

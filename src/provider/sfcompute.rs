@@ -596,9 +596,9 @@ fn normalize(value: Value, path: &str) -> Result<Instance> {
         ssh: None,
         created_at: wire.created_at.map(unix_seconds_to_iso),
         tags: wire.tags,
-        raw: Value::Null,
+        raw: Default::default(),
     };
-    Ok(Instance { raw: value, ..instance })
+    Ok(Instance { raw: value.into(), ..instance })
 }
 
 fn parse_instance(response: HttpResponse) -> Result<Instance> {
@@ -852,7 +852,7 @@ pub fn parse_ssh_response(response: HttpResponse) -> Result<SshDetails> {
         port: wire.port,
         host_keys: wire.host_keys.into_iter().map(|k| HostKey { key_type: k.key_type, key: k.key }).collect(),
         last_successful_key_update_at,
-        raw: Value::Null,
+        raw: Default::default(),
     };
     Ok(SshDetails { raw, ..details })
 }
