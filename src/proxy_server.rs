@@ -122,14 +122,7 @@ pub fn acceptable_base_url(url: &str) -> bool {
     if authority.is_empty() || authority.contains('@') || url.contains(['?', '#', ' ', '\\']) {
         return false;
     }
-    if tls {
-        return true;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
-    host == "localhost" || host == "::1" || host.split('.').next() == Some("127") && host.split('.').count() == 4
+    tls || crate::http::is_https_or_loopback(url)
 }
 
 /// Parses one `ALLOWED_ORIGINS` entry into its canonical form `scheme://host[:port]` (lowercase,
@@ -1178,7 +1171,7 @@ mod tests {
         for ok in ["https://api.fal.ai/v1", "http://127.0.0.1:9000/fal/v1", "http://localhost:1/x", "http://[::1]:8/x"] {
             assert!(acceptable_base_url(ok), "{ok}");
         }
-        for bad in ["http://evil.example/v1", "ftp://x", "https://u:p@x/v1", "https://x/v1?a", "http://127.0.0.1.evil.com/", "https://"] {
+        for bad in ["http://evil.example/v1", "ftp://x", "https://u:p@x/v1", "https://x/v1?a", "http://127.0.0.1.evil.com/", "https://", "http://127.evil.co.uk/v1", "http://127.0.0.1:80x/"] {
             assert!(!acceptable_base_url(bad), "{bad}");
         }
     }
