@@ -167,6 +167,14 @@ export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, ra
     };
   }
   const mf = new Miniflare(options);
-  const url = await mf.ready;
+  let url = await mf.ready;
+  if (port !== undefined) {
+    // workerd builds `request.url` from the caller's Host header; with `upstream` Miniflare gives
+    // the Worker its own address instead, as Cloudflare gives the routed hostname. The proxy's
+    // CORS "own origin" comes from that URL (or GPUFLEET_ORIGIN), so a forged Host changes nothing.
+    const bound = new URL(String(url));
+    await mf.setOptions({ ...options, port: Number(bound.port), host, upstream: bound.origin });
+    url = await mf.ready;
+  }
   return { mf, url: String(url).replace(/\/$/, ""), dispose: () => mf.dispose() };
 }

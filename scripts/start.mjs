@@ -70,6 +70,10 @@ if (real) {
   env = { ...devVars, ...(await simEnv(sim)), GPUFLEET_TOKEN: token };
 }
 
+// The proxy's own origin is the address it listens on (http://127.0.0.1:<port>, see startProxy);
+// a console opened as http://localhost:<port> is another origin, so it is allowed explicitly.
+if (port !== 0) env.ALLOWED_ORIGINS = [env.ALLOWED_ORIGINS, `http://localhost:${port}`].filter(Boolean).join(",");
+
 try {
   proxy = await startProxy({ env, port });
 } catch (e) {

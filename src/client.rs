@@ -342,7 +342,9 @@ impl<T: Transport> Client<T> {
         let policy = self.config.retry;
         let mut retry = 0u32;
         loop {
-            let outcome = match self.transport.send(request.clone()).await {
+            // A 3xx is refused here, whatever the transport: never followed, never retried.
+            let sent = self.transport.send(request.clone()).await.and_then(|r| crate::http::refuse_redirect(&request.url, r));
+            let outcome = match sent {
                 Ok(response) => {
                     let status = response.status;
                     let retry_after = retry_after_ms(&response, Some(self.transport.now_ms()));
@@ -359,6 +361,7 @@ impl<T: Transport> Client<T> {
                 Err(TransportError::Aborted(reason)) => {
                     return Err(TransportError::Aborted(reason).into_error(tag));
                 }
+                Err(t @ TransportError::Redirect { .. }) => return Err(annotate_unsafe_failure(t.into_error(tag), provider, op, safe)),
                 Err(t) => Err(t.into_error(tag)),
             };
             let error = match outcome {

@@ -258,7 +258,23 @@ pub enum TransportError {
     /// The caller aborted; the string is the abort reason when it has one.
     #[error("aborted: {0}")]
     Aborted(String),
+    /// The server answered with a redirect, which is never followed (see
+    /// [`crate::http::refuse_redirect`]).
+    #[error("redirect not followed")]
+    Redirect {
+        /// The 3xx status; `None` when the runtime hid it (a browser's `opaqueredirect`).
+        status: Option<u16>,
+        /// The origin of the request that was answered with the redirect.
+        from: Option<String>,
+        /// The origin the redirect points to (`scheme://host[:port]`, never a path or query);
+        /// `None` when unknown or unreadable.
+        to: Option<String>,
+    },
 }
+
+/// The `code` of the [`ErrorDetail`] a redirect error carries; its `message` is the target's
+/// origin, or `unknown`.
+pub const REDIRECT_DETAIL: &str = "redirect";
 
 impl TransportError {
     /// Converts into an [`Error`] for `provider`.
@@ -268,9 +284,41 @@ impl TransportError {
             TransportError::Timeout(ms) => (ErrorCode::Timeout, format!("request timed out after {ms} ms")),
             TransportError::Aborted(reason) if reason.is_empty() => (ErrorCode::Aborted, "aborted".to_owned()),
             TransportError::Aborted(reason) => (ErrorCode::Aborted, format!("aborted: {reason}")),
+            TransportError::Redirect { status, from, to } => return redirect_error(provider, *status, from.as_deref(), to.as_deref()),
         };
         let mut e = Error::new(code, message);
         e.provider = provider;
         e
     }
+}
+
+/// The error for a redirect that was not followed: code `server`, not retryable (a redirect is
+/// not transient), the 3xx `status` when known, the provider kept, and a `redirect` detail whose
+/// message is the target's origin (or `unknown`). The message names the status and the target's
+/// origin, never its path or query.
+fn redirect_error(provider: Option<Provider>, status: Option<u16>, from: Option<&str>, to: Option<&str>) -> Error {
+    let who = provider.map_or("the server", Provider::display_name);
+    let target = match (status, to) {
+        (_, Some(origin)) => format!("a redirect to {origin}"),
+        (None, None) => "a redirect to an unknown target (the runtime hides redirects from scripts)".to_owned(),
+        (Some(_), None) => "a redirect to an unknown target (no readable Location)".to_owned(),
+    };
+    let answered = match status {
+        Some(s) => format!("answered HTTP {s} with {target}"),
+        None => format!("answered with {target}"),
+    };
+    let base = from.map(|f| format!(" ({f})")).unwrap_or_default();
+    let mut e = Error::new(
+        ErrorCode::Server,
+        format!("{who} {answered}; gpufleet does not follow redirects, so the request was not sent there: check the configured base URL{base}"),
+    );
+    e.provider = provider;
+    e.status = status;
+    e.retryable = false;
+    e.details.push(ErrorDetail {
+        field: None,
+        code: Some(REDIRECT_DETAIL.to_owned()),
+        message: to.unwrap_or("unknown").to_owned(),
+    });
+    e
 }

@@ -223,6 +223,109 @@ pub fn query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
     out
 }
 
+/// Whether `url` may carry a key: `https://…`, or `http://` to a loopback host only
+/// (`localhost`, `127.0.0.0/8`, `[::1]`), so a key never crosses a network in clear.
+///
+/// Only the scheme and host are judged here; callers check the rest of their URL rules.
+pub fn is_https_or_loopback(url: &str) -> bool {
+    let url = url.trim();
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, port)) if port.is_empty() || is_port(port) => h,
+            _ => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((h, port)) if is_port(port) => h,
+            Some(_) => return false,
+            None => authority,
+        },
+    };
+    is_loopback_host(host)
+}
+
+fn is_port(s: &str) -> bool {
+    s.strip_prefix(':').unwrap_or(s).bytes().all(|b| b.is_ascii_digit()) && s.len() <= 6
+}
+
+/// `localhost`, `::1`, or a dotted-decimal IPv4 address in `127.0.0.0/8`.
+fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host == "::1" {
+        return true;
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts[0] == "127"
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255))
+}
+
+/// The origin (`scheme://host[:port]`, lowercase) of an absolute `http(s)` URL: never its
+/// userinfo, path, query or fragment. `None` when `url` is not one (or its host has characters
+/// no host has).
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    origin_from_parts(&scheme, rest)
+}
+
+/// `scheme://authority` from what follows `//`, with userinfo dropped and the authority checked.
+fn origin_from_parts(scheme: &str, after_slashes: &str) -> Option<String> {
+    let authority = after_slashes.split(['/', '\\', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let ok = !host_port.is_empty()
+        && host_port.len() <= 262
+        && host_port.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']'));
+    ok.then(|| format!("{scheme}://{}", host_port.to_ascii_lowercase()))
+}
+
+/// Where a redirect answer to a request for `request_url` points: the origin of its `Location`
+/// (a relative one resolved against `request_url`), never its path or query. `None` when the
+/// answer has no `Location` or it does not read as an `http(s)` URL.
+pub fn redirect_target(request_url: &str, location: Option<&str>) -> Option<String> {
+    // As a browser reads it: tabs and newlines dropped, `\` taken for `/`.
+    let location: String =
+        location?.trim().chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).map(|c| if c == '\\' { '/' } else { c }).collect();
+    if location.is_empty() || location.chars().any(|c| c.is_control()) {
+        return None;
+    }
+    if let Some(rest) = location.strip_prefix("//") {
+        let scheme = request_url.trim().split_once("://")?.0.to_ascii_lowercase();
+        return origin_from_parts(&scheme, rest);
+    }
+    let has_scheme = location
+        .split_once(':')
+        .is_some_and(|(s, _)| s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')));
+    if has_scheme {
+        return origin_of(&location);
+    }
+    origin_of(request_url)
+}
+
+/// Refuses a redirect: a 3xx answer becomes [`TransportError::Redirect`] (with the origin its
+/// `Location` points to), anything else is passed on. The [`crate::Client`] applies this to every
+/// answer, so no transport's redirect is ever followed or read as a provider's answer.
+pub fn refuse_redirect(request_url: &str, response: HttpResponse) -> Result<HttpResponse, TransportError> {
+    if (300..400).contains(&response.status) {
+        return Err(TransportError::Redirect {
+            status: Some(response.status),
+            from: origin_of(request_url),
+            to: redirect_target(request_url, response.header("location")),
+        });
+    }
+    Ok(response)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +343,89 @@ mod tests {
         let q = query_string(&[("status", "running"), ("status", "failed"), ("tag", "a=b")]);
         assert_eq!(q, "?status=running&status=failed&tag=a%3Db");
         assert_eq!(query_string::<&str, &str>(&[]), "");
+    }
+
+    #[test]
+    fn https_or_loopback_only() {
+        for ok in [
+            "https://api.novita.ai/v1",
+            "https://example.com",
+            "http://127.0.0.1:9000/fal/v1",
+            "http://127.1.2.3/x",
+            "http://localhost",
+            "http://LOCALHOST:8787/x",
+            "http://[::1]:8/x",
+            "http://[::1]",
+        ] {
+            assert!(is_https_or_loopback(ok), "{ok}");
+        }
+        for bad in [
+            "http://example.com/v1",
+            "http://127.0.0.1.evil.com/",
+            "http://127.evil.co.uk/v1",
+            "http://127.0.0.256/",
+            "http://localhost.evil.com/",
+            "http://user@127.0.0.1/",
+            "http://127.0.0.1@evil.com/",
+            "http://evil.com\\@127.0.0.1/",
+            "http://[::2]/",
+            "http://[::1]evil/",
+            "http://127.0.0.1:80x/",
+            "ftp://127.0.0.1/",
+            "HTTP://localhost/",
+            "",
+        ] {
+            assert!(!is_https_or_loopback(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins_never_carry_userinfo_path_or_query() {
+        assert_eq!(origin_of("https://Api.Example.com:8443/v1/x?key=secret#f").as_deref(), Some("https://api.example.com:8443"));
+        assert_eq!(origin_of("http://user:pass@127.0.0.1:9/x").as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(origin_of("http://[::1]:7/x").as_deref(), Some("http://[::1]:7"));
+        assert_eq!(origin_of("https://"), None);
+        assert_eq!(origin_of("javascript://x"), None);
+        assert_eq!(origin_of("https://ex ample.com/"), None);
+    }
+
+    #[test]
+    fn redirect_targets_are_origins() {
+        let from = "http://127.0.0.1:4000/novita/v1/gpu/instances?page=2";
+        let t = |loc: &str| redirect_target(from, Some(loc));
+        assert_eq!(t("http://127.0.0.1:5000/steal?token=abc&x=1").as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(t("HTTPS://Other.Example/a").as_deref(), Some("https://other.example"));
+        assert_eq!(t("https://u:p@other.example:444/a").as_deref(), Some("https://other.example:444"));
+        assert_eq!(t("//other.example/a?b").as_deref(), Some("http://other.example"), "scheme-relative");
+        assert_eq!(t("/\\other.example/a").as_deref(), Some("http://other.example"), "a backslash is a slash, as in a browser");
+        assert_eq!(t("/v2/instances?page=3").as_deref(), Some("http://127.0.0.1:4000"), "relative: the request's origin");
+        assert_eq!(t("?page=3").as_deref(), Some("http://127.0.0.1:4000"));
+        assert_eq!(t("  https://other.example/\t "), Some("https://other.example".to_owned()));
+        assert_eq!(t("javascript:alert(1)"), None);
+        assert_eq!(t("http:other.example"), None);
+        assert_eq!(t("https://exa\u{7f}mple/"), None);
+        assert_eq!(t(""), None);
+        assert_eq!(redirect_target(from, None), None);
+    }
+
+    #[test]
+    fn only_3xx_is_refused() {
+        let url = "https://api.example.com/v1/x?q=1";
+        for status in [300, 301, 302, 303, 304, 307, 308, 399] {
+            let r = HttpResponse::new(status, b"moved".to_vec()).with_header("Location", "https://evil.example/x?k=v");
+            assert_eq!(
+                refuse_redirect(url, r),
+                Err(TransportError::Redirect {
+                    status: Some(status),
+                    from: Some("https://api.example.com".into()),
+                    to: Some("https://evil.example".into())
+                })
+            );
+        }
+        for status in [200, 201, 204, 299, 400, 404, 500] {
+            let r = HttpResponse::new(status, b"{}".to_vec()).with_header("Location", "https://evil.example/");
+            assert_eq!(refuse_redirect(url, r.clone()), Ok(r));
+        }
     }
 
     #[test]

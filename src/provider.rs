@@ -129,7 +129,8 @@ impl ProviderConfig {
         self
     }
 
-    /// Checks the config: an `http(s)://` base URL and a non-empty key without line breaks.
+    /// Checks the config: an `https://` base URL (`http://` to a loopback host only) and a
+    /// non-empty key without line breaks.
     pub fn validate(&self, provider: Provider) -> Result<()> {
         let field = provider_config_field(provider);
         let base = self.base_url.trim();
@@ -138,6 +139,10 @@ impl ProviderConfig {
         }
         if base.contains(['?', '#', ' ']) {
             return Err(Error::invalid_input(format!("{field}.baseUrl"), "must not contain a query, fragment or space"));
+        }
+        if !crate::http::is_https_or_loopback(base) {
+            let rule = "must be https:// (http:// only to localhost, 127.x.x.x or [::1]), or the key would cross the network in clear";
+            return Err(Error::invalid_input(format!("{field}.baseUrl"), rule));
         }
         if self.api_key.trim().is_empty() {
             return Err(Error::invalid_input(format!("{field}.apiKey"), "must not be empty"));

@@ -146,13 +146,15 @@ pub enum RouteError {
 }
 
 impl RouteError {
-    /// The HTTP status and error body for this failure.
-    pub fn to_error(&self, method: &str) -> (u16, Error) {
+    /// The HTTP status and error body for this failure. `_method` (the request's) is not quoted
+    /// in the message: it is the caller's text.
+    pub fn to_error(&self, _method: &str) -> (u16, Error) {
         match self {
             RouteError::NotFound => (404, Error::new(ErrorCode::NotFound, "no such API route")),
+            // The method is not quoted: it is the caller's text (see `Proxy::error_response`).
             RouteError::MethodNotAllowed(allowed) => (
                 405,
-                Error::new(ErrorCode::Unsupported, format!("method {method} is not allowed here; use {}", allowed.join(", "))),
+                Error::new(ErrorCode::Unsupported, format!("this method is not allowed here; use {}", allowed.join(", "))),
             ),
             RouteError::Invalid(e) => (400, e.clone()),
         }
@@ -180,9 +182,10 @@ pub fn parse_route(method: &str, path: &str, query: &str) -> std::result::Result
         if allowed.contains(&method) { Ok(()) } else { Err(RouteError::MethodNotAllowed(allowed)) }
     };
     let no_query = |params: &Vec<(String, String)>| -> std::result::Result<(), RouteError> {
+        // The parameter is not named: its name is the caller's text (see `Proxy::error_response`).
         match params.first() {
             None => Ok(()),
-            Some((k, _)) => Err(RouteError::Invalid(Error::invalid_input(k.clone(), "is not a parameter of this route"))),
+            Some(_) => Err(RouteError::Invalid(Error::invalid_input("query", "this route takes no query parameters"))),
         }
     };
     let provider = |s: &str| -> std::result::Result<Provider, RouteError> {
@@ -325,7 +328,11 @@ pub fn list_query_from_params(provider: Provider, params: &[(String, String)]) -
             continue;
         }
         if obj.contains_key(k) {
-            return Err(Error::invalid_input(k.clone(), "is given more than once"));
+            // Named only when it is one of ours (an unknown one is refused below, unnamed).
+            return Err(match ints.contains(&k.as_str()) {
+                true => Error::invalid_input(k.clone(), "is given more than once"),
+                false => Error::invalid_input("query", "a parameter is given more than once (only list filters repeat)"),
+            });
         }
         let value = if ints.contains(&k.as_str()) {
             let n: i64 = v.parse().map_err(|_| Error::invalid_input(k.clone(), "must be an integer"))?;
@@ -391,7 +398,7 @@ pub fn fleet_query_from_params(params: &[(String, String)]) -> Result<FleetQuery
                 }
                 q.q = Some(v.clone());
             }
-            other => return Err(Error::invalid_input(other.to_owned(), "is not a parameter of this route (use provider, status, q)")),
+            _ => return Err(Error::invalid_input("query", "takes only provider, status and q")),
         }
     }
     Ok(q)

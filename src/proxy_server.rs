@@ -10,7 +10,9 @@
 //! upstream call is made):
 //!
 //! 1. CORS: an `Origin` that is neither the proxy's own nor in `ALLOWED_ORIGINS` → 403, no CORS
-//!    headers; a preflight (`OPTIONS`) from an allowed origin → 204 with the grants.
+//!    headers; a preflight (`OPTIONS`) from an allowed origin → 204 with the grants. The own
+//!    origin is `GPUFLEET_ORIGIN` when set, else the request URL the runtime gives; never a
+//!    header the caller sends (`Host`, `X-Forwarded-Host`, `Forwarded`).
 //! 2. Method allowlist: only `GET`, `POST`, `DELETE` (and `OPTIONS`) → else 405 with `Allow`.
 //! 3. `GPUFLEET_TOKEN` unset (or unusable) → 503 `unauthorized`: the API refuses to run open.
 //! 4. Rate limit per caller (token hash when the token is valid, else `CF-Connecting-IP`) → 429.
@@ -19,7 +21,12 @@
 //! 6. Route, provider and id validation ([`parse_route`]) → 404 / 405 / 400; a provider without
 //!    keys → 400; an id shaped like a host ([`looks_like_host`]) → 400.
 //! 7. Create only: `Content-Type: application/json` → else 415; body ≤ [`MAX_BODY_BYTES`] → else 413.
-//! 8. The call, through the [`Client`], to the configured base URL only.
+//! 8. The call, through the [`Client`], to the configured base URL only; a redirect is never
+//!    followed (a `server` error naming the target's origin, answered 502).
+//!
+//! The proxy's own error answers (those not from an upstream answer) quote nothing the caller
+//! sent (see [`Proxy`]'s `error_response`): a quoted value equal to a secret would come back
+//! as `[redacted]` and so confirm a guess.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -44,6 +51,7 @@ pub const ENV_NAMES: &[&str] = &[
     "GPUFLEET_TOKEN",
     "GPUFLEET_READONLY_TOKEN",
     "ALLOWED_ORIGINS",
+    "GPUFLEET_ORIGIN",
     "FAL_KEY",
     "FAL_BASE_URL",
     "FAL_ALPHA_BASE_URL",
@@ -98,6 +106,9 @@ pub struct ServerConfig {
     /// Why the API refuses to serve, when it does (no secret inside).
     refusal: Option<String>,
     allowed_origins: Vec<String>,
+    /// The proxy's own origin (the console's), when configured: then the request URL is not
+    /// consulted for it.
+    own_origin: Option<String>,
     providers: BTreeMap<Provider, ProviderConfig>,
     /// Configuration problems worth telling the operator (no secrets), shown by `/healthz`.
     warnings: Vec<String>,
@@ -122,14 +133,7 @@ pub fn acceptable_base_url(url: &str) -> bool {
     if authority.is_empty() || authority.contains('@') || url.contains(['?', '#', ' ', '\\']) {
         return false;
     }
-    if tls {
-        return true;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.split(':').next().unwrap_or(""),
-    };
-    host == "localhost" || host == "::1" || host.split('.').next() == Some("127") && host.split('.').count() == 4
+    tls || crate::http::is_https_or_loopback(url)
 }
 
 /// Parses one `ALLOWED_ORIGINS` entry into its canonical form `scheme://host[:port]` (lowercase,
@@ -228,6 +232,16 @@ impl ServerConfig {
             }
         }
 
+        let own_origin = get("GPUFLEET_ORIGIN").and_then(|o| {
+            let canon = canonical_origin(&o);
+            if canon.is_none() {
+                warnings.push(
+                    "GPUFLEET_ORIGIN ignored: give the proxy's own origin, like https://fleet.example.com (no path)".to_owned(),
+                );
+            }
+            canon
+        });
+
         let mut providers = BTreeMap::new();
         let fal_key = get("FAL_KEY");
         let sfc_token = get("SFC_TOKEN");
@@ -271,6 +285,7 @@ impl ServerConfig {
             readonly_token: if refusal.is_none() { readonly_token } else { None },
             refusal,
             allowed_origins,
+            own_origin,
             providers,
             warnings,
             rate,
@@ -290,6 +305,11 @@ impl ServerConfig {
     /// The exact origins CORS allows (besides the proxy's own).
     pub fn allowed_origins(&self) -> &[String] {
         &self.allowed_origins
+    }
+
+    /// The proxy's own origin from `GPUFLEET_ORIGIN`, if set.
+    pub fn own_origin(&self) -> Option<&str> {
+        self.own_origin.as_deref()
     }
 
     /// Configuration warnings (no secrets inside).
@@ -648,6 +668,9 @@ struct Ctx {
     area: Area,
     cors_origin: Option<String>,
     start_ms: u64,
+    /// Everything the caller sent that an error message could quote: the path, the query (raw
+    /// and decoded) and, for a create, the body (raw, and its keys and values).
+    caller_input: Vec<String>,
 }
 
 /// The edge proxy: a [`ServerConfig`] and the request handling.
@@ -773,7 +796,11 @@ impl Proxy {
     /// The first step: CORS, preflight, method allowlist, refusal when no token is configured,
     /// `/healthz`, and who the caller is. `request_id` and `now_ms` come from the runtime.
     pub fn admit(&self, request: &ProxyRequest, request_id: String, now_ms: u64) -> Admission {
-        let (self_origin, path, query) = split_url(&request.url);
+        let (url_origin, path, query) = split_url(&request.url);
+        // The proxy's own origin: configured, or else the URL the runtime gives (on Cloudflare the
+        // routed hostname; `scripts/proxy-runtime.mjs` pins it for Miniflare). Never a header the
+        // caller sends: `Host`, `X-Forwarded-Host` and `Forwarded` are not read at all.
+        let self_origin = self.config.own_origin.clone().unwrap_or(url_origin);
         let area = if path == "/healthz" {
             Area::Health
         } else if path == "/api" || path.starts_with("/api/") {
@@ -791,6 +818,7 @@ impl Proxy {
             area,
             cors_origin: None,
             start_ms: now_ms,
+            caller_input: caller_input_of(&path, &query),
         };
 
         match area {
@@ -955,6 +983,16 @@ impl Proxy {
             }
         }
 
+        let with_body;
+        let ctx = match (&route, &body) {
+            (Route::Create(_), RequestBody::Bytes(bytes)) => {
+                let mut c = admitted.ctx.clone();
+                add_body_input(&mut c.caller_input, bytes);
+                with_body = c;
+                &with_body
+            }
+            _ => ctx,
+        };
         let result: Result<(u16, Vec<u8>), Error> = match route {
             Route::Providers => {
                 let providers = self.config.providers.keys().map(|p| p.capabilities()).collect();
@@ -1038,7 +1076,8 @@ impl Proxy {
     }
 
     fn method_not_allowed(&self, ctx: &Ctx, allow: &str, now_ms: u64) -> ProxyResponse {
-        let e = Error::new(ErrorCode::Unsupported, format!("method {} is not allowed here; use {allow}", ctx.method));
+        // The method is not quoted: it is the caller's text (see `error_response`).
+        let e = Error::new(ErrorCode::Unsupported, format!("this method is not allowed here; use {allow}"));
         let mut r = self.error_response(ctx, 405, &e, now_ms);
         r.headers.push(("Allow".into(), allow.to_owned()));
         r
@@ -1049,6 +1088,15 @@ impl Proxy {
     }
 
     fn error_response(&self, ctx: &Ctx, status: u16, error: &Error, now_ms: u64) -> ProxyResponse {
+        // Our own errors (no upstream status) quote nothing the caller sent: were a quoted value
+        // one of our secrets, the scrub in `finish` would answer "[redacted]" and so confirm the guess.
+        let concealed;
+        let error = if error.status.is_none() {
+            concealed = conceal_caller_input(error, &ctx.caller_input);
+            &concealed
+        } else {
+            error
+        };
         let mut r = self.finish(ctx, status, "application/json; charset=utf-8", error_body(error), Some(error.code), now_ms);
         if let Some(ms) = error.retry_after_ms {
             r.headers.push(("Retry-After".into(), ms.div_ceil(1000).max(1).to_string()));
@@ -1125,6 +1173,165 @@ impl Proxy {
     }
 }
 
+// ----- never quoting the caller ---------------------------------------------------------------
+
+/// What stands in for a caller's value in an error message.
+const CONCEALED: &str = "…";
+
+/// The strings of a request's path and query an error could quote: raw, percent-decoded, and
+/// each comma-separated part of a decoded value.
+fn caller_input_of(path: &str, query: &str) -> Vec<String> {
+    let mut out = vec![path.to_owned(), query.to_owned()];
+    out.extend(path.split('/').filter_map(crate::proxy_api::percent_decode));
+    for part in query.split('&') {
+        out.push(part.to_owned());
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        for s in [k, v] {
+            let raw = s.replace('+', " ");
+            out.extend(crate::proxy_api::percent_decode(&raw));
+        }
+    }
+    let parts: Vec<String> = out.iter().flat_map(|s| s.split(',').map(str::to_owned)).collect();
+    out.extend(parts);
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// Adds a body's text, and every key, string and number in it when it is JSON.
+fn add_body_input(out: &mut Vec<String>, body: &[u8]) {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Number(n) => out.push(n.to_string()),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(map) => {
+                for (k, v) in map {
+                    out.push(k.clone());
+                    walk(v, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.push(String::from_utf8_lossy(body).into_owned());
+    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+        walk(&value, out);
+    }
+}
+
+/// `error` with every value the caller sent replaced by `…`, decided by where a value sits, never
+/// by what it is (so the answer is the same whether or not a value equals a secret):
+///
+/// - serde's "unknown field `k`", "unknown variant `v`", "invalid type/value: string \"v\"": the
+///   quoted unexpected part;
+/// - any other quoted text (`"…"`, `` `…` ``) that is part of what the caller sent, e.g. a
+///   provider rule's "(got \"v\")";
+/// - in `field`: an unknown key (the end of the path) and a `tags` map key.
+fn conceal_caller_input(error: &Error, caller: &[String]) -> Error {
+    let mut e = error.clone();
+    let (prefix, rest) = match e.field.as_deref().and_then(|f| e.message.strip_prefix(f).map(|r| (f, r))) {
+        Some((f, r)) if r.starts_with(": ") => (Some(f.to_owned()), r.to_owned()),
+        _ => (None, e.message.clone()),
+    };
+    let rest = conceal_serde_unexpected(&rest);
+    let rest = conceal_quoted(&rest, caller);
+    if let Some(field) = e.field.as_deref() {
+        let concealed = conceal_field(field, &error.message);
+        e.message = match prefix {
+            Some(_) => format!("{concealed}{rest}"),
+            None => rest,
+        };
+        e.field = Some(concealed);
+    } else {
+        e.message = rest;
+    }
+    for d in &mut e.details {
+        d.message = conceal_quoted(&d.message, caller);
+        if let Some(f) = d.field.as_deref() {
+            d.field = Some(conceal_field(f, ""));
+        }
+    }
+    e
+}
+
+/// The quoted value in serde's messages about an unexpected key or value.
+fn conceal_serde_unexpected(message: &str) -> String {
+    for intro in [": unknown field ", ": unknown variant ", ": invalid type: ", ": invalid value: "] {
+        let Some(start) = message.find(intro).map(|i| i + intro.len()) else { continue };
+        let end = [", expected ", ", there are no "].iter().filter_map(|t| message.rfind(t)).filter(|&i| i >= start).max();
+        let Some(end) = end else { continue };
+        let unexpected = &message[start..end];
+        let Some(q) = unexpected.find(['"', '`', '\'']) else { return message.to_owned() };
+        let quote = &unexpected[q..q + 1];
+        return format!("{}{}{quote}{CONCEALED}{quote}{}", &message[..start], &unexpected[..q], &message[end..]);
+    }
+    message.to_owned()
+}
+
+/// Every `"…"` or `` `…` `` segment whose text is part of what the caller sent, as `"…"`.
+fn conceal_quoted(message: &str, caller: &[String]) -> String {
+    let from_caller = |quoted: &str| {
+        !quoted.is_empty()
+            && quoted != CONCEALED
+            && caller.iter().any(|s| s.contains(quoted) || format!("{s:?}").contains(quoted) || json_escaped(s).contains(quoted))
+    };
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[i] as char;
+        out.push_str(&rest[..=i]);
+        let after = &rest[i + 1..];
+        // The closing quote; a `"` may be escaped inside (Debug and JSON escape it as \").
+        let mut end = None;
+        let mut escaped = false;
+        for (j, c) in after.char_indices() {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' && quote == '"' {
+                escaped = true;
+            } else if c == quote {
+                end = Some(j);
+                break;
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(after);
+            return out;
+        };
+        let quoted = &after[..end];
+        out.push_str(if from_caller(quoted) { CONCEALED } else { quoted });
+        out.push(quote);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn json_escaped(s: &str) -> String {
+    serde_json::to_string(s).map(|q| q.trim_matches('"').to_owned()).unwrap_or_default()
+}
+
+/// A field path without the keys the caller chose: an unknown key (named by `message`) and the
+/// key of a `tags` map.
+fn conceal_field(field: &str, message: &str) -> String {
+    let mut field = field.to_owned();
+    if let Some(i) = message.find(": unknown field `").map(|i| i + ": unknown field `".len()) {
+        let end = [ "`, expected ", "`, there are no "].iter().filter_map(|t| message.rfind(t)).filter(|&j| j >= i).max();
+        if let Some(key) = end.map(|j| &message[i..j]) {
+            if !key.is_empty() && field.ends_with(key) && field.len() > key.len() {
+                field = format!("{}{CONCEALED}", &field[..field.len() - key.len()]);
+            } else if field == key {
+                field = CONCEALED.to_owned();
+            }
+        }
+    }
+    let tags = if field.starts_with("tags.") { Some(0) } else { field.find(".tags.").map(|i| i + 1) };
+    if let Some(i) = tags {
+        field = format!("{}tags.{CONCEALED}", &field[..i]);
+    }
+    field
+}
+
 /// Whether `id` is shaped like a host: `localhost`, or dot-separated labels (a domain name or an
 /// IPv4 address) with an optional `:port`. No provider's instance ids look like that, so the proxy
 /// refuses such an id outright (defence in depth: the host of an upstream call is fixed anyway).
@@ -1181,7 +1388,7 @@ mod tests {
         for ok in ["https://api.fal.ai/v1", "http://127.0.0.1:9000/fal/v1", "http://localhost:1/x", "http://[::1]:8/x"] {
             assert!(acceptable_base_url(ok), "{ok}");
         }
-        for bad in ["http://evil.example/v1", "ftp://x", "https://u:p@x/v1", "https://x/v1?a", "http://127.0.0.1.evil.com/", "https://"] {
+        for bad in ["http://evil.example/v1", "ftp://x", "https://u:p@x/v1", "https://x/v1?a", "http://127.0.0.1.evil.com/", "https://", "http://127.evil.co.uk/v1", "http://127.0.0.1:80x/"] {
             assert!(!acceptable_base_url(bad), "{bad}");
         }
     }

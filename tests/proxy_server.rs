@@ -545,3 +545,152 @@ fn nothing_the_caller_sends_panics() {
         assert!(r.status >= 200 && r.status < 600);
     }
 }
+
+// ----- issue #13, point 5: redirects, the own origin, no echo of a secret ----------------------
+
+#[test]
+fn an_upstream_redirect_is_a_502_naming_only_the_target_origin() {
+    let p = proxy(&[]);
+    for status in [301, 302, 307, 308] {
+        let t = Fake::new(move |_| {
+            Ok(HttpResponse::new(status, FAL_PAGE.as_bytes().to_vec()).with_header("Location", "http://127.0.0.1:5999/collect?key=abc"))
+        });
+        let r = run(&p, authed(get("/api/v1/fal/instances")), &t);
+        assert_eq!(t.count(), 1, "one upstream call, to the configured host, not retried");
+        assert!(t.requests.borrow()[0].url.starts_with("http://127.0.0.1:9/fal/v1/"));
+        assert_eq!(r.status, 502, "{}", String::from_utf8_lossy(&r.body));
+        let e = &body_json(&r)["error"];
+        assert_eq!(e["code"], "server");
+        assert_eq!(e["provider"], "fal");
+        assert_eq!(e["status"], status);
+        assert_eq!(e["retryable"], false);
+        assert_eq!(e["details"], serde_json::json!([{ "code": "redirect", "message": "http://127.0.0.1:5999" }]));
+        assert_eq!(
+            e["message"],
+            format!("fal answered HTTP {status} with a redirect to http://127.0.0.1:5999; gpufleet does not follow redirects, so the request was not sent there: check the configured base URL (http://127.0.0.1:9)")
+        );
+        assert!(!String::from_utf8_lossy(&r.body).contains("inst_1"), "the redirect's body is not served as the provider's answer");
+        assert_common_headers(&r);
+    }
+}
+
+#[test]
+fn a_forged_host_never_makes_a_foreign_origin_the_proxys_own() {
+    let t = Fake::new(|_| json(200, FAL_PAGE));
+    // Without GPUFLEET_ORIGIN the own origin is the URL the runtime gives; the Host and
+    // forwarding headers the caller sends are not read.
+    let p = proxy(&[]);
+    let forged = |origin: &str| {
+        authed(get("/api/v1/providers"))
+            .header("Host", "evil.example")
+            .header("X-Forwarded-Host", "evil.example")
+            .header("Forwarded", "host=evil.example;proto=https")
+            .header("Origin", origin)
+    };
+    for origin in ["https://evil.example", "http://evil.example"] {
+        let r = run(&p, forged(origin), &t);
+        assert_eq!(r.status, 403, "{origin}");
+        assert!(r.header("Access-Control-Allow-Origin").is_none());
+    }
+    // With GPUFLEET_ORIGIN, that is the own origin, whatever URL the runtime built (workerd builds
+    // it from the Host header).
+    let p = proxy(&[("GPUFLEET_ORIGIN", "https://Fleet.Example.com/")]);
+    assert_eq!(p.config().own_origin(), Some("https://fleet.example.com"));
+    let at = |url_origin: &str, origin: &str| {
+        ProxyRequest::new("POST", &format!("{url_origin}/api/v1/fal/instances/inst_1/start"))
+            .header("Authorization", &format!("Bearer {TOKEN}"))
+            .header("Origin", origin)
+    };
+    let r = run(&p, at("http://evil.example", "http://evil.example"), &t);
+    assert_eq!(r.status, 403, "a URL built from a forged Host is not the own origin");
+    assert!(r.header("Access-Control-Allow-Origin").is_none());
+    let r = run(&p, at("http://evil.example", "https://fleet.example.com"), &t);
+    assert_eq!(r.status, 400, "the configured origin passes CORS (then fal has no start)");
+    assert_eq!(error_code(&r), "unsupported");
+    assert!(r.header("Access-Control-Allow-Origin").is_none(), "same origin: no CORS grant needed");
+    let r = run(&p, authed(get("/api/v1/providers")).header("Origin", "https://console.example.com"), &t);
+    assert_eq!(r.header("Access-Control-Allow-Origin"), Some("https://console.example.com"), "ALLOWED_ORIGINS still apply");
+    // An unusable value is a warning, and the URL's origin is used.
+    let p = proxy(&[("GPUFLEET_ORIGIN", "https://fleet.example.com/console")]);
+    assert_eq!(p.config().own_origin(), None);
+    assert!(p.config().warnings().iter().any(|w| w.starts_with("GPUFLEET_ORIGIN ignored")));
+    assert_eq!(run(&p, authed(get("/api/v1/providers")).header("Origin", BASE), &t).status, 200);
+}
+
+/// Sends `make(value)` with a configured secret and with a made-up value of the same length: the
+/// answers must be byte-identical (so the answer says nothing about whether a value is a secret),
+/// and quote neither value nor say "redacted".
+fn same_answer_for_a_secret(p: &Proxy, secret: &str, make: &dyn Fn(&str) -> ProxyRequest) -> serde_json::Value {
+    let other: String = secret.chars().rev().map(|c| if c == '-' { '_' } else { c }).collect();
+    assert_ne!(other, secret);
+    let t = Fake::new(|r| panic!("no upstream call expected, got {r:?}"));
+    let a = run(p, make(secret), &t);
+    let b = run(p, make(&other), &t);
+    let (ta, tb) = (String::from_utf8_lossy(&a.body).into_owned(), String::from_utf8_lossy(&b.body).into_owned());
+    assert_eq!(a.status, b.status, "{ta}");
+    assert_eq!(ta, tb, "the same answer whether or not the value is a secret");
+    for text in [&ta, &tb] {
+        assert!(!text.contains(secret) && !text.contains(&other), "the caller's value is not quoted: {text}");
+        assert!(!text.to_ascii_lowercase().contains("redacted"), "no [redacted] marker: {text}");
+    }
+    assert_eq!(t.count(), 0);
+    body_json(&a)["error"].clone()
+}
+
+#[test]
+fn validation_answers_never_quote_a_value_the_caller_sent() {
+    let p = proxy(&[]);
+    let list = |path: String| authed(get(&path));
+    let create = |provider: &'static str, body: String| {
+        authed(ProxyRequest::new("POST", &format!("{BASE}/api/v1/{provider}/instances")))
+            .header("Content-Type", "application/json")
+            .body(RequestBody::Bytes(body.into_bytes()))
+    };
+    let novita = |extra: &str| {
+        format!(r#"{{"name":"n","productId":"prod-1","gpuNum":1,"rootfsSize":20,"imageUrl":"nginx:latest","kind":"gpu",{extra}}}"#)
+    };
+
+    // A query parameter named like a secret.
+    let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| list(format!("/api/v1/fal/instances?{v}=1")));
+    assert_eq!(e["field"], "query.…");
+    assert!(e["message"].as_str().unwrap().starts_with("query.…: unknown field `…`, expected `limit` or `cursor`"), "{e}");
+    let e = same_answer_for_a_secret(&p, FAL_KEY, &|v| list(format!("/api/v1/providers?{v}=1")));
+    assert_eq!(e["message"], "query: this route takes no query parameters");
+    let e = same_answer_for_a_secret(&p, FAL_KEY, &|v| list(format!("/api/v1/instances?{v}=1")));
+    assert_eq!(e["message"], "query: takes only provider, status and q");
+    let e = same_answer_for_a_secret(&p, SFC_TOKEN, &|v| list(format!("/api/v1/fal/instances?{v}=1&{v}=2")));
+    assert_eq!(e["field"], "query");
+    // A filter value equal to a secret, checked by the provider module ("(got …)").
+    let e = same_answer_for_a_secret(&p, SFC_TOKEN, &|v| list(format!("/api/v1/sfcompute/instances?capacity={v}")));
+    assert!(e["message"].as_str().unwrap().ends_with("(got \"…\")"), "{e}");
+    let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| list(format!("/api/v1/sfcompute/instances?tag={v}")));
+    assert_eq!(e["message"], "tag[0]: must be key=value (got \"…\")");
+    same_answer_for_a_secret(&p, "wksp_simfleet01", &|v| list(format!("/api/v1/sfcompute/instances?id={v}")));
+
+    // Create bodies: an unknown key, a mistyped value, a value a rule rejects, a map key.
+    let e = same_answer_for_a_secret(&p, FAL_KEY, &|v| create("fal", format!(r#"{{"instanceType":"gpu_1x_h100_sxm5","sshKey":"k","{v}":1}}"#)));
+    assert_eq!(e["field"], "input.…");
+    let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| create("novita", novita(&format!(r#""minCudaVersion":"{v}""#))));
+    assert_eq!(e["message"], "minCudaVersion: must be a version such as 12.4 (got \"…\")");
+    let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| create("novita", novita(&format!(r#""ports":"80/http, {v}""#))));
+    assert_eq!(e["message"], "ports: each entry must be <port>/<tcp|http>, e.g. \"80/http, 3306/tcp\" (got \"…\")");
+    let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| create("novita", novita(&format!(r#""gpuNum":"{v}""#)).replace(r#""gpuNum":1,"#, "")));
+    assert_eq!(e["message"], "input.gpuNum: invalid type: string \"…\", expected u32");
+    let e = same_answer_for_a_secret(&p, SFC_TOKEN, &|v| {
+        create("sfcompute", format!(r#"{{"capacity":"cap_h100sfprod01","image":"image_ubuntu2204cuda127","tags":{{"{v}":5}}}}"#))
+    });
+    assert_eq!(e["field"], "input.tags.…");
+    let e = same_answer_for_a_secret(&p, SFC_TOKEN, &|v| {
+        create("sfcompute", format!(r#"{{"capacity":"cap_h100sfprod01","image":"image_ubuntu2204cuda127","tags":{{"{v}=x":"y"}}}}"#))
+    });
+    assert_eq!(e["field"], "tags.…");
+    assert!(e["message"].as_str().unwrap().starts_with("tags.…: tag key \"…\" must be"), "{e}");
+
+    // The method is the caller's text too (an all-uppercase secret is possible).
+    let upper = "UPPERCASE-TOKEN-0123456789";
+    let p = proxy(&[("GPUFLEET_TOKEN", upper)]);
+    for path in ["/api/v1/fal/instances", "/api/v1/providers", "/healthz", "/"] {
+        let e = same_answer_for_a_secret(&p, upper, &|m| ProxyRequest::new(m, &format!("{BASE}{path}")).header("Authorization", &format!("Bearer {upper}")));
+        assert!(e["message"].as_str().unwrap().starts_with("this method is not allowed here; use "), "{e}");
+    }
+}

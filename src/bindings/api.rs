@@ -35,7 +35,7 @@ pub struct FalConfig {
     /// An admin-scope fal key (sent as `Authorization: Key …`).
     pub api_key: String,
     /// Override the API base URL (default `https://api.fal.ai/v1`, or `https://rest.alpha.fal.ai`
-    /// for `falAlpha`).
+    /// for `falAlpha`): `https://`, or `http://` to localhost, 127.x.x.x or [::1] only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub base_url: Option<String>,
@@ -49,7 +49,8 @@ pub struct SfcomputeConfig {
     pub token: String,
     /// The workspace to list (`wksp_…` or `sfc:workspace:<account>:<name>`).
     pub workspace: String,
-    /// Override the API base URL (default `https://api.sfcompute.com/preview/v2`).
+    /// Override the API base URL (default `https://api.sfcompute.com/preview/v2`): `https://`, or
+    /// `http://` to localhost, 127.x.x.x or [::1] only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub base_url: Option<String>,
@@ -61,7 +62,8 @@ pub struct SfcomputeConfig {
 pub struct NovitaConfig {
     /// A Novita API key (sent as `Authorization: Bearer …`).
     pub api_key: String,
-    /// Override the API base URL (default `https://api.novita.ai/gpu-instance/openapi/v1`).
+    /// Override the API base URL (default `https://api.novita.ai/gpu-instance/openapi/v1`):
+    /// `https://`, or `http://` to localhost, 127.x.x.x or [::1] only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub base_url: Option<String>,

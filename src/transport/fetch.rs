@@ -11,10 +11,10 @@ use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, RequestInit};
+use web_sys::{AbortController, RequestInit, RequestRedirect};
 
 use crate::error::TransportError;
-use crate::http::{HttpRequest, HttpResponse, Transport};
+use crate::http::{origin_of, HttpRequest, HttpResponse, Transport};
 
 #[wasm_bindgen]
 extern "C" {
@@ -195,6 +195,11 @@ impl FetchTransport {
         self.check_abort()?;
         let init = RequestInit::new();
         init.set_method(request.method.as_str());
+        // Never follow a redirect: it would re-send the request, key and body included, to
+        // whatever host the Location names. Node, Deno, Bun and workerd then hand over the 3xx
+        // (which the client refuses, see `crate::http::refuse_redirect`), browsers an
+        // `opaqueredirect` response (refused below).
+        init.set_redirect(RequestRedirect::Manual);
         let headers = Array::new();
         for (name, value) in &request.headers {
             check_header(name, value)?;
@@ -232,6 +237,16 @@ impl FetchTransport {
         let promise = started.map_err(|e| self.classify(&e, &controller))?;
         let response = JsFuture::from(promise).await.map_err(|e| self.classify(&e, &controller))?;
 
+        // A browser's answer to `redirect: "manual"` (status 0, no headers), or a custom `fetch`
+        // that followed a redirect anyway: either way not the configured host's answer.
+        if get_string(&response, "type").as_deref() == Some("opaqueredirect") {
+            return Err(TransportError::Redirect { status: None, from: origin_of(&request.url), to: None });
+        }
+        if Reflect::get(&response, &JsValue::from_str("redirected")).is_ok_and(|r| r.is_truthy()) {
+            discard_body(&response);
+            let to = get_string(&response, "url").and_then(|u| origin_of(&u));
+            return Err(TransportError::Redirect { status: None, from: origin_of(&request.url), to });
+        }
         let status = Reflect::get(&response, &JsValue::from_str("status")).ok().and_then(|s| s.as_f64());
         let status = match status {
             Some(s) if (100.0..=599.0).contains(&s) && s.fract() == 0.0 => s as u16,
@@ -352,6 +367,23 @@ fn read_headers(response: &web_sys::Response) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Cancels a response body that will not be read (best effort), so it does not hold a connection.
+fn discard_body(response: &JsValue) {
+    if let Ok(body) = Reflect::get(response, &JsValue::from_str("body")) {
+        if let Ok(Ok(cancel)) = Reflect::get(&body, &JsValue::from_str("cancel")).map(|f| f.dyn_into::<Function>()) {
+            if let Ok(p) = cancel.call0(&body) {
+                // A rejection here is of no interest: `Boolean` (a builtin that never throws)
+                // handles it, so it is not reported as unhandled, and no Rust closure is needed.
+                let noop = Reflect::get(&js_sys::global(), &JsValue::from_str("Boolean")).ok().and_then(|f| f.dyn_into::<Function>().ok());
+                let catch = Reflect::get(&p, &JsValue::from_str("catch")).ok().and_then(|f| f.dyn_into::<Function>().ok());
+                if let (Some(catch), Some(noop)) = (catch, noop) {
+                    let _ = catch.call1(&p, &noop);
+                }
+            }
+        }
+    }
 }
 
 fn get_string(value: &JsValue, key: &str) -> Option<String> {
