@@ -94,6 +94,8 @@ test("Novita listings are exact in every paging mode: instances(), listAll(), li
     }
     exact(paged, "listPage + nextCursor");
     fleet.free();
+  }
+});
 
 // ----- redirects and base URLs (issue #13, point 5) -------------------------------------------
 
