@@ -572,12 +572,55 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
 /// The compact JSON text of a value whose first list is its instances (`Page<Instance>`,
 /// `FleetListing`), `shell` being that value with the list emptied and `instances` the list:
-/// the same text `serde_json::to_vec` gives for the whole value, but each record's `raw` is
-/// written by [`write_value`] (the records' `raw` are most of a listing's text). Used for the
-/// JS bindings' results and the proxy's list answers.
+/// the JSON `serde_json::to_vec` gives for the whole value, except that each record's `raw` is
+/// spliced in as the provider's own text ([`crate::raw::Raw::bytes`]) instead of being parsed
+/// and re-serialized (the records' `raw` are most of a listing's text). The proxy's list answers.
 pub fn instances_json<T: serde::Serialize>(
     shell: &T,
     instances: Vec<crate::model::Instance>,
+) -> Result<Vec<u8>, crate::error::Error> {
+    instances_json_with(shell, instances, |text, raw| text.extend_from_slice(raw.bytes()))
+}
+
+/// [`instances_json`] with every `raw` written as `null`, and where each record's text is: the
+/// distinct bodies the records came from (`sources`) and, per instance in order, the index of its
+/// body and its span there (`spans`, three numbers an instance). For the JS bindings, which
+/// attach `raw` lazily from those spans.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub fn instances_json_spans<T: serde::Serialize>(
+    shell: &T,
+    instances: Vec<crate::model::Instance>,
+) -> Result<(Vec<u8>, Vec<std::sync::Arc<[u8]>>, Vec<u32>), crate::error::Error> {
+    let mut sources: Vec<std::sync::Arc<[u8]>> = Vec::new();
+    let mut spans: Vec<u32> = Vec::with_capacity(instances.len() * 3);
+    let mut overflow = false;
+    let text = instances_json_with(shell, instances, |text, raw| {
+        text.extend_from_slice(b"null");
+        let (source, span) = raw.source();
+        // A page's records share one body: the last one seen is nearly always it.
+        let index = match sources.iter().rposition(|s| std::sync::Arc::ptr_eq(s, source)) {
+            Some(i) => i,
+            None => {
+                sources.push(std::sync::Arc::clone(source));
+                sources.len() - 1
+            }
+        };
+        let (Ok(i), Ok(start), Ok(end)) = (u32::try_from(index), u32::try_from(span.start), u32::try_from(span.end)) else {
+            overflow = true;
+            return;
+        };
+        spans.extend([i, start, end]);
+    })?;
+    if overflow {
+        return Err(crate::error::Error::new(crate::error::ErrorCode::Decode, "could not hand the result over: a body larger than 4 GiB"));
+    }
+    Ok((text, sources, spans))
+}
+
+fn instances_json_with<T: serde::Serialize>(
+    shell: &T,
+    instances: Vec<crate::model::Instance>,
+    mut write_raw: impl FnMut(&mut Vec<u8>, &crate::raw::Raw),
 ) -> Result<Vec<u8>, crate::error::Error> {
     use crate::error::{Error, ErrorCode};
     let serialize_error = |e: serde_json::Error| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}"));
@@ -586,13 +629,14 @@ pub fn instances_json<T: serde::Serialize>(
     let Some(at) = shell.iter().position(|&b| b == b'[').filter(|&at| shell.get(at + 1) == Some(&b']')) else {
         return Err(Error::new(ErrorCode::Decode, "could not serialize the result: no instance list"));
     };
-    let mut text = Vec::with_capacity(shell.len() + instances.len() * 1024);
+    let mut text = Vec::with_capacity(shell.len() + instances.len() * 512);
     text.extend_from_slice(&shell[..=at]);
+    let null_raw = crate::raw::Raw::default();
     for (i, mut instance) in instances.into_iter().enumerate() {
         if i > 0 {
             text.push(b',');
         }
-        let raw = std::mem::take(&mut instance.raw);
+        let raw = std::mem::replace(&mut instance.raw, null_raw.clone());
         serde_json::to_writer(&mut text, &instance).map_err(serialize_error)?;
         // `raw` is the last field and always written: the record ends in `"raw":null}`.
         const NULL_END: &[u8] = b"null}";
@@ -600,83 +644,11 @@ pub fn instances_json<T: serde::Serialize>(
             return Err(Error::new(ErrorCode::Decode, "could not serialize the result: raw is not last"));
         }
         text.truncate(text.len() - NULL_END.len());
-        // The record's text as the provider sent it: spliced, not re-serialized.
-        text.extend_from_slice(raw.bytes());
+        write_raw(&mut text, &raw);
         text.push(b'}');
     }
     text.extend_from_slice(&shell[at + 1..]);
     Ok(text)
-}
-
-/// Appends `value` as compact JSON text to `out`: byte for byte what `serde_json::to_writer`
-/// writes (same key order, same escapes, numbers written by serde_json itself), without going
-/// through serde's `Serializer` and `io::Write` layers, which a wasm built for size does not
-/// inline (most of a list's text is its records' `raw`; see BENCHMARKS.md, "Decode speed").
-pub fn write_value(out: &mut Vec<u8>, value: &Value) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            // Cannot fail: writing to a Vec, and a Number is always finite.
-            let _ = serde_json::to_writer(&mut *out, n);
-        }
-        Value::String(s) => write_str(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(out, item);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(out, key);
-                out.push(b':');
-                write_value(out, item);
-            }
-            out.push(b'}');
-        }
-    }
-}
-
-/// A JSON string as serde_json escapes it: `"` `\` and the control characters only (`\b \t \n
-/// \f \r`, else `\u00xx` in lowercase hex).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-fn write_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = s.as_bytes();
-    out.push(b'"');
-    let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        let escape = match byte {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            0x08 => b'b',
-            0x09 => b't',
-            0x0a => b'n',
-            0x0c => b'f',
-            0x0d => b'r',
-            0x00..=0x1f => b'u',
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        start = i + 1;
-        if escape == b'u' {
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
-        } else {
-            out.extend_from_slice(&[b'\\', escape]);
-        }
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -684,7 +656,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn instances_json_is_the_text_serde_json_writes() {
+    fn instances_json_spans_points_at_each_record() {
+        use crate::model::ListQuery;
+        use crate::provider::{decode_list_body, Provider};
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/novita/list.json")).unwrap();
+        let page = decode_list_body(&ListQuery::first_page(Provider::Novita), body).unwrap();
+        let expected: Vec<Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
+        let mut shell = page.clone();
+        let items = std::mem::take(&mut shell.items);
+        let (text, sources, spans) = instances_json_spans(&shell, items).unwrap();
+        assert_eq!(sources.len(), 1, "one body for the page");
+        assert_eq!(spans.len(), 3 * expected.len());
+        let out: Value = serde_json::from_slice(&text).unwrap();
+        for (i, want) in expected.iter().enumerate() {
+            assert_eq!(out["items"][i]["raw"], Value::Null);
+            let (s, a, b) = (spans[3 * i] as usize, spans[3 * i + 1] as usize, spans[3 * i + 2] as usize);
+            let got: Value = serde_json::from_slice(&sources[s][a..b]).unwrap();
+            assert_eq!(&got, want, "record {i}");
+        }
+    }
+
+    #[test]
+    fn instances_json_is_serde_jsons_json_with_each_raw_spliced() {
         use crate::model::{FleetListing, ListQuery};
         use crate::provider::{decode_list_body, Provider};
         let root = env!("CARGO_MANIFEST_DIR");
@@ -698,57 +691,27 @@ mod tests {
             let body = std::fs::read(format!("{root}/tests/fixtures/{file}")).unwrap();
             let page = decode_list_body(&ListQuery::first_page(provider), body).unwrap();
             assert!(!page.items.is_empty(), "{file} has instances");
+            // The same JSON as serde_json writes, except that each record's `raw` is the
+            // provider's own text, spliced in as it came (whitespace and key order kept).
+            let same = |text: Vec<u8>, expected: Value, what: &str| {
+                let got: Value = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(got, expected, "{what}");
+                for item in &page.items {
+                    let raw = item.raw.bytes();
+                    assert!(text.windows(raw.len()).any(|w| w == raw), "{what}: {} spliced verbatim", item.id);
+                }
+            };
             let mut shell = page.clone();
             let items = std::mem::take(&mut shell.items);
-            assert_eq!(instances_json(&shell, items).unwrap(), serde_json::to_vec(&page).unwrap(), "{file}");
+            same(instances_json(&shell, items).unwrap(), serde_json::to_value(&page).unwrap(), file);
 
             let listing = FleetListing { instances: page.items.clone(), errors: vec![] };
             let mut shell = listing.clone();
             let items = std::mem::take(&mut shell.instances);
-            assert_eq!(instances_json(&shell, items).unwrap(), serde_json::to_vec(&listing).unwrap(), "{file} as a listing");
+            same(instances_json(&shell, items).unwrap(), serde_json::to_value(&listing).unwrap(), file);
         }
         // An empty list stays an empty list.
         let empty = FleetListing { instances: vec![], errors: vec![] };
         assert_eq!(instances_json(&empty, vec![]).unwrap(), serde_json::to_vec(&empty).unwrap());
-    }
-
-    fn same_as_serde_json(value: &Value) {
-        let mut fast = Vec::new();
-        write_value(&mut fast, value);
-        assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(value).unwrap());
-    }
-
-    #[test]
-    fn write_value_is_serde_jsons_text() {
-        let every_byte: String = (0u8..0x80).map(char::from).collect();
-        same_as_serde_json(&Value::String(every_byte));
-        for text in [
-            r#"null"#,
-            r#"[true,false,null,0,-0,1,-1,18446744073709551615,-9223372036854775808,1.5,-2.25e-300,1e300,0.1]"#,
-            r#"{"b":{"z":[],"a":{}},"a":"é ü 😀 \u2028 \u007f \"q\" \\ / \b\f\n\r\t \u0001\u001f","":[[1],[{"k":"v"}]]}"#,
-            r#"[12345678901234567890123, 3.141592653589793, 5e-324, 1.7976931348623157e308]"#,
-        ] {
-            same_as_serde_json(&serde_json::from_str(text).unwrap());
-        }
-    }
-
-    #[test]
-    fn write_value_matches_on_every_fixture() {
-        let mut seen = 0;
-        let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "json") {
-                    if let Ok(value) = serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()) {
-                        same_as_serde_json(&value);
-                        seen += 1;
-                    }
-                }
-            }
-        }
-        assert!(seen > 10, "only {seen} fixtures");
     }
 }

@@ -417,6 +417,46 @@ pub fn parse_json(provider: Provider, body: &[u8]) -> Result<Value> {
     Ok(value)
 }
 
+// ----- the fast decode path ---------------------------------------------------------------------
+//
+// A 2xx body is first read straight into typed, borrowed wire records (no JSON tree), each
+// record's `raw` kept as its span of the body. Anything that does not read that way — a body
+// that is not as documented, but also one that is merely unusual (duplicate keys, a missing
+// optional envelope) — returns `None`, and the provider then reads the body again the slow way,
+// through a `Value` and the path-tracking reader, which either names the failure precisely or
+// gives the same page. So errors cost a second read and the success path pays for none of them;
+// `tests/decode_paths.rs` checks the two paths agree on every fixture and on mutations of them.
+
+/// Whether `body` is JSON text whose top level is an object (serde would read a struct from an
+/// array too, which the documented shapes never are).
+pub(crate) fn is_object_text(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// Where `part` (text serde_json borrowed from `body`) sits in `body`.
+pub(crate) fn span_in(body: &[u8], part: &str) -> Option<std::ops::Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= body.len()).then_some(start..end)
+}
+
+/// Reads one record of `body` (`record` borrowed from it) as the wire type `W` and normalizes it
+/// with `from_wire`; its `raw` is its span of `body`. `None` when it does not read as `W`.
+pub(crate) fn fast_record<'a, W: Deserialize<'a>>(
+    body: &std::sync::Arc<[u8]>,
+    record: &'a serde_json::value::RawValue,
+    from_wire: impl FnOnce(W) -> Option<Instance>,
+) -> Option<Instance> {
+    let text = record.get();
+    if !text.starts_with('{') {
+        return None;
+    }
+    let wire: W = serde_json::from_str(text).ok()?;
+    let instance = from_wire(wire)?;
+    let span = span_in(body, text)?;
+    Some(Instance { raw: crate::raw::Raw::from_span(std::sync::Arc::clone(body), span), ..instance })
+}
+
 /// Reads a typed view of a JSON value already parsed; failures name `prefix` + the inner path.
 pub fn decode_value<'a, T: Deserialize<'a>>(provider: Provider, value: &'a Value, prefix: &str) -> Result<T> {
     crate::json_path::from_value(value).map_err(|e| {
@@ -750,6 +790,10 @@ pub fn check_range(field: &str, value: i64, min: i64, max: i64) -> Result<()> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "provider/decode_paths_tests.rs"]
+mod decode_paths_tests;
 
 #[cfg(test)]
 mod tests {

@@ -504,7 +504,7 @@ impl Fleet {
             let query: FleetQuery = from_js(&query, "query")?;
             let mut listing = call.client.list_all(&query).await?;
             let instances = std::mem::take(&mut listing.instances);
-            super::convert::instances_to_js(&listing, instances)
+            super::convert::instances_to_js(&listing, "instances", instances)
         })
     }
 
@@ -767,7 +767,7 @@ pub fn decode_instances(provider: JsValue, body: JsValue, query: JsValue) -> Res
 /// [`to_js`] for a page of instances (the same text, each `raw` written the fast way).
 fn page_to_js(mut page: Page<Instance>) -> Result<JsValue, Error> {
     let items = std::mem::take(&mut page.items);
-    super::convert::instances_to_js(&page, items)
+    super::convert::instances_to_js(&page, "items", items)
 }
 
 /// `decodeInstance(provider, body)`: a get body → the instance.

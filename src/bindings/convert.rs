@@ -28,15 +28,21 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
     js_sys::JSON::parse(&text).map_err(handover_error)
 }
 
-/// [`to_js`] for a value whose first field is a list of instances (`Page<Instance>`,
-/// `FleetListing`), `shell` being that value with the list emptied: the same text, but each
-/// record's `raw` is written by [`crate::json_path::write_value`] instead of serde_json's
-/// serializer (the records' `raw` are most of a listing's text; see BENCHMARKS.md, "Decode speed").
-pub fn instances_to_js<T: Serialize>(shell: &T, instances: Vec<Instance>) -> Result<JsValue, Error> {
-    let text = crate::json_path::instances_json(shell, instances)?;
-    // UTF-8 by construction (serde_json's text; write_value copies strings whole or escapes
-    // ASCII): decoded by the JS side's native TextDecoder, not checked again here.
-    parse_json_bytes(&text).map_err(handover_error)
+/// [`to_js`] for a value whose first field is a list of instances (`Page<Instance>` under
+/// `items`, `FleetListing` under `instances`: `key`), `shell` being that value with the list
+/// emptied. The instances cross as small JSON without their `raw`; each `raw` becomes a lazy own
+/// enumerable property that parses the record's span of the provider's body the first time it
+/// is read (so `JSON.stringify`, spread and `structuredClone` still see it). Each body crosses
+/// once, as one `Uint8Array` copy, however many records it holds.
+pub fn instances_to_js<T: Serialize>(shell: &T, key: &str, instances: Vec<Instance>) -> Result<JsValue, Error> {
+    let (text, sources, spans) = crate::json_path::instances_json_spans(shell, instances)?;
+    let bodies = js_sys::Array::new();
+    for source in &sources {
+        bodies.push(&js_sys::Uint8Array::from(&source[..]));
+    }
+    // UTF-8 by construction (serde_json's text; the spans are whole JSON values serde_json read
+    // as text): decoded by the JS side's native TextDecoder, not checked again here.
+    parse_instances(&text, key, &bodies, &spans).map_err(handover_error)
 }
 
 fn handover_error(e: JsValue) -> Error {
@@ -47,12 +53,30 @@ fn handover_error(e: JsValue) -> Error {
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 const encoder = new TextEncoder();
 export function parseJsonBytes(bytes) { return JSON.parse(decoder.decode(bytes)); }
+function lazyRaw(item, body, start, end) {
+  const settle = (value) => Object.defineProperty(item, "raw", { value, enumerable: true, configurable: true, writable: true });
+  Object.defineProperty(item, "raw", {
+    enumerable: true,
+    configurable: true,
+    get() { const value = JSON.parse(decoder.decode(body.subarray(start, end))); settle(value); return value; },
+    set(value) { settle(value); },
+  });
+}
+export function parseInstances(bytes, key, bodies, spans) {
+  const out = JSON.parse(decoder.decode(bytes));
+  const items = out[key];
+  for (let i = 0, j = 0; i < items.length; i++, j += 3) lazyRaw(items[i], bodies[spans[j]], spans[j + 1], spans[j + 2]);
+  return out;
+}
 export function utf8Bytes(text) { return encoder.encode(text); }
 "#)]
 extern "C" {
     /// `JSON.parse` of UTF-8 JSON text in wasm memory (read in place, decoded natively).
     #[wasm_bindgen(js_name = parseJsonBytes, catch)]
     fn parse_json_bytes(bytes: &[u8]) -> Result<JsValue, JsValue>;
+    /// `JSON.parse` of a page's JSON, then a lazy `raw` on each of `out[key]` from its span.
+    #[wasm_bindgen(js_name = parseInstances, catch)]
+    fn parse_instances(bytes: &[u8], key: &str, bodies: &js_sys::Array, spans: &[u32]) -> Result<JsValue, JsValue>;
     /// `new TextEncoder().encode(text)`.
     #[wasm_bindgen(js_name = utf8Bytes)]
     fn utf8_bytes(text: &JsValue) -> js_sys::Uint8Array;

@@ -4,10 +4,13 @@
 //! (201, `Idempotency-Key`) and delete (204). The error body is
 //! `{"error":{"type","message","docs_url"?,"request_id"?}}` on every non-2xx.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{child_path, json_kind, 
+use super::{child_path, fast_record, is_object_text, json_kind, 
     check_enum, decode_value, parse_json, http_error, id_url, loose_error_parts, ErrorParts,
     Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
 };
@@ -153,7 +156,17 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    let mut envelope = decode_object(P, &response.body, "a list object {instances, next_cursor, has_more}")?;
+    let body: Arc<[u8]> = response.body.as_slice().into();
+    match fast_list(&body) {
+        Some(page) => Ok(page),
+        None => slow_list(&response.body),
+    }
+}
+
+/// [`parse_list_response`] through a JSON tree and the path-tracking reader: the failure named
+/// precisely, or the same page as [`fast_list`].
+pub(crate) fn slow_list(body: &[u8]) -> Result<Page<Instance>> {
+    let mut envelope = decode_object(P, body, "a list object {instances, next_cursor, has_more}")?;
     let instances = match envelope.remove("instances") {
         Some(Value::Array(items)) => items,
         None => return Err(Error::decode(P, "instances", "missing required field")),
@@ -216,10 +229,17 @@ pub(crate) fn normalize(provider: Provider, value: Value, path: &str) -> Result<
         }
     }
     let wire: WireInstance = decode_value(provider, &value, path)?;
+    let instance = from_wire(provider, wire);
+    Ok(Instance { raw: value.into(), ..instance })
+}
+
+/// The instance a wire record describes (`raw` left empty): the one normalizer of both decode
+/// paths.
+fn from_wire(provider: Provider, wire: WireInstance<'_>) -> Instance {
     let (gpu_count, gpu_model) = wire.instance_type.as_deref().map(gpus_from_instance_type).unwrap_or((None, None));
     let ip = wire.ip.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
     let ssh = ip.as_ref().map(|ip| SshInfo { host: ip.clone(), port: 22, user: None, command: Some(format!("ssh {ip}")) });
-    let instance = Instance {
+    Instance {
         provider,
         id: wire.id.into_owned(),
         name: None,
@@ -236,8 +256,35 @@ pub(crate) fn normalize(provider: Provider, value: Value, path: &str) -> Result<
         created_at: None,
         tags: None,
         raw: Default::default(),
-    };
-    Ok(Instance { raw: value.into(), ..instance })
+    }
+}
+
+/// One record of a list body the fast way (see `provider::fast_record`).
+pub(crate) fn fast_instance(provider: Provider, body: &Arc<[u8]>, record: &RawValue) -> Option<Instance> {
+    fast_record(body, record, |wire: WireInstance| Some(from_wire(provider, wire)))
+}
+
+/// The list envelope, read without a JSON tree.
+#[derive(Deserialize)]
+struct FastList<'a> {
+    #[serde(borrow)]
+    instances: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    next_cursor: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default)]
+    has_more: Option<bool>,
+}
+
+/// [`parse_list_response`]'s page read the fast way, or `None` (then the slow way decides).
+pub(crate) fn fast_list(body: &Arc<[u8]>) -> Option<Page<Instance>> {
+    if !is_object_text(body) {
+        return None;
+    }
+    let list: FastList = serde_json::from_slice(body).ok()?;
+    let next_cursor = list.next_cursor.filter(|c| !c.is_empty()).map(|c| c.into_owned());
+    let has_more = list.has_more.unwrap_or(next_cursor.is_some());
+    let items = list.instances.iter().map(|r| fast_instance(P, body, r)).collect::<Option<Vec<_>>>()?;
+    Some(Page { items, next_cursor, has_more, total: None })
 }
 
 fn instance_from_value(value: Value, path: &str) -> Result<Instance> {
