@@ -235,6 +235,12 @@ pub(crate) fn normalize(provider: Provider, value: Value, path: &str) -> Result<
         ssh,
         created_at: None,
         tags: None,
+        pool: None,
+        priority_level: None,
+        managed_by: None,
+        public_ipv4: None,
+        billing_mode: None,
+        spot: None,
         raw: Value::Null,
     };
     Ok(Instance { raw: value, ..instance })
