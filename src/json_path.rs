@@ -659,8 +659,8 @@ mod tests {
     fn instances_json_spans_points_at_each_record() {
         use crate::model::ListQuery;
         use crate::provider::{decode_list_body, Provider};
-        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/novita/list.json")).unwrap();
-        let page = decode_list_body(&ListQuery::first_page(Provider::Novita), body).unwrap();
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fal/list.json")).unwrap();
+        let page = decode_list_body(&ListQuery::first_page(Provider::Fal), body).unwrap();
         let expected: Vec<Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
         let mut shell = page.clone();
         let items = std::mem::take(&mut shell.items);

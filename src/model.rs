@@ -104,6 +104,155 @@ pub struct SshInfo {
     pub command: Option<String>,
 }
 
+/// Open string enums: the documented values as variants, any other value kept verbatim in `Other`
+/// (a value a provider adds tomorrow survives as its string, never an error). Each is read and
+/// written as the bare string, so `Other("spot")` and `Spot` are told apart only by `parse`, which
+/// always picks the named variant.
+macro_rules! open_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            /// The documented values, in the provider's order.
+            pub const KNOWN: &'static [&'static str] = &[$($text),+];
+
+            /// The provider's word, e.g. `"notified"` (an `Other` value as it was received).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Other(s) => s,
+                }
+            }
+
+            /// Reads a provider's word; anything undocumented is `Other` with the text kept.
+            pub fn parse(s: &str) -> $name {
+                match s {
+                    $($text => $name::$variant,)+
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+
+            /// Whether the value is one of the documented ones.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Other(_))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+                Ok($name::parse(&s))
+            }
+        }
+    };
+}
+
+/// SF Compute's `priority_level`: which instances are kept when a pool's quota drops below its
+/// running-instance count (lower levels are terminated first): `yield < normal < preferred <
+/// critical`. Any other word is kept as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Tsify)]
+#[tsify(type = "\"yield\" | \"normal\" | \"preferred\" | \"critical\" | (string & {})")]
+pub enum PriorityLevel {
+    /// Terminated first.
+    Yield,
+    /// The default.
+    Normal,
+    /// Kept before `normal`.
+    Preferred,
+    /// Kept longest.
+    Critical,
+    /// A value gpufleet does not know, as received.
+    Other(String),
+}
+
+open_enum!(PriorityLevel { Yield => "yield", Normal => "normal", Preferred => "preferred", Critical => "critical" });
+
+/// How an instance is billed (Novita `billingMode`). Any other word is kept as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Tsify)]
+#[tsify(type = "\"onDemand\" | \"monthly\" | \"spot\" | (string & {})")]
+pub enum BillingMode {
+    /// Pay as you go.
+    OnDemand,
+    /// Prepaid by the month.
+    Monthly,
+    /// Spot: cheaper, and the provider may reclaim it (see `Instance.spot`).
+    Spot,
+    /// A value gpufleet does not know, as received.
+    Other(String),
+}
+
+open_enum!(BillingMode { OnDemand => "onDemand", Monthly => "monthly", Spot => "spot" });
+
+/// Where a spot instance is in its reclaim (Novita `spotStatus`). Any other word is kept as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Tsify)]
+#[tsify(type = "\"running\" | \"notified\" | \"reclaiming\" | \"terminated\" | (string & {})")]
+pub enum SpotStatus {
+    /// Running, no reclaim scheduled.
+    Running,
+    /// A reclaim is scheduled (`reclaimAt`); Novita gives an hour's notice.
+    Notified,
+    /// Being reclaimed now.
+    Reclaiming,
+    /// Reclaimed.
+    Terminated,
+    /// A value gpufleet does not know, as received.
+    Other(String),
+}
+
+open_enum!(SpotStatus { Running => "running", Notified => "notified", Reclaiming => "reclaiming", Terminated => "terminated" });
+
+/// The hardware pool an instance runs on (SF Compute `pool`; the deprecated `capacity` when the
+/// record has no pool, so the id is then a `cap_…` id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolRef {
+    /// The pool's id (`pool_…`), or the capacity's (`cap_…`).
+    pub id: String,
+    /// Its name, when the provider gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+}
+
+/// What manages an instance (SF Compute `managed_by`, or the seed-era `deployment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedBy {
+    /// The provider's kind of manager, e.g. `deployment` or `spot_deployment` (SF Compute's
+    /// `object`); any other word is kept as it is.
+    #[tsify(type = "\"deployment\" | \"spot_deployment\" | (string & {})")]
+    pub kind: String,
+    /// The manager's id (`depl_…`, `spot_…`).
+    pub id: String,
+    /// Its name, when the provider gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+}
+
+/// The reclaim state of a spot instance (Novita `spotStatus` / `spotReclaimTime`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct SpotInfo {
+    /// Where the reclaim stands.
+    pub status: SpotStatus,
+    /// When the provider will reclaim the instance, ISO 8601 in UTC; absent while no reclaim is
+    /// scheduled (Novita sends `"0"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub reclaim_at: Option<String>,
+}
+
 /// One GPU instance on one provider, normalized. `raw` keeps the provider's whole record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
@@ -160,6 +309,31 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional, type = "Record<string, string>")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// The hardware pool (SF Compute `pool`, else its deprecated `capacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub pool: Option<PoolRef>,
+    /// Which instances are kept first when capacity shrinks (SF Compute `priority_level`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub priority_level: Option<PriorityLevel>,
+    /// The deployment or spot deployment that manages the instance (SF Compute `managed_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub managed_by: Option<ManagedBy>,
+    /// Whether the instance asked for a public IPv4 address (SF Compute `enable_public_ipv4`;
+    /// without one only SSH is reachable). The address itself, once assigned, is `ip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub public_ipv4: Option<bool>,
+    /// How the instance is billed (Novita `billingMode`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub billing_mode: Option<BillingMode>,
+    /// The reclaim state of a spot instance (Novita `spotStatus`, `spotReclaimTime`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub spot: Option<SpotInfo>,
     /// The provider's full record exactly as received, unknown fields included. (In JavaScript
     /// it is read lazily: the record's text is parsed the first time `raw` is read.)
     #[serde(default)]

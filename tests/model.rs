@@ -4,9 +4,9 @@
 use gpufleet::model::input_from_json;
 use gpufleet::provider::{provider_config_field, validate_id};
 use gpufleet::{
-    Capabilities, CreateInput, Error, ErrorCode, FalCreateInput, FalListQuery, FleetQuery,
-    Instance, ListQuery, NovitaListQuery, Operation, Page, Pagination, Provider, ProviderConfig,
-    SfcListQuery, SshInfo, Status, TransportError,
+    BillingMode, Capabilities, CreateInput, Error, ErrorCode, FalCreateInput, FalListQuery, FleetQuery,
+    Instance, ListQuery, ManagedBy, NovitaListQuery, Operation, Page, Pagination, PoolRef, PriorityLevel, Provider,
+    ProviderConfig, SfcListQuery, SpotInfo, SpotStatus, SshInfo, Status, TransportError,
 };
 use serde_json::{json, Value};
 
@@ -230,6 +230,12 @@ fn instance(id: &str, status: Status) -> Instance {
         ssh: None,
         created_at: None,
         tags: None,
+        pool: None,
+        priority_level: None,
+        managed_by: None,
+        public_ipv4: None,
+        billing_mode: None,
+        spot: None,
         raw: json!({"id": id}).into(),
     }
 }
@@ -258,6 +264,22 @@ fn instance_and_page_omit_absent_fields() {
     assert_eq!(v["createdAt"], "2025-02-08T00:00:00Z");
     assert_eq!(v["ssh"], json!({"host": "h", "port": 2222, "user": "root"}));
     assert_eq!(v["tags"], json!({"env": "prod"}));
+    assert_eq!(serde_json::from_value::<Instance>(v).unwrap(), full);
+
+    // The 2026 fields: camelCase, enums as their words (unknown ones too), and back.
+    full.pool = Some(PoolRef { id: "pool_a".into(), name: None });
+    full.priority_level = Some(PriorityLevel::Other("best_effort".into()));
+    full.managed_by = Some(ManagedBy { kind: "spot_deployment".into(), id: "spot_a".into(), name: Some("s".into()) });
+    full.public_ipv4 = Some(false);
+    full.billing_mode = Some(BillingMode::Spot);
+    full.spot = Some(SpotInfo { status: SpotStatus::Notified, reclaim_at: Some("2026-01-01T00:00:00Z".into()) });
+    let v = serde_json::to_value(&full).unwrap();
+    assert_eq!(v["pool"], json!({"id": "pool_a"}));
+    assert_eq!(v["priorityLevel"], "best_effort");
+    assert_eq!(v["managedBy"], json!({"kind": "spot_deployment", "id": "spot_a", "name": "s"}));
+    assert_eq!(v["publicIpv4"], false);
+    assert_eq!(v["billingMode"], "spot");
+    assert_eq!(v["spot"], json!({"status": "notified", "reclaimAt": "2026-01-01T00:00:00Z"}));
     assert_eq!(serde_json::from_value::<Instance>(v).unwrap(), full);
 
     let page = Page {

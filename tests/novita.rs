@@ -10,9 +10,9 @@
 
 use gpufleet::provider::{self, novita, Created};
 use gpufleet::{
-    CreateInput, DeleteOutcome, ErrorCode, FieldKind, HttpRequest, HttpResponse, Instance, ListQuery, Method, NovitaCreateInput,
-    NovitaEnv, NovitaListQuery, NovitaNetworkStorage, NovitaTool, Operation, Page, Pagination, Provider,
-    ProviderConfig, SshInfo, Status,
+    BillingMode, CreateInput, DeleteOutcome, ErrorCode, FieldKind, HttpRequest, HttpResponse, Instance, ListQuery, Method,
+    NovitaCreateInput, NovitaEnv, NovitaListQuery, NovitaNetworkStorage, NovitaTool, Operation, Page, Pagination,
+    Provider, ProviderConfig, SpotInfo, SpotStatus, SshInfo, Status,
 };
 use serde_json::{json, Value};
 
@@ -641,6 +641,104 @@ fn spot_reclaim_gives_a_reason_when_there_is_no_other() {
     assert_eq!((i.status, i.status_reason.as_deref()), (Status::Failed, Some("evicted")));
 }
 
+fn spot(status: SpotStatus, reclaim_at: Option<&str>) -> Option<SpotInfo> {
+    Some(SpotInfo { status, reclaim_at: reclaim_at.map(Into::into) })
+}
+
+#[test]
+fn billing_mode_and_spot_exactly() {
+    let page = parse_list(&NovitaListQuery::default(), fixture("list-spot.json")).unwrap();
+    let raw = fixture_json("list-spot.json");
+    let got: Vec<(&str, Option<BillingMode>, Option<SpotInfo>)> =
+        page.items.iter().map(|i| (i.name.as_deref().unwrap(), i.billing_mode.clone(), i.spot.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            ("ondemand-1", Some(BillingMode::OnDemand), None),
+            ("monthly-2", Some(BillingMode::Monthly), None),
+            // "0": no reclaim scheduled.
+            ("spot-running-3", Some(BillingMode::Spot), spot(SpotStatus::Running, None)),
+            // Unix seconds as text (documented) and as a number.
+            ("spot-notified-4", Some(BillingMode::Spot), spot(SpotStatus::Notified, Some("2026-01-01T00:00:00Z"))),
+            ("spot-notified-number-5", Some(BillingMode::Spot), spot(SpotStatus::Notified, Some("2026-01-01T01:00:00Z"))),
+            // No spotReclaimTime at all.
+            ("spot-reclaiming-6", Some(BillingMode::Spot), spot(SpotStatus::Reclaiming, None)),
+            ("spot-terminated-7", Some(BillingMode::Spot), spot(SpotStatus::Terminated, Some("2026-01-01T00:00:00Z"))),
+            // Words Novita does not document survive; an ISO reclaim time is kept as it is.
+            (
+                "spot-new-word-8",
+                Some(BillingMode::Other("spotPlus".into())),
+                spot(SpotStatus::Other("preempting".into()), Some("2026-01-01T01:30:00Z")),
+            ),
+            ("no-billing-9", None, None),
+        ]
+    );
+    for (n, i) in page.items.iter().enumerate() {
+        assert_eq!(i.raw, raw["instances"][n], "raw is the record as received");
+        assert_eq!((i.pool.as_ref(), i.priority_level.as_ref(), i.managed_by.as_ref(), i.public_ipv4), (None, None, None, None));
+    }
+    // The status reason says the same as before.
+    assert_eq!(page.items[3].status_reason.as_deref(), Some("spot instance notified for reclaim (reclaim time 2026-01-01T00:00:00Z)"));
+    assert_eq!(page.items[5].status_reason.as_deref(), Some("spot instance being reclaimed"));
+    assert_eq!(page.items[7].status_reason, None, "an unknown spot status gives no reason");
+
+    // For JS: camelCase, words as received, no reclaimAt while none is scheduled.
+    let js = |n: usize| serde_json::to_value(&page.items[n]).unwrap();
+    assert_eq!(js(3)["billingMode"], "spot");
+    assert_eq!(js(3)["spot"], json!({"status": "notified", "reclaimAt": "2026-01-01T00:00:00Z"}));
+    assert_eq!(js(2)["spot"], json!({"status": "running"}));
+    assert_eq!(js(0)["billingMode"], "onDemand");
+    assert!(js(0).get("spot").is_none());
+    assert_eq!(js(7)["billingMode"], "spotPlus");
+    assert_eq!(js(7)["spot"]["status"], "preempting");
+    assert!(js(8).get("billingMode").is_none());
+    for i in &page.items {
+        assert_eq!(&serde_json::from_value::<Instance>(serde_json::to_value(i).unwrap()).unwrap(), i, "round trip");
+    }
+}
+
+#[test]
+fn spot_reclaim_time_forms() {
+    let at = |v: Value| instance_with(json!({"status": "running", "spotStatus": "notified", "spotReclaimTime": v})).spot;
+    let notified = |t: &str| spot(SpotStatus::Notified, Some(t));
+    assert_eq!(at(json!("1767225600")), notified("2026-01-01T00:00:00Z"));
+    assert_eq!(at(json!(" 1767225600 ")), notified("2026-01-01T00:00:00Z"));
+    assert_eq!(at(json!(1767225600)), notified("2026-01-01T00:00:00Z"));
+    assert_eq!(at(json!(1767225600.0)), notified("2026-01-01T00:00:00Z"));
+    assert_eq!(at(json!("1767225600000")), notified("2026-01-01T00:00:00Z"), "milliseconds");
+    assert_eq!(at(json!("2026-01-01T00:00:00Z")), notified("2026-01-01T00:00:00Z"));
+    for none in [json!("0"), json!(0), json!("-1"), json!(""), json!("soon"), json!(true), json!(null), json!({}), json!([1])] {
+        assert_eq!(at(none.clone()), spot(SpotStatus::Notified, None), "{none}");
+    }
+    let i = instance_with(json!({"status": "running", "spotStatus": "notified"}));
+    assert_eq!(i.spot, spot(SpotStatus::Notified, None), "absent");
+    // Without a usable spotStatus there is no `spot`, whatever the reclaim time.
+    for status in [json!(null), json!(""), json!(1), json!({"status": "notified"})] {
+        let i = instance_with(json!({"status": "running", "spotStatus": status, "spotReclaimTime": "1767225600"}));
+        assert_eq!(i.spot, None, "{status}");
+    }
+    // billingMode of the wrong type is left out.
+    for mode in [json!(1), json!(null), json!(""), json!(["spot"])] {
+        assert_eq!(instance_with(json!({ "billingMode": mode })).billing_mode, None);
+    }
+}
+
+#[test]
+fn billing_and_spot_words() {
+    assert_eq!(BillingMode::KNOWN, novita::BILLING_MODES);
+    for w in novita::BILLING_MODES {
+        assert!(BillingMode::parse(w).is_known());
+        assert_eq!(BillingMode::parse(w).as_str(), *w);
+    }
+    assert_eq!(SpotStatus::KNOWN, ["running", "notified", "reclaiming", "terminated"]);
+    for w in SpotStatus::KNOWN {
+        assert!(SpotStatus::parse(w).is_known());
+        assert_eq!(serde_json::to_value(SpotStatus::parse(w)).unwrap(), json!(w));
+    }
+    assert_eq!(BillingMode::parse("OnDemand"), BillingMode::Other("OnDemand".into()));
+    assert_eq!(SpotStatus::parse("Notified").to_string(), "Notified");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing
 // ---------------------------------------------------------------------------------------------
@@ -863,13 +961,14 @@ fn type_drift_in_fields_gpufleet_reads_leniently_never_fails() {
         "name": 7, "clusterName": 5, "clusterId": ["x"], "cpuNum": {}, "memory": null, "gpuNum": "two",
         "productName": 42, "kind": false, "network": "10.0.0.1", "connectComponentSSH": null,
         "sshCommand": 22, "createdAt": [1], "spotStatus": 1, "portMappings": "22/tcp", "volumeMounts": {},
-        "envs": "A=B", "total": "x"
+        "envs": "A=B", "total": "x", "billingMode": 2, "spotReclaimTime": {"at": 1}
     }));
     assert_eq!(i.status, Status::Stopped);
     assert_eq!(
         (i.name, i.region, i.gpu_count, i.instance_type, i.gpu_model, i.ip, i.ssh, i.created_at),
         (None, None, None, None, None, None, None, None)
     );
+    assert_eq!((i.billing_mode, i.spot), (None, None));
     assert_eq!(i.raw["cpuNum"], json!({}));
     let i = instance_with(json!({"gpuNum": " 3 "}));
     assert_eq!(i.gpu_count, Some(3));

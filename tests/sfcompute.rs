@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use gpufleet::provider::sfcompute::{self, map_status, STATUSES};
 use gpufleet::provider::{self as dispatch, Created, Provider, ProviderConfig};
 use gpufleet::{
-    CreateInput, Error, ErrorCode, HttpRequest, HttpResponse, ListQuery, Method, Operation, Pagination, SfcCreateInput,
-    SfcListQuery, Status,
+    CreateInput, Error, ErrorCode, HttpRequest, HttpResponse, Instance, ListQuery, ManagedBy, Method, Operation,
+    Pagination, PoolRef, PriorityLevel, SfcCreateInput, SfcListQuery, Status,
 };
 use serde_json::{json, Value};
 
@@ -469,6 +469,10 @@ fn seed_003_example_parses() {
         Some(BTreeMap::from([("env".to_owned(), "prod".to_owned()), ("team".to_owned(), "infra".to_owned())]))
     );
     assert_eq!((i.ip.as_ref(), i.region.as_ref(), i.ssh.as_ref()), (None, None, None));
+    assert_eq!(i.pool, Some(pool("<string>", Some("<string>"))), "the seed's capacity stands in for the pool");
+    assert_eq!(i.managed_by, Some(managed("deployment", "<string>", Some("<string>"))), "the seed-era `deployment`");
+    assert_eq!((i.priority_level.as_ref(), i.public_ipv4), (None, None));
+    assert_eq!((i.billing_mode.as_ref(), i.spot.as_ref()), (None, None));
     assert_eq!(i.raw, fixture_json("list_seed.json")["data"][0], "raw is the record, unknown fields kept");
 }
 
@@ -484,6 +488,9 @@ fn may_shape_normalizes() {
     assert_eq!(i.tags, Some(BTreeMap::from([("team".to_owned(), "research".to_owned())])));
     assert_eq!(i.ip, None);
     assert_eq!(i.raw["priority"], json!(10), "the integer priority stays in raw");
+    assert_eq!(i.priority_level, None, "an integer priority is not a priority level");
+    assert_eq!(i.pool, Some(pool("cap_h100sfprod01", Some("h100-sf-prod"))), "no pool: the capacity");
+    assert_eq!((i.managed_by.as_ref(), i.public_ipv4), (None, None));
     assert_eq!(i.raw, fixture_json("instance_may.json"));
 }
 
@@ -500,6 +507,11 @@ fn july_shape_normalizes() {
     assert_eq!(i.tags.as_ref().map(|t| t.len()), Some(2));
     assert_eq!(i.ssh, None, "SSH details come from GET /instances/{{id}}/ssh");
     assert_eq!(i.raw["priority_level"], json!("preferred"));
+    assert_eq!(i.pool, Some(pool("pool_h100sfprod01", Some("h100-sf-prod-pool"))), "the pool, not the deprecated capacity");
+    assert_eq!(i.priority_level, Some(PriorityLevel::Preferred));
+    assert_eq!(i.managed_by, Some(managed("deployment", "depl_k3R-nX9vLm7Qp2Yw5Jd8F", Some("web"))));
+    assert_eq!(i.public_ipv4, Some(true));
+    assert_eq!((i.billing_mode.as_ref(), i.spot.as_ref()), (None, None), "Novita's fields");
     assert_eq!(i.raw, fixture_json("instance_july.json"));
 
     // The same record answers create (201) and terminate (200).
@@ -527,6 +539,141 @@ fn july_last_page_with_nulls() {
     assert_eq!(a.instance_type.as_deref(), Some("h200-8x-sxm5-ib"));
     assert_eq!((b.status, b.provider_status.as_str()), (Status::Unknown, "hibernating"));
     assert_eq!(b.tags, Some(BTreeMap::new()));
+    // `managed_by: null` and `priority_level: null` are absent; `enable_public_ipv4: false` is kept.
+    assert_eq!((a.managed_by.as_ref(), a.priority_level.as_ref(), a.public_ipv4), (None, None, Some(false)));
+    assert_eq!(a.pool, Some(pool("pool_h200train03", Some("h200-training"))));
+    assert_eq!(a.ip, None);
+    assert_eq!(b.managed_by, Some(managed("spot_deployment", "sdpl_k3R-nX9vLm7Qp2Yw5Jd8F", Some("spot-fleet"))));
+    assert_eq!((b.priority_level.as_ref(), b.public_ipv4), (Some(&PriorityLevel::Yield), Some(false)));
+}
+
+fn pool(id: &str, name: Option<&str>) -> PoolRef {
+    PoolRef { id: id.into(), name: name.map(Into::into) }
+}
+
+fn managed(kind: &str, id: &str, name: Option<&str>) -> ManagedBy {
+    ManagedBy { kind: kind.into(), id: id.into(), name: name.map(Into::into) }
+}
+
+#[test]
+fn july_2026_fields_exactly() {
+    let page = sfcompute::parse_list_response(HttpResponse::new(200, fixture("list_july_fields.json"))).unwrap();
+    let raw = fixture_json("list_july_fields.json");
+    let [a, b, c, d] = &page.items[..] else { panic!("four items") };
+    let fields = |i: &Instance| {
+        (i.pool.clone(), i.priority_level.clone(), i.managed_by.clone(), i.public_ipv4, i.ip.clone())
+    };
+    // A spot deployment with a public IPv4 address.
+    assert_eq!(
+        fields(a),
+        (
+            Some(pool("pool_h100sfprod01", Some("h100-sf-prod"))),
+            Some(PriorityLevel::Critical),
+            Some(managed("spot_deployment", "spot_batchjobs01", Some("batch-spot"))),
+            Some(true),
+            Some("203.0.113.21".into()),
+        )
+    );
+    // Words the spec does not list survive as they are.
+    assert_eq!(
+        fields(b),
+        (
+            Some(pool("pool_h100sfprod01", Some("h100-sf-prod"))),
+            Some(PriorityLevel::Other("best_effort".into())),
+            Some(managed("autoscaler", "asg_k3R-nX9vLm7Qp2Yw5Jd8F", Some("scale-web"))),
+            Some(false),
+            None,
+        )
+    );
+    assert_eq!(b.priority_level.as_ref().map(PriorityLevel::as_str), Some("best_effort"));
+    assert!(!b.priority_level.as_ref().unwrap().is_known());
+    // No pool: the deprecated capacity is the pool.
+    assert_eq!(
+        fields(c),
+        (Some(pool("cap_h200train03", Some("h200-training"))), Some(PriorityLevel::Normal), None, Some(false), None)
+    );
+    // A pool with only an id (the capacity's name is not borrowed); no `object`: the id prefix.
+    assert_eq!(
+        fields(d),
+        (
+            Some(pool("pool_b200burst04", None)),
+            Some(PriorityLevel::Yield),
+            Some(managed("deployment", "depl_servingpool02", Some("serving-pool"))),
+            Some(false),
+            None,
+        )
+    );
+    for (i, item) in page.items.iter().enumerate() {
+        assert_eq!(item.raw, raw["data"][i], "raw is the record");
+        assert_eq!((item.billing_mode.as_ref(), item.spot.as_ref()), (None, None));
+    }
+
+    // Serialized for JS: camelCase, the enum as its word, absent fields left out.
+    let v = serde_json::to_value(a).unwrap();
+    assert_eq!(v["pool"], json!({"id": "pool_h100sfprod01", "name": "h100-sf-prod"}));
+    assert_eq!(v["priorityLevel"], "critical");
+    assert_eq!(v["managedBy"], json!({"kind": "spot_deployment", "id": "spot_batchjobs01", "name": "batch-spot"}));
+    assert_eq!(v["publicIpv4"], true);
+    assert_eq!(serde_json::to_value(b).unwrap()["priorityLevel"], "best_effort");
+    let v = serde_json::to_value(d).unwrap();
+    assert_eq!(v["pool"], json!({"id": "pool_b200burst04"}));
+    assert!(v.get("billingMode").is_none() && v.get("spot").is_none());
+    assert!(serde_json::to_value(c).unwrap().get("managedBy").is_none());
+    // …and read back the same (the proxy's answers are read this way).
+    for item in &page.items {
+        assert_eq!(&serde_json::from_value::<Instance>(serde_json::to_value(item).unwrap()).unwrap(), item);
+    }
+}
+
+#[test]
+fn july_2026_fields_of_the_wrong_type_are_left_out_never_an_error() {
+    let parse = |v: Value| sfcompute::parse_get_response(HttpResponse::new(200, v.to_string())).unwrap();
+    let i = parse(json!({"id": "inst_a", "status": "running", "pool": 5, "capacity": ["cap_a"], "priority_level": 3,
+                         "managed_by": "depl_a", "enable_public_ipv4": "true", "public_ip": 203}));
+    assert_eq!(
+        (i.pool, i.priority_level, i.managed_by, i.public_ipv4, i.ip, i.instance_type),
+        (None, None, None, None, None, None)
+    );
+    assert_eq!(i.raw["managed_by"], "depl_a", "raw keeps them");
+    // Inner parts of the wrong type: the part is left out, or the whole field when it is the id.
+    let i = parse(json!({"id": "inst_a", "status": "running", "pool": {"id": 1, "name": "p"},
+                         "capacity": {"id": "cap_a", "name": 7}, "managed_by": {"object": 1, "id": "spot_a", "name": []},
+                         "priority_level": "", "enable_public_ipv4": null, "public_ip": ""}));
+    assert_eq!(i.pool, Some(pool("cap_a", None)), "a pool without a usable id falls back to the capacity");
+    assert_eq!(i.instance_type.as_deref(), Some("p"), "the pool's name still names the hardware");
+    assert_eq!(i.managed_by, Some(managed("spot_deployment", "spot_a", None)));
+    assert_eq!((i.priority_level, i.public_ipv4, i.ip), (None, None, None));
+    // A bare id string is taken as the pool's id; a managed_by without an id falls back to the
+    // seed-era deployment; an unrecognisable manager id is kind `unknown`.
+    let i = parse(json!({"id": "inst_a", "status": "running", "pool": "pool_a", "managed_by": {"object": "deployment"},
+                         "deployment": {"id": "depl_b"}}));
+    assert_eq!(i.pool, Some(pool("pool_a", None)));
+    assert_eq!(i.managed_by, Some(managed("deployment", "depl_b", None)));
+    let i = parse(json!({"id": "inst_a", "status": "running", "managed_by": {"id": "mgr_1"}}));
+    assert_eq!(i.managed_by, Some(managed("unknown", "mgr_1", None)));
+}
+
+#[test]
+fn priority_level_words() {
+    for (word, level) in [
+        ("yield", PriorityLevel::Yield),
+        ("normal", PriorityLevel::Normal),
+        ("preferred", PriorityLevel::Preferred),
+        ("critical", PriorityLevel::Critical),
+    ] {
+        assert_eq!(PriorityLevel::parse(word), level);
+        assert_eq!(level.as_str(), word);
+        assert_eq!(level.to_string(), word);
+        assert!(level.is_known());
+    }
+    assert_eq!(PriorityLevel::KNOWN, sfcompute::PRIORITY_LEVELS);
+    // Case matters (the API's words are lowercase); anything else is kept verbatim.
+    for other in ["Critical", "urgent", " normal", "0"] {
+        assert_eq!(PriorityLevel::parse(other), PriorityLevel::Other(other.into()));
+        assert_eq!(serde_json::to_value(PriorityLevel::parse(other)).unwrap(), json!(other));
+    }
+    assert_eq!(serde_json::from_value::<PriorityLevel>(json!("yield")).unwrap(), PriorityLevel::Yield);
+    assert!(serde_json::from_value::<PriorityLevel>(json!(1)).is_err(), "our own JSON is strict");
 }
 
 #[test]
@@ -746,7 +893,6 @@ fn malformed_list_bodies() {
         list(json!({"has_more": false, "data": [item(json!({"instance_sku": {"alias": 7}}))]})),
         "data[0].instance_sku.alias",
     );
-    assert_decode(list(json!({"has_more": false, "data": [item(json!({"pool": "pool_a"}))]})), "data[0].pool");
     assert_decode(list(json!({"has_more": false, "data": [item(json!({"created_at": 1.5}))]})), "data[0].created_at");
     assert_decode(list(json!({"has_more": false, "data": ["inst_a"]})), "data[0]");
     assert_decode(list(json!({"has_more": false, "data": {}})), "data");

@@ -5,7 +5,7 @@
 // Every provider string is rendered with textContent (see dom.js); nothing here builds HTML.
 
 import { $, h, clock, errorText } from "./dom.js";
-import { FleetTable, STATUSES, rowOf } from "./table.js";
+import { FleetTable, STATUSES, rowOf, tickCountdowns } from "./table.js";
 import { ACTIONS, renderDetails } from "./details.js";
 import { buildFields, clearErrors, readInput, showFieldError } from "./create.js";
 
@@ -208,7 +208,9 @@ function tick() {
   $("updated").textContent = parts.join(" · ");
 }
 setInterval(() => {
-  if (!document.hidden) tick();
+  if (document.hidden) return;
+  tick();
+  tickCountdowns(document); // spot reclaim countdowns in the rows and the details panel
 }, 1000);
 
 function displayName(p) {

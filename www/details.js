@@ -2,7 +2,7 @@
 // copy buttons, and the lifecycle actions the provider supports (each behind a confirm step).
 
 import { h, ageText, copyText } from "./dom.js";
-import { statusBadge } from "./table.js";
+import { statusBadge, reclaimLine } from "./table.js";
 
 /**
  * Lifecycle actions in display order, with the status each one waits for. `when`: the statuses in
@@ -130,6 +130,20 @@ export function renderDetails(row, ctx) {
   field(dl, "Created", i.createdAt && `${i.createdAt} (${ageText(Date.parse(i.createdAt))} ago)`);
   const tags = i.tags && Object.keys(i.tags).length ? h("ul", { className: "tags" }, Object.entries(i.tags).map(([k, v]) => h("li", {}, h("code", {}, k), " = ", h("code", {}, v)))) : null;
   field(dl, "Tags", tags);
+  // The 2026 fields, only where the provider sends them (SF Compute, Novita).
+  if (i.pool) field(dl, "Pool", h("span", {}, i.pool.name ? `${i.pool.name} ` : "", h("code", {}, i.pool.id)));
+  if (i.priorityLevel !== undefined) field(dl, "Priority level", i.priorityLevel);
+  if (i.managedBy) {
+    const m = i.managedBy;
+    field(dl, "Managed by", h("span", {}, `${m.kind}: `, m.name ? `${m.name} ` : "", h("code", {}, m.id)));
+  }
+  if (i.publicIpv4 !== undefined) field(dl, "Public IPv4", i.publicIpv4 ? "yes" : "no (only SSH is reachable)");
+  if (i.billingMode !== undefined) field(dl, "Billing", i.billingMode);
+  if (i.spot) {
+    field(dl, "Spot status", i.spot.status);
+    const line = reclaimLine(i.spot);
+    field(dl, "Spot reclaim", i.spot.reclaimAt ? h("span", {}, h("code", {}, i.spot.reclaimAt), line ? " · " : "", line) : line || "none scheduled");
+  }
   out.append(h("h3", {}, "Fields"), dl);
 
   // ---- SSH details on request (SF Compute) ----

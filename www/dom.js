@@ -39,6 +39,15 @@ export function ageText(ms, now = Date.now()) {
   return `${Math.round(s / 86400)} d`;
 }
 
+/** "45 s", "42 min", "3 h", "2 d" for `ms` still to come (at least "1 s"). */
+export function durationText(ms) {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 48 * 3600) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
 /** A short local time, e.g. 14:03:07. */
 export function clock(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });

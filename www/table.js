@@ -2,7 +2,7 @@
 // DOM (spacer rows above and below keep the scroll height true), so 5,000 instances scroll and
 // filter smoothly. Every provider string is set with textContent.
 
-import { h, ageText } from "./dom.js";
+import { h, ageText, durationText } from "./dom.js";
 
 export const STATUSES = ["pending", "provisioning", "running", "stopping", "stopped", "terminating", "terminated", "failed", "unknown"];
 const STATUS_RANK = Object.fromEntries(STATUSES.map((s, i) => [s, i]));
@@ -246,6 +246,8 @@ export class FleetTable {
     if (r.transition) {
       status.append(h("span", { className: "transition", title: r.transition.label }, `→ ${r.transition.target}`));
     }
+    const reclaim = reclaimLine(i.spot, this.now);
+    if (reclaim) status.append(reclaim);
     tr.append(status);
 
     tr.append(cell("c-type", i.instanceType ?? ""));
@@ -255,6 +257,45 @@ export class FleetTable {
     tr.append(cell("c-ip", i.ip ?? ""));
     tr.append(cell("c-age", ageText(r.created, this.now), i.createdAt));
     return tr;
+  }
+}
+
+// ---- spot reclaim countdown -------------------------------------------------------------------
+//
+// Counted against this browser's clock (Date.now()): `reclaimAt` is an absolute instant the
+// provider set on its own clock, and the page has no other clock to hand (the proxy and the
+// providers send no time of their own with a listing). A browser clock that is off shifts the
+// countdown by the same amount.
+
+/** "reclaim in 42 min" before `atMs`, "reclaim due" from then on. */
+export function countdownText(atMs, now = Date.now()) {
+  return atMs > now ? `reclaim in ${durationText(atMs - now)}` : "reclaim due";
+}
+
+/**
+ * The reclaim line of a spot instance (`inst.spot`), or null when there is nothing to say: a
+ * live countdown to `reclaimAt` (see `tickCountdowns`) unless the reclaim is under way or over;
+ * "being reclaimed" while it is; "reclaim notified" for a notice without a time.
+ */
+export function reclaimLine(spot, now = Date.now()) {
+  if (!spot || spot.status === "terminated") return null;
+  if (spot.status === "reclaiming") return h("span", { className: "reclaim due", title: "spot instance being reclaimed" }, "being reclaimed");
+  const at = spot.reclaimAt ? Date.parse(spot.reclaimAt) : NaN;
+  if (Number.isFinite(at)) {
+    const due = at <= now;
+    return h("span", { className: due ? "reclaim due" : "reclaim", dataset: { reclaimAt: String(at) }, title: `spot reclaim at ${spot.reclaimAt} (${spot.status})` }, countdownText(at, now));
+  }
+  if (spot.status === "notified") return h("span", { className: "reclaim", title: "spot instance notified for reclaim" }, "reclaim notified");
+  return null;
+}
+
+/** Moves every countdown under `root` on to `now` (called once a second). */
+export function tickCountdowns(root, now = Date.now()) {
+  for (const el of root.querySelectorAll("[data-reclaim-at]")) {
+    const at = Number(el.dataset.reclaimAt);
+    const text = countdownText(at, now);
+    if (el.textContent !== text) el.textContent = text;
+    el.classList.toggle("due", at <= now);
   }
 }
 

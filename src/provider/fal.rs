@@ -255,6 +255,12 @@ fn from_wire(provider: Provider, wire: WireInstance<'_>) -> Instance {
         ssh,
         created_at: None,
         tags: None,
+        pool: None,
+        priority_level: None,
+        managed_by: None,
+        public_ipv4: None,
+        billing_mode: None,
+        spot: None,
         raw: Default::default(),
     }
 }

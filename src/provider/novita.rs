@@ -44,8 +44,8 @@ use super::{
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{
-    Capabilities, DeleteOutcome, FieldKind, FieldSpec, Instance, NovitaCreateInput, NovitaListQuery, Operation, Page,
-    Pagination, SshInfo, Status,
+    BillingMode, Capabilities, DeleteOutcome, FieldKind, FieldSpec, Instance, NovitaCreateInput, NovitaListQuery,
+    Operation, Page, Pagination, SpotInfo, SpotStatus, SshInfo, Status,
 };
 
 const P: Provider = Provider::Novita;
@@ -265,14 +265,23 @@ fn status_error_text(v: Option<&Value>) -> Option<&str> {
     }
 }
 
+/// The spot fields: `spotStatus` (a non-empty string; anything else, or none, means no `spot`)
+/// and `spotReclaimTime` (Unix seconds as text or a number, or ISO text; `"0"`, negatives and
+/// anything unreadable mean no reclaim scheduled).
+fn spot_info(record: &Value) -> Option<SpotInfo> {
+    let status = SpotStatus::parse(nonempty_str(record, "spotStatus")?);
+    Some(SpotInfo { status, reclaim_at: created_at_iso(record.get("spotReclaimTime")) })
+}
+
 /// A reason from the spot fields, when a spot instance is being reclaimed.
-fn spot_reason(record: &Value) -> Option<String> {
-    let what = match str_field(record, "spotStatus")? {
-        "reclaiming" => "spot instance being reclaimed",
-        "notified" => "spot instance notified for reclaim",
+fn spot_reason(spot: Option<&SpotInfo>) -> Option<String> {
+    let spot = spot?;
+    let what = match spot.status {
+        SpotStatus::Reclaiming => "spot instance being reclaimed",
+        SpotStatus::Notified => "spot instance notified for reclaim",
         _ => return None,
     };
-    match unix_time_iso(record.get("spotReclaimTime")) {
+    match &spot.reclaim_at {
         Some(at) => Some(format!("{what} (reclaim time {at})")),
         None => Some(what.to_owned()),
     }
@@ -1147,8 +1156,9 @@ fn normalize(record: Value, path: &str) -> Result<Instance> {
         return Err(Error::decode(P, child_path(path, "id"), "the instance id is empty"));
     }
     let (status, mut status_reason) = map_status(&wire.status, status_error_text(record.get("statusError")));
+    let spot = spot_info(&record);
     if status_reason.is_none() {
-        status_reason = spot_reason(&record);
+        status_reason = spot_reason(spot.as_ref());
     }
     let product_name = nonempty_str(&record, "productName");
     let gpu_model = if nonempty_str(&record, "kind") == Some("cpu") {
@@ -1182,6 +1192,12 @@ fn normalize(record: Value, path: &str) -> Result<Instance> {
         ssh,
         created_at: created_at_iso(record.get("createdAt")),
         tags: None,
+        pool: None,
+        priority_level: None,
+        managed_by: None,
+        public_ipv4: None,
+        billing_mode: nonempty_str(&record, "billingMode").map(BillingMode::parse),
+        spot,
         raw: Default::default(),
     };
     Ok(Instance { raw: record.into(), ..instance })
@@ -1325,8 +1341,8 @@ fn unix_time_iso(v: Option<&Value>) -> Option<String> {
     Some(unix_seconds_to_iso(secs))
 }
 
-/// `createdAt` as ISO 8601: Unix seconds (number or numeric text) are converted, an ISO string
-/// (`2025-02-08T…`) is kept as it is, anything else is dropped.
+/// `createdAt` (and `spotReclaimTime`) as ISO 8601: Unix seconds (number or numeric text) are
+/// converted, an ISO string (`2025-02-08T…`) is kept as it is, anything else is dropped.
 fn created_at_iso(v: Option<&Value>) -> Option<String> {
     if let Some(Value::String(s)) = v {
         let s = s.trim();

@@ -31,14 +31,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{
-    check_enum, check_range, decode_value, http_error, parse_json, id_url, loose_error_parts, unix_seconds_to_iso,
-    ErrorParts, Provider, ProviderConfig,
+    check_enum, check_range, decode_value, http_error, parse_json, id_url, loose_error_parts, str_field,
+    unix_seconds_to_iso, ErrorParts, Provider, ProviderConfig,
 };
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{
-    Capabilities, DeleteOutcome, FieldKind, FieldSpec, HostKey, Instance, Operation, Page, Pagination, SfcCreateInput,
-    SfcListQuery, SshDetails, Status,
+    Capabilities, DeleteOutcome, FieldKind, FieldSpec, HostKey, Instance, ManagedBy, Operation, Page, Pagination,
+    PoolRef, PriorityLevel, SfcCreateInput, SfcListQuery, SshDetails, Status,
 };
 
 const P: Provider = Provider::Sfcompute;
@@ -518,13 +518,6 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
 // The instance record
 // ---------------------------------------------------------------------------------------------
 
-/// `capacity` / `pool` (`{id,name}`): both parts read leniently.
-#[derive(Deserialize)]
-struct WireRef<'a> {
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-}
-
 /// `instance_sku`: `{id,name}` (May/seed) or `{object,id,alias}` (July); `region` when present.
 #[derive(Deserialize)]
 struct WireSku<'a> {
@@ -537,7 +530,7 @@ struct WireSku<'a> {
 }
 
 /// The fields of an instance gpufleet reads, in every documented shape; the whole record is kept
-/// in `raw` (`priority`/`priority_level`, `image`, `workspace_id`, `managed_by`, … included).
+/// in `raw` (`priority`, `image`, `workspace_id`, `firewall`, … included).
 #[derive(Deserialize)]
 struct WireInstance<'a> {
     #[serde(borrow)]
@@ -552,21 +545,71 @@ struct WireInstance<'a> {
     created_at: Option<i64>,
     #[serde(default, borrow)]
     instance_sku: Option<WireSku<'a>>,
-    /// Seed/May; deprecated in July in favour of `pool`.
-    #[serde(default, borrow)]
-    capacity: Option<WireRef<'a>>,
-    /// July.
-    #[serde(default, borrow)]
-    pool: Option<WireRef<'a>>,
-    /// July, only with `enable_public_ipv4`.
-    #[serde(default, borrow)]
-    public_ip: Option<Cow<'a, str>>,
     #[serde(default)]
     tags: Option<BTreeMap<String, String>>,
+    // `capacity`/`pool`, `public_ip`, `enable_public_ipv4`, `priority_level` and `managed_by` are
+    // read leniently from the record (see `july_fields`): a wrong type there is left out, never a
+    // failed listing.
 }
 
 fn non_empty(s: Option<Cow<'_, str>>) -> Option<String> {
     s.filter(|s| !s.is_empty()).map(Cow::into_owned)
+}
+
+/// `{id, name}` at `key` (a bare id string is taken as the id); `None` without a non-empty id.
+fn pool_ref(record: &Value, key: &str) -> Option<PoolRef> {
+    match record.get(key)? {
+        Value::String(id) if !id.is_empty() => Some(PoolRef { id: id.clone(), name: None }),
+        r @ Value::Object(_) => Some(PoolRef {
+            id: str_field(r, "id")?.to_owned(),
+            name: str_field(r, "name").map(str::to_owned),
+        }),
+        _ => None,
+    }
+}
+
+/// July `managed_by {object, id, name}`, else the seed-era `deployment {id, name}`. Without an
+/// `object`, the kind follows the id prefix (`depl_` deployment, `spot_` spot_deployment), else
+/// it is `unknown`.
+fn managed_by(record: &Value) -> Option<ManagedBy> {
+    let read = |m: &Value, kind: Option<&str>| {
+        let id = str_field(m, "id")?;
+        let kind = kind.or_else(|| str_field(m, "object")).unwrap_or(if id.starts_with("depl_") {
+            "deployment"
+        } else if id.starts_with("spot_") {
+            "spot_deployment"
+        } else {
+            "unknown"
+        });
+        Some(ManagedBy { kind: kind.to_owned(), id: id.to_owned(), name: str_field(m, "name").map(str::to_owned) })
+    };
+    record
+        .get("managed_by")
+        .and_then(|m| read(m, None))
+        .or_else(|| record.get("deployment").and_then(|d| read(d, Some("deployment"))))
+}
+
+/// The July 2026 fields, each read leniently (a wrong type is left out; `raw` keeps it).
+struct JulyFields {
+    pool: Option<PoolRef>,
+    /// The pool's (else the capacity's) name, for `instanceType` when there is no SKU.
+    hardware_name: Option<String>,
+    priority_level: Option<PriorityLevel>,
+    managed_by: Option<ManagedBy>,
+    public_ipv4: Option<bool>,
+    public_ip: Option<String>,
+}
+
+fn july_fields(record: &Value) -> JulyFields {
+    let name_of = |key: &str| record.get(key).and_then(|r| str_field(r, "name"));
+    JulyFields {
+        pool: pool_ref(record, "pool").or_else(|| pool_ref(record, "capacity")),
+        hardware_name: name_of("pool").or_else(|| name_of("capacity")).map(str::to_owned),
+        priority_level: str_field(record, "priority_level").map(PriorityLevel::parse),
+        managed_by: managed_by(record),
+        public_ipv4: record.get("enable_public_ipv4").and_then(Value::as_bool),
+        public_ip: str_field(record, "public_ip").map(str::to_owned),
+    }
 }
 
 /// Normalizes one instance record (May, seed or July shape). `path` prefixes decode errors.
@@ -577,8 +620,7 @@ fn normalize(value: Value, path: &str) -> Result<Instance> {
         Some(sku) => (non_empty(sku.alias).or(non_empty(sku.name)), non_empty(sku.region)),
         None => (None, None),
     };
-    let hardware_name =
-        wire.pool.and_then(|p| non_empty(p.name)).or_else(|| wire.capacity.and_then(|c| non_empty(c.name)));
+    let july = july_fields(&value);
     let instance = Instance {
         provider: P,
         id: wire.id.into_owned(),
@@ -586,16 +628,22 @@ fn normalize(value: Value, path: &str) -> Result<Instance> {
         status: map_status(&provider_status),
         provider_status,
         status_reason: None,
-        instance_type: sku_name.or(hardware_name),
+        instance_type: sku_name.or(july.hardware_name),
         gpu_count: None,
         gpu_model: None,
         region,
         sector: None,
-        ip: non_empty(wire.public_ip),
+        ip: july.public_ip,
         // The SSH host comes from `GET /instances/{id}/ssh`, not from the record.
         ssh: None,
         created_at: wire.created_at.map(unix_seconds_to_iso),
         tags: wire.tags,
+        pool: july.pool,
+        priority_level: july.priority_level,
+        managed_by: july.managed_by,
+        public_ipv4: july.public_ipv4,
+        billing_mode: None,
+        spot: None,
         raw: Default::default(),
     };
     Ok(Instance { raw: value.into(), ..instance })

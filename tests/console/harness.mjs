@@ -45,9 +45,11 @@ export async function startConsole({ sim: simOptions = {} } = {}) {
     },
     /**
      * A new page (own context) with the problem recorders. `token: false` opens without a token;
-     * otherwise the URL carries #token=… as `npm start` prints it.
+     * otherwise the URL carries #token=… as `npm start` prints it. `time` (Unix ms) starts the
+     * page's clock there (Playwright's fake clock, installed before any page script; it then
+     * runs on unless the test moves it with `page.clock`).
      */
-    async open({ token = true, viewport = { width: 1360, height: 900 }, colorScheme = "light", path = "/" } = {}) {
+    async open({ token = true, viewport = { width: 1360, height: 900 }, colorScheme = "light", path = "/", time } = {}) {
       const context = await browser.newContext({ viewport, colorScheme });
       await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: c.url });
       const page = await context.newPage();
@@ -65,6 +67,7 @@ export async function startConsole({ sim: simOptions = {} } = {}) {
         if (/^Failed to load resource: /.test(text)) problems.http.push(text);
         else if (m.type() === "error") problems.console.push(text);
       });
+      if (time !== undefined) await page.clock.install({ time });
       // Runs before any page script (CDP, not subject to the page's CSP).
       await page.addInitScript(() => {
         window.__csp = [];

@@ -195,6 +195,45 @@ describe("happy paths for every provider", () => {
     assert.equal(typeof ssh.json.host, "string");
   });
 
+  test("the 2026 fields pass through: SF Compute July shape (pool, priority level, managed by, public IPv4), Novita billing mode and spot reclaim", async () => {
+    await h.simPost("/config", { sfcShape: "july" });
+    try {
+      const state = async (p) => (await (await fetch(`${h.sim.url}/__sim/state?provider=${p}`)).json()).instances;
+      const r = await h.fetch("/api/v1/instances?provider=sfcompute&provider=novita", { headers: h.auth() });
+      assert.equal(r.status, 200, r.text);
+      const byId = new Map(r.json.instances.map((i) => [`${i.provider}/${i.id}`, i]));
+
+      const sfc = await state("sfcompute");
+      assert.ok(sfc.length > 0 && sfc.every((s) => "pool" in s && "priority_level" in s), "the sim serves the July shape");
+      assert.ok(sfc.some((s) => s.managed_by?.object === "spot_deployment") && sfc.some((s) => s.enable_public_ipv4), "the seeded fleet has a spot deployment and a public IPv4");
+      for (const s of sfc) {
+        const i = byId.get(`sfcompute/${s.id}`);
+        assert.deepEqual(i.pool, { id: s.pool.id, name: s.pool.name }, s.id);
+        assert.equal(i.priorityLevel, s.priority_level, s.id);
+        assert.deepEqual(i.managedBy, s.managed_by ? { kind: s.managed_by.object, id: s.managed_by.id, name: s.managed_by.name } : undefined, s.id);
+        assert.equal(i.publicIpv4, s.enable_public_ipv4, s.id);
+        assert.equal(i.ip, s.public_ip, s.id);
+      }
+
+      const iso = (secs) => new Date(Number(secs) * 1000).toISOString().replace(".000Z", "Z");
+      const novita = await state("novita");
+      for (const s of novita) {
+        const i = byId.get(`novita/${s.id}`);
+        assert.equal(i.billingMode, s.billingMode, s.id);
+        const spot = s.spotStatus === undefined ? undefined : { status: s.spotStatus, ...(s.spotReclaimTime !== "0" ? { reclaimAt: iso(s.spotReclaimTime) } : {}) };
+        assert.deepEqual(i.spot, spot, s.id);
+      }
+      const notified = novita.find((s) => s.spotStatus === "notified");
+      assert.ok(notified, "a spot instance with a notified reclaim in the seeded fleet");
+      assert.ok(novita.some((s) => s.spotStatus === "running" && s.spotReclaimTime === "0"), "and a spot one without");
+      const got = await h.fetch(`/api/v1/novita/instances/${encodeURIComponent(notified.id)}`, { headers: h.auth() });
+      assert.equal(got.status, 200, got.text);
+      assert.deepEqual([got.json.billingMode, got.json.spot], ["spot", { status: "notified", reclaimAt: iso(notified.spotReclaimTime) }]);
+    } finally {
+      await h.simPost("/config", { sfcShape: "seed" });
+    }
+  });
+
   test("an operation a provider lacks is refused before any request", async () => {
     await attack(h, () => h.fetch("/api/v1/fal/instances/inst_abc/start", { method: "POST", headers: h.auth() }), 400, "unsupported");
     await attack(h, () => h.fetch("/api/v1/novita/instances/abc/ssh", { headers: h.auth() }), 400, "unsupported");
