@@ -8,11 +8,19 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::model::{Instance, Page};
-use crate::provider::{fal, fal_alpha};
+use crate::model::NovitaListQuery;
+use crate::provider::{fal, fal_alpha, novita};
 use crate::error::Result;
 
 type Fast = fn(&Arc<[u8]>) -> Option<Page<Instance>>;
 type Slow = fn(&[u8]) -> Result<Page<Instance>>;
+
+fn novita_fast(body: &Arc<[u8]>) -> Option<Page<Instance>> {
+    novita::fast_list(&NovitaListQuery::default(), body)
+}
+fn novita_slow(body: &[u8]) -> Result<Page<Instance>> {
+    novita::slow_list(&NovitaListQuery::default(), body)
+}
 
 
 /// (fixture folder, list fixtures, fast, slow, the list's key in the envelope).
@@ -21,6 +29,7 @@ fn providers() -> Vec<(&'static str, Vec<&'static str>, Fast, Slow, Option<&'sta
         ("fal", vec!["list.json", "list-page2.json"], fal::fast_list, fal::slow_list, Some("instances")),
         ("fal-alpha", vec!["list.json", "list-nullable.json"], fal_alpha::fast_list, fal_alpha::slow_list, None),
         // PENDING-FAST: sfcompute, novita
+        ("novita", vec!["list.json", "list-numbers.json", "list-no-total.json", "list-spot.json"], novita_fast, novita_slow, Some("instances")),
     ]
 }
 

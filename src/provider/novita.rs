@@ -32,11 +32,13 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{child_path, json_kind};
+use super::{child_path, fast_record, is_object_text, json_kind};
 use super::{
     check_enum, check_len, check_range, decode_value, parse_json, http_error, lenient_u32, loose_error_parts,
     str_field, unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
@@ -875,8 +877,23 @@ pub fn parse_list_response(query: &NovitaListQuery, response: HttpResponse) -> R
     if !response.is_success() {
         return Err(parse_error(&response));
     }
+    page_params(query)?;
+    let body: Arc<[u8]> = response.body.as_slice().into();
+    match fast_list(query, &body) {
+        Some(page) => Ok(page),
+        None => slow_list_of(query, &response),
+    }
+}
+
+/// [`parse_list_response`] through a JSON tree and the path-tracking reader (2xx `body`).
+#[cfg(test)]
+pub(crate) fn slow_list(query: &NovitaListQuery, body: &[u8]) -> Result<Page<Instance>> {
+    slow_list_of(query, &HttpResponse::new(200, body.to_vec()))
+}
+
+fn slow_list_of(query: &NovitaListQuery, response: &HttpResponse) -> Result<Page<Instance>> {
     let (size, position) = page_params(query)?;
-    let mut body = success_object(&response, &["instances"])?;
+    let mut body = success_object(response, &["instances"])?;
     let total = match body.get("total") {
         None | Some(Value::Null) => None,
         Some(v) => lenient_u64(v),
@@ -895,11 +912,15 @@ pub fn parse_list_response(query: &NovitaListQuery, response: HttpResponse) -> R
         .enumerate()
         .map(|(i, v)| normalize(v, &format!("instances[{i}]")))
         .collect::<Result<Vec<_>>>()?;
+    page_of(size, position, items, total).map_err(|e| e.with_status(response.status))
+}
+
+/// The page of `items` at `position`, with its next cursor.
+fn page_of(size: u32, position: PagePosition, items: Vec<Instance>, total: Option<u64>) -> Result<Page<Instance>> {
     let next = next_position(size, position, items.len(), total);
     if next.is_some() && position.page_num == u32::MAX {
         return Err(Error::new(ErrorCode::Server, "Novita says more pages follow page 4294967295; a listing that long cannot be walked")
-            .with_provider(P)
-            .with_status(response.status));
+            .with_provider(P));
     }
     Ok(Page { items, next_cursor: next.map(PagePosition::to_cursor), has_more: next.is_some(), total })
 }
@@ -1155,13 +1176,22 @@ fn normalize(record: Value, path: &str) -> Result<Instance> {
     if wire.id.trim().is_empty() {
         return Err(Error::decode(P, child_path(path, "id"), "the instance id is empty"));
     }
-    let (status, mut status_reason) = map_status(&wire.status, status_error_text(record.get("statusError")));
-    let spot = spot_info(&record);
+    let (id, status) = (wire.id.into_owned(), wire.status.into_owned());
+    let instance = from_record(&record, id, status);
+    Ok(Instance { raw: record.into(), ..instance })
+}
+
+/// The instance `record` describes (`raw` left empty), given its checked `id` and `status`: the
+/// one normalizer of both decode paths. The slow path passes the whole record; the fast one a
+/// record of just the fields read here (see [`FastInstance`]).
+fn from_record(record: &Value, id: String, provider_status: String) -> Instance {
+    let (status, mut status_reason) = map_status(&provider_status, status_error_text(record.get("statusError")));
+    let spot = spot_info(record);
     if status_reason.is_none() {
         status_reason = spot_reason(spot.as_ref());
     }
-    let product_name = nonempty_str(&record, "productName");
-    let gpu_model = if nonempty_str(&record, "kind") == Some("cpu") {
+    let product_name = nonempty_str(record, "productName");
+    let gpu_model = if nonempty_str(record, "kind") == Some("cpu") {
         None
     } else {
         product_name.and_then(gpu_model_from_product_name)
@@ -1169,24 +1199,24 @@ fn normalize(record: Value, path: &str) -> Result<Instance> {
     let ssh = record
         .get("connectComponentSSH")
         .and_then(|c| nonempty_str(c, "sshCommand"))
-        .or_else(|| nonempty_str(&record, "sshCommand"))
+        .or_else(|| nonempty_str(record, "sshCommand"))
         .and_then(parse_ssh_command);
     let ip = record
         .get("network")
         .and_then(|n| nonempty_str(n, "ip"))
         .map(str::to_owned)
         .or_else(|| ssh.as_ref().filter(|s| s.host.parse::<IpAddr>().is_ok()).map(|s| s.host.clone()));
-    let instance = Instance {
+    Instance {
         provider: P,
-        id: wire.id.into_owned(),
-        name: nonempty_str(&record, "name").map(str::to_owned),
+        id,
+        name: nonempty_str(record, "name").map(str::to_owned),
         status,
-        provider_status: wire.status.into_owned(),
+        provider_status,
         status_reason,
         instance_type: product_name.map(str::to_owned),
         gpu_count: lenient_u32(record.get("gpuNum")),
         gpu_model,
-        region: nonempty_str(&record, "clusterName").or_else(|| nonempty_str(&record, "clusterId")).map(str::to_owned),
+        region: nonempty_str(record, "clusterName").or_else(|| nonempty_str(record, "clusterId")).map(str::to_owned),
         sector: None,
         ip,
         ssh,
@@ -1196,11 +1226,109 @@ fn normalize(record: Value, path: &str) -> Result<Instance> {
         priority_level: None,
         managed_by: None,
         public_ipv4: None,
-        billing_mode: nonempty_str(&record, "billingMode").map(BillingMode::parse),
+        billing_mode: nonempty_str(record, "billingMode").map(BillingMode::parse),
         spot,
         raw: Default::default(),
+    }
+}
+
+/// A record read the fast way: the required fields typed, every field [`from_record`] reads kept
+/// as its raw text (read leniently there, whatever its type), everything else skipped.
+#[derive(Deserialize)]
+struct FastInstance<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    status: Cow<'a, str>,
+    #[serde(default, borrow, rename = "statusError")]
+    status_error: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "productName")]
+    product_name: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "connectComponentSSH")]
+    connect_ssh: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "sshCommand")]
+    ssh_command: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    network: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "gpuNum")]
+    gpu_num: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "clusterName")]
+    cluster_name: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "clusterId")]
+    cluster_id: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "createdAt")]
+    created_at: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "billingMode")]
+    billing_mode: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "spotStatus")]
+    spot_status: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "spotReclaimTime")]
+    spot_reclaim_time: Option<&'a RawValue>,
+}
+
+impl FastInstance<'_> {
+    /// The instance, through [`from_record`] over a record of only the fields it reads.
+    fn into_instance(self) -> Option<Instance> {
+        if self.id.trim().is_empty() {
+            return None;
+        }
+        let fields = [
+            ("statusError", self.status_error),
+            ("productName", self.product_name),
+            ("kind", self.kind),
+            ("connectComponentSSH", self.connect_ssh),
+            ("sshCommand", self.ssh_command),
+            ("network", self.network),
+            ("name", self.name),
+            ("gpuNum", self.gpu_num),
+            ("clusterName", self.cluster_name),
+            ("clusterId", self.cluster_id),
+            ("createdAt", self.created_at),
+            ("billingMode", self.billing_mode),
+            ("spotStatus", self.spot_status),
+            ("spotReclaimTime", self.spot_reclaim_time),
+        ];
+        let mut record = Map::new();
+        for (key, raw) in fields {
+            if let Some(raw) = raw {
+                record.insert(key.to_owned(), serde_json::from_str(raw.get()).ok()?);
+            }
+        }
+        Some(from_record(&Value::Object(record), self.id.into_owned(), self.status.into_owned()))
+    }
+}
+
+/// The list envelope, read without a JSON tree.
+#[derive(Deserialize)]
+struct FastList<'a> {
+    #[serde(default, borrow)]
+    instances: Option<Vec<&'a RawValue>>,
+    #[serde(default, borrow)]
+    total: Option<&'a RawValue>,
+}
+
+/// [`parse_list_response`]'s items and `total` read the fast way, or `None` (then the slow way
+/// decides: it also tells an error wrapped in a 200 from an answer).
+pub(crate) fn fast_list(query: &NovitaListQuery, body: &Arc<[u8]>) -> Option<Page<Instance>> {
+    if !is_object_text(body) {
+        return None;
+    }
+    let list: FastList = serde_json::from_slice(body).ok()?;
+    let total = match list.total {
+        None => None,
+        Some(raw) => lenient_u64(&serde_json::from_str(raw.get()).ok()?),
     };
-    Ok(Instance { raw: record.into(), ..instance })
+    let items = list
+        .instances?
+        .iter()
+        .map(|r| fast_record(body, r, |wire: FastInstance| wire.into_instance()))
+        .collect::<Option<Vec<_>>>()?;
+    let (size, position) = page_params(query).ok()?;
+    Some(page_of(size, position, items, total).ok()?)
 }
 
 /// The GPU model in a product name: the name without its memory size and GPU count, e.g.
