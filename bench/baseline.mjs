@@ -148,6 +148,27 @@ function sfcInstance(v, path) {
   if (ip !== undefined) out.ip = ip;
   if (created !== undefined && created !== null) out.createdAt = isoFromSeconds(created);
   if (tags !== undefined) out.tags = tags;
+  // The 2026 fields, each read leniently (a wrong type is left out).
+  const poolRef = (x) => {
+    if (typeof x === "string" && x !== "") return { id: x };
+    if (!isObj(x) || typeof x.id !== "string" || x.id === "") return undefined;
+    const ref = { id: x.id };
+    if (typeof x.name === "string" && x.name !== "") ref.name = x.name;
+    return ref;
+  };
+  const poolOut = poolRef(v.pool) ?? poolRef(v.capacity);
+  if (poolOut !== undefined) out.pool = poolOut;
+  if (typeof v.priority_level === "string" && v.priority_level !== "") out.priorityLevel = v.priority_level;
+  const managed = (m, kind) => {
+    if (!isObj(m) || typeof m.id !== "string" || m.id === "") return undefined;
+    const k = kind ?? (typeof m.object === "string" && m.object !== "" ? m.object : m.id.startsWith("depl_") ? "deployment" : m.id.startsWith("spot_") ? "spot_deployment" : "unknown");
+    const r = { kind: k, id: m.id };
+    if (typeof m.name === "string" && m.name !== "") r.name = m.name;
+    return r;
+  };
+  const managedBy = managed(v.managed_by) ?? managed(v.deployment, "deployment");
+  if (managedBy !== undefined) out.managedBy = managedBy;
+  if (typeof v.enable_public_ipv4 === "boolean") out.publicIpv4 = v.enable_public_ipv4;
   out.raw = v;
   return out;
 }
@@ -227,7 +248,7 @@ function spotReason(r) {
   const s = r.spotStatus;
   const what = s === "reclaiming" ? "spot instance being reclaimed" : s === "notified" ? "spot instance notified for reclaim" : undefined;
   if (!what) return undefined;
-  const at = unixTimeIso(r.spotReclaimTime);
+  const at = createdAtIso(r.spotReclaimTime);
   return at ? `${what} (reclaim time ${at})` : what;
 }
 
@@ -354,6 +375,14 @@ function novitaInstance(r, path) {
   if (ssh !== undefined) out.ssh = ssh;
   const createdAt = createdAtIso(r.createdAt);
   if (createdAt !== undefined) out.createdAt = createdAt;
+  const billingMode = field(r, "billingMode");
+  if (billingMode !== undefined) out.billingMode = billingMode;
+  const spotStatus = field(r, "spotStatus");
+  if (spotStatus !== undefined) {
+    out.spot = { status: spotStatus };
+    const at = createdAtIso(r.spotReclaimTime);
+    if (at !== undefined) out.spot.reclaimAt = at;
+  }
   out.raw = r;
   return out;
 }
@@ -371,9 +400,22 @@ function decodeNovita(body, query = {}) {
   if (list === null || (list === undefined && "total" in b)) list = [];
   if (!Array.isArray(list)) throw new DecodeError("novita", "instances", "expected an array of instances");
   const items = list.map((v, i) => novitaInstance(v, `instances[${i}]`));
-  const hasMore = total !== undefined ? num * size < total : items.length >= size;
+  // The cursor's position (`N`, `N.first`, `N.first.served`) and the page after it, as
+  // src/provider/novita.rs `next_position` computes them.
+  const [pageNum, first = 1, servedText] = (query.cursor ?? "1").split(".").map(Number);
+  const isFirst = query.cursor === undefined || pageNum === first;
+  const len = items.length;
+  let served = servedText;
+  let hasMore;
+  if (len === 0) hasMore = false;
+  else if (served !== undefined) hasMore = total !== undefined ? (pageNum - first + 1) * served < total : len >= served;
+  else if (isFirst) {
+    if (len !== size) served = len;
+    hasMore = total !== undefined ? len < total : true;
+  } else hasMore = total !== undefined ? (pageNum - first + 1) * size < total : len >= size;
+  void num;
   const page = { items };
-  if (hasMore) page.nextCursor = String(num + 1);
+  if (hasMore) page.nextCursor = first === 1 && served === undefined ? String(pageNum + 1) : served === undefined ? `${pageNum + 1}.${first}` : `${pageNum + 1}.${first}.${served}`;
   page.hasMore = hasMore;
   if (total !== undefined) page.total = total;
   return page;

@@ -5,7 +5,7 @@
 //      --no-default-features) for pkg/gpufleet*.{js,wasm}, and the Worker's (--features proxy)
 //      for pkg/proxy/gpufleet_proxy*.{js,wasm}
 //   2. wasm-bindgen --target web                          (.tools/bin, pinned = the crate's version)
-//   3. wasm-opt -Oz … (binaryen@132 from node_modules — never a system wasm-opt)
+//   3. wasm-opt at the same level (binaryen@132 from node_modules — never a system wasm-opt)
 //   4. pkg-template/* copied into pkg/, version stamped from Cargo.toml
 //   5. dist/console/: the console as Workers Static Assets (scripts/build-console-assets.mjs)
 //
@@ -23,17 +23,16 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
 const force = process.argv.includes("--force");
-// --converge repeats -Oz until it stops shrinking (~1.8 KB gzip, ~30 s); the producers and
-// target_features sections are build metadata no runtime reads. bench/SIZE-NOTES.md has the numbers.
-const WASM_OPT_FLAGS = [
-  "-Oz",
-  "--converge",
+// wasm-opt runs at the build's own level; --converge repeats -Oz until it stops shrinking (only
+// worth it at z). The producers and target_features sections are build metadata no runtime reads.
+const WASM_OPT_FEATURES = ["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals"];
+/** wasm-opt's flags for a build at cargo `optLevel` (the same level; --converge only pays for z). */
+const wasmOptFlags = (optLevel) => [
+  `-O${optLevel}`,
+  ...(optLevel === "z" ? ["--converge"] : []),
   "--strip-producers",
   "--strip-target-features",
-  "--enable-bulk-memory",
-  "--enable-nontrapping-float-to-int",
-  "--enable-sign-ext",
-  "--enable-mutable-globals",
+  ...WASM_OPT_FEATURES,
 ];
 
 const t0 = Date.now();
@@ -65,9 +64,9 @@ const binaryenVersion = JSON.parse(readFileSync(join(root, "node_modules/binarye
 const BUILDS = [
   // Its own target dir: with one dir the two feature sets overwrite each other's gpufleet.wasm and
   // every build relinks both (about 15 s each).
-  { name: "client", features: ["--no-default-features"], targetDir: "target/wasm-client", outName: "gpufleet", dir: "", optLevel: process.env.GPUFLEET_CLIENT_OPT ?? "z" },
+  { name: "client", features: ["--no-default-features"], targetDir: "target/wasm-client", outName: "gpufleet", dir: "", optLevel: process.env.GPUFLEET_CLIENT_OPT ?? "s" },
   // target/ itself, shared with `npm test`'s wasm32 build step.
-  { name: "proxy", features: ["--features", "proxy"], targetDir: "target", outName: "gpufleet_proxy", dir: "proxy", optLevel: process.env.GPUFLEET_PROXY_OPT ?? "z" },
+  { name: "proxy", features: ["--features", "proxy"], targetDir: "target", outName: "gpufleet_proxy", dir: "proxy", optLevel: process.env.GPUFLEET_PROXY_OPT ?? "s" },
 ];
 
 /** Builds one wasm (cargo → wasm-bindgen → wasm-opt) into target/gpufleet-pkg-wasm-<name>/. */
@@ -83,7 +82,7 @@ function buildWasm(b) {
   const stampFile = join(wasmOut, ".stamp");
   const stamp = createHash("sha256")
     .update(readFileSync(wasmIn))
-    .update(`${wbgVersion} ${binaryenVersion} ${WASM_OPT_FLAGS.join(" ")} ${b.outName}`)
+    .update(`${wbgVersion} ${binaryenVersion} ${wasmOptFlags(b.optLevel).join(" ")} ${b.outName}`)
     .digest("hex");
   if (!force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) {
     log(`${b.name} wasm unchanged: reusing the last wasm-bindgen + wasm-opt output`);
@@ -95,8 +94,8 @@ function buildWasm(b) {
   run(wasmBindgen, ["--target", "web", "--out-name", b.outName, "--out-dir", wasmOut, wasmIn]);
   const bgWasm = join(wasmOut, `${b.outName}_bg.wasm`);
   const before = statSync(bgWasm).size;
-  log(`wasm-opt (binaryen ${binaryenVersion}) ${WASM_OPT_FLAGS.join(" ")}`);
-  run(wasmOpt, [...WASM_OPT_FLAGS, bgWasm, "-o", bgWasm]);
+  log(`wasm-opt (binaryen ${binaryenVersion}) ${wasmOptFlags(b.optLevel).join(" ")}`);
+  run(wasmOpt, [...wasmOptFlags(b.optLevel), bgWasm, "-o", bgWasm]);
   log(`${b.outName}_bg.wasm: ${(before / 1024).toFixed(0)} KiB → ${(statSync(bgWasm).size / 1024).toFixed(0)} KiB`);
   writeFileSync(stampFile, stamp);
   return wasmOut;

@@ -52,28 +52,37 @@ fn handover_error(e: JsValue) -> Error {
 #[wasm_bindgen(inline_js = r#"
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 const encoder = new TextEncoder();
-export function parseJsonBytes(bytes) { return JSON.parse(decoder.decode(bytes)); }
-function lazyRaw(item, body, start, end) {
-  const settle = (value) => Object.defineProperty(item, "raw", { value, enumerable: true, configurable: true, writable: true });
-  Object.defineProperty(item, "raw", {
+export function utf8Bytes(text) { return encoder.encode(text); }
+// A lazy `raw`: an own enumerable accessor (so JSON.stringify, spread and structuredClone see it)
+// that parses the record's span of its body on first read and then becomes a plain data
+// property. One getter and setter per call, the span found through a WeakMap: a closure per
+// instance costs more than the decode it saves (see BENCHMARKS.md, "Decode").
+export function parseInstances(bytes, key, bodies, spansView) {
+  const out = JSON.parse(decoder.decode(bytes));
+  // `spansView` is a view of wasm memory, valid only during this call: keep a copy.
+  const spans = spansView.slice();
+  const items = out[key];
+  const where = new WeakMap();
+  const settle = (item, value) => Object.defineProperty(item, "raw", { value, enumerable: true, configurable: true, writable: true });
+  const lazy = {
     enumerable: true,
     configurable: true,
-    get() { const value = JSON.parse(decoder.decode(body.subarray(start, end))); settle(value); return value; },
-    set(value) { settle(value); },
-  });
-}
-export function parseInstances(bytes, key, bodies, spans) {
-  const out = JSON.parse(decoder.decode(bytes));
-  const items = out[key];
-  for (let i = 0, j = 0; i < items.length; i++, j += 3) lazyRaw(items[i], bodies[spans[j]], spans[j + 1], spans[j + 2]);
+    get() {
+      const j = where.get(this);
+      const value = j === undefined ? undefined : JSON.parse(decoder.decode(bodies[spans[j]].subarray(spans[j + 1], spans[j + 2])));
+      settle(this, value);
+      return value;
+    },
+    set(value) { settle(this, value); },
+  };
+  for (let i = 0, j = 0; i < items.length; i++, j += 3) {
+    where.set(items[i], j);
+    Object.defineProperty(items[i], "raw", lazy);
+  }
   return out;
 }
-export function utf8Bytes(text) { return encoder.encode(text); }
 "#)]
 extern "C" {
-    /// `JSON.parse` of UTF-8 JSON text in wasm memory (read in place, decoded natively).
-    #[wasm_bindgen(js_name = parseJsonBytes, catch)]
-    fn parse_json_bytes(bytes: &[u8]) -> Result<JsValue, JsValue>;
     /// `JSON.parse` of a page's JSON, then a lazy `raw` on each of `out[key]` from its span.
     #[wasm_bindgen(js_name = parseInstances, catch)]
     fn parse_instances(bytes: &[u8], key: &str, bodies: &js_sys::Array, spans: &[u32]) -> Result<JsValue, JsValue>;
