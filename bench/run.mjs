@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { ensurePkg } from "../scripts/proxy-runtime.mjs";
 import { formatTable, machineInfo, ROOT, row } from "./lib.mjs";
 
-const SECTIONS = ["size", "decode", "proxy", "cold", "fanout", "console"];
+const SECTIONS = ["size", "decode", "proxy", "proxy-cpu", "cold", "fanout", "console"];
 const USAGE = `usage: npm run bench [-- --quick] [-- --only ${SECTIONS.join(",")}] [-- --no-write]`;
 
 function parseArgs(argv) {
