@@ -990,4 +990,50 @@ mod tests {
         assert_eq!(base64_decoded_len("aG-_"), None, "url-safe alphabet is not standard base64");
         assert_eq!(base64_decoded_len("aGk=\n"), None);
     }
+
+    /// A list body of `n` records cycled from `list_july_fields.json` (ids made unique).
+    fn big_list_body(n: usize) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/sfcompute/list_july_fields.json", env!("CARGO_MANIFEST_DIR"));
+        let mut whole: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let records = whole["data"].as_array().unwrap().clone();
+        let data = (0..n)
+            .map(|i| {
+                let mut r = records[i % records.len()].clone();
+                r["id"] = Value::String(format!("inst_{i:017}"));
+                r
+            })
+            .collect();
+        whole["data"] = Value::Array(data);
+        whole["has_more"] = Value::Bool(true);
+        whole["cursor"] = Value::String("nodec_next".into());
+        serde_json::to_vec(&whole).unwrap()
+    }
+
+    /// The best and median of `rounds` timings of `f`, in milliseconds.
+    fn time_ms(rounds: usize, mut f: impl FnMut()) -> (f64, f64) {
+        let mut ms: Vec<f64> = (0..rounds)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        (ms[0], ms[rounds / 2])
+    }
+
+    /// Decode time of a 10,000-instance list body (`cargo test --release --lib -- --ignored
+    /// --nocapture decode_speed`).
+    #[test]
+    #[ignore]
+    fn decode_speed_10k() {
+        let body = big_list_body(10_000);
+        let query = crate::model::ListQuery::Sfcompute(Default::default());
+        let page = crate::provider::decode_list_body(&query, body.clone()).unwrap();
+        assert_eq!(page.items.len(), 10_000);
+        let (best, median) = time_ms(15, || {
+            std::hint::black_box(crate::provider::decode_list_body(&query, body.clone()).unwrap());
+        });
+        eprintln!("{} KiB body, 10,000 records: decode_list_body best {best:.1} ms, median {median:.1} ms", body.len() / 1024);
+    }
 }
