@@ -20,7 +20,8 @@ fn providers() -> Vec<(&'static str, Vec<&'static str>, Fast, Slow, Option<&'sta
     vec![
         ("fal", vec!["list.json", "list-page2.json"], fal::fast_list, fal::slow_list, Some("instances")),
         ("fal-alpha", vec!["list.json", "list-nullable.json"], fal_alpha::fast_list, fal_alpha::slow_list, None),
-        // PENDING-FAST: sfcompute, novita
+        ("sfcompute", vec!["list_seed.json", "list_july_last_page.json", "list_july_fields.json"], crate::provider::sfcompute::fast_list, crate::provider::sfcompute::slow_list, Some("data")),
+        // PENDING-FAST: novita
     ]
 }
 
