@@ -583,8 +583,8 @@ struct WireSku<'a> {
 /// Every field of an instance the normalizer reads, in every documented shape; the whole record
 /// is kept in `raw` (`priority`, `image`, `workspace_id`, `firewall`, … included).
 ///
-/// The first six are strict (a wrong type is a decode error naming the field). The July 2026
-/// fields after them are [`Loose`]: a wrong type there is left out (`raw` keeps it), never a
+/// The first six are strict (a wrong type is a decode error naming the field), and first: see
+/// [`normalize`] for a record sent as an array. The July 2026 fields after them are [`Loose`]: a wrong type there is left out (`raw` keeps it), never a
 /// failed listing.
 #[derive(Deserialize)]
 struct WireInstance<'a> {
@@ -620,46 +620,6 @@ struct WireInstance<'a> {
     enable_public_ipv4: Loose<'a>,
     #[serde(default, borrow)]
     public_ip: Loose<'a>,
-}
-
-/// [`WireInstance`]'s strict fields alone, under its name: what a record sent as a JSON array
-/// reads as (serde reads a struct from an array by position, so an array record has only ever
-/// filled these six, and an array of seven or more is refused, as before the July fields).
-#[derive(Deserialize)]
-#[serde(expecting = "struct WireInstance with 6 elements")]
-struct WireInstanceSeq<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(default, borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(default)]
-    created_at: Option<i64>,
-    #[serde(default, borrow)]
-    instance_sku: Option<WireSku<'a>>,
-    #[serde(default)]
-    tags: Option<BTreeMap<String, String>>,
-}
-
-impl<'a> From<WireInstanceSeq<'a>> for WireInstance<'a> {
-    fn from(w: WireInstanceSeq<'a>) -> WireInstance<'a> {
-        WireInstance {
-            id: w.id,
-            name: w.name,
-            status: w.status,
-            created_at: w.created_at,
-            instance_sku: w.instance_sku,
-            tags: w.tags,
-            pool: Loose::Other,
-            capacity: Loose::Other,
-            managed_by: Loose::Other,
-            deployment: Loose::Other,
-            priority_level: Loose::Other,
-            enable_public_ipv4: Loose::Other,
-            public_ip: Loose::Other,
-        }
-    }
 }
 
 /// A field read leniently: whatever JSON it holds is accepted, and only what the normalizer can
@@ -860,11 +820,17 @@ fn manager(m: &Loose<'_>, kind: Option<&str>) -> Option<ManagedBy> {
 /// Normalizes one instance record (May, seed or July shape) the slow way: read from its `Value`
 /// by the path-tracking reader (`path` prefixes decode errors), then [`from_wire`].
 fn normalize(value: Value, path: &str) -> Result<Instance> {
-    let wire: WireInstance = if value.is_array() {
-        decode_value::<WireInstanceSeq>(P, &value, path)?.into()
-    } else {
-        decode_value(P, &value, path)?
-    };
+    // serde also reads a struct from an array, by position. A record sent as one has only ever
+    // filled the six strict fields, which come first: the same errors for them, and the same
+    // refusals of an array too short or too long for six as before the July fields came after.
+    let array_len = value.as_array().map(Vec::len);
+    if array_len == Some(0) {
+        return Err(Error::decode(P, path, "invalid length 0, expected struct WireInstance with 6 elements"));
+    }
+    let wire: WireInstance = decode_value(P, &value, path)?;
+    if let Some(n @ 7..) = array_len {
+        return Err(Error::decode(P, path, format!("invalid length {n}, expected fewer elements in array")));
+    }
     let instance = from_wire(wire);
     Ok(Instance { raw: value.into(), ..instance })
 }
