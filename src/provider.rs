@@ -457,6 +457,107 @@ pub(crate) fn fast_record<'a, W: Deserialize<'a>>(
     Some(Instance { raw: crate::raw::Raw::from_span(std::sync::Arc::clone(body), span), ..instance })
 }
 
+/// Whether serde_json, skipping what a wire type does not read, would check `body` as strictly as
+/// the slow path's full parse does. Skipping (a field the wire type ignores, a record held as a
+/// `RawValue`) does not check four things the full parse refuses: a lone surrogate escape
+/// (`"\ud800"`), a number out of `f64` range (`1e400`, or 309 digits), nesting deeper than 128,
+/// and bytes that are not UTF-8 (a `RawValue` checks those, the envelope's skipped fields do not).
+/// So without this check the fast path would accept bodies the slow path refuses. To keep the
+/// scan simple it also says no, to be safe, to any number of more than 300 characters, any
+/// exponent number of magnitude 1e300 or more and any nesting deeper than 100; a body it says no
+/// to is read the slow way (the same page, or the precise error). One pass over the bytes; string
+/// contents are skipped eight bytes at a time.
+pub(crate) fn skips_as_strictly(body: &[u8]) -> bool {
+    if std::str::from_utf8(body).is_err() {
+        return false;
+    }
+    let hex4 = |at: usize| -> Option<u32> {
+        let digits = std::str::from_utf8(body.get(at..at + 4)?).ok()?;
+        u32::from_str_radix(digits, 16).ok().filter(|_| digits.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = body.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                loop {
+                    let Some(k) = next_quote_or_backslash(&body[i..]) else { return false };
+                    i += k;
+                    if body[i] == b'"' {
+                        i += 1;
+                        break;
+                    }
+                    // An escape: a surrogate must be a high one followed by a low one.
+                    if body.get(i + 1) != Some(&b'u') {
+                        i += 2;
+                        continue;
+                    }
+                    match hex4(i + 2) {
+                        Some(0xD800..=0xDBFF)
+                            if body.get(i + 6..i + 8) == Some(&b"\\u"[..]) && matches!(hex4(i + 8), Some(0xDC00..=0xDFFF)) =>
+                        {
+                            i += 12
+                        }
+                        Some(0xD800..=0xDFFF) | None => return false,
+                        Some(_) => i += 6,
+                    }
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > 100 {
+                    return false;
+                }
+                i += 1;
+            }
+            b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while matches!(body.get(i), Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')) {
+                    i += 1;
+                }
+                let number = &body[start..i];
+                if number.len() > 300 {
+                    return false;
+                }
+                if number.iter().any(|&c| c == b'e' || c == b'E') {
+                    let value = std::str::from_utf8(number).ok().and_then(|n| n.parse::<f64>().ok());
+                    if !value.is_some_and(|v| v.abs() < 1e300) {
+                        return false;
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    true
+}
+
+/// The index of the first `"` or `\\` in `s`, eight bytes at a time.
+fn next_quote_or_backslash(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_byte = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut i = 0;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let hits = has_byte(word, b'"') | has_byte(word, b'\\');
+        if hits != 0 {
+            // The lowest flagged byte is a real match (a false flag only follows a real one).
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    s[i..].iter().position(|&c| c == b'"' || c == b'\\').map(|k| i + k)
+}
+
 /// Reads a typed view of a JSON value already parsed; failures name `prefix` + the inner path.
 pub fn decode_value<'a, T: Deserialize<'a>>(provider: Provider, value: &'a Value, prefix: &str) -> Result<T> {
     crate::json_path::from_value(value).map_err(|e| {
@@ -812,6 +913,46 @@ mod tests {
         {
             assert_eq!(unix_seconds_to_iso(secs), slow(secs), "{secs}");
         }
+    }
+
+    #[test]
+    fn what_skipping_would_not_check_is_found() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let long = format!("{{\"a\":{}}}", "9".repeat(301));
+        for ok in [
+            r#"{"a":[1,-2.5,3e5,1.5e-400,"\u00e9\ud83d\ude00\\ud800 é",true,null],"b":{}}"#,
+            "  {} \n",
+            &deep(100),
+        ] {
+            assert!(skips_as_strictly(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\udc00"}"#,
+            r#"{"a":"\ud800\u0041"}"#,
+            r#"{"a":"\ud800x"}"#,
+            r#"{"\udbff":1}"#,
+            r#"{"a":1e400}"#,
+            r#"{"a":-1E+300}"#,
+            &long,
+            &deep(101),
+            r#"{"a":"unterminated"#,
+        ] {
+            assert!(!skips_as_strictly(bad.as_bytes()), "{bad}");
+        }
+        assert!(!skips_as_strictly(b"{\"a\":\"\xff\"}"), "not UTF-8");
+        // The eight-byte search finds the first quote or backslash at every offset, past
+        // multi-byte characters whose bytes differ from them only in the high bit.
+        for n in 0..20 {
+            let mut s = "é".repeat(n / 2).into_bytes();
+            s.extend(std::iter::repeat(b'x').take(n % 2));
+            let at = s.len();
+            s.extend(b"\"\\\"\xa2\xdc");
+            assert_eq!(next_quote_or_backslash(&s), Some(at));
+            s[at] = b'\\';
+            assert_eq!(next_quote_or_backslash(&s), Some(at));
+        }
+        assert_eq!(next_quote_or_backslash("abcdefghijké\u{a2}".as_bytes()), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{child_path, fast_record, is_object_text, json_kind, 
+use super::{child_path, fast_record, is_object_text, json_kind, skips_as_strictly, 
     check_enum, decode_value, parse_json, http_error, id_url, loose_error_parts, ErrorParts,
     Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
 };
@@ -283,7 +283,7 @@ struct FastList<'a> {
 
 /// [`parse_list_response`]'s page read the fast way, or `None` (then the slow way decides).
 pub(crate) fn fast_list(body: &Arc<[u8]>) -> Option<Page<Instance>> {
-    if !is_object_text(body) {
+    if !is_object_text(body) || !skips_as_strictly(body) {
         return None;
     }
     let list: FastList = serde_json::from_slice(body).ok()?;

@@ -58,6 +58,9 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
 
 /// The list the fast way (see `provider::fast_record`): the array's records as spans.
 pub(crate) fn fast_list(body: &std::sync::Arc<[u8]>) -> Option<Page<Instance>> {
+    if !super::skips_as_strictly(body) {
+        return None;
+    }
     let records = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(body).ok()?;
     let items = records.iter().map(|r| fast_instance(P, body, r)).collect::<Option<Vec<_>>>()?;
     Some(Page { items, next_cursor: None, has_more: false, total: None })

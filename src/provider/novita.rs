@@ -1314,7 +1314,7 @@ struct FastList<'a> {
 /// [`parse_list_response`]'s items and `total` read the fast way, or `None` (then the slow way
 /// decides: it also tells an error wrapped in a 200 from an answer).
 pub(crate) fn fast_list(query: &NovitaListQuery, body: &Arc<[u8]>) -> Option<Page<Instance>> {
-    if !is_object_text(body) {
+    if !is_object_text(body) || !super::skips_as_strictly(body) {
         return None;
     }
     let list: FastList = serde_json::from_slice(body).ok()?;

@@ -26,13 +26,16 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::{
-    check_enum, check_range, decode_value, http_error, parse_json, id_url, loose_error_parts, str_field,
-    unix_seconds_to_iso, ErrorParts, Provider, ProviderConfig,
+    check_enum, check_range, decode_value, fast_record, http_error, id_url, is_object_text, loose_error_parts,
+    parse_json, skips_as_strictly, unix_seconds_to_iso, ErrorParts, Provider, ProviderConfig,
 };
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
@@ -485,6 +488,9 @@ struct ListEnvelope {
 /// Parses `{object:"list", has_more, data, cursor}`. `nextCursor` is the response's `cursor`
 /// when `has_more` is true (sent back as `starting_after`); the last page has none.
 ///
+/// The body is read the fast way first ([`fast_list`]: typed, borrowed records, no JSON tree)
+/// and only when that gives up the slow way ([`slow_list`]), which names the failure.
+///
 /// # Errors
 /// The provider's error for a non-2xx answer; `decode` with the JSON path (e.g.
 /// `data[3].created_at`) for a body that does not read as documented.
@@ -492,7 +498,17 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    let body = parse_json(P, &response.body)?;
+    let body: Arc<[u8]> = response.body.as_slice().into();
+    match fast_list(&body) {
+        Some(page) => Ok(page),
+        None => slow_list(&response.body),
+    }
+}
+
+/// [`parse_list_response`] through a JSON tree and the path-tracking reader: the failure named
+/// precisely, or the same page as [`fast_list`].
+pub(crate) fn slow_list(body: &[u8]) -> Result<Page<Instance>> {
+    let body = parse_json(P, body)?;
     let envelope: ListEnvelope = decode_value(P, &body, "")?;
     // The read above succeeded, so `data` is there and an array: a member of the object, or the
     // second element of the array serde also accepts for a struct (`[has_more, data, cursor]`).
@@ -514,6 +530,41 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
     Ok(Page { items, next_cursor, has_more: envelope.has_more, total: None })
 }
 
+/// The list envelope read without a JSON tree: each record is its span of the body.
+#[derive(Deserialize)]
+struct FastList<'a> {
+    has_more: bool,
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+    #[serde(default, borrow)]
+    cursor: Option<Cow<'a, str>>,
+}
+
+/// [`parse_list_response`]'s page read the fast way, or `None` (then the slow way decides).
+pub(crate) fn fast_list(body: &Arc<[u8]>) -> Option<Page<Instance>> {
+    if !is_object_text(body) || !skips_as_strictly(body) {
+        return None;
+    }
+    let list: FastList = serde_json::from_slice(body).ok()?;
+    let items = list.data.iter().map(|record| fast_instance(body, record)).collect::<Option<Vec<_>>>()?;
+    let next_cursor = if list.has_more { non_empty(list.cursor) } else { None };
+    Some(Page { items, next_cursor, has_more: list.has_more, total: None })
+}
+
+/// One record of `body` the fast way (see `provider::fast_record`).
+fn fast_instance(body: &Arc<[u8]>, record: &RawValue) -> Option<Instance> {
+    fast_record(body, record, |wire: WireInstance| Some(from_wire(wire)))
+}
+
+/// A get, create or terminate answer (one record, the whole body) the fast way, or `None`.
+pub(crate) fn fast_one(body: &Arc<[u8]>) -> Option<Instance> {
+    if !is_object_text(body) || !skips_as_strictly(body) {
+        return None;
+    }
+    let record: &RawValue = serde_json::from_slice(body).ok()?;
+    fast_instance(body, record)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The instance record
 // ---------------------------------------------------------------------------------------------
@@ -529,8 +580,12 @@ struct WireSku<'a> {
     region: Option<Cow<'a, str>>,
 }
 
-/// The fields of an instance gpufleet reads, in every documented shape; the whole record is kept
-/// in `raw` (`priority`, `image`, `workspace_id`, `firewall`, … included).
+/// Every field of an instance the normalizer reads, in every documented shape; the whole record
+/// is kept in `raw` (`priority`, `image`, `workspace_id`, `firewall`, … included).
+///
+/// The first six are strict (a wrong type is a decode error naming the field), and first: see
+/// [`normalize`] for a record sent as an array. The July 2026 fields after them are [`Loose`]: a wrong type there is left out (`raw` keeps it), never a
+/// failed listing.
 #[derive(Deserialize)]
 struct WireInstance<'a> {
     #[serde(borrow)]
@@ -547,113 +602,286 @@ struct WireInstance<'a> {
     instance_sku: Option<WireSku<'a>>,
     #[serde(default)]
     tags: Option<BTreeMap<String, String>>,
-    // `capacity`/`pool`, `public_ip`, `enable_public_ipv4`, `priority_level` and `managed_by` are
-    // read leniently from the record (see `july_fields`): a wrong type there is left out, never a
-    // failed listing.
+    /// `{id, name}`, or a bare id.
+    #[serde(default, borrow)]
+    pool: Loose<'a>,
+    /// The deprecated `pool`, same shapes.
+    #[serde(default, borrow)]
+    capacity: Loose<'a>,
+    /// July `{object, id, name}`.
+    #[serde(default, borrow)]
+    managed_by: Loose<'a>,
+    /// Seed-era `{id, name}`.
+    #[serde(default, borrow)]
+    deployment: Loose<'a>,
+    #[serde(default, borrow)]
+    priority_level: Loose<'a>,
+    #[serde(default, borrow)]
+    enable_public_ipv4: Loose<'a>,
+    #[serde(default, borrow)]
+    public_ip: Loose<'a>,
+}
+
+/// A field read leniently: whatever JSON it holds is accepted, and only what the normalizer can
+/// use is kept — a string, a boolean, or an object's `id`, `name` and `object` when they are
+/// strings. Anything else (a number, `null`, an array, a string member that is not one) is
+/// [`Loose::Other`], as a `Value` read with `as_str`/`as_bool` would give nothing. A repeated
+/// member of an object counts once, the last one, as in a `Value`.
+#[derive(Default)]
+enum Loose<'a> {
+    #[default]
+    Other,
+    Str(Cow<'a, str>),
+    Bool(bool),
+    Object(LooseObject<'a>),
+}
+
+/// The members of a [`Loose`] object the normalizer reads, each kept only when it is a string.
+#[derive(Default)]
+struct LooseObject<'a> {
+    id: Option<Cow<'a, str>>,
+    name: Option<Cow<'a, str>>,
+    object: Option<Cow<'a, str>>,
+}
+
+impl<'a> Loose<'a> {
+    /// The string, if it is a non-empty one.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Loose::Str(s) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            Loose::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// An object's members (`None` when it is not an object).
+    fn object(&self) -> Option<&LooseObject<'a>> {
+        match self {
+            Loose::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+/// A member, if it is a non-empty string (`str_field` on a `Value`).
+fn member<'s>(m: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    m.as_deref().filter(|s| !s.is_empty())
+}
+
+/// The keys a [`Loose`] object keeps.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum LooseKey {
+    Id,
+    Name,
+    Object,
+    #[serde(other)]
+    Other,
+}
+
+/// Reads a [`Loose`]; `members` says whether an object's members are read (the top level) or the
+/// object is skipped (a member's own value: only a string counts there).
+#[derive(Clone, Copy)]
+struct LooseVisitor {
+    members: bool,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Loose<'a>, D::Error> {
+        deserializer.deserialize_any(LooseVisitor { members: true })
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> std::result::Result<Loose<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Bool(b))
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Other)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Other)
+    }
+
+    fn visit_borrowed_str<E>(self, s: &'de str) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Borrowed(s)))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Owned(s.to_owned())))
+    }
+
+    fn visit_string<E>(self, s: String) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Owned(s)))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Other)
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Loose<'de>, E> {
+        Ok(Loose::Other)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<Loose<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Loose<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Loose::Other)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Loose<'de>, A::Error> {
+        if !self.members {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Loose::Other);
+        }
+        let mut object = LooseObject::default();
+        while let Some(key) = map.next_key::<LooseKey>()? {
+            let slot = match key {
+                LooseKey::Id => &mut object.id,
+                LooseKey::Name => &mut object.name,
+                LooseKey::Object => &mut object.object,
+                LooseKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = match map.next_value_seed(LooseVisitor { members: false })? {
+                Loose::Str(s) => Some(s),
+                _ => None,
+            };
+        }
+        Ok(Loose::Object(object))
+    }
 }
 
 fn non_empty(s: Option<Cow<'_, str>>) -> Option<String> {
     s.filter(|s| !s.is_empty()).map(Cow::into_owned)
 }
 
-/// `{id, name}` at `key` (a bare id string is taken as the id); `None` without a non-empty id.
-fn pool_ref(record: &Value, key: &str) -> Option<PoolRef> {
-    match record.get(key)? {
-        Value::String(id) if !id.is_empty() => Some(PoolRef { id: id.clone(), name: None }),
-        r @ Value::Object(_) => Some(PoolRef {
-            id: str_field(r, "id")?.to_owned(),
-            name: str_field(r, "name").map(str::to_owned),
-        }),
+/// An object's non-empty string `name`.
+fn name_of<'s>(r: &'s Loose<'_>) -> Option<&'s str> {
+    r.object().and_then(|o| member(&o.name))
+}
+
+/// `{id, name}` (a bare id string is taken as the id); `None` without a non-empty id.
+fn pool_ref(r: &Loose<'_>) -> Option<PoolRef> {
+    match r {
+        Loose::Str(id) if !id.is_empty() => Some(PoolRef { id: id.clone().into_owned(), name: None }),
+        Loose::Object(o) => Some(PoolRef { id: member(&o.id)?.to_owned(), name: member(&o.name).map(str::to_owned) }),
         _ => None,
     }
 }
 
-/// July `managed_by {object, id, name}`, else the seed-era `deployment {id, name}`. Without an
-/// `object`, the kind follows the id prefix (`depl_` deployment, `spot_` spot_deployment), else
-/// it is `unknown`.
-fn managed_by(record: &Value) -> Option<ManagedBy> {
-    let read = |m: &Value, kind: Option<&str>| {
-        let id = str_field(m, "id")?;
-        let kind = kind.or_else(|| str_field(m, "object")).unwrap_or(if id.starts_with("depl_") {
-            "deployment"
-        } else if id.starts_with("spot_") {
-            "spot_deployment"
-        } else {
-            "unknown"
-        });
-        Some(ManagedBy { kind: kind.to_owned(), id: id.to_owned(), name: str_field(m, "name").map(str::to_owned) })
-    };
-    record
-        .get("managed_by")
-        .and_then(|m| read(m, None))
-        .or_else(|| record.get("deployment").and_then(|d| read(d, Some("deployment"))))
+/// A manager `{object, id, name}`; without `object` (and without a `kind` given), the kind
+/// follows the id prefix (`depl_` deployment, `spot_` spot_deployment), else it is `unknown`.
+/// `None` unless it is an object with a non-empty string id.
+fn manager(m: &Loose<'_>, kind: Option<&str>) -> Option<ManagedBy> {
+    let m = m.object()?;
+    let id = member(&m.id)?;
+    let kind = kind.or_else(|| member(&m.object)).unwrap_or(if id.starts_with("depl_") {
+        "deployment"
+    } else if id.starts_with("spot_") {
+        "spot_deployment"
+    } else {
+        "unknown"
+    });
+    Some(ManagedBy { kind: kind.to_owned(), id: id.to_owned(), name: member(&m.name).map(str::to_owned) })
 }
 
-/// The July 2026 fields, each read leniently (a wrong type is left out; `raw` keeps it).
-struct JulyFields {
-    pool: Option<PoolRef>,
-    /// The pool's (else the capacity's) name, for `instanceType` when there is no SKU.
-    hardware_name: Option<String>,
-    priority_level: Option<PriorityLevel>,
-    managed_by: Option<ManagedBy>,
-    public_ipv4: Option<bool>,
-    public_ip: Option<String>,
-}
-
-fn july_fields(record: &Value) -> JulyFields {
-    let name_of = |key: &str| record.get(key).and_then(|r| str_field(r, "name"));
-    JulyFields {
-        pool: pool_ref(record, "pool").or_else(|| pool_ref(record, "capacity")),
-        hardware_name: name_of("pool").or_else(|| name_of("capacity")).map(str::to_owned),
-        priority_level: str_field(record, "priority_level").map(PriorityLevel::parse),
-        managed_by: managed_by(record),
-        public_ipv4: record.get("enable_public_ipv4").and_then(Value::as_bool),
-        public_ip: str_field(record, "public_ip").map(str::to_owned),
-    }
-}
-
-/// Normalizes one instance record (May, seed or July shape). `path` prefixes decode errors.
+/// Normalizes one instance record (May, seed or July shape) the slow way: read from its `Value`
+/// by the path-tracking reader (`path` prefixes decode errors), then [`from_wire`].
 fn normalize(value: Value, path: &str) -> Result<Instance> {
+    // serde also reads a struct from an array, by position. A record sent as one has only ever
+    // filled the six strict fields, which come first: the same errors for them, and the same
+    // refusals of an array too short or too long for six as before the July fields came after.
+    let array_len = value.as_array().map(Vec::len);
+    if array_len == Some(0) {
+        return Err(Error::decode(P, path, "invalid length 0, expected struct WireInstance with 6 elements"));
+    }
     let wire: WireInstance = decode_value(P, &value, path)?;
+    if let Some(n @ 7..) = array_len {
+        return Err(Error::decode(P, path, format!("invalid length {n}, expected fewer elements in array")));
+    }
+    let instance = from_wire(wire);
+    Ok(Instance { raw: value.into(), ..instance })
+}
+
+/// The instance a wire record describes (`raw` left empty): the one normalizer of both decode
+/// paths.
+fn from_wire(wire: WireInstance<'_>) -> Instance {
     let provider_status = wire.status.map(Cow::into_owned).unwrap_or_default();
     let (sku_name, region) = match wire.instance_sku {
         Some(sku) => (non_empty(sku.alias).or(non_empty(sku.name)), non_empty(sku.region)),
         None => (None, None),
     };
-    let july = july_fields(&value);
-    let instance = Instance {
+    // The pool's (else the capacity's) name, for `instanceType` when there is no SKU.
+    let hardware_name = name_of(&wire.pool).or_else(|| name_of(&wire.capacity)).map(str::to_owned);
+    Instance {
         provider: P,
         id: wire.id.into_owned(),
         name: non_empty(wire.name),
         status: map_status(&provider_status),
         provider_status,
         status_reason: None,
-        instance_type: sku_name.or(july.hardware_name),
+        instance_type: sku_name.or(hardware_name),
         gpu_count: None,
         gpu_model: None,
         region,
         sector: None,
-        ip: july.public_ip,
+        ip: wire.public_ip.text().map(str::to_owned),
         // The SSH host comes from `GET /instances/{id}/ssh`, not from the record.
         ssh: None,
         created_at: wire.created_at.map(unix_seconds_to_iso),
         tags: wire.tags,
-        pool: july.pool,
-        priority_level: july.priority_level,
-        managed_by: july.managed_by,
-        public_ipv4: july.public_ipv4,
+        pool: pool_ref(&wire.pool).or_else(|| pool_ref(&wire.capacity)),
+        priority_level: wire.priority_level.text().map(PriorityLevel::parse),
+        // July `managed_by`, else the seed-era `deployment`.
+        managed_by: manager(&wire.managed_by, None).or_else(|| manager(&wire.deployment, Some("deployment"))),
+        public_ipv4: wire.enable_public_ipv4.as_bool(),
         billing_mode: None,
         spot: None,
         raw: Default::default(),
-    };
-    Ok(Instance { raw: value.into(), ..instance })
+    }
 }
 
 fn parse_instance(response: HttpResponse) -> Result<Instance> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
-    normalize(parse_json(P, &response.body)?, "")
+    let body: Arc<[u8]> = response.body.as_slice().into();
+    match fast_one(&body) {
+        Some(instance) => Ok(instance),
+        None => normalize(parse_json(P, &response.body)?, ""),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -989,5 +1217,112 @@ mod tests {
         assert_eq!(base64_decoded_len("a=b="), None);
         assert_eq!(base64_decoded_len("aG-_"), None, "url-safe alphabet is not standard base64");
         assert_eq!(base64_decoded_len("aGk=\n"), None);
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/fixtures/sfcompute/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn the_fast_path_leaves_what_skipping_would_not_check_to_the_slow_one() {
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        for odd in ["1e400", r#""\ud800""#, &deep] {
+            for body in [
+                format!(r#"{{"has_more":false,"data":[{{"id":"inst_1","x":{odd}}}]}}"#),
+                format!(r#"{{"has_more":false,"data":[],"x":{odd}}}"#),
+            ] {
+                let shared: Arc<[u8]> = body.as_bytes().into();
+                assert!(fast_list(&shared).is_none(), "{body}");
+                assert_eq!(slow_list(body.as_bytes()).unwrap_err().code, ErrorCode::Decode, "{body}");
+            }
+            let one = format!(r#"{{"id":"inst_1","x":{odd}}}"#);
+            assert!(fast_one(&one.as_bytes().into()).is_none(), "{one}");
+        }
+        let mut bad = br#"{"has_more":false,"data":[],"object":"list"}"#.to_vec();
+        let at = bad.len() - 3;
+        bad[at] = 0xff;
+        assert!(fast_list(&bad.as_slice().into()).is_none());
+        assert_eq!(slow_list(&bad).unwrap_err().field.as_deref(), Some("object"));
+    }
+
+    #[test]
+    fn the_fast_path_takes_escapes_and_repeated_members_of_lenient_fields() {
+        let body = r#"{"has_more":true,"data":[{"\u0069d":"inst_\u00e9","name":"\ud83d\ude00","x":2.5e-3,
+            "pool":{"id":"a","id":"b","name":"x","name":5},"managed_by":{"id":"depl_1","object":"o","object":[]}}],
+            "cursor":"nodec_a"}"#;
+        let fast = fast_list(&body.as_bytes().into()).expect("the fast path takes it");
+        assert_eq!(fast, slow_list(body.as_bytes()).unwrap());
+        let i = &fast.items[0];
+        assert_eq!((i.id.as_str(), i.name.as_deref()), ("inst_é", Some("😀")));
+        assert_eq!(i.pool, Some(PoolRef { id: "b".into(), name: None }), "the last of a repeated member, as in a Value");
+        assert_eq!(i.managed_by.as_ref().map(|m| m.kind.as_str()), Some("deployment"));
+        assert_eq!(fast.next_cursor.as_deref(), Some("nodec_a"));
+    }
+
+    #[test]
+    fn a_single_record_reads_the_fast_way_as_the_slow_way() {
+        for name in ["instance_may.json", "instance_july.json"] {
+            let body = fixture(name);
+            let fast = fast_one(&body.as_slice().into()).expect("the fast path takes a documented record");
+            assert_eq!(fast, normalize(parse_json(P, &body).unwrap(), "").unwrap(), "{name}");
+            assert_eq!(fast.raw.bytes(), body.trim_ascii(), "{name}: raw is the record's own text");
+        }
+        // A record given as an array is the slow path's (serde reads it by position).
+        assert!(fast_one(&br#"["inst_1"]"#[..].into()).is_none());
+    }
+
+    /// A list body of `n` records cycled from `list_july_fields.json` (ids made unique).
+    fn big_list_body(n: usize) -> Vec<u8> {
+        let path = format!("{}/tests/fixtures/sfcompute/list_july_fields.json", env!("CARGO_MANIFEST_DIR"));
+        let mut whole: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let records = whole["data"].as_array().unwrap().clone();
+        let data = (0..n)
+            .map(|i| {
+                let mut r = records[i % records.len()].clone();
+                r["id"] = Value::String(format!("inst_{i:017}"));
+                r
+            })
+            .collect();
+        whole["data"] = Value::Array(data);
+        whole["has_more"] = Value::Bool(true);
+        whole["cursor"] = Value::String("nodec_next".into());
+        serde_json::to_vec(&whole).unwrap()
+    }
+
+    /// The best and median of `rounds` timings of `f`, in milliseconds.
+    fn time_ms(rounds: usize, mut f: impl FnMut()) -> (f64, f64) {
+        let mut ms: Vec<f64> = (0..rounds)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed().as_secs_f64() * 1000.0
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        (ms[0], ms[rounds / 2])
+    }
+
+    /// Decode time of a 10,000-instance list body (`cargo test --release --lib -- --ignored
+    /// --nocapture decode_speed`).
+    #[test]
+    #[ignore]
+    fn decode_speed_10k() {
+        let body = big_list_body(10_000);
+        let query = crate::model::ListQuery::Sfcompute(Default::default());
+        let page = crate::provider::decode_list_body(&query, body.clone()).unwrap();
+        assert_eq!(page.items.len(), 10_000);
+        let (best, median) = time_ms(15, || {
+            std::hint::black_box(crate::provider::decode_list_body(&query, body.clone()).unwrap());
+        });
+        eprintln!("{} KiB body, 10,000 records: decode_list_body best {best:.1} ms, median {median:.1} ms", body.len() / 1024);
+        let shared: Arc<[u8]> = body.as_slice().into();
+        assert!(fast_list(&shared).is_some(), "the fast path takes the body");
+        for (what, (best, median)) in [
+            ("fast_list", time_ms(15, || drop(std::hint::black_box(fast_list(&shared))))),
+            ("  of which skips_as_strictly", time_ms(15, || assert!(std::hint::black_box(skips_as_strictly(&shared))))),
+            ("slow_list", time_ms(15, || drop(std::hint::black_box(slow_list(&body))))),
+        ] {
+            eprintln!("{what}: best {best:.1} ms, median {median:.1} ms");
+        }
     }
 }
