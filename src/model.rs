@@ -341,6 +341,37 @@ pub struct Instance {
     pub raw: Raw,
 }
 
+impl Instance {
+    /// An instance with only the fields every provider gives (everything else absent, `raw`
+    /// `null`): the starting point the provider modules fill in.
+    pub fn new(provider: Provider, id: impl Into<String>, status: Status, provider_status: impl Into<String>) -> Instance {
+        Instance {
+            provider,
+            id: id.into(),
+            name: None,
+            status,
+            provider_status: provider_status.into(),
+            status_reason: None,
+            instance_type: None,
+            gpu_count: None,
+            gpu_model: None,
+            region: None,
+            sector: None,
+            ip: None,
+            ssh: None,
+            created_at: None,
+            tags: None,
+            pool: None,
+            priority_level: None,
+            managed_by: None,
+            public_ipv4: None,
+            billing_mode: None,
+            spot: None,
+            raw: Raw::default(),
+        }
+    }
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]

@@ -496,13 +496,8 @@ fn seed_000_list_example() {
             ssh: ssh("203.0.113.42"),
             created_at: None,
             tags: None,
-            pool: None,
-            priority_level: None,
-            managed_by: None,
-            public_ipv4: None,
-            billing_mode: None,
-            spot: None,
             raw: whole["instances"][0].clone().into(),
+            ..Instance::new(Provider::Fal, "", Status::Unknown, "")
         }
     );
     assert_eq!(a.raw["creator_user_nickname"], "developer");

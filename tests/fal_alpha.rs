@@ -336,13 +336,8 @@ fn seed_002_list_example_is_one_last_page() {
             ssh: ssh("192.168.1.100"),
             created_at: None,
             tags: None,
-            pool: None,
-            priority_level: None,
-            managed_by: None,
-            public_ipv4: None,
-            billing_mode: None,
-            spot: None,
             raw: whole[0].clone().into(),
+            ..Instance::new(Provider::FalAlpha, "", Status::Unknown, "")
         }
     );
     let b = &page.items[1];

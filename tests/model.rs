@@ -230,13 +230,8 @@ fn instance(id: &str, status: Status) -> Instance {
         ssh: None,
         created_at: None,
         tags: None,
-        pool: None,
-        priority_level: None,
-        managed_by: None,
-        public_ipv4: None,
-        billing_mode: None,
-        spot: None,
         raw: json!({"id": id}).into(),
+        ..Instance::new(Provider::Fal, "", Status::Unknown, "")
     }
 }
 

@@ -314,13 +314,8 @@ fn json_out_vs_serde_wasm_bindgen() {
             ssh: None,
             created_at: Some("2026-01-01T00:00:00Z".into()),
             tags: Some([("env".to_owned(), "prod".to_owned())].into_iter().collect()),
-            pool: None,
-            priority_level: None,
-            managed_by: None,
-            public_ipv4: None,
-            billing_mode: None,
-            spot: None,
-            raw: raw.clone(),
+            raw: raw.clone().into(),
+            ..gpufleet::Instance::new(gpufleet::Provider::Fal, "", gpufleet::Status::Unknown, "")
         })
         .collect();
     let t = now();

@@ -253,15 +253,7 @@ fn from_wire(provider: Provider, wire: WireInstance<'_>) -> Instance {
         sector: wire.sector.map(|s| s.into_owned()),
         ip,
         ssh,
-        created_at: None,
-        tags: None,
-        pool: None,
-        priority_level: None,
-        managed_by: None,
-        public_ipv4: None,
-        billing_mode: None,
-        spot: None,
-        raw: Default::default(),
+        ..Instance::new(P, String::new(), Status::Unknown, String::new())
     }
 }
 

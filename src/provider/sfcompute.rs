@@ -867,9 +867,7 @@ fn from_wire(wire: WireInstance<'_>) -> Instance {
         // July `managed_by`, else the seed-era `deployment`.
         managed_by: manager(&wire.managed_by, None).or_else(|| manager(&wire.deployment, Some("deployment"))),
         public_ipv4: wire.enable_public_ipv4.as_bool(),
-        billing_mode: None,
-        spot: None,
-        raw: Default::default(),
+        ..Instance::new(P, String::new(), Status::Unknown, String::new())
     }
 }
 
