@@ -586,6 +586,19 @@ pub fn instances_json<T: serde::Serialize>(
     })
 }
 
+/// One instance as JSON: what serde writes, with its `raw` spliced in as the provider's own text
+/// (the proxy's get and create answers).
+#[cfg_attr(not(feature = "proxy"), allow(dead_code))]
+pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
+    let raw = instance.raw.bytes();
+    let mut text = Vec::with_capacity(512 + raw.len());
+    write_instance_fields(&mut text, instance);
+    text.extend_from_slice(b",\"raw\":");
+    text.extend_from_slice(raw);
+    text.push(b'}');
+    text
+}
+
 /// [`instances_json`] with every `raw` left out, and where each record's text is: the
 /// distinct bodies the records came from (`sources`) and, per instance in order, the index of its
 /// body and its span there (`spans`, three numbers an instance). For the JS bindings, which
@@ -847,6 +860,18 @@ mod tests {
         i.priority_level = Some(crate::model::PriorityLevel::parse("critical"));
         i.created_at = Some(awkward.into());
         same(&i);
+    }
+
+    #[test]
+    fn instance_json_is_serde_jsons_json_with_raw_spliced() {
+        use crate::model::ListQuery;
+        use crate::provider::{decode_list_body, Provider};
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sfcompute/list_july_fields.json")).unwrap();
+        for i in decode_list_body(&ListQuery::first_page(Provider::Sfcompute), body).unwrap().items {
+            let text = instance_json(&i);
+            assert_eq!(serde_json::from_slice::<Value>(&text).unwrap(), serde_json::to_value(&i).unwrap());
+            assert!(text.ends_with(&[i.raw.bytes(), b"}"].concat()), "raw spliced verbatim");
+        }
     }
 
     #[test]

@@ -36,7 +36,7 @@ use serde_json::Value;
 use crate::client::{Client, ClientConfig, RetryPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::http::Transport;
-use crate::json_path::instances_json;
+use crate::json_path::{instance_json, instances_json};
 use crate::model::{Access, CreateInput, ListQuery, Operation};
 use crate::provider::{Provider, ProviderConfig};
 use crate::proxy_api::{
@@ -1038,9 +1038,10 @@ impl Proxy {
                 let items = std::mem::take(&mut page.items);
                 Ok((200, instances_json(&page, items)?))
             }),
-            Route::Get(p, id) => client.get(p, &id).await.map(|v| (200, json_bytes(&v))),
+            // The record's text spliced in as the provider sent it, not re-serialized.
+            Route::Get(p, id) => client.get(p, &id).await.map(|v| (200, instance_json(&v))),
             Route::Create(p) => match self.create_input(p, &admitted, body) {
-                Ok(input) => client.create(&input).await.map(|v| (201, json_bytes(&v))),
+                Ok(input) => client.create(&input).await.map(|v| (201, instance_json(&v))),
                 Err((status, e)) => return self.error_response(ctx, status, &e, now()),
             },
             Route::Delete(p, id) => client.delete(p, &id).await.map(|v| (200, json_bytes(&v))),
