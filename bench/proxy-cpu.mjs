@@ -16,8 +16,11 @@ import { interleave, median, ROOT, row } from "./lib.mjs";
 const PER_PROVIDER = 250;
 
 export async function run({ quick, log }) {
-  const glue = await import(pathToFileURL(join(ROOT, "pkg/proxy/gpufleet_proxy.js")).href);
-  glue.initSync({ module: readFileSync(join(ROOT, "pkg/proxy/gpufleet_proxy_bg.wasm")) });
+  // GPUFLEET_BENCH_PROXY_DIR: another build of the Worker's wasm to measure (e.g. at another
+  // opt-level, for BENCHMARKS.md's "Two builds" table); by default the one in pkg/proxy/.
+  const dir = process.env.GPUFLEET_BENCH_PROXY_DIR ?? join(ROOT, "pkg/proxy");
+  const glue = await import(pathToFileURL(join(dir, "gpufleet_proxy.js")).href);
+  glue.initSync({ module: readFileSync(join(dir, "gpufleet_proxy_bg.wasm")) });
   const bodies = listBodies(PER_PROVIDER);
   const byHost = {
     "fal.bench.invalid": bodies.fal,
