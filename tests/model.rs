@@ -214,25 +214,7 @@ fn capabilities_serialize_camel_case() {
 // ---------------------------------------------------------------------------------------------
 
 fn instance(id: &str, status: Status) -> Instance {
-    Instance {
-        provider: Provider::Fal,
-        id: id.to_owned(),
-        name: None,
-        status,
-        provider_status: "whatever".into(),
-        status_reason: None,
-        instance_type: None,
-        gpu_count: None,
-        gpu_model: None,
-        region: None,
-        sector: None,
-        ip: None,
-        ssh: None,
-        created_at: None,
-        tags: None,
-        raw: json!({"id": id}).into(),
-        ..Instance::new(Provider::Fal, "", Status::Unknown, "")
-    }
+    Instance { raw: json!({"id": id}).into(), ..Instance::new(Provider::Fal, id, status, "whatever") }
 }
 
 #[test]

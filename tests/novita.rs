@@ -1032,6 +1032,17 @@ fn delete_outcomes() {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
+/// The error each answer parser (list, get, create, action) and `parse_error` make of `r()`.
+fn every_parser_error(r: impl Fn() -> HttpResponse) -> [gpufleet::Error; 5] {
+    [
+        novita::parse_list_response(&NovitaListQuery::default(), r()).unwrap_err(),
+        novita::parse_get_response(r()).unwrap_err(),
+        novita::parse_create_response(r()).unwrap_err(),
+        novita::parse_action_response(r()).unwrap_err(),
+        novita::parse_error(&r()),
+    ]
+}
+
 #[test]
 fn error_shapes_and_codes() {
     struct Case {
@@ -1054,13 +1065,7 @@ fn error_shapes_and_codes() {
     ];
     for c in cases {
         let r = || resp(c.status, fixture(c.file));
-        let errors = [
-            novita::parse_list_response(&NovitaListQuery::default(), r()).unwrap_err(),
-            novita::parse_get_response(r()).unwrap_err(),
-            novita::parse_create_response(r()).unwrap_err(),
-            novita::parse_action_response(r()).unwrap_err(),
-            novita::parse_error(&r()),
-        ];
+        let errors = every_parser_error(r);
         for e in errors {
             assert_eq!(e.code, c.code, "{} {}", c.status, c.file);
             assert_eq!(e.status, Some(c.status));
@@ -1096,13 +1101,7 @@ fn documented_error_codes_decide_the_code_in_every_body_shape() {
         ];
         for body in shapes {
             let r = || resp(status, body.clone());
-            let errors = [
-                novita::parse_list_response(&NovitaListQuery::default(), r()).unwrap_err(),
-                novita::parse_get_response(r()).unwrap_err(),
-                novita::parse_create_response(r()).unwrap_err(),
-                novita::parse_action_response(r()).unwrap_err(),
-                novita::parse_error(&r()),
-            ];
+            let errors = every_parser_error(r);
             for e in errors {
                 assert_eq!(e.code, code, "{body}");
                 assert_eq!(e.status, Some(status), "{body}");

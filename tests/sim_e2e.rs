@@ -229,18 +229,15 @@ fn novita_paging_numbers() {
 }
 
 /// The Novita paging modes the simulator can play (`--novita-paging`): every numbering, a silent
-/// cap below the asked page size, and fixed pages smaller and larger than asked.
-pub const NOVITA_PAGING_MODES: &[&str] = &[
-    "one",
-    "zero",
-    "one-strict",
-    "one,cap:20",
-    "zero,cap:20",
-    "one-strict,cap:20",
-    "one,fixed:25",
-    "zero,fixed:30",
-    "one-strict,fixed:150",
-];
+/// cap below the asked page size, and fixed pages smaller and larger than asked — the one list
+/// in `tests/sim/defaults.mjs` (`NOVITA_PAGING_MODES`) that the JS suites walk too.
+fn novita_paging_modes() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sim/defaults.mjs")).unwrap();
+    let list = text.split("NOVITA_PAGING_MODES = Object.freeze([").nth(1).and_then(|rest| rest.split("]);").next()).unwrap();
+    let modes: Vec<String> = list.split('"').skip(1).step_by(2).map(str::to_owned).collect();
+    assert!(modes.len() >= 9 && modes.iter().any(|m| m == "zero,cap:20"), "{modes:?}");
+    modes
+}
 
 /// The pageNum of every Novita request in the log.
 fn novita_page_numbers(sim: &Sim) -> Vec<u32> {
@@ -253,7 +250,7 @@ fn novita_page_numbers(sim: &Sim) -> Vec<u32> {
 #[test]
 fn novita_every_paging_mode_lists_exactly_the_true_set_every_way() {
     let sim = Sim::start(&["--instances", "45", "--seed", "13", "--speed", "0"]);
-    for mode in NOVITA_PAGING_MODES {
+    for mode in &novita_paging_modes() {
         for n in [45usize, 230] {
             sim.control(Method::Post, "reset", json!({"novitaPaging": mode, "instances": n, "seed": 13}));
             let truth = sim.true_ids(Provider::Novita);
