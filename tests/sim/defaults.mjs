@@ -72,7 +72,7 @@ export function baseUrls(url) {
 /**
  * Novita servers that differ only in what Novita leaves undocumented (`--novita-paging`): every
  * page numbering, a silent cap below the asked page size, fixed pages smaller and larger than
- * asked. The JS suites (proxy, package) walk each; tests/sim_e2e.rs has the same list.
+ * asked. The JS suites (proxy, package) walk each, and tests/sim_e2e.rs reads this list from here.
  */
 export const NOVITA_PAGING_MODES = Object.freeze([
   "one",
