@@ -22,6 +22,10 @@ use serde::de::{self, Deserializer as _, DeserializeSeed, Error as _, IntoDeseri
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
+/// The name serde_json's `RawValue` deserializes itself under (`serde_json::raw::TOKEN`, private
+/// but unchanged since serde_json 1.0.29); `raw::Raw` relies on it being honoured here.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
 /// A failed read: where (`path`, as `serde_path_to_error` prints it) and why.
 #[derive(Debug)]
 pub struct PathError {
@@ -241,9 +245,14 @@ impl<'a, 'de> de::Deserializer<'de> for De<'a, 'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, serde_json::Error> {
+        // serde_json's `RawValue` asks for itself by this name; serde_json's own `&Value`
+        // answers with the value's text, and so does this reader (`Raw` reads that way).
+        if name == RAW_VALUE_TOKEN {
+            return serde::Deserializer::deserialize_newtype_struct(self.value, name, visitor);
+        }
         visitor.visit_newtype_struct(self)
     }
 
@@ -599,38 +608,28 @@ pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
     text
 }
 
-/// [`instances_json`] with every `raw` left out, and where each record's text is: the
-/// distinct bodies the records came from (`sources`) and, per instance in order, the index of its
-/// body and its span there (`spans`, three numbers an instance). For the JS bindings, which
-/// attach `raw` lazily from those spans.
+/// [`instances_json`] with every `raw` left out, and the records' texts beside it: all of them
+/// one after another in `texts`, and per instance in order its `[start, end)` there (`spans`,
+/// two numbers an instance). For the JS bindings, which attach `raw` lazily from those spans;
+/// one copy of just the records' bytes crosses, whether they came in one body or many.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn instances_json_spans<T: serde::Serialize>(
     shell: &T,
     instances: Vec<crate::model::Instance>,
-) -> Result<(Vec<u8>, Vec<std::sync::Arc<[u8]>>, Vec<u32>), crate::error::Error> {
-    let mut sources: Vec<std::sync::Arc<[u8]>> = Vec::new();
-    let mut spans: Vec<u32> = Vec::with_capacity(instances.len() * 3);
-    let mut overflow = false;
-    let text = instances_json_with(shell, instances, |_, raw| {
-        let (source, span) = raw.source();
-        // A page's records share one body: the last one seen is nearly always it.
-        let index = match sources.iter().rposition(|s| std::sync::Arc::ptr_eq(s, source)) {
-            Some(i) => i,
-            None => {
-                sources.push(std::sync::Arc::clone(source));
-                sources.len() - 1
-            }
-        };
-        let (Ok(i), Ok(start), Ok(end)) = (u32::try_from(index), u32::try_from(span.start), u32::try_from(span.end)) else {
-            overflow = true;
-            return;
-        };
-        spans.extend([i, start, end]);
-    })?;
-    if overflow {
-        return Err(crate::error::Error::new(crate::error::ErrorCode::Decode, "could not hand the result over: a body larger than 4 GiB"));
+) -> Result<(Vec<u8>, Vec<u8>, Vec<u32>), crate::error::Error> {
+    let total: usize = instances.iter().map(|i| i.raw.bytes().len()).sum();
+    if u32::try_from(total).is_err() {
+        return Err(crate::error::Error::new(crate::error::ErrorCode::Decode, "could not hand the result over: more than 4 GiB of records"));
     }
-    Ok((text, sources, spans))
+    let mut texts: Vec<u8> = Vec::with_capacity(total);
+    let mut spans: Vec<u32> = Vec::with_capacity(instances.len() * 2);
+    let text = instances_json_with(shell, instances, |_, raw| {
+        // Cannot overflow: the total was checked above.
+        spans.push(texts.len() as u32);
+        texts.extend_from_slice(raw.bytes());
+        spans.push(texts.len() as u32);
+    })?;
+    Ok((text, texts, spans))
 }
 
 fn instances_json_with<T: serde::Serialize>(
@@ -883,16 +882,16 @@ mod tests {
         let expected: Vec<Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
         let mut shell = page.clone();
         let items = std::mem::take(&mut shell.items);
-        let (text, sources, spans) = instances_json_spans(&shell, items).unwrap();
-        assert_eq!(sources.len(), 1, "one body for the page");
-        assert_eq!(spans.len(), 3 * expected.len());
+        let (text, texts, spans) = instances_json_spans(&shell, items).unwrap();
+        assert_eq!(spans.len(), 2 * expected.len());
         let out: Value = serde_json::from_slice(&text).unwrap();
         for (i, want) in expected.iter().enumerate() {
-            assert_eq!(out["items"][i]["raw"], Value::Null);
-            let (s, a, b) = (spans[3 * i] as usize, spans[3 * i + 1] as usize, spans[3 * i + 2] as usize);
-            let got: Value = serde_json::from_slice(&sources[s][a..b]).unwrap();
+            assert!(out["items"][i].get("raw").is_none(), "raw left out of the JSON");
+            let (a, b) = (spans[2 * i] as usize, spans[2 * i + 1] as usize);
+            let got: Value = serde_json::from_slice(&texts[a..b]).unwrap();
             assert_eq!(&got, want, "record {i}");
         }
+        assert_eq!(spans.last().copied(), Some(texts.len() as u32), "just the records' bytes");
     }
 
     #[test]

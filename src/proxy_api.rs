@@ -450,7 +450,11 @@ fn checked(id: &str) -> Result<String> {
 /// [`Error`] the proxy saw (code, provider, upstream status and request id kept).
 pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::HttpResponse) -> Result<T> {
     if response.is_success() {
-        // As a `Value` first, then as `T` from it, like every typed read (see `crate::json_path`).
+        // Straight into `T` (each instance's `raw` kept as its text, no tree); an answer that does
+        // not read that way is read again as a `Value` and then `T`, which names the failing path.
+        if let Ok(value) = serde_json::from_slice::<T>(&response.body) {
+            return Ok(value);
+        }
         let de = &mut serde_json::Deserializer::from_slice(&response.body);
         let read = crate::json_path::parse_slice(de).and_then(|value| crate::json_path::from_value(&value));
         return read.map_err(|e| {

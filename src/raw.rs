@@ -118,8 +118,15 @@ impl Serialize for Raw {
 }
 
 impl<'de> Deserialize<'de> for Raw {
+    /// Keeps the value's text as it is (serde_json's `RawValue`: no tree is built). From a
+    /// `Value`, the text is the value's compact form (serde_json's own `&Value` does that, and so
+    /// does the crate's path-tracking reader).
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Raw, D::Error> {
-        Value::deserialize(deserializer).map(Raw::from_value)
+        let text = Box::<serde_json::value::RawValue>::deserialize(deserializer)?;
+        let text: Box<str> = text.into();
+        let source: Arc<[u8]> = Arc::from(text.into_boxed_bytes());
+        let span = 0..source.len();
+        Ok(Raw { source, span, parsed: OnceLock::new() })
     }
 }
 
@@ -144,5 +151,14 @@ mod tests {
         assert_eq!(*Raw::default(), Value::Null);
         let v: Raw = serde_json::from_str(r#"{"x":true}"#).unwrap();
         assert_eq!(v.bytes(), br#"{"x":true}"#);
+        // Read through the path-tracking reader (from a `Value`): the value's compact text.
+        #[derive(serde::Deserialize)]
+        struct Holder {
+            raw: Raw,
+        }
+        let tree = json!({"raw": {"b": [1, {"c": null}], "a": "é"}});
+        let h: Holder = crate::json_path::from_value(&tree).unwrap();
+        assert_eq!(h.raw.bytes(), serde_json::to_string(&tree["raw"]).unwrap().as_bytes());
+        assert_eq!(h.raw, tree["raw"]);
     }
 }

@@ -32,17 +32,13 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
 /// `items`, `FleetListing` under `instances`: `key`), `shell` being that value with the list
 /// emptied. The instances cross as small JSON without their `raw`; each `raw` becomes a lazy own
 /// enumerable property that parses the record's span of the provider's body the first time it
-/// is read (so `JSON.stringify`, spread and `structuredClone` still see it). Each body crosses
-/// once, as one `Uint8Array` copy, however many records it holds.
+/// is read (so `JSON.stringify`, spread and `structuredClone` still see it). The records' texts
+/// cross once, as one `Uint8Array` copy, however many bodies they came in.
 pub fn instances_to_js<T: Serialize>(shell: &T, key: &str, instances: Vec<Instance>) -> Result<JsValue, Error> {
-    let (text, sources, spans) = crate::json_path::instances_json_spans(shell, instances)?;
-    let bodies = js_sys::Array::new();
-    for source in &sources {
-        bodies.push(&js_sys::Uint8Array::from(&source[..]));
-    }
+    let (text, texts, spans) = crate::json_path::instances_json_spans(shell, instances)?;
     // UTF-8 by construction (serde_json's text; the spans are whole JSON values serde_json read
     // as text): decoded by the JS side's native TextDecoder, not checked again here.
-    parse_instances(&text, key, &bodies, &spans).map_err(handover_error)
+    parse_instances(&text, key, &texts, &spans).map_err(handover_error)
 }
 
 fn handover_error(e: JsValue) -> Error {
@@ -57,9 +53,10 @@ export function utf8Bytes(text) { return encoder.encode(text); }
 // that parses the record's span of its body on first read and then becomes a plain data
 // property. One getter and setter per call, the span found through a WeakMap: a closure per
 // instance costs more than the decode it saves (see BENCHMARKS.md, "Decode").
-export function parseInstances(bytes, key, bodies, spansView) {
+export function parseInstances(bytes, key, textsView, spansView) {
   const out = JSON.parse(decoder.decode(bytes));
-  // `spansView` is a view of wasm memory, valid only during this call: keep a copy.
+  // Both are views of wasm memory, valid only during this call: keep copies.
+  const texts = textsView.slice();
   const spans = spansView.slice();
   const items = out[key];
   const where = new WeakMap();
@@ -69,13 +66,13 @@ export function parseInstances(bytes, key, bodies, spansView) {
     configurable: true,
     get() {
       const j = where.get(this);
-      const value = j === undefined ? undefined : JSON.parse(decoder.decode(bodies[spans[j]].subarray(spans[j + 1], spans[j + 2])));
+      const value = j === undefined ? undefined : JSON.parse(decoder.decode(texts.subarray(spans[j], spans[j + 1])));
       settle(this, value);
       return value;
     },
     set(value) { settle(this, value); },
   };
-  for (let i = 0, j = 0; i < items.length; i++, j += 3) {
+  for (let i = 0, j = 0; i < items.length; i++, j += 2) {
     where.set(items[i], j);
     Object.defineProperty(items[i], "raw", lazy);
   }
@@ -85,7 +82,7 @@ export function parseInstances(bytes, key, bodies, spansView) {
 extern "C" {
     /// `JSON.parse` of a page's JSON, then a lazy `raw` on each of `out[key]` from its span.
     #[wasm_bindgen(js_name = parseInstances, catch)]
-    fn parse_instances(bytes: &[u8], key: &str, bodies: &js_sys::Array, spans: &[u32]) -> Result<JsValue, JsValue>;
+    fn parse_instances(bytes: &[u8], key: &str, texts: &[u8], spans: &[u32]) -> Result<JsValue, JsValue>;
     /// `new TextEncoder().encode(text)`.
     #[wasm_bindgen(js_name = utf8Bytes)]
     fn utf8_bytes(text: &JsValue) -> js_sys::Uint8Array;
