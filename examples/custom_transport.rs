@@ -27,7 +27,8 @@ fn main() {
         )
         .with_provider(
             Provider::Novita,
-            ProviderConfig::new(Provider::Novita, "sim-novita-key").with_base_url(format!("{base}/novita/gpu-instance/openapi/v1")),
+            ProviderConfig::new(Provider::Novita, "sim-novita-key")
+                .with_base_url(format!("{base}/novita/gpu-instance/openapi/v1")),
         );
     let client = Client::new(PlainHttp, config);
     // Any executor works; the futures here complete without yielding because the transport blocks.
@@ -35,7 +36,13 @@ fn main() {
     match listing {
         Ok(listing) => {
             for i in &listing.instances {
-                println!("{:<10} {:<28} {:<13} {}", i.provider.as_str(), i.id, i.status.as_str(), i.name.as_deref().unwrap_or("-"));
+                println!(
+                    "{:<10} {:<28} {:<13} {}",
+                    i.provider.as_str(),
+                    i.id,
+                    i.status.as_str(),
+                    i.name.as_deref().unwrap_or("-")
+                );
             }
             for failure in &listing.errors {
                 eprintln!("{} failed: {} ({})", failure.provider, failure.error, failure.error.code);

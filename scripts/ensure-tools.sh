@@ -11,6 +11,13 @@ want_browser=1
 
 log() { printf '[ensure-tools] %s\n' "$*"; }
 
+# rustfmt and clippy for npm test's style step (rustup's default profile has them; a minimal one does not).
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^${component}"; then
+    log "adding the rustup component ${component}"
+    rustup component add "${component}"
+  fi
+done
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

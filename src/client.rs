@@ -11,6 +11,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::error::{Error, ErrorCode, ErrorDetail, Result, TransportError};
 use crate::http::{HttpRequest, HttpResponse, Transport};
+use crate::model::Capabilities;
 use crate::model::{
     Access, CreateInput, DeleteOutcome, FleetListing, FleetQuery, Instance, ListQuery, Operation, Page, ProviderFailure,
     SshDetails, Status,
@@ -18,7 +19,6 @@ use crate::model::{
 use crate::provider::novita::{Numbering, PagePosition};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
 use crate::proxy_api::{self, ActionResponse, ProvidersResponse, ProxyConfig, Route};
-use crate::model::Capabilities;
 
 /// How failed requests are retried.
 ///
@@ -361,7 +361,9 @@ impl<T: Transport> Client<T> {
                 Err(TransportError::Aborted(reason)) => {
                     return Err(TransportError::Aborted(reason).into_error(tag));
                 }
-                Err(t @ TransportError::Redirect { .. }) => return Err(annotate_unsafe_failure(t.into_error(tag), provider, op, safe)),
+                Err(t @ TransportError::Redirect { .. }) => {
+                    return Err(annotate_unsafe_failure(t.into_error(tag), provider, op, safe))
+                }
                 Err(t) => Err(t.into_error(tag)),
             };
             let error = match outcome {
@@ -477,10 +479,8 @@ impl<T: Transport> Client<T> {
     /// walked in turn with the guards of [`Pages`].
     pub async fn list_all_pages(&self, query: ListQuery) -> Result<Vec<Instance>> {
         let concurrency = self.config.page_concurrency.unwrap_or(DEFAULT_PAGE_CONCURRENCY).clamp(1, 64);
-        if concurrency > 1 {
-            if self.finds_first_novita_page(&query) {
-                return self.list_numbered_pages(query, concurrency as usize).await;
-            }
+        if concurrency > 1 && self.finds_first_novita_page(&query) {
+            return self.list_numbered_pages(query, concurrency as usize).await;
         }
         let mut all = Vec::new();
         self.finish_walk(self.pages(query), &mut all).await?;
@@ -542,7 +542,9 @@ impl<T: Transport> Client<T> {
         };
         let (asked, _) = match &query {
             ListQuery::Novita(q) => provider::novita::page_position(q)?,
-            _ => return Err(Error::new(ErrorCode::Server, "internal error: a numbered walk of a provider without numbered pages")),
+            _ => {
+                return Err(Error::new(ErrorCode::Server, "internal error: a numbered walk of a provider without numbered pages"))
+            }
         };
         let served = next.served_size.unwrap_or(asked);
         let mut last = next.last_page_num(served, total);
@@ -617,7 +619,7 @@ impl<T: Transport> Client<T> {
         let config = match self.check_supported(provider, Operation::Get)? {
             Target::Direct(c) => c,
             Target::Proxy(proxy) => {
-            return self.via_proxy(proxy, Some(provider), Operation::Get, Route::Get(provider, id.to_owned()), None).await;
+                return self.via_proxy(proxy, Some(provider), Operation::Get, Route::Get(provider, id.to_owned()), None).await;
             }
         };
         let request = provider::build_get_request(provider, id, config)?;
@@ -681,8 +683,8 @@ impl<T: Transport> Client<T> {
         let config = match self.check_supported(provider, Operation::Delete)? {
             Target::Direct(c) => c,
             Target::Proxy(proxy) => {
-            let route = Route::Delete(provider, id.to_owned());
-            return self.via_proxy(proxy, Some(provider), Operation::Delete, route, None).await;
+                let route = Route::Delete(provider, id.to_owned());
+                return self.via_proxy(proxy, Some(provider), Operation::Delete, route, None).await;
             }
         };
         let request = provider::build_delete_request(provider, id, config)?;
@@ -698,9 +700,9 @@ impl<T: Transport> Client<T> {
         let config = match self.check_supported(provider, op)? {
             Target::Direct(c) => c,
             Target::Proxy(proxy) => {
-            let route = Route::Action(provider, op, id.to_owned());
-            let r: ActionResponse = self.via_proxy(proxy, Some(provider), op, route, None).await?;
-            return Ok(r.instance);
+                let route = Route::Action(provider, op, id.to_owned());
+                let r: ActionResponse = self.via_proxy(proxy, Some(provider), op, route, None).await?;
+                return Ok(r.instance);
             }
         };
         let request = provider::build_action_request(provider, op, id, config)?;
@@ -732,7 +734,7 @@ impl<T: Transport> Client<T> {
         let config = match self.check_supported(provider, Operation::Ssh)? {
             Target::Direct(c) => c,
             Target::Proxy(proxy) => {
-            return self.via_proxy(proxy, Some(provider), Operation::Ssh, Route::Ssh(provider, id.to_owned()), None).await;
+                return self.via_proxy(proxy, Some(provider), Operation::Ssh, Route::Ssh(provider, id.to_owned()), None).await;
             }
         };
         let request = provider::build_ssh_request(provider, id, config)?;
@@ -776,8 +778,7 @@ impl<T: Transport> Client<T> {
                     let dead_end = instance.status.is_final()
                         || (options.until == Status::Running && instance.status == Status::Terminating);
                     if dead_end {
-                        let reason =
-                            instance.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+                        let reason = instance.status_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
                         return Err(Error::new(
                             ErrorCode::Conflict,
                             format!(
@@ -855,7 +856,11 @@ fn annotate_idempotent_failure(mut error: Error, provider: Provider, key: String
             error.message,
             provider.display_name()
         );
-        error.details.push(ErrorDetail { field: Some("idempotencyKey".into()), code: Some("outcomeUnknown".into()), message: key });
+        error.details.push(ErrorDetail {
+            field: Some("idempotencyKey".into()),
+            code: Some("outcomeUnknown".into()),
+            message: key,
+        });
     }
     error
 }
@@ -958,10 +963,7 @@ impl<'c, T: Transport> Pages<'c, T> {
                     self.done = true;
                     return Some(Err(Error::new(
                         ErrorCode::Server,
-                        format!(
-                            "{} returned cursor {cursor:?} twice; stopped listing to avoid a loop",
-                            provider.display_name()
-                        ),
+                        format!("{} returned cursor {cursor:?} twice; stopped listing to avoid a loop", provider.display_name()),
                     )
                     .with_provider(provider)));
                 }

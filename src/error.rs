@@ -70,10 +70,7 @@ impl ErrorCode {
     /// Whether a *particular* request may be retried also depends on its method: see
     /// [`crate::client::RetryPolicy`].
     pub fn is_transient(self) -> bool {
-        matches!(
-            self,
-            ErrorCode::RateLimited | ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout
-        )
+        matches!(self, ErrorCode::RateLimited | ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout)
     }
 
     /// The code for an HTTP error status.
@@ -193,22 +190,16 @@ impl Error {
 
     /// An operation or filter the provider does not offer.
     pub fn unsupported(provider: Provider, what: impl fmt::Display) -> Error {
-        Error::new(
-            ErrorCode::Unsupported,
-            format!("{} does not support {what}", provider.display_name()),
-        )
-        .with_provider(provider)
+        Error::new(ErrorCode::Unsupported, format!("{} does not support {what}", provider.display_name())).with_provider(provider)
     }
 
     /// A body that does not read as documented; `path` is the JSON path that failed.
     pub fn decode(provider: Provider, path: impl Into<String>, why: impl fmt::Display) -> Error {
         let path = path.into();
         let shown = if path.is_empty() || path == "." || path == "?" { "body".to_owned() } else { path.clone() };
-        let mut e = Error::new(
-            ErrorCode::Decode,
-            format!("could not read the {} response at {shown}: {why}", provider.display_name()),
-        )
-        .with_provider(provider);
+        let mut e =
+            Error::new(ErrorCode::Decode, format!("could not read the {} response at {shown}: {why}", provider.display_name()))
+                .with_provider(provider);
         e.field = Some(shown);
         e
     }
@@ -284,7 +275,9 @@ impl TransportError {
             TransportError::Timeout(ms) => (ErrorCode::Timeout, format!("request timed out after {ms} ms")),
             TransportError::Aborted(reason) if reason.is_empty() => (ErrorCode::Aborted, "aborted".to_owned()),
             TransportError::Aborted(reason) => (ErrorCode::Aborted, format!("aborted: {reason}")),
-            TransportError::Redirect { status, from, to } => return redirect_error(provider, *status, from.as_deref(), to.as_deref()),
+            TransportError::Redirect { status, from, to } => {
+                return redirect_error(provider, *status, from.as_deref(), to.as_deref())
+            }
         };
         let mut e = Error::new(code, message);
         e.provider = provider;

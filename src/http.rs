@@ -84,13 +84,15 @@ impl std::fmt::Debug for HttpRequest {
         let headers: Vec<(&str, &str)> = self
             .headers
             .iter()
-            .map(|(k, v)| {
-                if k.eq_ignore_ascii_case("authorization") {
-                    (k.as_str(), "[redacted]")
-                } else {
-                    (k.as_str(), v.as_str())
-                }
-            })
+            .map(
+                |(k, v)| {
+                    if k.eq_ignore_ascii_case("authorization") {
+                        (k.as_str(), "[redacted]")
+                    } else {
+                        (k.as_str(), v.as_str())
+                    }
+                },
+            )
             .collect();
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
@@ -263,7 +265,9 @@ fn is_loopback_host(host: &str) -> bool {
     let parts: Vec<&str> = host.split('.').collect();
     parts.len() == 4
         && parts[0] == "127"
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255))
+        && parts.iter().all(|p| {
+            !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
 }
 
 /// The origin (`scheme://host[:port]`, lowercase) of an absolute `http(s)` URL: never its
@@ -303,9 +307,10 @@ pub fn redirect_target(request_url: &str, location: Option<&str>) -> Option<Stri
         let scheme = request_url.trim().split_once("://")?.0.to_ascii_lowercase();
         return origin_from_parts(&scheme, rest);
     }
-    let has_scheme = location
-        .split_once(':')
-        .is_some_and(|(s, _)| s.starts_with(|c: char| c.is_ascii_alphabetic()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')));
+    let has_scheme = location.split_once(':').is_some_and(|(s, _)| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    });
     if has_scheme {
         return origin_of(&location);
     }

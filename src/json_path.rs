@@ -18,7 +18,7 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 
 use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, Deserializer as _, DeserializeSeed, Error as _, IntoDeserializer, Unexpected, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer as _, Error as _, IntoDeserializer, Unexpected, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
@@ -243,11 +243,7 @@ impl<'a, 'de> de::Deserializer<'de> for De<'a, 'de> {
         visitor.visit_enum(EnumDe { variant, value, chain: self.chain, track: self.track })
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, serde_json::Error> {
         // serde_json's `RawValue` asks for itself by this name; serde_json's own `&Value`
         // answers with the value's text, and so does this reader (`Raw` reads that way).
         if name == RAW_VALUE_TOKEN {
@@ -297,11 +293,7 @@ impl<'a, 'de> de::Deserializer<'de> for De<'a, 'de> {
         }
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, serde_json::Error> {
         self.deserialize_unit(visitor)
     }
 
@@ -608,6 +600,9 @@ pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
     text
 }
 
+/// What [`instances_json_spans`] gives: the JSON text, the records' texts, their spans.
+pub type SpannedJson = (Vec<u8>, Vec<u8>, Vec<u32>);
+
 /// [`instances_json`] with every `raw` left out, and the records' texts beside it: all of them
 /// one after another in `texts`, and per instance in order its `[start, end)` there (`spans`,
 /// two numbers an instance). For the JS bindings, which attach `raw` lazily from those spans;
@@ -616,10 +611,13 @@ pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
 pub fn instances_json_spans<T: serde::Serialize>(
     shell: &T,
     instances: Vec<crate::model::Instance>,
-) -> Result<(Vec<u8>, Vec<u8>, Vec<u32>), crate::error::Error> {
+) -> Result<SpannedJson, crate::error::Error> {
     let total: usize = instances.iter().map(|i| i.raw.bytes().len()).sum();
     if u32::try_from(total).is_err() {
-        return Err(crate::error::Error::new(crate::error::ErrorCode::Decode, "could not hand the result over: more than 4 GiB of records"));
+        return Err(crate::error::Error::new(
+            crate::error::ErrorCode::Decode,
+            "could not hand the result over: more than 4 GiB of records",
+        ));
     }
     let mut texts: Vec<u8> = Vec::with_capacity(total);
     let mut spans: Vec<u32> = Vec::with_capacity(instances.len() * 2);
@@ -830,10 +828,17 @@ mod tests {
         };
         let root = env!("CARGO_MANIFEST_DIR");
         let mut seen = 0;
-        for (provider, dir) in [(Provider::Fal, "fal"), (Provider::FalAlpha, "fal-alpha"), (Provider::Sfcompute, "sfcompute"), (Provider::Novita, "novita")] {
+        for (provider, dir) in [
+            (Provider::Fal, "fal"),
+            (Provider::FalAlpha, "fal-alpha"),
+            (Provider::Sfcompute, "sfcompute"),
+            (Provider::Novita, "novita"),
+        ] {
             for entry in std::fs::read_dir(format!("{root}/tests/fixtures/{dir}")).unwrap() {
                 let path = entry.unwrap().path();
-                let Ok(page) = decode_list_body(&ListQuery::first_page(provider), std::fs::read(&path).unwrap()) else { continue };
+                let Ok(page) = decode_list_body(&ListQuery::first_page(provider), std::fs::read(&path).unwrap()) else {
+                    continue;
+                };
                 for i in &page.items {
                     same(i);
                     seen += 1;
@@ -842,10 +847,13 @@ mod tests {
         }
         assert!(seen > 15, "{seen} instances");
         let awkward = "q\"uote \\ back\u{1} ctl\n nl é 😀 \u{2028}</script>";
-        let mut i = decode_list_body(&ListQuery::first_page(Provider::Fal), std::fs::read(format!("{root}/tests/fixtures/fal/list.json")).unwrap())
-            .unwrap()
-            .items
-            .remove(0);
+        let mut i = decode_list_body(
+            &ListQuery::first_page(Provider::Fal),
+            std::fs::read(format!("{root}/tests/fixtures/fal/list.json")).unwrap(),
+        )
+        .unwrap()
+        .items
+        .remove(0);
         i.name = Some(awkward.into());
         i.status_reason = Some(awkward.into());
         i.ssh = Some(SshInfo { host: awkward.into(), port: 65535, user: Some(awkward.into()), command: None });
@@ -854,7 +862,8 @@ mod tests {
         i.managed_by = Some(ManagedBy { kind: "spot_deployment".into(), id: "x".into(), name: Some(awkward.into()) });
         i.public_ipv4 = Some(false);
         i.gpu_count = Some(u32::MAX);
-        i.spot = Some(SpotInfo { status: crate::model::SpotStatus::parse("weird"), reclaim_at: Some("2026-12-04T00:00:00Z".into()) });
+        i.spot =
+            Some(SpotInfo { status: crate::model::SpotStatus::parse("weird"), reclaim_at: Some("2026-12-04T00:00:00Z".into()) });
         i.billing_mode = Some(crate::model::BillingMode::parse("spot"));
         i.priority_level = Some(crate::model::PriorityLevel::parse("critical"));
         i.created_at = Some(awkward.into());

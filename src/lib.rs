@@ -30,9 +30,9 @@ mod json_path;
 pub mod model;
 pub mod provider;
 pub mod proxy_api;
-pub mod raw;
 #[cfg(feature = "proxy")]
 pub mod proxy_server;
+pub mod raw;
 
 #[cfg(target_arch = "wasm32")]
 pub mod transport;

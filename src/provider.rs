@@ -15,9 +15,7 @@ use tsify::Tsify;
 
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{percent_encode, HttpRequest, HttpResponse};
-use crate::model::{
-    Capabilities, CreateInput, DeleteOutcome, Instance, ListQuery, Operation, Page, SshDetails,
-};
+use crate::model::{Capabilities, CreateInput, DeleteOutcome, Instance, ListQuery, Operation, Page, SshDetails};
 
 /// A compute provider gpufleet speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Tsify)]
@@ -57,9 +55,7 @@ impl Provider {
 
     /// Parses a wire name, or explains which names exist.
     pub fn parse_or_error(field: &str, s: &str) -> Result<Provider> {
-        Provider::parse(s).ok_or_else(|| {
-            Error::invalid_input(field, "must be one of fal, fal-alpha, sfcompute, novita")
-        })
+        Provider::parse(s).ok_or_else(|| Error::invalid_input(field, "must be one of fal, fal-alpha, sfcompute, novita"))
     }
 
     /// A name for people, e.g. `SF Compute`.
@@ -141,7 +137,8 @@ impl ProviderConfig {
             return Err(Error::invalid_input(format!("{field}.baseUrl"), "must not contain a query, fragment or space"));
         }
         if !crate::http::is_https_or_loopback(base) {
-            let rule = "must be https:// (http:// only to localhost, 127.x.x.x or [::1]), or the key would cross the network in clear";
+            let rule =
+                "must be https:// (http:// only to localhost, 127.x.x.x or [::1]), or the key would cross the network in clear";
             return Err(Error::invalid_input(format!("{field}.baseUrl"), rule));
         }
         if self.api_key.trim().is_empty() {
@@ -258,11 +255,7 @@ pub fn parse_get_response(provider: Provider, response: HttpResponse) -> Result<
 }
 
 /// Builds the create request. `idempotency_key` is sent where the provider supports one (fal v1).
-pub fn build_create_request(
-    input: &CreateInput,
-    idempotency_key: &str,
-    config: &ProviderConfig,
-) -> Result<HttpRequest> {
+pub fn build_create_request(input: &CreateInput, idempotency_key: &str, config: &ProviderConfig) -> Result<HttpRequest> {
     match input {
         CreateInput::Fal(i) => fal::build_create_request(i, idempotency_key, config),
         CreateInput::FalAlpha(i) => fal_alpha::build_create_request(i, config),
@@ -303,12 +296,7 @@ pub fn parse_delete_response(provider: Provider, response: HttpResponse) -> Resu
 
 /// Builds a start/stop/restart/terminate request. Capabilities are checked by the caller; a
 /// provider without the operation answers `unsupported` here too.
-pub fn build_action_request(
-    provider: Provider,
-    op: Operation,
-    id: &str,
-    config: &ProviderConfig,
-) -> Result<HttpRequest> {
+pub fn build_action_request(provider: Provider, op: Operation, id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
     match (provider, op) {
         (Provider::Sfcompute, Operation::Terminate) => sfcompute::build_terminate_request(id, config),
         (Provider::Novita, Operation::Start | Operation::Stop | Operation::Restart) => {
@@ -642,10 +630,8 @@ impl ErrorParts {
 pub fn http_error(provider: Provider, response: &HttpResponse, parts: ErrorParts) -> Error {
     let status = response.status;
     let code = ErrorCode::from_status(status);
-    let message = parts
-        .message
-        .filter(|m| !m.trim().is_empty())
-        .unwrap_or_else(|| format!("HTTP {status} with no error message"));
+    let message =
+        parts.message.filter(|m| !m.trim().is_empty()).unwrap_or_else(|| format!("HTTP {status} with no error message"));
     let mut e = Error::new(code, format!("{} answered HTTP {status}: {}", provider.display_name(), message))
         .with_provider(provider)
         .with_status(status);
@@ -907,9 +893,22 @@ mod tests {
             let rem = secs.rem_euclid(86_400);
             format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
         };
-        for secs in [i64::MIN / 1000, -62_167_219_201, -62_167_219_200, -1, 0, 59, 86_399, 951_782_400, 1_777_592_114, 253_402_300_799, 253_402_300_800, i64::MAX / 1000]
-            .into_iter()
-            .chain((0..2000).map(|i| i * 7_919_993 - 1_000_000_000))
+        for secs in [
+            i64::MIN / 1000,
+            -62_167_219_201,
+            -62_167_219_200,
+            -1,
+            0,
+            59,
+            86_399,
+            951_782_400,
+            1_777_592_114,
+            253_402_300_799,
+            253_402_300_800,
+            i64::MAX / 1000,
+        ]
+        .into_iter()
+        .chain((0..2000).map(|i| i * 7_919_993 - 1_000_000_000))
         {
             assert_eq!(unix_seconds_to_iso(secs), slow(secs), "{secs}");
         }
@@ -919,11 +918,7 @@ mod tests {
     fn what_skipping_would_not_check_is_found() {
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         let long = format!("{{\"a\":{}}}", "9".repeat(301));
-        for ok in [
-            r#"{"a":[1,-2.5,3e5,1.5e-400,"\u00e9\ud83d\ude00\\ud800 é",true,null],"b":{}}"#,
-            "  {} \n",
-            &deep(100),
-        ] {
+        for ok in [r#"{"a":[1,-2.5,3e5,1.5e-400,"\u00e9\ud83d\ude00\\ud800 é",true,null],"b":{}}"#, "  {} \n", &deep(100)] {
             assert!(skips_as_strictly(ok.as_bytes()), "{ok}");
         }
         for bad in [
@@ -1054,8 +1049,11 @@ mod tests {
         let alpha = decode_list_body(&ListQuery::from_json(Provider::FalAlpha, Value::Null).unwrap(), "[]").unwrap();
         assert!(alpha.items.is_empty() && !alpha.has_more);
 
-        let e = decode_list_body(&ListQuery::from_json(Provider::Sfcompute, Value::Null).unwrap(), r#"{"data":[{"id":1}],"has_more":false}"#)
-            .unwrap_err();
+        let e = decode_list_body(
+            &ListQuery::from_json(Provider::Sfcompute, Value::Null).unwrap(),
+            r#"{"data":[{"id":1}],"has_more":false}"#,
+        )
+        .unwrap_err();
         assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some("data[0].id")));
 
         let one = decode_instance_body(Provider::Sfcompute, r#"{"id":"inst_a","status":"awaiting_allocation"}"#).unwrap();

@@ -127,9 +127,7 @@ impl Route {
         match self {
             Route::Providers | Route::Fleet(_) => None,
             Route::List(q) => Some(q.provider()),
-            Route::Get(p, _) | Route::Create(p) | Route::Delete(p, _) | Route::Action(p, ..) | Route::Ssh(p, _) => {
-                Some(*p)
-            }
+            Route::Get(p, _) | Route::Create(p) | Route::Delete(p, _) | Route::Action(p, ..) | Route::Ssh(p, _) => Some(*p),
         }
     }
 }
@@ -152,10 +150,9 @@ impl RouteError {
         match self {
             RouteError::NotFound => (404, Error::new(ErrorCode::NotFound, "no such API route")),
             // The method is not quoted: it is the caller's text (see `Proxy::error_response`).
-            RouteError::MethodNotAllowed(allowed) => (
-                405,
-                Error::new(ErrorCode::Unsupported, format!("this method is not allowed here; use {}", allowed.join(", "))),
-            ),
+            RouteError::MethodNotAllowed(allowed) => {
+                (405, Error::new(ErrorCode::Unsupported, format!("this method is not allowed here; use {}", allowed.join(", "))))
+            }
             RouteError::Invalid(e) => (400, e.clone()),
         }
     }
@@ -179,7 +176,11 @@ pub fn parse_route(method: &str, path: &str, query: &str) -> std::result::Result
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let params = parse_query(query).map_err(RouteError::Invalid)?;
     let only = |allowed: &'static [&'static str]| -> std::result::Result<(), RouteError> {
-        if allowed.contains(&method) { Ok(()) } else { Err(RouteError::MethodNotAllowed(allowed)) }
+        if allowed.contains(&method) {
+            Ok(())
+        } else {
+            Err(RouteError::MethodNotAllowed(allowed))
+        }
     };
     let no_query = |params: &Vec<(String, String)>| -> std::result::Result<(), RouteError> {
         // The parameter is not named: its name is the caller's text (see `Proxy::error_response`).
@@ -276,7 +277,8 @@ pub fn parse_query(query: &str) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for part in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        let dec = |s: &str| percent_decode(&s.replace('+', " ")).ok_or_else(|| Error::invalid_input("query", "bad percent-encoding"));
+        let dec =
+            |s: &str| percent_decode(&s.replace('+', " ")).ok_or_else(|| Error::invalid_input("query", "bad percent-encoding"));
         out.push((dec(k)?, dec(v)?));
     }
     Ok(out)
@@ -458,7 +460,8 @@ pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::Htt
         let de = &mut serde_json::Deserializer::from_slice(&response.body);
         let read = crate::json_path::parse_slice(de).and_then(|value| crate::json_path::from_value(&value));
         return read.map_err(|e| {
-            let mut err = Error::new(ErrorCode::Decode, format!("could not read the proxy's answer at {}: {}", e.path(), e.inner()));
+            let mut err =
+                Error::new(ErrorCode::Decode, format!("could not read the proxy's answer at {}: {}", e.path(), e.inner()));
             err.field = Some(e.path().to_string());
             err.status = Some(response.status);
             err
@@ -495,7 +498,12 @@ mod tests {
         assert_eq!(parse_route("PUT", "/api/v1/providers", ""), Err(RouteError::MethodNotAllowed(&["GET"])));
         assert_eq!(parse_route("GET", "/api/v2/providers", ""), Err(RouteError::NotFound));
         assert_eq!(parse_route("GET", "/api/v1/fal/instances/", ""), Err(RouteError::NotFound));
-        for bad in ["/api/v1/fal/instances/..", "/api/v1/fal/instances/%2e%2e", "/api/v1/fal/instances/a%2Fb", "/api/v1/fal/instances/http:%2F%2Fevil"] {
+        for bad in [
+            "/api/v1/fal/instances/..",
+            "/api/v1/fal/instances/%2e%2e",
+            "/api/v1/fal/instances/a%2Fb",
+            "/api/v1/fal/instances/http:%2F%2Fevil",
+        ] {
             assert!(matches!(parse_route("GET", bad, ""), Err(RouteError::Invalid(_))), "{bad}");
         }
         assert!(matches!(parse_route("GET", "/api/v1/aws/instances", ""), Err(RouteError::Invalid(_))));

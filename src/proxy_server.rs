@@ -40,8 +40,7 @@ use crate::json_path::{instance_json, instances_json};
 use crate::model::{Access, CreateInput, ListQuery, Operation};
 use crate::provider::{Provider, ProviderConfig};
 use crate::proxy_api::{
-    error_body, http_status_for, parse_route, ActionResponse, ProvidersResponse, Route, RouteError, API_PREFIX,
-    MAX_BODY_BYTES,
+    error_body, http_status_for, parse_route, ActionResponse, ProvidersResponse, Route, RouteError, API_PREFIX, MAX_BODY_BYTES,
 };
 
 // ----- configuration -------------------------------------------------------------------------
@@ -209,9 +208,7 @@ impl ServerConfig {
         let mut readonly_token = None;
         if let Some(r) = readonly {
             if Some(&r) == token.as_ref() {
-                refusal.get_or_insert_with(|| {
-                    "GPUFLEET_READONLY_TOKEN equals GPUFLEET_TOKEN; the API refuses to run".to_owned()
-                });
+                refusal.get_or_insert_with(|| "GPUFLEET_READONLY_TOKEN equals GPUFLEET_TOKEN; the API refuses to run".to_owned());
             } else if r.chars().count() < MIN_TOKEN_LEN || r.chars().any(|c| c.is_control() || c == ' ') {
                 warnings.push(format!(
                     "GPUFLEET_READONLY_TOKEN ignored: it must be at least {MIN_TOKEN_LEN} characters without spaces"
@@ -347,17 +344,15 @@ impl ServerConfig {
 /// limiter without keeping a token around.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-        0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-        0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-        0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-        0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-        0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-        0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-        0xc67178f2,
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+        0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+        0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+        0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+        0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+        0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ];
-    let mut h: [u32; 8] =
-        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    let mut h: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
     let mut msg = data.to_vec();
     let bit_len = (data.len() as u64).wrapping_mul(8);
     msg.push(0x80);
@@ -582,10 +577,7 @@ pub const CORS_ALLOW_HEADERS: &str = "Authorization, Content-Type";
 pub const CORS_EXPOSE_HEADERS: &str = "Retry-After, X-Request-Id, X-Upstream-Request-Id";
 
 fn base_security_headers() -> Vec<(String, String)> {
-    vec![
-        ("X-Content-Type-Options".into(), "nosniff".into()),
-        ("Referrer-Policy".into(), "no-referrer".into()),
-    ]
+    vec![("X-Content-Type-Options".into(), "nosniff".into()), ("Referrer-Policy".into(), "no-referrer".into())]
 }
 
 /// The headers of a console page or static file of `content_type`: the strict CSP, no framing,
@@ -773,7 +765,9 @@ fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>>
 }
 
 fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).unwrap_or_else(|_| b"{\"error\":{\"code\":\"server\",\"message\":\"could not serialize the answer\",\"retryable\":false}}".to_vec())
+    serde_json::to_vec(value).unwrap_or_else(|_| {
+        b"{\"error\":{\"code\":\"server\",\"message\":\"could not serialize the answer\",\"retryable\":false}}".to_vec()
+    })
 }
 
 impl Proxy {
@@ -805,12 +799,7 @@ impl Proxy {
 
     /// Answers one request: [`Self::admit`], the in-isolate rate limit, then [`Self::serve`].
     /// Never fails and never panics on anything the caller or an upstream sends.
-    pub async fn handle<T: Transport>(
-        &self,
-        request: ProxyRequest,
-        transport: T,
-        limiter: &mut RateLimiter,
-    ) -> ProxyResponse {
+    pub async fn handle<T: Transport>(&self, request: ProxyRequest, transport: T, limiter: &mut RateLimiter) -> ProxyResponse {
         let now = transport.now_ms();
         let request_id = new_request_id(&transport);
         let admitted = match self.admit(&request, request_id, now) {
@@ -931,20 +920,18 @@ impl Proxy {
             (Caller::Full | Caller::ReadOnly, Some(t)) => format!("token:{}", hex(&sha256(t.as_bytes())[..12])),
             _ => {
                 let ip = request.header_value("cf-connecting-ip").map(str::trim).filter(|s| !s.is_empty());
-                let ip: String = ip.unwrap_or("unknown").chars().filter(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':')).take(45).collect();
+                let ip: String = ip
+                    .unwrap_or("unknown")
+                    .chars()
+                    .filter(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':'))
+                    .take(45)
+                    .collect();
                 format!("ip:{ip}")
             }
         };
         let content_type = request.header_value("content-type").map(str::to_owned);
         let content_length = request.header_value("content-length").and_then(|v| v.trim().parse().ok());
-        Admission::Proceed(Box::new(Admitted {
-            ctx,
-            caller,
-            rate_key,
-            route,
-            content_type,
-            content_length,
-        }))
+        Admission::Proceed(Box::new(Admitted { ctx, caller, rate_key, route, content_type, content_length }))
     }
 
     /// The 429 answer for a caller over its rate.
@@ -995,8 +982,7 @@ impl Proxy {
             wanted.extend(q.providers.iter().flatten());
         }
         if let Some(p) = wanted.into_iter().find(|p| !self.config.providers.contains_key(p)) {
-            let e = Error::invalid_input("provider", format!("{} is not configured on this proxy", p.as_str()))
-                .with_provider(p);
+            let e = Error::invalid_input("provider", format!("{} is not configured on this proxy", p.as_str())).with_provider(p);
             return self.error_response(ctx, 400, &e, now());
         }
         let id = match &route {
@@ -1351,7 +1337,7 @@ fn json_escaped(s: &str) -> String {
 fn conceal_field(field: &str, message: &str) -> String {
     let mut field = field.to_owned();
     if let Some(i) = message.find(": unknown field `").map(|i| i + ": unknown field `".len()) {
-        let end = [ "`, expected ", "`, there are no "].iter().filter_map(|t| message.rfind(t)).filter(|&j| j >= i).max();
+        let end = ["`, expected ", "`, there are no "].iter().filter_map(|t| message.rfind(t)).filter(|&j| j >= i).max();
         if let Some(key) = end.map(|j| &message[i..j]) {
             if !key.is_empty() && field.ends_with(key) && field.len() > key.len() {
                 field = format!("{}{CONCEALED}", &field[..field.len() - key.len()]);
@@ -1380,7 +1366,9 @@ pub fn looks_like_host(id: &str) -> bool {
     }
     let labels: Vec<&str> = host.split('.').collect();
     let label_ok = |l: &&str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    labels.len() >= 2 && labels.iter().all(label_ok) && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()) || labels.len() == 4)
+    labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()) || labels.len() == 4)
 }
 
 /// A fresh request id: 16 hex digits from the transport's randomness.
@@ -1405,10 +1393,7 @@ mod tests {
             hex(&sha256(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
         );
-        assert_eq!(
-            hex(&sha256(&vec![b'a'; 1_000])),
-            "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"
-        );
+        assert_eq!(hex(&sha256(&vec![b'a'; 1_000])), "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
     }
 
     #[test]
@@ -1423,7 +1408,16 @@ mod tests {
         for ok in ["https://api.fal.ai/v1", "http://127.0.0.1:9000/fal/v1", "http://localhost:1/x", "http://[::1]:8/x"] {
             assert!(acceptable_base_url(ok), "{ok}");
         }
-        for bad in ["http://evil.example/v1", "ftp://x", "https://u:p@x/v1", "https://x/v1?a", "http://127.0.0.1.evil.com/", "https://", "http://127.evil.co.uk/v1", "http://127.0.0.1:80x/"] {
+        for bad in [
+            "http://evil.example/v1",
+            "ftp://x",
+            "https://u:p@x/v1",
+            "https://x/v1?a",
+            "http://127.0.0.1.evil.com/",
+            "https://",
+            "http://127.evil.co.uk/v1",
+            "http://127.0.0.1:80x/",
+        ] {
             assert!(!acceptable_base_url(bad), "{bad}");
         }
     }
@@ -1442,7 +1436,15 @@ mod tests {
         for host in ["evil.example", "127.0.0.1", "127.0.0.1:8787", "localhost", "LOCALHOST:80", "a-b.example.com:443"] {
             assert!(looks_like_host(host), "{host}");
         }
-        for id in ["inst_abc123", "550e8400-e29b-41d4-a716-446655440000", "sfc:instance:acme:prod:web.1", "abc", "a.1", "1.2.3", "x.y_z"] {
+        for id in [
+            "inst_abc123",
+            "550e8400-e29b-41d4-a716-446655440000",
+            "sfc:instance:acme:prod:web.1",
+            "abc",
+            "a.1",
+            "1.2.3",
+            "x.y_z",
+        ] {
             assert!(!looks_like_host(id), "{id}");
         }
     }

@@ -22,10 +22,7 @@ struct Fake {
 }
 
 impl Fake {
-    fn new(
-        responder: impl FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError>
-            + 'static,
-    ) -> Fake {
+    fn new(responder: impl FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError> + 'static) -> Fake {
         Fake {
             responder: RefCell::new(Box::new(responder)),
             requests: RefCell::new(Vec::new()),
@@ -39,13 +36,7 @@ impl Fake {
     /// Answers with the given responses in order (the last one repeats).
     fn script(responses: Vec<std::result::Result<HttpResponse, TransportError>>) -> Fake {
         let mut queue: VecDeque<_> = responses.into();
-        Fake::new(move |_| {
-            if queue.len() > 1 {
-                queue.pop_front().unwrap()
-            } else {
-                queue.front().unwrap().clone()
-            }
-        })
+        Fake::new(move |_| if queue.len() > 1 { queue.pop_front().unwrap() } else { queue.front().unwrap().clone() })
     }
 
     fn request_count(&self) -> usize {
@@ -54,10 +45,7 @@ impl Fake {
 }
 
 impl Transport for Fake {
-    async fn send(
-        &self,
-        request: HttpRequest,
-    ) -> std::result::Result<HttpResponse, TransportError> {
+    async fn send(&self, request: HttpRequest) -> std::result::Result<HttpResponse, TransportError> {
         let answer = (self.responder.borrow_mut())(&request);
         self.requests.borrow_mut().push(request);
         answer
@@ -82,44 +70,26 @@ impl Transport for Fake {
 fn config() -> ClientConfig {
     ClientConfig::new()
         .with_provider(Provider::Fal, ProviderConfig::new(Provider::Fal, "fal-key"))
-        .with_provider(
-            Provider::FalAlpha,
-            ProviderConfig::new(Provider::FalAlpha, "fal-key"),
-        )
-        .with_provider(
-            Provider::Sfcompute,
-            ProviderConfig::new(Provider::Sfcompute, "sfc-token").with_workspace("wksp_test1"),
-        )
-        .with_provider(
-            Provider::Novita,
-            ProviderConfig::new(Provider::Novita, "novita-key"),
-        )
+        .with_provider(Provider::FalAlpha, ProviderConfig::new(Provider::FalAlpha, "fal-key"))
+        .with_provider(Provider::Sfcompute, ProviderConfig::new(Provider::Sfcompute, "sfc-token").with_workspace("wksp_test1"))
+        .with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "novita-key"))
 }
 
 fn json(status: u16, body: &str) -> std::result::Result<HttpResponse, TransportError> {
-    Ok(HttpResponse::new(status, body.as_bytes().to_vec())
-        .with_header("content-type", "application/json"))
+    Ok(HttpResponse::new(status, body.as_bytes().to_vec()).with_header("content-type", "application/json"))
 }
 
 fn fal_instance(id: &str, status: &str) -> String {
-    format!(
-        r#"{{"id":"{id}","instance_type":"gpu_1x_h100_sxm5","region":"us-west","status":"{status}"}}"#
-    )
+    format!(r#"{{"id":"{id}","instance_type":"gpu_1x_h100_sxm5","region":"us-west","status":"{status}"}}"#)
 }
 
 fn fal_page(ids: &[&str], next: Option<&str>, has_more: bool) -> String {
     let items: Vec<String> = ids.iter().map(|id| fal_instance(id, "ready")).collect();
-    let next = next
-        .map(|c| format!("\"{c}\""))
-        .unwrap_or_else(|| "null".into());
-    format!(
-        r#"{{"instances":[{}],"next_cursor":{next},"has_more":{has_more}}}"#,
-        items.join(",")
-    )
+    let next = next.map(|c| format!("\"{c}\"")).unwrap_or_else(|| "null".into());
+    format!(r#"{{"instances":[{}],"next_cursor":{next},"has_more":{has_more}}}"#, items.join(","))
 }
 
-const FAL_500: &str =
-    r#"{"error":{"type":"server_error","message":"An unexpected error occurred"}}"#;
+const FAL_500: &str = r#"{"error":{"type":"server_error","message":"An unexpected error occurred"}}"#;
 const FAL_429: &str = r#"{"error":{"type":"rate_limited","message":"Rate limit exceeded"}}"#;
 
 fn fal_create() -> CreateInput {
@@ -134,11 +104,7 @@ fn fal_create() -> CreateInput {
 
 #[test]
 fn get_retries_5xx_then_succeeds() {
-    let fake = Fake::script(vec![
-        json(500, FAL_500),
-        json(503, FAL_500),
-        json(200, &fal_instance("inst_1", "ready")),
-    ]);
+    let fake = Fake::script(vec![json(500, FAL_500), json(503, FAL_500), json(200, &fal_instance("inst_1", "ready"))]);
     let client = Client::new(&fake, config());
     let inst = block_on(client.get(Provider::Fal, "inst_1")).unwrap();
     assert_eq!(inst.status, Status::Running);
@@ -153,13 +119,7 @@ fn get_retries_5xx_then_succeeds() {
 #[test]
 fn retries_are_bounded() {
     let fake = Fake::script(vec![json(500, FAL_500)]);
-    let client = Client::new(
-        &fake,
-        config().with_retry(RetryPolicy {
-            max_retries: 2,
-            ..Default::default()
-        }),
-    );
+    let client = Client::new(&fake, config().with_retry(RetryPolicy { max_retries: 2, ..Default::default() }));
     let err = block_on(client.get(Provider::Fal, "inst_1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Server);
     assert_eq!(err.status, Some(500));
@@ -182,8 +142,7 @@ fn retry_after_seconds_is_honoured_and_capped() {
 #[test]
 fn retry_after_http_date_uses_the_clock() {
     let fake = Fake::script(vec![
-        Ok(HttpResponse::new(429, FAL_429)
-            .with_header("Retry-After", "Tue, 14 Nov 2023 22:13:25 GMT")),
+        Ok(HttpResponse::new(429, FAL_429).with_header("Retry-After", "Tue, 14 Nov 2023 22:13:25 GMT")),
         json(200, &fal_instance("inst_1", "ready")),
     ]);
     fake.now.set(1_700_000_000_000); // Tue, 14 Nov 2023 22:13:20 GMT
@@ -194,16 +153,8 @@ fn retry_after_http_date_uses_the_clock() {
 
 #[test]
 fn rate_limit_error_carries_retry_after_when_retries_run_out() {
-    let fake = Fake::script(vec![Ok(
-        HttpResponse::new(429, FAL_429).with_header("Retry-After", "2")
-    )]);
-    let client = Client::new(
-        &fake,
-        config().with_retry(RetryPolicy {
-            max_retries: 0,
-            ..Default::default()
-        }),
-    );
+    let fake = Fake::script(vec![Ok(HttpResponse::new(429, FAL_429).with_header("Retry-After", "2"))]);
+    let client = Client::new(&fake, config().with_retry(RetryPolicy { max_retries: 0, ..Default::default() }));
     let err = block_on(client.get(Provider::Fal, "x")).unwrap_err();
     assert_eq!(err.code, ErrorCode::RateLimited);
     assert_eq!(err.retry_after_ms, Some(2000));
@@ -213,10 +164,7 @@ fn rate_limit_error_carries_retry_after_when_retries_run_out() {
 #[test]
 fn client_errors_are_not_retried() {
     for status in [400, 401, 403, 404, 409, 422] {
-        let fake = Fake::script(vec![json(
-            status,
-            r#"{"error":{"type":"x","message":"no"}}"#,
-        )]);
+        let fake = Fake::script(vec![json(status, r#"{"error":{"type":"x","message":"no"}}"#)]);
         let client = Client::new(&fake, config());
         let err = block_on(client.get(Provider::Fal, "inst_1")).unwrap_err();
         assert_eq!(err.status, Some(status));
@@ -251,10 +199,7 @@ fn fal_create_is_retried_with_the_same_idempotency_key() {
     assert_eq!(inst.id, "inst_new");
     let requests = fake.requests.borrow();
     assert_eq!(requests.len(), 3);
-    let keys: Vec<&str> = requests
-        .iter()
-        .map(|r| r.header_value("Idempotency-Key").unwrap())
-        .collect();
+    let keys: Vec<&str> = requests.iter().map(|r| r.header_value("Idempotency-Key").unwrap()).collect();
     assert_eq!(keys[0].len(), 36, "a generated UUID: {}", keys[0]);
     assert_eq!(&keys[0][14..15], "4", "UUID version 4");
     assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
@@ -264,24 +209,16 @@ fn fal_create_is_retried_with_the_same_idempotency_key() {
 fn callers_idempotency_key_is_used() {
     let fake = Fake::script(vec![json(201, &fal_instance("inst_new", "pending"))]);
     let client = Client::new(&fake, config());
-    let mut input = FalCreateInput {
-        instance_type: "gpu_1x_h100_sxm5".into(),
-        ssh_key: "ssh-ed25519 AAAA".into(),
-        ..Default::default()
-    };
+    let mut input =
+        FalCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA".into(), ..Default::default() };
     input.idempotency_key = Some("my-key-1".into());
     block_on(client.create(&CreateInput::Fal(input))).unwrap();
-    assert_eq!(
-        fake.requests.borrow()[0].header_value("Idempotency-Key"),
-        Some("my-key-1")
-    );
+    assert_eq!(fake.requests.borrow()[0].header_value("Idempotency-Key"), Some("my-key-1"));
 }
 
 #[test]
 fn non_idempotent_create_is_not_retried_after_an_ambiguous_failure() {
-    let fake = Fake::script(vec![Err(TransportError::Network(
-        "connection dropped".into(),
-    ))]);
+    let fake = Fake::script(vec![Err(TransportError::Network("connection dropped".into()))]);
     let client = Client::new(&fake, config());
     let input = CreateInput::FalAlpha(FalAlphaCreateInput {
         instance_type: "gpu_1x_h100_sxm5".into(),
@@ -292,11 +229,7 @@ fn non_idempotent_create_is_not_retried_after_an_ambiguous_failure() {
     assert_eq!(err.code, ErrorCode::Network);
     assert_eq!(fake.request_count(), 1);
     assert!(err.message.contains("not retried"), "{}", err.message);
-    assert!(
-        err.message.contains("check the instance list"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("check the instance list"), "{}", err.message);
 
     // ...but a 429 means the provider did not act, so it is retried even for a create.
     let fake = Fake::script(vec![
@@ -335,11 +268,7 @@ fn an_aborted_request_is_not_retried() {
 
 #[test]
 fn backoff_has_bounds_and_jitter() {
-    let p = RetryPolicy {
-        max_retries: 10,
-        base_delay_ms: 100,
-        max_delay_ms: 1000,
-    };
+    let p = RetryPolicy { max_retries: 10, base_delay_ms: 100, max_delay_ms: 1000 };
     assert_eq!(p.backoff_ms(0, 0.0), 50);
     assert_eq!(p.backoff_ms(0, 0.999_999), 99);
     assert_eq!(p.backoff_ms(3, 0.0), 400);
@@ -351,20 +280,13 @@ fn backoff_has_bounds_and_jitter() {
 
 #[test]
 fn delete_404_is_already_gone() {
-    let fake = Fake::script(vec![json(
-        404,
-        r#"{"error":{"type":"not_found","message":"Resource not found"}}"#,
-    )]);
+    let fake = Fake::script(vec![json(404, r#"{"error":{"type":"not_found","message":"Resource not found"}}"#)]);
     let client = Client::new(&fake, config());
     let out = block_on(client.delete(Provider::Fal, "inst_1")).unwrap();
     assert!(out.already_gone);
     let fake = Fake::script(vec![Ok(HttpResponse::new(204, ""))]);
     let client = Client::new(&fake, config());
-    assert!(
-        !block_on(client.delete(Provider::Fal, "inst_1"))
-            .unwrap()
-            .already_gone
-    );
+    assert!(!block_on(client.delete(Provider::Fal, "inst_1")).unwrap().already_gone);
 }
 
 #[test]
@@ -454,11 +376,8 @@ fn has_more_without_a_cursor_ends_the_walk() {
 #[test]
 fn duplicate_ids_across_pages_are_dropped() {
     let fake = Fake::new(|r| {
-        let body = if r.url.contains("cursor") {
-            fal_page(&["b", "c"], None, false)
-        } else {
-            fal_page(&["a", "b"], Some("Mg=="), true)
-        };
+        let body =
+            if r.url.contains("cursor") { fal_page(&["b", "c"], None, false) } else { fal_page(&["a", "b"], Some("Mg=="), true) };
         json(200, &body)
     });
     let client = Client::new(&fake, config());
@@ -472,14 +391,7 @@ fn max_pages_is_a_last_resort_guard() {
     let counter = Cell::new(0u32);
     let fake = Fake::new(move |_| {
         counter.set(counter.get() + 1);
-        json(
-            200,
-            &fal_page(
-                &[&format!("i{}", counter.get())],
-                Some(&format!("c{}", counter.get())),
-                true,
-            ),
-        )
+        json(200, &fal_page(&[&format!("i{}", counter.get())], Some(&format!("c{}", counter.get())), true))
     });
     let mut cfg = config();
     cfg.max_pages = Some(5);
@@ -503,11 +415,9 @@ fn list_all_reports_each_failure_beside_the_others() {
         }
     });
     let client = Client::new(&fake, config());
-    let listing = block_on(client.list_all(&FleetQuery {
-        providers: Some(vec![Provider::Fal, Provider::FalAlpha]),
-        ..Default::default()
-    }))
-    .unwrap();
+    let listing =
+        block_on(client.list_all(&FleetQuery { providers: Some(vec![Provider::Fal, Provider::FalAlpha]), ..Default::default() }))
+            .unwrap();
     assert_eq!(listing.instances.len(), 2);
     assert_eq!(listing.errors.len(), 1);
     assert_eq!(listing.errors[0].provider, Provider::FalAlpha);
@@ -566,12 +476,9 @@ fn list_all_applies_status_and_text_filters() {
     .unwrap();
     assert_eq!(listing.instances.len(), 1);
     assert_eq!(listing.instances[0].id, "inst_pending");
-    let listing = block_on(client.list_all(&FleetQuery {
-        providers: Some(vec![Provider::Fal]),
-        status: None,
-        q: Some("READY".into()),
-    }))
-    .unwrap();
+    let listing =
+        block_on(client.list_all(&FleetQuery { providers: Some(vec![Provider::Fal]), status: None, q: Some("READY".into()) }))
+            .unwrap();
     assert_eq!(listing.instances.len(), 1);
     assert_eq!(listing.instances[0].id, "inst_ready");
 }
@@ -581,16 +488,9 @@ fn list_all_applies_status_and_text_filters() {
 fn scripted_statuses(statuses: &[&str]) -> Fake {
     let mut queue: VecDeque<String> = statuses.iter().map(|s| s.to_string()).collect();
     Fake::new(move |_| {
-        let s = if queue.len() > 1 {
-            queue.pop_front().unwrap()
-        } else {
-            queue.front().unwrap().clone()
-        };
+        let s = if queue.len() > 1 { queue.pop_front().unwrap() } else { queue.front().unwrap().clone() };
         if s == "404" {
-            json(
-                404,
-                r#"{"error":{"type":"not_found","message":"Resource not found"}}"#,
-            )
+            json(404, r#"{"error":{"type":"not_found","message":"Resource not found"}}"#)
         } else if s == "500" {
             json(500, FAL_500)
         } else {
@@ -600,12 +500,7 @@ fn scripted_statuses(statuses: &[&str]) -> Fake {
 }
 
 fn quick(until: Status) -> WaitOptions {
-    WaitOptions {
-        until,
-        max_wait_ms: 60_000,
-        min_delay_ms: 1_000,
-        max_delay_ms: 4_000,
-    }
+    WaitOptions { until, max_wait_ms: 60_000, min_delay_ms: 1_000, max_delay_ms: 4_000 }
 }
 
 #[test]
@@ -613,35 +508,22 @@ fn wait_for_running_polls_until_ready() {
     let fake = scripted_statuses(&["pending", "init", "provisioning", "ready"]);
     let client = Client::new(&fake, config());
     let mut polled = Vec::new();
-    let inst = block_on(
-        client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |i| {
-            polled.push(i.provider_status.clone())
-        }),
-    )
-    .unwrap()
-    .unwrap();
+    let inst =
+        block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |i| polled.push(i.provider_status.clone())))
+            .unwrap()
+            .unwrap();
     assert_eq!(inst.status, Status::Running);
     assert_eq!(polled, ["pending", "init", "provisioning", "ready"]);
-    assert_eq!(
-        *fake.sleeps.borrow(),
-        vec![1_000, 1_500, 2_250],
-        "delays grow ×1.5"
-    );
+    assert_eq!(*fake.sleeps.borrow(), vec![1_000, 1_500, 2_250], "delays grow ×1.5");
 }
 
 #[test]
 fn wait_for_times_out_listing_statuses_seen() {
     let fake = scripted_statuses(&["pending", "provisioning"]);
     let client = Client::new(&fake, config());
-    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {}))
-        .unwrap_err();
+    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout);
-    assert!(
-        err.message
-            .contains("statuses seen: pending (pending) → provisioning (provisioning)"),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains("statuses seen: pending (pending) → provisioning (provisioning)"), "{}", err.message);
     let total: u64 = fake.sleeps.borrow().iter().sum();
     assert_eq!(total, 60_000, "never sleeps past the deadline");
     assert!(fake.sleeps.borrow().iter().all(|&d| d <= 4_000));
@@ -651,24 +533,15 @@ fn wait_for_times_out_listing_statuses_seen() {
 fn wait_for_terminated_accepts_a_404() {
     let fake = scripted_statuses(&["ready", "404"]);
     let client = Client::new(&fake, config());
-    let out =
-        block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Terminated), |_| {}))
-            .unwrap();
+    let out = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Terminated), |_| {})).unwrap();
     assert!(out.is_none());
 }
 
 #[test]
 fn wait_for_tolerates_transient_errors() {
     let fake = scripted_statuses(&["pending", "500", "500", "500", "500", "ready"]);
-    let client = Client::new(
-        &fake,
-        config().with_retry(RetryPolicy {
-            max_retries: 0,
-            ..Default::default()
-        }),
-    );
-    let inst = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {}))
-        .unwrap();
+    let client = Client::new(&fake, config().with_retry(RetryPolicy { max_retries: 0, ..Default::default() }));
+    let inst = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap();
     assert_eq!(inst.unwrap().status, Status::Running);
 }
 
@@ -676,15 +549,13 @@ fn wait_for_tolerates_transient_errors() {
 fn wait_for_stops_on_a_permanent_error_and_on_abort() {
     let fake = scripted_statuses(&["pending", "404"]);
     let client = Client::new(&fake, config());
-    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {}))
-        .unwrap_err();
+    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
 
     let fake = scripted_statuses(&["pending"]);
     fake.abort_sleeps.set(true);
     let client = Client::new(&fake, config());
-    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {}))
-        .unwrap_err();
+    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap_err();
     assert_eq!(err.code, ErrorCode::Aborted);
     assert_eq!(fake.request_count(), 1);
 }
@@ -697,8 +568,7 @@ fn wait_options_are_validated() {
     bad.min_delay_ms = 0;
     let err = block_on(client.wait_for(Provider::Fal, "inst_1", &bad, |_| {})).unwrap_err();
     assert_eq!(err.field.as_deref(), Some("minDelayMs"));
-    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Unknown), |_| {}))
-        .unwrap_err();
+    let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Unknown), |_| {})).unwrap_err();
     assert_eq!(err.field.as_deref(), Some("until"));
     assert_eq!(fake.request_count(), 0);
 }

@@ -5,8 +5,8 @@
 
 use gpufleet::provider::{self, fal};
 use gpufleet::{
-    CreateInput, ErrorCode, FalCreateInput, FalListQuery, HttpRequest, HttpResponse, Instance,
-    ListQuery, Method, Operation, Pagination, Provider, ProviderConfig, SshInfo, Status,
+    CreateInput, ErrorCode, FalCreateInput, FalListQuery, HttpRequest, HttpResponse, Instance, ListQuery, Method, Operation,
+    Pagination, Provider, ProviderConfig, SshInfo, Status,
 };
 use serde_json::{json, Value};
 
@@ -27,10 +27,7 @@ fn fixture_json(name: &str) -> Value {
 }
 
 fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn auth() -> (&'static str, String) {
@@ -38,18 +35,10 @@ fn auth() -> (&'static str, String) {
 }
 
 fn list(limit: Option<u32>, cursor: Option<&str>) -> FalListQuery {
-    FalListQuery {
-        limit,
-        cursor: cursor.map(str::to_owned),
-    }
+    FalListQuery { limit, cursor: cursor.map(str::to_owned) }
 }
 
-fn create(
-    instance_type: &str,
-    ssh_key: &str,
-    sector: Option<&str>,
-    key: Option<&str>,
-) -> FalCreateInput {
+fn create(instance_type: &str, ssh_key: &str, sector: Option<&str>, key: Option<&str>) -> FalCreateInput {
     FalCreateInput {
         instance_type: instance_type.to_owned(),
         ssh_key: ssh_key.to_owned(),
@@ -62,21 +51,11 @@ fn ok(status: u16, body: impl Into<Vec<u8>>) -> HttpResponse {
     HttpResponse::new(status, body)
 }
 
-fn assert_request(
-    req: &HttpRequest,
-    method: Method,
-    url: &str,
-    hdrs: &[(&str, &str)],
-    body: Option<&str>,
-) {
+fn assert_request(req: &HttpRequest, method: Method, url: &str, hdrs: &[(&str, &str)], body: Option<&str>) {
     assert_eq!(req.method, method, "method");
     assert_eq!(req.url, url, "url");
     assert_eq!(req.headers, headers(hdrs), "headers");
-    assert_eq!(
-        req.body.as_deref().map(|b| std::str::from_utf8(b).unwrap()),
-        body,
-        "body"
-    );
+    assert_eq!(req.body.as_deref().map(|b| std::str::from_utf8(b).unwrap()), body, "body");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,110 +66,60 @@ fn assert_request(
 fn list_request_without_query() {
     let req = fal::build_list_request(&FalListQuery::default(), &config()).unwrap();
     let (k, v) = auth();
-    assert_request(
-        &req,
-        Method::Get,
-        "https://api.fal.ai/v1/compute/instances",
-        &[(k, &v)],
-        None,
-    );
+    assert_request(&req, Method::Get, "https://api.fal.ai/v1/compute/instances", &[(k, &v)], None);
 }
 
 #[test]
 fn list_request_sends_limit_then_cursor_with_the_cursor_percent_encoded() {
     let req = fal::build_list_request(&list(Some(50), Some("Mg==")), &config()).unwrap();
     let (k, v) = auth();
-    assert_request(
-        &req,
-        Method::Get,
-        "https://api.fal.ai/v1/compute/instances?limit=50&cursor=Mg%3D%3D",
-        &[(k, &v)],
-        None,
-    );
+    assert_request(&req, Method::Get, "https://api.fal.ai/v1/compute/instances?limit=50&cursor=Mg%3D%3D", &[(k, &v)], None);
 
     let req = fal::build_list_request(&list(None, Some("Mg==")), &config()).unwrap();
-    assert_eq!(
-        req.url,
-        "https://api.fal.ai/v1/compute/instances?cursor=Mg%3D%3D"
-    );
+    assert_eq!(req.url, "https://api.fal.ai/v1/compute/instances?cursor=Mg%3D%3D");
     let req = fal::build_list_request(&list(Some(1), None), &config()).unwrap();
     assert_eq!(req.url, "https://api.fal.ai/v1/compute/instances?limit=1");
     let req = fal::build_list_request(&list(Some(u32::MAX), None), &config()).unwrap();
-    assert_eq!(
-        req.url,
-        "https://api.fal.ai/v1/compute/instances?limit=4294967295"
-    );
+    assert_eq!(req.url, "https://api.fal.ai/v1/compute/instances?limit=4294967295");
     // Every reserved character of an opaque cursor is encoded, so it cannot add a parameter.
     let req = fal::build_list_request(&list(None, Some("a+b/c&limit=1 é")), &config()).unwrap();
-    assert_eq!(
-        req.url,
-        "https://api.fal.ai/v1/compute/instances?cursor=a%2Bb%2Fc%26limit%3D1%20%C3%A9"
-    );
+    assert_eq!(req.url, "https://api.fal.ai/v1/compute/instances?cursor=a%2Bb%2Fc%26limit%3D1%20%C3%A9");
 }
 
 #[test]
 fn base_url_override_keeps_the_path_and_drops_a_trailing_slash() {
     let cfg = config().with_base_url("http://127.0.0.1:8787/fal/v1/");
     let req = fal::build_list_request(&list(Some(2), None), &cfg).unwrap();
-    assert_eq!(
-        req.url,
-        "http://127.0.0.1:8787/fal/v1/compute/instances?limit=2"
-    );
+    assert_eq!(req.url, "http://127.0.0.1:8787/fal/v1/compute/instances?limit=2");
     let req = fal::build_get_request("inst_abc123xyz", &cfg).unwrap();
-    assert_eq!(
-        req.url,
-        "http://127.0.0.1:8787/fal/v1/compute/instances/inst_abc123xyz"
-    );
+    assert_eq!(req.url, "http://127.0.0.1:8787/fal/v1/compute/instances/inst_abc123xyz");
 }
 
 #[test]
 fn get_request() {
     let req = fal::build_get_request("inst_abc123xyz", &config()).unwrap();
     let (k, v) = auth();
-    assert_request(
-        &req,
-        Method::Get,
-        "https://api.fal.ai/v1/compute/instances/inst_abc123xyz",
-        &[(k, &v)],
-        None,
-    );
+    assert_request(&req, Method::Get, "https://api.fal.ai/v1/compute/instances/inst_abc123xyz", &[(k, &v)], None);
 }
 
 #[test]
 fn delete_request() {
     let req = fal::build_delete_request("inst_abc123xyz", &config()).unwrap();
     let (k, v) = auth();
-    assert_request(
-        &req,
-        Method::Delete,
-        "https://api.fal.ai/v1/compute/instances/inst_abc123xyz",
-        &[(k, &v)],
-        None,
-    );
+    assert_request(&req, Method::Delete, "https://api.fal.ai/v1/compute/instances/inst_abc123xyz", &[(k, &v)], None);
 }
 
 #[test]
 fn create_request_with_sector() {
-    let input = create(
-        "gpu_8x_h100_sxm5",
-        "ssh-ed25519 AAAA",
-        Some("sector_1"),
-        None,
-    );
+    let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1"), None);
     let req = fal::build_create_request(&input, GENERATED, &config()).unwrap();
     let (k, v) = auth();
     assert_request(
         &req,
         Method::Post,
         "https://api.fal.ai/v1/compute/instances",
-        &[
-            (k, &v),
-            ("Content-Type", "application/json"),
-            ("Idempotency-Key", GENERATED),
-        ],
-        Some(
-            r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA","sector":"sector_1"}"#,
-        ),
+        &[(k, &v), ("Content-Type", "application/json"), ("Idempotency-Key", GENERATED)],
+        Some(r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA","sector":"sector_1"}"#),
     );
 }
 
@@ -203,73 +132,36 @@ fn create_request_omits_an_absent_sector() {
         &req,
         Method::Post,
         "https://api.fal.ai/v1/compute/instances",
-        &[
-            (k, &v),
-            ("Content-Type", "application/json"),
-            ("Idempotency-Key", GENERATED),
-        ],
+        &[(k, &v), ("Content-Type", "application/json"), ("Idempotency-Key", GENERATED)],
         Some(r#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA"}"#),
     );
     let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", None, None);
     let req = fal::build_create_request(&input, GENERATED, &config()).unwrap();
-    assert_eq!(
-        req.body.as_deref(),
-        Some(&br#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA"}"#[..])
-    );
+    assert_eq!(req.body.as_deref(), Some(&br#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA"}"#[..]));
 }
 
 #[test]
 fn create_request_json_escapes_the_ssh_key() {
     let key = "ssh-rsa AAAAB3 \"quoted\" user@host\n";
-    let req = fal::build_create_request(
-        &create("gpu_1x_h100_sxm5", key, None, None),
-        GENERATED,
-        &config(),
-    )
-    .unwrap();
+    let req = fal::build_create_request(&create("gpu_1x_h100_sxm5", key, None, None), GENERATED, &config()).unwrap();
     let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
-    assert_eq!(
-        body,
-        json!({"instance_type": "gpu_1x_h100_sxm5", "ssh_key": key})
-    );
+    assert_eq!(body, json!({"instance_type": "gpu_1x_h100_sxm5", "ssh_key": key}));
 }
 
 #[test]
 fn the_callers_idempotency_key_wins_over_the_generated_one() {
-    let input = create(
-        "gpu_1x_h100_sxm5",
-        "ssh-ed25519 AAAA",
-        None,
-        Some("my-key-1"),
-    );
+    let input = create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None, Some("my-key-1"));
     let req = fal::build_create_request(&input, GENERATED, &config()).unwrap();
     assert_eq!(req.header_value("Idempotency-Key"), Some("my-key-1"));
-    assert_eq!(
-        req.headers
-            .iter()
-            .filter(|(k, _)| k == "Idempotency-Key")
-            .count(),
-        1
-    );
+    assert_eq!(req.headers.iter().filter(|(k, _)| k == "Idempotency-Key").count(), 1);
     // The key is a header, never part of the body.
-    assert!(!String::from_utf8(req.body.unwrap())
-        .unwrap()
-        .contains("my-key-1"));
+    assert!(!String::from_utf8(req.body.unwrap()).unwrap().contains("my-key-1"));
 }
 
 #[test]
 fn an_invalid_idempotency_key_is_invalid_input() {
     let long = "k".repeat(256);
-    for bad in [
-        "",
-        long.as_str(),
-        "a\r\nInjected: 1",
-        "a\nb",
-        "a\rb",
-        "a b",
-        "tab\there",
-        "clé",
-    ] {
+    for bad in ["", long.as_str(), "a\r\nInjected: 1", "a\nb", "a\rb", "a b", "tab\there", "clé"] {
         let input = create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None, Some(bad));
         let e = fal::build_create_request(&input, GENERATED, &config()).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
@@ -287,11 +179,7 @@ fn authorization_is_key_scheme_and_never_doubled() {
     for given in [KEY.to_owned(), format!("  {KEY}\n"), format!("Key {KEY}")] {
         let cfg = ProviderConfig::new(Provider::Fal, given.clone());
         let req = fal::build_get_request("inst_1", &cfg).unwrap();
-        assert_eq!(
-            req.header_value("authorization"),
-            Some(format!("Key {KEY}").as_str()),
-            "{given:?}"
-        );
+        assert_eq!(req.header_value("authorization"), Some(format!("Key {KEY}").as_str()), "{given:?}");
     }
     // Debug output of a request never shows the key.
     let req = fal::build_get_request("inst_1", &config()).unwrap();
@@ -314,31 +202,16 @@ fn the_dispatcher_builds_the_same_requests() {
         provider::build_delete_request(Provider::Fal, "inst_1", &cfg).unwrap(),
         fal::build_delete_request("inst_1", &cfg).unwrap()
     );
-    let input = create(
-        "gpu_8x_h100_sxm5",
-        "ssh-ed25519 AAAA",
-        Some("sector_2"),
-        None,
-    );
+    let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_2"), None);
     assert_eq!(
         provider::build_create_request(&CreateInput::Fal(input.clone()), GENERATED, &cfg).unwrap(),
         fal::build_create_request(&input, GENERATED, &cfg).unwrap()
     );
-    for op in [
-        Operation::Start,
-        Operation::Stop,
-        Operation::Restart,
-        Operation::Terminate,
-    ] {
+    for op in [Operation::Start, Operation::Stop, Operation::Restart, Operation::Terminate] {
         let e = provider::build_action_request(Provider::Fal, op, "inst_1", &cfg).unwrap_err();
         assert_eq!(e.code, ErrorCode::Unsupported, "{op:?}");
     }
-    assert_eq!(
-        provider::build_ssh_request(Provider::Fal, "inst_1", &cfg)
-            .unwrap_err()
-            .code,
-        ErrorCode::Unsupported
-    );
+    assert_eq!(provider::build_ssh_request(Provider::Fal, "inst_1", &cfg).unwrap_err().code, ErrorCode::Unsupported);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,20 +224,11 @@ fn create_err(input: FalCreateInput) -> gpufleet::Error {
 
 #[test]
 fn instance_type_must_be_documented() {
-    for bad in [
-        "",
-        "gpu_2x_h100_sxm5",
-        "GPU_8X_H100_SXM5",
-        "gpu_8x_h100_sxm5 ",
-    ] {
+    for bad in ["", "gpu_2x_h100_sxm5", "GPU_8X_H100_SXM5", "gpu_8x_h100_sxm5 "] {
         let e = create_err(create(bad, "ssh-ed25519 AAAA", None, None));
         assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
         assert_eq!(e.field.as_deref(), Some("instanceType"));
-        assert!(
-            e.message.contains("gpu_8x_h100_sxm5") && e.message.contains("gpu_1x_h100_sxm5"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("gpu_8x_h100_sxm5") && e.message.contains("gpu_1x_h100_sxm5"), "{}", e.message);
         assert!(e.provider.is_none() && e.status.is_none() && !e.retryable);
     }
 }
@@ -381,32 +245,18 @@ fn ssh_key_must_not_be_empty() {
 #[test]
 fn sector_must_be_documented_and_only_with_the_8x_type() {
     for bad in ["", "sector_0", "sector_4", "Sector_1"] {
-        let e = create_err(create(
-            "gpu_8x_h100_sxm5",
-            "ssh-ed25519 AAAA",
-            Some(bad),
-            None,
-        ));
+        let e = create_err(create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some(bad), None));
         assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
         assert_eq!(e.field.as_deref(), Some("sector"));
         assert!(e.message.contains("sector_1"), "{}", e.message);
     }
-    let e = create_err(create(
-        "gpu_1x_h100_sxm5",
-        "ssh-ed25519 AAAA",
-        Some("sector_1"),
-        None,
-    ));
+    let e = create_err(create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1"), None));
     assert_eq!(e.code, ErrorCode::InvalidInput);
     assert_eq!(e.field.as_deref(), Some("sector"));
     assert!(e.message.contains("gpu_8x_h100_sxm5"), "{}", e.message);
     for ok in ["sector_1", "sector_2", "sector_3"] {
-        assert!(fal::build_create_request(
-            &create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some(ok), None),
-            GENERATED,
-            &config()
-        )
-        .is_ok());
+        assert!(fal::build_create_request(&create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some(ok), None), GENERATED, &config())
+            .is_ok());
     }
 }
 
@@ -430,23 +280,8 @@ fn a_bad_cursor_is_invalid_input() {
 #[test]
 fn ids_are_checked_before_a_url_is_built() {
     let long = "i".repeat(300);
-    for bad in [
-        "",
-        "../x",
-        "a/b",
-        "..",
-        ".",
-        "inst abc",
-        "inst?x=1",
-        "inst#x",
-        "%2e%2e",
-        "https://evil.example",
-        long.as_str(),
-    ] {
-        for e in [
-            fal::build_get_request(bad, &config()).unwrap_err(),
-            fal::build_delete_request(bad, &config()).unwrap_err(),
-        ] {
+    for bad in ["", "../x", "a/b", "..", ".", "inst abc", "inst?x=1", "inst#x", "%2e%2e", "https://evil.example", long.as_str()] {
+        for e in [fal::build_get_request(bad, &config()).unwrap_err(), fal::build_delete_request(bad, &config()).unwrap_err()] {
             assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
             assert_eq!(e.field.as_deref(), Some("id"), "{bad:?}");
         }
@@ -460,12 +295,7 @@ fn ids_are_checked_before_a_url_is_built() {
 // ---------------------------------------------------------------------------------------------
 
 fn ssh(ip: &str) -> Option<SshInfo> {
-    Some(SshInfo {
-        host: ip.to_owned(),
-        port: 22,
-        user: None,
-        command: Some(format!("ssh {ip}")),
-    })
+    Some(SshInfo { host: ip.to_owned(), port: 22, user: None, command: Some(format!("ssh {ip}")) })
 }
 
 #[test]
@@ -530,50 +360,26 @@ fn a_middle_page_carries_its_cursor() {
     assert_eq!(page.items[1].region.as_deref(), Some("other"));
     assert_eq!(page.items[1].gpu_count, Some(1));
     // The cursor goes back out exactly as it came in.
-    let next =
-        fal::build_list_request(&list(Some(2), page.next_cursor.as_deref()), &config()).unwrap();
-    assert_eq!(
-        next.url,
-        "https://api.fal.ai/v1/compute/instances?limit=2&cursor=Mw%3D%3D"
-    );
+    let next = fal::build_list_request(&list(Some(2), page.next_cursor.as_deref()), &config()).unwrap();
+    assert_eq!(next.url, "https://api.fal.ai/v1/compute/instances?limit=2&cursor=Mw%3D%3D");
 }
 
 #[test]
 fn the_dispatcher_parses_the_same_page() {
-    let via = provider::parse_list_response(
-        &ListQuery::first_page(Provider::Fal),
-        ok(200, fixture("list.json")),
-    )
-    .unwrap();
-    assert_eq!(
-        via,
-        fal::parse_list_response(ok(200, fixture("list.json"))).unwrap()
-    );
+    let via = provider::parse_list_response(&ListQuery::first_page(Provider::Fal), ok(200, fixture("list.json"))).unwrap();
+    assert_eq!(via, fal::parse_list_response(ok(200, fixture("list.json"))).unwrap());
 }
 
 #[test]
 fn pagination_fields_are_read_leniently_where_the_spec_says_they_are_derived() {
-    let page =
-        fal::parse_list_response(ok(200, r#"{"instances":[],"next_cursor":"Mg=="}"#)).unwrap();
-    assert_eq!(
-        (page.next_cursor.as_deref(), page.has_more),
-        (Some("Mg=="), true),
-        "has_more derived from next_cursor"
-    );
+    let page = fal::parse_list_response(ok(200, r#"{"instances":[],"next_cursor":"Mg=="}"#)).unwrap();
+    assert_eq!((page.next_cursor.as_deref(), page.has_more), (Some("Mg=="), true), "has_more derived from next_cursor");
     let page = fal::parse_list_response(ok(200, r#"{"instances":[]}"#)).unwrap();
     assert_eq!((page.next_cursor, page.has_more), (None, false));
-    let page = fal::parse_list_response(ok(
-        200,
-        r#"{"instances":[],"next_cursor":"","has_more":false}"#,
-    ))
-    .unwrap();
+    let page = fal::parse_list_response(ok(200, r#"{"instances":[],"next_cursor":"","has_more":false}"#)).unwrap();
     assert_eq!(page.next_cursor, None, "an empty cursor is no cursor");
     // An inconsistent answer is reported as sent; the client's loop guards deal with it.
-    let page = fal::parse_list_response(ok(
-        200,
-        r#"{"instances":[],"next_cursor":null,"has_more":true}"#,
-    ))
-    .unwrap();
+    let page = fal::parse_list_response(ok(200, r#"{"instances":[],"next_cursor":null,"has_more":true}"#)).unwrap();
     assert_eq!((page.next_cursor, page.has_more), (None, true));
 }
 
@@ -592,10 +398,7 @@ fn seed_001_get_example() {
     assert_eq!(inst.ip.as_deref(), Some("203.0.113.42"));
     assert_eq!(inst.ssh, ssh("203.0.113.42"));
     assert_eq!(inst.raw, fixture_json("get.json"));
-    assert_eq!(
-        provider::parse_get_response(Provider::Fal, ok(200, fixture("get.json"))).unwrap(),
-        inst
-    );
+    assert_eq!(provider::parse_get_response(Provider::Fal, ok(200, fixture("get.json"))).unwrap(), inst);
 }
 
 #[test]
@@ -611,9 +414,7 @@ fn spec_create_201_example() {
     assert_eq!(inst.ip, None, "no ip until ready");
     assert_eq!(inst.ssh, None);
     assert_eq!(inst.raw, fixture_json("create-201.json"));
-    match provider::parse_create_response(Provider::Fal, ok(201, fixture("create-201.json")))
-        .unwrap()
-    {
+    match provider::parse_create_response(Provider::Fal, ok(201, fixture("create-201.json"))).unwrap() {
         provider::Created::Instance(i) => assert_eq!(*i, inst),
         other => panic!("{other:?}"),
     }
@@ -646,16 +447,10 @@ fn instances_serialize_camel_case_for_javascript() {
     assert_eq!(v["instanceType"], "gpu_1x_h100_sxm5");
     assert_eq!(v["gpuCount"], 1);
     assert_eq!(v["gpuModel"], "H100 SXM5");
-    assert_eq!(
-        v["ssh"],
-        json!({"host": "203.0.113.42", "port": 22, "command": "ssh 203.0.113.42"})
-    );
+    assert_eq!(v["ssh"], json!({"host": "203.0.113.42", "port": 22, "command": "ssh 203.0.113.42"}));
     assert_eq!(v["raw"], fixture_json("get.json"));
     for absent in ["name", "statusReason", "createdAt", "tags"] {
-        assert!(
-            v.get(absent).is_none(),
-            "{absent} must be omitted, not null"
-        );
+        assert!(v.get(absent).is_none(), "{absent} must be omitted, not null");
     }
     let back: Instance = serde_json::from_value(v).unwrap();
     assert_eq!(back, inst);
@@ -664,35 +459,18 @@ fn instances_serialize_camel_case_for_javascript() {
 #[test]
 fn instance_type_shapes_give_gpu_count_and_model() {
     let get = |t: Value| {
-        let body =
-            json!({"id": "inst_1", "status": "ready", "instance_type": t, "region": "us-west"});
+        let body = json!({"id": "inst_1", "status": "ready", "instance_type": t, "region": "us-west"});
         fal::parse_get_response(ok(200, body.to_string())).unwrap()
     };
     let i = get(json!("gpu_8x_h100_sxm5"));
-    assert_eq!(
-        (i.gpu_count, i.gpu_model.as_deref()),
-        (Some(8), Some("H100 SXM5"))
-    );
+    assert_eq!((i.gpu_count, i.gpu_model.as_deref()), (Some(8), Some("H100 SXM5")));
     let i = get(json!("gpu_1x_h100_sxm5"));
-    assert_eq!(
-        (i.gpu_count, i.gpu_model.as_deref()),
-        (Some(1), Some("H100 SXM5"))
-    );
+    assert_eq!((i.gpu_count, i.gpu_model.as_deref()), (Some(1), Some("H100 SXM5")));
     // A type fal adds later still parses; what cannot be read is left out, not guessed.
     let i = get(json!("gpu_4x_b200"));
-    assert_eq!(
-        (i.gpu_count, i.gpu_model.as_deref()),
-        (Some(4), Some("B200"))
-    );
+    assert_eq!((i.gpu_count, i.gpu_model.as_deref()), (Some(4), Some("B200")));
     let i = get(json!("cpu_large"));
-    assert_eq!(
-        (
-            i.gpu_count,
-            i.gpu_model.as_deref(),
-            i.instance_type.as_deref()
-        ),
-        (None, None, Some("cpu_large"))
-    );
+    assert_eq!((i.gpu_count, i.gpu_model.as_deref(), i.instance_type.as_deref()), (None, None, Some("cpu_large")));
     let i = get(json!("gpu_x_"));
     assert_eq!((i.gpu_count, i.gpu_model), (None, None));
 }
@@ -719,10 +497,7 @@ fn the_status_enum_is_the_specs() {
 
 #[test]
 fn every_status_maps_as_tabulated_and_keeps_the_raw_word() {
-    for &(word, want) in STATUS_TABLE
-        .iter()
-        .chain(&[("hibernating", Status::Unknown), ("", Status::Unknown)])
-    {
+    for &(word, want) in STATUS_TABLE.iter().chain(&[("hibernating", Status::Unknown), ("", Status::Unknown)]) {
         assert_eq!(fal::map_status(word), want, "{word:?}");
         let mut body = fixture_json("get.json");
         body["status"] = json!(word);
@@ -731,11 +506,9 @@ fn every_status_maps_as_tabulated_and_keeps_the_raw_word() {
         assert_eq!(inst.provider_status, word);
         assert_eq!(inst.raw["status"], word);
 
-        let page = fal::parse_list_response(ok(
-            200,
-            json!({"instances": [body], "next_cursor": null, "has_more": false}).to_string(),
-        ))
-        .unwrap();
+        let page =
+            fal::parse_list_response(ok(200, json!({"instances": [body], "next_cursor": null, "has_more": false}).to_string()))
+                .unwrap();
         assert_eq!(page.items[0].status, want);
         assert_eq!(page.items[0].provider_status, word);
     }
@@ -753,42 +526,12 @@ struct Documented {
 }
 
 const DOCUMENTED: &[Documented] = &[
-    Documented {
-        status: 400,
-        code: ErrorCode::Validation,
-        kind: "validation_error",
-        message: "Invalid request parameters",
-    },
-    Documented {
-        status: 401,
-        code: ErrorCode::Unauthorized,
-        kind: "authorization_error",
-        message: "Authentication required",
-    },
-    Documented {
-        status: 403,
-        code: ErrorCode::Forbidden,
-        kind: "authorization_error",
-        message: "Access denied",
-    },
-    Documented {
-        status: 404,
-        code: ErrorCode::NotFound,
-        kind: "not_found",
-        message: "Resource not found",
-    },
-    Documented {
-        status: 429,
-        code: ErrorCode::RateLimited,
-        kind: "rate_limited",
-        message: "Rate limit exceeded",
-    },
-    Documented {
-        status: 500,
-        code: ErrorCode::Server,
-        kind: "server_error",
-        message: "An unexpected error occurred",
-    },
+    Documented { status: 400, code: ErrorCode::Validation, kind: "validation_error", message: "Invalid request parameters" },
+    Documented { status: 401, code: ErrorCode::Unauthorized, kind: "authorization_error", message: "Authentication required" },
+    Documented { status: 403, code: ErrorCode::Forbidden, kind: "authorization_error", message: "Access denied" },
+    Documented { status: 404, code: ErrorCode::NotFound, kind: "not_found", message: "Resource not found" },
+    Documented { status: 429, code: ErrorCode::RateLimited, kind: "rate_limited", message: "Rate limit exceeded" },
+    Documented { status: 500, code: ErrorCode::Server, kind: "server_error", message: "An unexpected error occurred" },
 ];
 
 fn check_documented(e: &gpufleet::Error, d: &Documented) {
@@ -798,10 +541,7 @@ fn check_documented(e: &gpufleet::Error, d: &Documented) {
     assert_eq!(e.provider_type.as_deref(), Some(d.kind));
     assert!(e.message.contains(d.message), "{}", e.message);
     assert!(e.message.contains(&d.status.to_string()), "{}", e.message);
-    assert_eq!(
-        e.retryable,
-        matches!(d.code, ErrorCode::RateLimited | ErrorCode::Server)
-    );
+    assert_eq!(e.retryable, matches!(d.code, ErrorCode::RateLimited | ErrorCode::Server));
     assert_eq!(e.request_id, None);
     assert_eq!(e.docs_url, None);
     assert_eq!(e.retry_after_ms, None);
@@ -827,77 +567,45 @@ fn docs_url_and_request_id_come_from_the_body() {
     let e = fal::parse_create_response(ok(400, fixture("error-400-full.json"))).unwrap_err();
     assert_eq!(e.code, ErrorCode::Validation);
     assert_eq!(e.provider_type.as_deref(), Some("validation_error"));
-    assert!(
-        e.message
-            .contains("sector is only valid with gpu_8x_h100_sxm5"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("sector is only valid with gpu_8x_h100_sxm5"), "{}", e.message);
     assert_eq!(e.docs_url.as_deref(), Some("https://docs.fal.ai/compute"));
-    assert_eq!(
-        e.request_id.as_deref(),
-        Some("req_01J8Z3Q4W5E6R7T8Y9U0I1O2P3")
-    );
+    assert_eq!(e.request_id.as_deref(), Some("req_01J8Z3Q4W5E6R7T8Y9U0I1O2P3"));
     // The body's id wins over a header's.
-    let e = fal::parse_create_response(
-        ok(400, fixture("error-400-full.json")).with_header("X-Request-Id", "hdr-1"),
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.request_id.as_deref(),
-        Some("req_01J8Z3Q4W5E6R7T8Y9U0I1O2P3")
-    );
+    let e = fal::parse_create_response(ok(400, fixture("error-400-full.json")).with_header("X-Request-Id", "hdr-1")).unwrap_err();
+    assert_eq!(e.request_id.as_deref(), Some("req_01J8Z3Q4W5E6R7T8Y9U0I1O2P3"));
 }
 
 #[test]
 fn request_id_falls_back_to_the_x_request_id_header() {
-    let e = fal::parse_get_response(
-        ok(404, fixture("error-404.json")).with_header("x-request-id", "req-from-header"),
-    )
-    .unwrap_err();
+    let e =
+        fal::parse_get_response(ok(404, fixture("error-404.json")).with_header("x-request-id", "req-from-header")).unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
     assert_eq!(e.request_id.as_deref(), Some("req-from-header"));
 }
 
 #[test]
 fn rate_limited_honours_retry_after() {
-    let e = fal::parse_list_response(
-        ok(429, fixture("error-429.json")).with_header("Retry-After", "7"),
-    )
-    .unwrap_err();
+    let e = fal::parse_list_response(ok(429, fixture("error-429.json")).with_header("Retry-After", "7")).unwrap_err();
     assert_eq!(e.code, ErrorCode::RateLimited);
     assert_eq!(e.retry_after_ms, Some(7000));
     assert!(e.retryable);
-    let e = fal::parse_list_response(
-        ok(429, fixture("error-429.json")).with_header("retry-after", "3600"),
-    )
-    .unwrap_err();
+    let e = fal::parse_list_response(ok(429, fixture("error-429.json")).with_header("retry-after", "3600")).unwrap_err();
     assert_eq!(e.retry_after_ms, Some(60_000), "capped at 60 s");
 }
 
 #[test]
 fn rate_limited_falls_back_to_x_ratelimit_reset() {
-    let e = fal::parse_list_response(
-        ok(429, fixture("error-429.json")).with_header("x-ratelimit-reset", "12"),
-    )
-    .unwrap_err();
+    let e = fal::parse_list_response(ok(429, fixture("error-429.json")).with_header("x-ratelimit-reset", "12")).unwrap_err();
     assert_eq!(e.retry_after_ms, Some(12_000));
     let e = fal::parse_list_response(
-        ok(429, fixture("error-429.json"))
-            .with_header("x-ratelimit-reset", "12")
-            .with_header("Retry-After", "2"),
+        ok(429, fixture("error-429.json")).with_header("x-ratelimit-reset", "12").with_header("Retry-After", "2"),
     )
     .unwrap_err();
     assert_eq!(e.retry_after_ms, Some(2000), "Retry-After wins");
-    let e = fal::parse_list_response(
-        ok(429, fixture("error-429.json")).with_header("x-ratelimit-reset", "1893456000"),
-    )
-    .unwrap_err();
+    let e =
+        fal::parse_list_response(ok(429, fixture("error-429.json")).with_header("x-ratelimit-reset", "1893456000")).unwrap_err();
     assert_eq!(e.retry_after_ms, Some(60_000), "capped");
-    let e = fal::parse_list_response(
-        ok(429, fixture("error-429.json")).with_header("x-ratelimit-reset", "soon"),
-    )
-    .unwrap_err();
+    let e = fal::parse_list_response(ok(429, fixture("error-429.json")).with_header("x-ratelimit-reset", "soon")).unwrap_err();
     assert_eq!(e.retry_after_ms, None);
 }
 
@@ -908,22 +616,12 @@ fn gateway_errors_are_server_errors() {
         assert_eq!(e.code, ErrorCode::Server, "{status}");
         assert_eq!(e.status, Some(status));
         assert!(e.retryable);
-        assert!(
-            e.message.contains("502 Bad Gateway"),
-            "message from the raw text: {}",
-            e.message
-        );
+        assert!(e.message.contains("502 Bad Gateway"), "message from the raw text: {}", e.message);
         assert_eq!(e.provider_type, None);
     }
-    let e = fal::parse_get_response(ok(
-        503,
-        r#"{"error":{"type":"server_error","message":"upstream unavailable"}}"#,
-    ))
-    .unwrap_err();
-    assert_eq!(
-        (e.code, e.provider_type.as_deref()),
-        (ErrorCode::Server, Some("server_error"))
-    );
+    let e =
+        fal::parse_get_response(ok(503, r#"{"error":{"type":"server_error","message":"upstream unavailable"}}"#)).unwrap_err();
+    assert_eq!((e.code, e.provider_type.as_deref()), (ErrorCode::Server, Some("server_error")));
     assert!(e.message.contains("upstream unavailable"));
 }
 
@@ -933,11 +631,7 @@ fn undocumented_error_shapes_are_still_read() {
     let e = fal::parse_get_response(ok(404, r#"{"detail":"Not Found"}"#)).unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
     assert!(e.message.ends_with("Not Found"), "{}", e.message);
-    let e = fal::parse_create_response(ok(
-        422,
-        r#"{"detail":[{"loc":["body","ssh_key"],"msg":"field required"}]}"#,
-    ))
-    .unwrap_err();
+    let e = fal::parse_create_response(ok(422, r#"{"detail":[{"loc":["body","ssh_key"],"msg":"field required"}]}"#)).unwrap_err();
     assert_eq!(e.code, ErrorCode::Validation);
     assert!(e.message.contains("field required"), "{}", e.message);
     // A string error, an empty body, an unknown type and an unexpected status.
@@ -947,30 +641,19 @@ fn undocumented_error_shapes_are_still_read() {
     let e = fal::parse_get_response(ok(500, "")).unwrap_err();
     assert_eq!(e.code, ErrorCode::Server);
     assert!(e.message.contains("HTTP 500"), "{}", e.message);
-    let e = fal::parse_get_response(ok(
-        501,
-        r#"{"error":{"type":"not_implemented","message":"Nope"}}"#,
-    ))
-    .unwrap_err();
-    assert_eq!(
-        (e.code, e.provider_type.as_deref()),
-        (ErrorCode::Server, Some("not_implemented"))
-    );
+    let e = fal::parse_get_response(ok(501, r#"{"error":{"type":"not_implemented","message":"Nope"}}"#)).unwrap_err();
+    assert_eq!((e.code, e.provider_type.as_deref()), (ErrorCode::Server, Some("not_implemented")));
     let e = fal::parse_get_response(ok(418, "teapot")).unwrap_err();
     assert_eq!(e.code, ErrorCode::Server);
     assert_eq!(e.status, Some(418));
     // A long HTML page is cut, not copied whole into the message.
-    let e = fal::parse_get_response(ok(502, format!("<html>{}</html>", "x".repeat(10_000))))
-        .unwrap_err();
+    let e = fal::parse_get_response(ok(502, format!("<html>{}</html>", "x".repeat(10_000)))).unwrap_err();
     assert!(e.message.chars().count() < 400, "{}", e.message.len());
 }
 
 #[test]
 fn errors_serialize_for_javascript() {
-    let e = fal::parse_list_response(
-        ok(429, fixture("error-429.json")).with_header("Retry-After", "7"),
-    )
-    .unwrap_err();
+    let e = fal::parse_list_response(ok(429, fixture("error-429.json")).with_header("Retry-After", "7")).unwrap_err();
     let v = serde_json::to_value(&e).unwrap();
     assert_eq!(v["code"], "rateLimited");
     assert_eq!(v["provider"], "fal");
@@ -978,9 +661,7 @@ fn errors_serialize_for_javascript() {
     assert_eq!(v["providerType"], "rate_limited");
     assert_eq!(v["retryAfterMs"], 7000);
     assert_eq!(v["retryable"], true);
-    assert!(
-        v.get("requestId").is_none() && v.get("docsUrl").is_none() && v.get("details").is_none()
-    );
+    assert!(v.get("requestId").is_none() && v.get("docsUrl").is_none() && v.get("details").is_none());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -991,33 +672,14 @@ fn errors_serialize_for_javascript() {
 fn delete_outcomes() {
     let out = fal::parse_delete_response(ok(204, "")).unwrap();
     assert!(!out.already_gone);
-    assert!(
-        !fal::parse_delete_response(ok(200, "{}"))
-            .unwrap()
-            .already_gone
-    );
-    assert!(
-        fal::parse_delete_response(ok(404, fixture("error-404.json")))
-            .unwrap()
-            .already_gone
-    );
-    assert!(
-        fal::parse_delete_response(ok(404, ""))
-            .unwrap()
-            .already_gone
-    );
+    assert!(!fal::parse_delete_response(ok(200, "{}")).unwrap().already_gone);
+    assert!(fal::parse_delete_response(ok(404, fixture("error-404.json"))).unwrap().already_gone);
+    assert!(fal::parse_delete_response(ok(404, "")).unwrap().already_gone);
     let e = fal::parse_delete_response(ok(403, fixture("error-403.json"))).unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
     assert_eq!(e.provider_type.as_deref(), Some("authorization_error"));
-    assert!(
-        provider::parse_delete_response(Provider::Fal, ok(404, ""))
-            .unwrap()
-            .already_gone
-    );
-    assert_eq!(
-        serde_json::to_value(out).unwrap(),
-        json!({"alreadyGone": false})
-    );
+    assert!(provider::parse_delete_response(Provider::Fal, ok(404, "")).unwrap().already_gone);
+    assert_eq!(serde_json::to_value(out).unwrap(), json!({"alreadyGone": false}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1029,37 +691,18 @@ fn decode_field(result: gpufleet::Result<impl std::fmt::Debug>) -> String {
     assert_eq!(e.code, ErrorCode::Decode, "{e:?}");
     assert_eq!(e.provider, Some(Provider::Fal));
     assert!(!e.retryable);
-    assert!(
-        e.message.contains(e.field.as_deref().unwrap()),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains(e.field.as_deref().unwrap()), "{}", e.message);
     e.field.expect("decode errors name a path")
 }
 
 #[test]
 fn malformed_list_bodies_name_the_json_path() {
     let cases: &[(&str, &str)] = &[
-        (
-            r#"{"instances":[{"id":"a","status":"#,
-            "instances[0].status",
-        ),
-        (
-            r#"{"instances":[{"id":1,"status":"ready"}],"next_cursor":null,"has_more":false}"#,
-            "instances[0].id",
-        ),
-        (
-            r#"{"instances":[{"status":"ready"}],"next_cursor":null,"has_more":false}"#,
-            "instances[0].id",
-        ),
-        (
-            r#"{"instances":[{"id":"a"}],"next_cursor":null,"has_more":false}"#,
-            "instances[0].status",
-        ),
-        (
-            r#"{"instances":[{"id":"a","status":null}],"next_cursor":null,"has_more":false}"#,
-            "instances[0].status",
-        ),
+        (r#"{"instances":[{"id":"a","status":"#, "instances[0].status"),
+        (r#"{"instances":[{"id":1,"status":"ready"}],"next_cursor":null,"has_more":false}"#, "instances[0].id"),
+        (r#"{"instances":[{"status":"ready"}],"next_cursor":null,"has_more":false}"#, "instances[0].id"),
+        (r#"{"instances":[{"id":"a"}],"next_cursor":null,"has_more":false}"#, "instances[0].status"),
+        (r#"{"instances":[{"id":"a","status":null}],"next_cursor":null,"has_more":false}"#, "instances[0].status"),
         (
             r#"{"instances":[{"id":"a","status":"ready"},{"id":"b","status":7}],"next_cursor":null,"has_more":false}"#,
             "instances[1].status",
@@ -1072,31 +715,13 @@ fn malformed_list_bodies_name_the_json_path() {
             r#"{"instances":[{"id":"a","status":"ready","ip":["1.2.3.4"]}],"next_cursor":null,"has_more":false}"#,
             "instances[0].ip",
         ),
-        (
-            r#"{"instances":[null],"next_cursor":null,"has_more":false}"#,
-            "instances[0]",
-        ),
-        (
-            r#"{"instances":[["a","ready"]],"next_cursor":null,"has_more":false}"#,
-            "instances[0]",
-        ),
-        (
-            r#"{"instances":null,"next_cursor":null,"has_more":false}"#,
-            "instances",
-        ),
-        (
-            r#"{"instances":{},"next_cursor":null,"has_more":false}"#,
-            "instances",
-        ),
+        (r#"{"instances":[null],"next_cursor":null,"has_more":false}"#, "instances[0]"),
+        (r#"{"instances":[["a","ready"]],"next_cursor":null,"has_more":false}"#, "instances[0]"),
+        (r#"{"instances":null,"next_cursor":null,"has_more":false}"#, "instances"),
+        (r#"{"instances":{},"next_cursor":null,"has_more":false}"#, "instances"),
         (r#"{"next_cursor":null,"has_more":false}"#, "instances"),
-        (
-            r#"{"instances":[],"next_cursor":5,"has_more":false}"#,
-            "next_cursor",
-        ),
-        (
-            r#"{"instances":[],"next_cursor":null,"has_more":"no"}"#,
-            "has_more",
-        ),
+        (r#"{"instances":[],"next_cursor":5,"has_more":false}"#, "next_cursor"),
+        (r#"{"instances":[],"next_cursor":null,"has_more":"no"}"#, "has_more"),
         ("[]", "body"),
         (r#"[[],null,false]"#, "body"),
         ("", "body"),
@@ -1105,11 +730,7 @@ fn malformed_list_bodies_name_the_json_path() {
         (r#"{"instances":[]} trailing"#, "body"),
     ];
     for (body, want) in cases {
-        assert_eq!(
-            decode_field(fal::parse_list_response(ok(200, *body))),
-            *want,
-            "{body}"
-        );
+        assert_eq!(decode_field(fal::parse_list_response(ok(200, *body))), *want, "{body}");
     }
 }
 
@@ -1127,23 +748,12 @@ fn malformed_instance_bodies_name_the_json_path() {
         (r#"{"id":"inst_1"}"#, "status"),
         (r#"{"status":"ready"}"#, "id"),
         (r#"{"id":true,"status":"ready"}"#, "id"),
-        (
-            r#"{"id":"inst_1","status":"ready","region":{"name":"us-west"}}"#,
-            "region",
-        ),
+        (r#"{"id":"inst_1","status":"ready","region":{"name":"us-west"}}"#, "region"),
         (r#"{"id":"inst_1","status":"ready","sector":1}"#, "sector"),
     ];
     for (body, want) in cases {
-        assert_eq!(
-            decode_field(fal::parse_get_response(ok(200, *body))),
-            *want,
-            "get {body}"
-        );
-        assert_eq!(
-            decode_field(fal::parse_create_response(ok(201, *body))),
-            *want,
-            "create {body}"
-        );
+        assert_eq!(decode_field(fal::parse_get_response(ok(200, *body))), *want, "get {body}");
+        assert_eq!(decode_field(fal::parse_create_response(ok(201, *body))), *want, "create {body}");
     }
     let e = fal::parse_get_response(ok(200, r#"{"id":"inst_1","status":"#)).unwrap_err();
     assert!(e.message.contains("truncated"), "{}", e.message);
@@ -1175,10 +785,7 @@ fn hostile_bodies_do_not_panic() {
     let deep_obj = format!("{{\"instances\":[{}", "{\"a\":".repeat(50_000));
     decode_field(fal::parse_list_response(ok(200, deep_obj.as_str())));
     decode_field(fal::parse_get_response(ok(200, vec![0xff, 0xfe, 0x00])));
-    decode_field(fal::parse_get_response(ok(
-        200,
-        b"{\"id\":\"\xff\",\"status\":\"ready\"}".to_vec(),
-    )));
+    decode_field(fal::parse_get_response(ok(200, b"{\"id\":\"\xff\",\"status\":\"ready\"}".to_vec())));
     let _ = fal::parse_error(&ok(500, vec![0xff; 1000]));
     let _ = fal::parse_error(&ok(500, deep.clone()));
     // A big but valid page parses.
@@ -1199,32 +806,15 @@ fn capabilities() {
     let caps = fal::capabilities();
     assert_eq!(caps, Provider::Fal.capabilities());
     assert_eq!(caps.provider, Provider::Fal);
-    assert_eq!(
-        caps.operations,
-        [
-            Operation::List,
-            Operation::Get,
-            Operation::Create,
-            Operation::Delete
-        ]
-    );
-    for op in [
-        Operation::Start,
-        Operation::Stop,
-        Operation::Restart,
-        Operation::Terminate,
-        Operation::Ssh,
-    ] {
+    assert_eq!(caps.operations, [Operation::List, Operation::Get, Operation::Create, Operation::Delete]);
+    for op in [Operation::Start, Operation::Stop, Operation::Restart, Operation::Terminate, Operation::Ssh] {
         assert!(!caps.supports(op), "{op:?}");
     }
     assert_eq!(caps.pagination, Pagination::Cursor);
     assert!(caps.idempotent_create);
     assert_eq!(caps.list_filters, ["limit", "cursor"]);
     let names: Vec<_> = caps.create_fields.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["instanceType", "sshKey", "sector", "idempotencyKey"]
-    );
+    assert_eq!(names, ["instanceType", "sshKey", "sector", "idempotencyKey"]);
     assert_eq!(caps.create_fields[0].options, fal::INSTANCE_TYPES);
     assert_eq!(caps.create_fields[2].options, fal::SECTORS);
     assert_eq!(Provider::Fal.default_base_url(), "https://api.fal.ai/v1");

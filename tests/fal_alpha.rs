@@ -4,8 +4,8 @@
 
 use gpufleet::provider::{self, fal_alpha};
 use gpufleet::{
-    CreateInput, ErrorCode, FalAlphaCreateInput, FalAlphaListQuery, HttpRequest, HttpResponse,
-    Instance, ListQuery, Method, Operation, Pagination, Provider, ProviderConfig, SshInfo, Status,
+    CreateInput, ErrorCode, FalAlphaCreateInput, FalAlphaListQuery, HttpRequest, HttpResponse, Instance, ListQuery, Method,
+    Operation, Pagination, Provider, ProviderConfig, SshInfo, Status,
 };
 use serde_json::{json, Value};
 
@@ -16,10 +16,7 @@ fn config() -> ProviderConfig {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/fal-alpha/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/fal-alpha/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -44,25 +41,12 @@ fn create(instance_type: &str, ssh_key: &str, sector: Option<&str>) -> FalAlphaC
     }
 }
 
-fn assert_request(
-    req: &HttpRequest,
-    method: Method,
-    url: &str,
-    hdrs: &[(&str, &str)],
-    body: Option<&str>,
-) {
-    let want: Vec<(String, String)> = hdrs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+fn assert_request(req: &HttpRequest, method: Method, url: &str, hdrs: &[(&str, &str)], body: Option<&str>) {
+    let want: Vec<(String, String)> = hdrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     assert_eq!(req.method, method, "method");
     assert_eq!(req.url, url, "url");
     assert_eq!(req.headers, want, "headers");
-    assert_eq!(
-        req.body.as_deref().map(|b| std::str::from_utf8(b).unwrap()),
-        body,
-        "body"
-    );
+    assert_eq!(req.body.as_deref().map(|b| std::str::from_utf8(b).unwrap()), body, "body");
 }
 
 fn auth() -> String {
@@ -76,21 +60,13 @@ fn auth() -> String {
 #[test]
 fn list_request_is_plural_with_no_query() {
     let req = fal_alpha::build_list_request(&FalAlphaListQuery::default(), &config()).unwrap();
-    assert_request(
-        &req,
-        Method::Get,
-        "https://rest.alpha.fal.ai/compute/instances",
-        &[("Authorization", &auth())],
-        None,
-    );
+    assert_request(&req, Method::Get, "https://rest.alpha.fal.ai/compute/instances", &[("Authorization", &auth())], None);
 }
 
 #[test]
 fn a_cursor_on_the_alpha_list_is_invalid_input() {
     for cursor in ["Mg==", ""] {
-        let q = FalAlphaListQuery {
-            cursor: Some(cursor.to_owned()),
-        };
+        let q = FalAlphaListQuery { cursor: Some(cursor.to_owned()) };
         let e = fal_alpha::build_list_request(&q, &config()).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{cursor:?}");
         assert_eq!(e.field.as_deref(), Some("cursor"));
@@ -128,38 +104,23 @@ fn delete_request_is_singular() {
 
 #[test]
 fn create_request_is_singular_and_has_no_idempotency_key() {
-    let req = fal_alpha::build_create_request(
-        &create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")),
-        &config(),
-    )
-    .unwrap();
+    let req =
+        fal_alpha::build_create_request(&create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")), &config()).unwrap();
     assert_request(
         &req,
         Method::Post,
         "https://rest.alpha.fal.ai/compute/instance",
-        &[
-            ("Authorization", &auth()),
-            ("Content-Type", "application/json"),
-        ],
-        Some(
-            r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA","sector":"sector_1"}"#,
-        ),
+        &[("Authorization", &auth()), ("Content-Type", "application/json")],
+        Some(r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA","sector":"sector_1"}"#),
     );
     assert_eq!(req.header_value("Idempotency-Key"), None);
 
-    let req = fal_alpha::build_create_request(
-        &create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None),
-        &config(),
-    )
-    .unwrap();
+    let req = fal_alpha::build_create_request(&create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None), &config()).unwrap();
     assert_request(
         &req,
         Method::Post,
         "https://rest.alpha.fal.ai/compute/instance",
-        &[
-            ("Authorization", &auth()),
-            ("Content-Type", "application/json"),
-        ],
+        &[("Authorization", &auth()), ("Content-Type", "application/json")],
         Some(r#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA"}"#),
     );
 }
@@ -169,16 +130,9 @@ fn the_seeds_create_example_is_not_json_but_our_body_is() {
     // Seed 002's request example has a trailing comma; gpufleet sends the same fields as valid JSON.
     let seed = fixture("create-request.txt");
     assert!(serde_json::from_slice::<Value>(&seed).is_err());
-    let req = fal_alpha::build_create_request(
-        &create("gpu_1x_h100_sxm5", "ssh-rsa ...", None),
-        &config(),
-    )
-    .unwrap();
+    let req = fal_alpha::build_create_request(&create("gpu_1x_h100_sxm5", "ssh-rsa ...", None), &config()).unwrap();
     let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
-    assert_eq!(
-        body,
-        json!({"instance_type": "gpu_1x_h100_sxm5", "ssh_key": "ssh-rsa ..."})
-    );
+    assert_eq!(body, json!({"instance_type": "gpu_1x_h100_sxm5", "ssh_key": "ssh-rsa ..."}));
 }
 
 #[test]
@@ -197,26 +151,11 @@ fn the_dispatcher_builds_the_same_requests_and_never_an_idempotency_key() {
         fal_alpha::build_delete_request("abc", &cfg).unwrap()
     );
     let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_3"));
-    let via = provider::build_create_request(
-        &CreateInput::FalAlpha(input.clone()),
-        "generated-key",
-        &cfg,
-    )
-    .unwrap();
+    let via = provider::build_create_request(&CreateInput::FalAlpha(input.clone()), "generated-key", &cfg).unwrap();
     assert_eq!(via, fal_alpha::build_create_request(&input, &cfg).unwrap());
     assert_eq!(via.header_value("Idempotency-Key"), None);
-    for op in [
-        Operation::Start,
-        Operation::Stop,
-        Operation::Restart,
-        Operation::Terminate,
-    ] {
-        assert_eq!(
-            provider::build_action_request(Provider::FalAlpha, op, "abc", &cfg)
-                .unwrap_err()
-                .code,
-            ErrorCode::Unsupported
-        );
+    for op in [Operation::Start, Operation::Stop, Operation::Restart, Operation::Terminate] {
+        assert_eq!(provider::build_action_request(Provider::FalAlpha, op, "abc", &cfg).unwrap_err().code, ErrorCode::Unsupported);
     }
 }
 
@@ -234,14 +173,9 @@ fn the_create_input_has_no_idempotency_key_field() {
 #[test]
 fn base_url_override() {
     let cfg = config().with_base_url("http://127.0.0.1:9000/fal-alpha/");
+    assert_eq!(fal_alpha::build_get_request("abc", &cfg).unwrap().url, "http://127.0.0.1:9000/fal-alpha/compute/instance/abc");
     assert_eq!(
-        fal_alpha::build_get_request("abc", &cfg).unwrap().url,
-        "http://127.0.0.1:9000/fal-alpha/compute/instance/abc"
-    );
-    assert_eq!(
-        fal_alpha::build_list_request(&FalAlphaListQuery::default(), &cfg)
-            .unwrap()
-            .url,
+        fal_alpha::build_list_request(&FalAlphaListQuery::default(), &cfg).unwrap().url,
         "http://127.0.0.1:9000/fal-alpha/compute/instances"
     );
 }
@@ -253,33 +187,20 @@ fn base_url_override() {
 #[test]
 fn create_input_rules() {
     let cases: &[(FalAlphaCreateInput, &str)] = &[
-        (
-            create("gpu_2x_h100_sxm5", "ssh-ed25519 AAAA", None),
-            "instanceType",
-        ),
+        (create("gpu_2x_h100_sxm5", "ssh-ed25519 AAAA", None), "instanceType"),
         (create("", "ssh-ed25519 AAAA", None), "instanceType"),
         (create("gpu_1x_h100_sxm5", "", None), "sshKey"),
         (create("gpu_1x_h100_sxm5", " \n\t", None), "sshKey"),
-        (
-            create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_9")),
-            "sector",
-        ),
-        (
-            create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")),
-            "sector",
-        ),
+        (create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_9")), "sector"),
+        (create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")), "sector"),
     ];
     for (input, field) in cases {
-        let e =
-            fal_alpha::build_create_request(input, &config()).expect_err("no request may be built");
+        let e = fal_alpha::build_create_request(input, &config()).expect_err("no request may be built");
         assert_eq!(e.code, ErrorCode::InvalidInput, "{input:?}");
         assert_eq!(e.field.as_deref(), Some(*field), "{input:?}");
     }
-    let e = fal_alpha::build_create_request(
-        &create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")),
-        &config(),
-    )
-    .unwrap_err();
+    let e = fal_alpha::build_create_request(&create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")), &config())
+        .unwrap_err();
     assert!(e.message.contains("gpu_8x_h100_sxm5"), "{}", e.message);
 }
 
@@ -302,12 +223,7 @@ fn ids_are_checked() {
 // ---------------------------------------------------------------------------------------------
 
 fn ssh(ip: &str) -> Option<SshInfo> {
-    Some(SshInfo {
-        host: ip.to_owned(),
-        port: 22,
-        user: None,
-        command: Some(format!("ssh {ip}")),
-    })
+    Some(SshInfo { host: ip.to_owned(), port: 22, user: None, command: Some(format!("ssh {ip}")) })
 }
 
 #[test]
@@ -351,10 +267,7 @@ fn seed_002_list_example_is_one_last_page() {
     assert_eq!(b.region, None, "the alpha API has no region");
     assert_eq!(b.raw, whole[1]);
 
-    let via = provider::parse_list_response(
-        &ListQuery::first_page(Provider::FalAlpha),
-        ok(200, fixture("list.json")),
-    );
+    let via = provider::parse_list_response(&ListQuery::first_page(Provider::FalAlpha), ok(200, fixture("list.json")));
     assert_eq!(via.unwrap(), page);
 }
 
@@ -369,14 +282,8 @@ fn seed_002_get_example() {
     assert_eq!(inst.gpu_count, Some(1));
     assert_eq!(inst.ip.as_deref(), Some("192.168.1.100"));
     assert_eq!(inst.raw, fixture_json("get.json"));
-    assert_eq!(
-        provider::parse_get_response(Provider::FalAlpha, ok(200, fixture("get.json"))).unwrap(),
-        inst
-    );
-    assert_eq!(
-        serde_json::to_value(&inst).unwrap()["provider"],
-        "fal-alpha"
-    );
+    assert_eq!(provider::parse_get_response(Provider::FalAlpha, ok(200, fixture("get.json"))).unwrap(), inst);
+    assert_eq!(serde_json::to_value(&inst).unwrap()["provider"], "fal-alpha");
 }
 
 #[test]
@@ -388,10 +295,7 @@ fn null_sector_and_ip_and_unknown_fields() {
         assert_eq!(inst.sector, None);
         assert_eq!(inst.ip, None);
         assert_eq!(inst.ssh, None);
-        assert_eq!(
-            inst.raw, whole[i],
-            "raw is the record as sent, nulls included"
-        );
+        assert_eq!(inst.raw, whole[i], "raw is the record as sent, nulls included");
         assert!(inst.raw.get("sector").unwrap().is_null());
     }
     assert_eq!(page.items[0].status, Status::Pending);
@@ -399,11 +303,9 @@ fn null_sector_and_ip_and_unknown_fields() {
     assert_eq!(page.items[1].provider_status, "init");
     assert_eq!(page.items[1].raw["created_by"]["nickname"], "developer");
     // An empty-string ip is no ip either.
-    let inst = fal_alpha::parse_get_response(ok(
-        200,
-        r#"{"id":"a","instance_type":"gpu_1x_h100_sxm5","ip":"","status":"ready"}"#,
-    ))
-    .unwrap();
+    let inst =
+        fal_alpha::parse_get_response(ok(200, r#"{"id":"a","instance_type":"gpu_1x_h100_sxm5","ip":"","status":"ready"}"#))
+            .unwrap();
     assert_eq!((inst.ip, inst.ssh), (None, None));
 }
 
@@ -438,10 +340,7 @@ fn every_alpha_status_maps_and_an_unknown_one_is_kept() {
         ("stopped", Status::Stopped),
         ("hibernating", Status::Unknown),
     ];
-    assert_eq!(
-        fal_alpha::STATUSES,
-        ["ready", "init", "pending", "provisioning", "unknown"]
-    );
+    assert_eq!(fal_alpha::STATUSES, ["ready", "init", "pending", "provisioning", "unknown"]);
     for (word, want) in table {
         let mut body = fixture_json("get.json");
         body["status"] = json!(word);
@@ -449,10 +348,7 @@ fn every_alpha_status_maps_and_an_unknown_one_is_kept() {
         assert_eq!(inst.status, want, "{word}");
         assert_eq!(inst.provider_status, word);
         let page = fal_alpha::parse_list_response(ok(200, json!([body]).to_string())).unwrap();
-        assert_eq!(
-            (page.items[0].status, page.items[0].provider_status.as_str()),
-            (want, word)
-        );
+        assert_eq!((page.items[0].status, page.items[0].provider_status.as_str()), (want, word));
     }
 }
 
@@ -474,12 +370,9 @@ fn errors_map_by_status() {
     ];
     for (status, code) in cases {
         for e in [
-            fal_alpha::parse_get_response(ok(status, r#"{"detail":"Something went wrong"}"#))
-                .unwrap_err(),
-            fal_alpha::parse_list_response(ok(status, r#"{"detail":"Something went wrong"}"#))
-                .unwrap_err(),
-            fal_alpha::parse_create_response(ok(status, r#"{"detail":"Something went wrong"}"#))
-                .unwrap_err(),
+            fal_alpha::parse_get_response(ok(status, r#"{"detail":"Something went wrong"}"#)).unwrap_err(),
+            fal_alpha::parse_list_response(ok(status, r#"{"detail":"Something went wrong"}"#)).unwrap_err(),
+            fal_alpha::parse_create_response(ok(status, r#"{"detail":"Something went wrong"}"#)).unwrap_err(),
         ] {
             assert_eq!(e.code, code, "{status}");
             assert_eq!(e.status, Some(status));
@@ -493,32 +386,21 @@ fn errors_map_by_status() {
 #[test]
 fn v1_shaped_error_bodies_are_read_too() {
     let e = fal_alpha::parse_get_response(
-        ok(400, fal_fixture("error-400-full.json"))
-            .with_header("x-request-id", "ignored-because-body-has-one"),
+        ok(400, fal_fixture("error-400-full.json")).with_header("x-request-id", "ignored-because-body-has-one"),
     )
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::Validation);
     assert_eq!(e.provider_type.as_deref(), Some("validation_error"));
-    assert_eq!(
-        e.request_id.as_deref(),
-        Some("req_01J8Z3Q4W5E6R7T8Y9U0I1O2P3")
-    );
+    assert_eq!(e.request_id.as_deref(), Some("req_01J8Z3Q4W5E6R7T8Y9U0I1O2P3"));
     assert_eq!(e.docs_url.as_deref(), Some("https://docs.fal.ai/compute"));
     let e = fal_alpha::parse_get_response(ok(401, fal_fixture("error-401.json"))).unwrap_err();
-    assert_eq!(
-        (e.code, e.provider_type.as_deref()),
-        (ErrorCode::Unauthorized, Some("authorization_error"))
-    );
+    assert_eq!((e.code, e.provider_type.as_deref()), (ErrorCode::Unauthorized, Some("authorization_error")));
 }
 
 #[test]
 fn request_id_header_retry_after_and_html() {
-    let e = fal_alpha::parse_list_response(
-        ok(429, "")
-            .with_header("Retry-After", "7")
-            .with_header("X-Request-Id", "r-1"),
-    )
-    .unwrap_err();
+    let e = fal_alpha::parse_list_response(ok(429, "").with_header("Retry-After", "7").with_header("X-Request-Id", "r-1"))
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::RateLimited);
     assert_eq!(e.retry_after_ms, Some(7000));
     assert_eq!(e.request_id.as_deref(), Some("r-1"));
@@ -531,23 +413,10 @@ fn request_id_header_retry_after_and_html() {
 #[test]
 fn delete_outcomes() {
     for status in [200, 202, 204] {
-        assert!(
-            !fal_alpha::parse_delete_response(ok(status, ""))
-                .unwrap()
-                .already_gone,
-            "{status}"
-        );
+        assert!(!fal_alpha::parse_delete_response(ok(status, "")).unwrap().already_gone, "{status}");
     }
-    assert!(
-        fal_alpha::parse_delete_response(ok(404, r#"{"detail":"Not Found"}"#))
-            .unwrap()
-            .already_gone
-    );
-    assert!(
-        provider::parse_delete_response(Provider::FalAlpha, ok(404, ""))
-            .unwrap()
-            .already_gone
-    );
+    assert!(fal_alpha::parse_delete_response(ok(404, r#"{"detail":"Not Found"}"#)).unwrap().already_gone);
+    assert!(provider::parse_delete_response(Provider::FalAlpha, ok(404, "")).unwrap().already_gone);
     let e = fal_alpha::parse_delete_response(ok(403, r#"{"detail":"Forbidden"}"#)).unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
     let e = fal_alpha::parse_delete_response(ok(500, "")).unwrap_err();
@@ -575,10 +444,7 @@ fn malformed_list_bodies_name_the_json_path() {
         (r#"[null]"#, "[0]"),
         (r#"[["a","ready"]]"#, "[0]"),
         // The v1 envelope is not the alpha shape.
-        (
-            r#"{"instances":[],"next_cursor":null,"has_more":false}"#,
-            "body",
-        ),
+        (r#"{"instances":[],"next_cursor":null,"has_more":false}"#, "body"),
         ("{}", "body"),
         ("", "body"),
         ("null", "body"),
@@ -586,32 +452,15 @@ fn malformed_list_bodies_name_the_json_path() {
         ("[] []", "body"),
     ];
     for (body, want) in cases {
-        assert_eq!(
-            decode_field(fal_alpha::parse_list_response(ok(200, *body))),
-            *want,
-            "{body}"
-        );
+        assert_eq!(decode_field(fal_alpha::parse_list_response(ok(200, *body))), *want, "{body}");
     }
 }
 
 #[test]
 fn malformed_instance_bodies_name_the_json_path() {
-    for (body, want) in [
-        ("[]", "body"),
-        ("", "body"),
-        (r#"{"id":"a"}"#, "status"),
-        (r#"{"id":"a","status":"#, "status"),
-    ] {
-        assert_eq!(
-            decode_field(fal_alpha::parse_get_response(ok(200, body))),
-            want,
-            "{body}"
-        );
-        assert_eq!(
-            decode_field(fal_alpha::parse_create_response(ok(200, body))),
-            want,
-            "{body}"
-        );
+    for (body, want) in [("[]", "body"), ("", "body"), (r#"{"id":"a"}"#, "status"), (r#"{"id":"a","status":"#, "status")] {
+        assert_eq!(decode_field(fal_alpha::parse_get_response(ok(200, body))), want, "{body}");
+        assert_eq!(decode_field(fal_alpha::parse_create_response(ok(200, body))), want, "{body}");
     }
 }
 
@@ -639,25 +488,11 @@ fn every_truncation_is_a_decode_error() {
 fn capabilities() {
     let caps = fal_alpha::capabilities();
     assert_eq!(caps, Provider::FalAlpha.capabilities());
-    assert_eq!(
-        caps.operations,
-        [
-            Operation::List,
-            Operation::Get,
-            Operation::Create,
-            Operation::Delete
-        ]
-    );
+    assert_eq!(caps.operations, [Operation::List, Operation::Get, Operation::Create, Operation::Delete]);
     assert_eq!(caps.pagination, Pagination::None);
-    assert!(
-        !caps.idempotent_create,
-        "alpha create is never retried after an ambiguous failure"
-    );
+    assert!(!caps.idempotent_create, "alpha create is never retried after an ambiguous failure");
     assert!(caps.list_filters.is_empty());
     let names: Vec<_> = caps.create_fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["instanceType", "sshKey", "sector"]);
-    assert_eq!(
-        Provider::FalAlpha.default_base_url(),
-        "https://rest.alpha.fal.ai"
-    );
+    assert_eq!(Provider::FalAlpha.default_base_url(), "https://rest.alpha.fal.ai");
 }

@@ -11,8 +11,8 @@
 use gpufleet::provider::{self, novita, Created};
 use gpufleet::{
     BillingMode, CreateInput, DeleteOutcome, ErrorCode, FieldKind, HttpRequest, HttpResponse, Instance, ListQuery, Method,
-    NovitaCreateInput, NovitaEnv, NovitaListQuery, NovitaNetworkStorage, NovitaTool, Operation, Page, Pagination,
-    Provider, ProviderConfig, SpotInfo, SpotStatus, SshInfo, Status,
+    NovitaCreateInput, NovitaEnv, NovitaListQuery, NovitaNetworkStorage, NovitaTool, Operation, Page, Pagination, Provider,
+    ProviderConfig, SpotInfo, SpotStatus, SshInfo, Status,
 };
 use serde_json::{json, Value};
 
@@ -37,10 +37,7 @@ fn resp(status: u16, body: impl Into<Vec<u8>>) -> HttpResponse {
 }
 
 fn auth_headers() -> Vec<(String, String)> {
-    vec![
-        ("Authorization".to_owned(), format!("Bearer {KEY}")),
-        ("Content-Type".to_owned(), "application/json".to_owned()),
-    ]
+    vec![("Authorization".to_owned(), format!("Bearer {KEY}")), ("Content-Type".to_owned(), "application/json".to_owned())]
 }
 
 fn assert_request(req: &HttpRequest, method: Method, url: &str, body: Option<&str>) {
@@ -162,12 +159,7 @@ fn start_stop_restart_and_delete_post_the_instance_id() {
     let cfg = config();
     for (op, verb) in [(Operation::Start, "start"), (Operation::Stop, "stop"), (Operation::Restart, "restart")] {
         let req = novita::build_action_request(op, "8c0d4a5b7e3f2a19", &cfg).unwrap();
-        assert_request(
-            &req,
-            Method::Post,
-            &format!("{BASE}/gpu/instance/{verb}"),
-            Some(r#"{"instanceId":"8c0d4a5b7e3f2a19"}"#),
-        );
+        assert_request(&req, Method::Post, &format!("{BASE}/gpu/instance/{verb}"), Some(r#"{"instanceId":"8c0d4a5b7e3f2a19"}"#));
     }
     let req = novita::build_delete_request("8c0d4a5b7e3f2a19", &cfg).unwrap();
     assert_request(&req, Method::Post, &format!("{BASE}/gpu/instance/delete"), Some(r#"{"instanceId":"8c0d4a5b7e3f2a19"}"#));
@@ -631,10 +623,7 @@ fn spot_reclaim_gives_a_reason_when_there_is_no_other() {
     let i = instance_with(json!({"status": "running", "spotStatus": "reclaiming", "spotReclaimTime": "0"}));
     assert_eq!((i.status, i.status_reason.as_deref()), (Status::Running, Some("spot instance being reclaimed")));
     let i = instance_with(json!({"status": "running", "spotStatus": "notified", "spotReclaimTime": "1738972800"}));
-    assert_eq!(
-        i.status_reason.as_deref(),
-        Some("spot instance notified for reclaim (reclaim time 2025-02-08T00:00:00Z)")
-    );
+    assert_eq!(i.status_reason.as_deref(), Some("spot instance notified for reclaim (reclaim time 2025-02-08T00:00:00Z)"));
     let i = instance_with(json!({"status": "running", "spotStatus": "running", "spotReclaimTime": "0"}));
     assert_eq!(i.status_reason, None);
     let i = instance_with(json!({"spotStatus": "reclaiming", "statusError": {"message": "evicted"}}));
@@ -678,7 +667,10 @@ fn billing_mode_and_spot_exactly() {
         assert_eq!((i.pool.as_ref(), i.priority_level.as_ref(), i.managed_by.as_ref(), i.public_ipv4), (None, None, None, None));
     }
     // The status reason says the same as before.
-    assert_eq!(page.items[3].status_reason.as_deref(), Some("spot instance notified for reclaim (reclaim time 2026-01-01T00:00:00Z)"));
+    assert_eq!(
+        page.items[3].status_reason.as_deref(),
+        Some("spot instance notified for reclaim (reclaim time 2026-01-01T00:00:00Z)")
+    );
     assert_eq!(page.items[5].status_reason.as_deref(), Some("spot instance being reclaimed"));
     assert_eq!(page.items[7].status_reason, None, "an unknown spot status gives no reason");
 
@@ -768,7 +760,10 @@ fn seed_004_list_with_every_field() {
     assert_eq!(a.gpu_count, Some(2));
     assert_eq!(a.gpu_model.as_deref(), Some("RTX 4090"));
     assert_eq!(a.region.as_deref(), Some("US-CA-01"));
-    assert_eq!((a.sector.as_ref(), a.ip.as_ref(), a.ssh.as_ref(), a.created_at.as_ref(), a.tags.as_ref()), (None, None, None, None, None));
+    assert_eq!(
+        (a.sector.as_ref(), a.ip.as_ref(), a.ssh.as_ref(), a.created_at.as_ref(), a.tags.as_ref()),
+        (None, None, None, None, None)
+    );
     assert_eq!(a.raw, raw["instances"][0], "raw is the record as received (strings stay strings)");
     assert_eq!(a.raw["cpuNum"], "32");
 
@@ -928,7 +923,8 @@ fn ip_and_ssh_fallbacks() {
     let i = instance_with(json!({"connectComponentSSH": {"sshCommand": "ssh root@198.51.100.4 -p 30001"}}));
     assert_eq!(i.ip.as_deref(), Some("198.51.100.4"));
     // Empty strings (before the instance first runs) give nothing.
-    let i = instance_with(json!({"network": {"id": "", "ip": ""}, "connectComponentSSH": {"sshCommand": "", "isRunning": false}}));
+    let i =
+        instance_with(json!({"network": {"id": "", "ip": ""}, "connectComponentSSH": {"sshCommand": "", "isRunning": false}}));
     assert_eq!((i.ip, i.ssh), (None, None));
     // connectComponentSSH wins over the older top-level field.
     let i = instance_with(json!({
@@ -983,7 +979,10 @@ fn instance_serializes_camel_case_for_js() {
     assert_eq!(v["provider"], "novita");
     assert_eq!(v["providerStatus"], "running");
     assert_eq!(v["gpuCount"], 2);
-    assert_eq!(v["ssh"], json!({"host": "203.0.113.7", "port": 31234, "user": "root", "command": "ssh root@203.0.113.7 -p 31234"}));
+    assert_eq!(
+        v["ssh"],
+        json!({"host": "203.0.113.7", "port": 31234, "user": "root", "command": "ssh root@203.0.113.7 -p 31234"})
+    );
     assert_eq!(v["raw"]["connectComponentSSH"]["isRunning"], true);
 }
 
@@ -1000,7 +999,17 @@ fn create_answer_is_the_new_id() {
 
 #[test]
 fn actions_accept_any_2xx_body_that_is_not_an_error() {
-    for body in ["", "{}", "null", "OK", r#"{"success":true}"#, r#"{"code":0,"message":"success"}"#, r#"{"code":200}"#, r#"{"code":"OK"}"#, "[]"] {
+    for body in [
+        "",
+        "{}",
+        "null",
+        "OK",
+        r#"{"success":true}"#,
+        r#"{"code":0,"message":"success"}"#,
+        r#"{"code":200}"#,
+        r#"{"code":"OK"}"#,
+        "[]",
+    ] {
         assert_eq!(novita::parse_action_response(resp(200, body)), Ok(()), "{body:?}");
         for op in [Operation::Start, Operation::Stop, Operation::Restart] {
             assert_eq!(provider::parse_action_response(Provider::Novita, op, resp(200, body)), Ok(None));
@@ -1020,8 +1029,7 @@ fn delete_outcomes() {
     assert_eq!(d(resp(404, fixture("error-404.json"))).unwrap(), GONE);
     assert_eq!(d(resp(404, "")).unwrap(), GONE);
     assert_eq!(d(resp(200, fixture("error-404.json"))).unwrap(), GONE, "a 404 wrapped in a 200");
-    assert_eq!(provider::parse_delete_response(Provider::Novita, resp(404, "")).unwrap(), GONE
-    );
+    assert_eq!(provider::parse_delete_response(Provider::Novita, resp(404, "")).unwrap(), GONE);
     let e = d(resp(500, "boom")).unwrap_err();
     assert_eq!((e.code, e.status), (ErrorCode::Server, Some(500)));
     let e = d(resp(200, fixture("error-200-wrapped.json"))).unwrap_err();
@@ -1054,14 +1062,70 @@ fn error_shapes_and_codes() {
         request_id: Option<&'static str>,
     }
     let cases = [
-        Case { status: 400, file: "error-nested.json", code: ErrorCode::Validation, message: "productId prod-nope not found", provider_type: Some("PRODUCT_NOT_FOUND"), request_id: None },
-        Case { status: 403, file: "error-message.json", code: ErrorCode::Forbidden, message: "insufficient permission for this API key", provider_type: None, request_id: None },
-        Case { status: 401, file: "error-reason.json", code: ErrorCode::Unauthorized, message: "invalid API key", provider_type: Some("INVALID_API_KEY"), request_id: Some("req-7f3a9c2e1b") },
-        Case { status: 404, file: "error-404.json", code: ErrorCode::NotFound, message: "instance 0000000000000000 not found", provider_type: Some("INSTANCE_NOT_FOUND"), request_id: None },
-        Case { status: 429, file: "error-429.json", code: ErrorCode::RateLimited, message: "too many requests", provider_type: Some("RATE_LIMIT_EXCEEDED"), request_id: None },
-        Case { status: 503, file: "error-503.html", code: ErrorCode::Server, message: "<html><head><title>503 Service Temporarily Unavailable", provider_type: None, request_id: None },
-        Case { status: 504, file: "error-raw.txt", code: ErrorCode::Timeout, message: "upstream request timeout", provider_type: None, request_id: None },
-        Case { status: 500, file: "error-raw.txt", code: ErrorCode::Server, message: "upstream request timeout", provider_type: None, request_id: None },
+        Case {
+            status: 400,
+            file: "error-nested.json",
+            code: ErrorCode::Validation,
+            message: "productId prod-nope not found",
+            provider_type: Some("PRODUCT_NOT_FOUND"),
+            request_id: None,
+        },
+        Case {
+            status: 403,
+            file: "error-message.json",
+            code: ErrorCode::Forbidden,
+            message: "insufficient permission for this API key",
+            provider_type: None,
+            request_id: None,
+        },
+        Case {
+            status: 401,
+            file: "error-reason.json",
+            code: ErrorCode::Unauthorized,
+            message: "invalid API key",
+            provider_type: Some("INVALID_API_KEY"),
+            request_id: Some("req-7f3a9c2e1b"),
+        },
+        Case {
+            status: 404,
+            file: "error-404.json",
+            code: ErrorCode::NotFound,
+            message: "instance 0000000000000000 not found",
+            provider_type: Some("INSTANCE_NOT_FOUND"),
+            request_id: None,
+        },
+        Case {
+            status: 429,
+            file: "error-429.json",
+            code: ErrorCode::RateLimited,
+            message: "too many requests",
+            provider_type: Some("RATE_LIMIT_EXCEEDED"),
+            request_id: None,
+        },
+        Case {
+            status: 503,
+            file: "error-503.html",
+            code: ErrorCode::Server,
+            message: "<html><head><title>503 Service Temporarily Unavailable",
+            provider_type: None,
+            request_id: None,
+        },
+        Case {
+            status: 504,
+            file: "error-raw.txt",
+            code: ErrorCode::Timeout,
+            message: "upstream request timeout",
+            provider_type: None,
+            request_id: None,
+        },
+        Case {
+            status: 500,
+            file: "error-raw.txt",
+            code: ErrorCode::Server,
+            message: "upstream request timeout",
+            provider_type: None,
+            request_id: None,
+        },
     ];
     for c in cases {
         let r = || resp(c.status, fixture(c.file));
@@ -1120,13 +1184,17 @@ fn documented_error_codes_decide_the_code_in_every_body_shape() {
         }
     }
     // The quota refusal says what it means.
-    let e = novita::parse_create_response(resp(400, r#"{"code":400,"reason":"CREATE_INSTANCE_LIMIT","message":"instance limit exceeded"}"#))
-        .unwrap_err();
+    let e = novita::parse_create_response(resp(
+        400,
+        r#"{"code":400,"reason":"CREATE_INSTANCE_LIMIT","message":"instance limit exceeded"}"#,
+    ))
+    .unwrap_err();
     assert!(e.message.contains("instance quota is reached"), "{}", e.message);
     assert!(!e.retryable);
     // The same codes inside a 200 error wrapper.
-    let e = novita::parse_get_response(resp(200, r#"{"code":400,"reason":"RESOURCE_NOT_FOUND","message":"container not found"}"#))
-        .unwrap_err();
+    let e =
+        novita::parse_get_response(resp(200, r#"{"code":400,"reason":"RESOURCE_NOT_FOUND","message":"container not found"}"#))
+            .unwrap_err();
     assert_eq!((e.code, e.status), (ErrorCode::NotFound, Some(200)));
     // An undocumented reason keeps the status's code.
     let e = novita::parse_error(&resp(400, r#"{"code":400,"reason":"PRODUCT_NOT_FOUND","message":"no"}"#));
@@ -1254,7 +1322,10 @@ fn decode_field(r: gpufleet::Result<impl std::fmt::Debug>) -> String {
 fn malformed_list_bodies_name_the_json_path() {
     let q = NovitaListQuery::default();
     let cases: &[(&str, &str)] = &[
-        (r#"{"instances":[{"id":"a","status":"running"},{"id":"b","status":"running"},{"id":7,"status":"running"}]}"#, "instances[2].id"),
+        (
+            r#"{"instances":[{"id":"a","status":"running"},{"id":"b","status":"running"},{"id":7,"status":"running"}]}"#,
+            "instances[2].id",
+        ),
         (r#"{"instances":[{"status":"running"}]}"#, "instances[0].id"),
         (r#"{"instances":[{"id":"a"}]}"#, "instances[0].status"),
         (r#"{"instances":[["a","running"]]}"#, "instances[0]"),
@@ -1326,7 +1397,12 @@ fn every_truncation_of_every_fixture_is_a_decode_error() {
 #[test]
 fn non_utf8_and_odd_bytes_never_panic() {
     let q = NovitaListQuery::default();
-    for body in [&b"\xff\xfe\x00"[..], b"{\"instances\":[\xff]}", b"\x00", b"{\"instances\":[{\"id\":\"\xc3\x28\",\"status\":\"running\"}]}"] {
+    for body in [
+        &b"\xff\xfe\x00"[..],
+        b"{\"instances\":[\xff]}",
+        b"\x00",
+        b"{\"instances\":[{\"id\":\"\xc3\x28\",\"status\":\"running\"}]}",
+    ] {
         assert_eq!(novita::parse_list_response(&q, resp(200, body.to_vec())).unwrap_err().code, ErrorCode::Decode);
         let _ = novita::parse_error(&resp(500, body.to_vec()));
         let _ = novita::parse_action_response(resp(200, body.to_vec()));
@@ -1415,7 +1491,15 @@ fn capabilities_describe_novita() {
     assert_eq!(c.display_name, "Novita");
     assert_eq!(
         c.operations,
-        vec![Operation::List, Operation::Get, Operation::Create, Operation::Start, Operation::Stop, Operation::Restart, Operation::Delete]
+        vec![
+            Operation::List,
+            Operation::Get,
+            Operation::Create,
+            Operation::Start,
+            Operation::Stop,
+            Operation::Restart,
+            Operation::Delete
+        ]
     );
     assert!(!c.supports(Operation::Terminate) && !c.supports(Operation::Ssh));
     assert_eq!(c.pagination, Pagination::PageNumber);
@@ -1453,7 +1537,8 @@ fn capabilities_describe_novita() {
     assert_eq!(field("kind").options, vec!["gpu", "cpu"]);
     assert_eq!(field("billingMode").options, vec!["onDemand", "monthly", "spot"]);
     assert_eq!(field("envs").kind, FieldKind::KeyValue);
-    for name in ["name", "ports", "command", "entrypoint", "clusterId", "minCudaVersion", "month", "autoRenew", "autoRenewMonth"] {
+    for name in ["name", "ports", "command", "entrypoint", "clusterId", "minCudaVersion", "month", "autoRenew", "autoRenewMonth"]
+    {
         field(name);
     }
 }

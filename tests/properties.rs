@@ -110,9 +110,29 @@ fn field_names() -> &'static Vec<String> {
         }
         let mut out = BTreeSet::new();
         json_fixtures().iter().for_each(|v| walk(v, &mut out));
-        for k in ["instances", "data", "total", "has_more", "next_cursor", "cursor", "error", "errors", "detail", "message",
-            "code", "reason", "metadata", "type", "id", "status", "statusError", "ip", "ssh", "created_at", "createdAt"]
-        {
+        for k in [
+            "instances",
+            "data",
+            "total",
+            "has_more",
+            "next_cursor",
+            "cursor",
+            "error",
+            "errors",
+            "detail",
+            "message",
+            "code",
+            "reason",
+            "metadata",
+            "type",
+            "id",
+            "status",
+            "statusError",
+            "ip",
+            "ssh",
+            "created_at",
+            "createdAt",
+        ] {
             out.insert(k.to_owned());
         }
         out.into_iter().collect()
@@ -144,16 +164,13 @@ fn arb_number() -> impl Strategy<Value = Value> {
 /// Arbitrary JSON whose object keys are mostly the field names the decoders read.
 fn arb_json() -> impl Strategy<Value = Value> {
     let key = prop_oneof![4 => prop::sample::select(field_names().clone()), 1 => "[a-z]{1,8}"];
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        arb_number(),
-        arb_text().prop_map(Value::String),
-    ];
+    let leaf =
+        prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool), arb_number(), arb_text().prop_map(Value::String),];
     leaf.prop_recursive(4, 48, 8, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            prop::collection::vec((key.clone(), inner), 0..10).prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
+            prop::collection::vec((key.clone(), inner), 0..10)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect::<Map<_, _>>())),
         ]
     })
 }
@@ -272,9 +289,14 @@ fn arb_response() -> impl Strategy<Value = HttpResponse> {
         prop::sample::select(vec!["application/json", "text/html", "Wed, 21 Oct 2015 07:28:00 GMT", "1e308", "-5", "0.05", ""])
             .prop_map(str::to_owned),
     ];
-    let name = prop::sample::select(vec!["content-type", "retry-after", "date", "x-request-id", "request-id"]).prop_map(str::to_owned);
+    let name =
+        prop::sample::select(vec!["content-type", "retry-after", "date", "x-request-id", "request-id"]).prop_map(str::to_owned);
     let header = (name, value);
-    (arb_status(), prop::collection::vec(header, 0..4), arb_body()).prop_map(|(status, headers, body)| HttpResponse { status, headers, body })
+    (arb_status(), prop::collection::vec(header, 0..4), arb_body()).prop_map(|(status, headers, body)| HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn arb_provider() -> impl Strategy<Value = Provider> {
@@ -310,9 +332,21 @@ fn ok_or_coded<T>(r: gpufleet::Result<T>) -> Result<(), TestCaseError> {
 #[test]
 fn an_empty_id_is_a_decode_error_naming_the_field() {
     let cases = [
-        (ListQuery::first_page(Provider::Fal), r#"{"instances":[{"id":"","instance_type":"t","status":"ready"}],"has_more":false}"#, "instances[0].id"),
-        (ListQuery::first_page(Provider::FalAlpha), r#"[{"id":"a","instance_type":"t","status":"init"},{"id":" ","instance_type":"t","status":"init"}]"#, "[1].id"),
-        (ListQuery::first_page(Provider::Sfcompute), r#"{"object":"list","data":[{"id":"","status":"running"}],"has_more":false}"#, "data[0].id"),
+        (
+            ListQuery::first_page(Provider::Fal),
+            r#"{"instances":[{"id":"","instance_type":"t","status":"ready"}],"has_more":false}"#,
+            "instances[0].id",
+        ),
+        (
+            ListQuery::first_page(Provider::FalAlpha),
+            r#"[{"id":"a","instance_type":"t","status":"init"},{"id":" ","instance_type":"t","status":"init"}]"#,
+            "[1].id",
+        ),
+        (
+            ListQuery::first_page(Provider::Sfcompute),
+            r#"{"object":"list","data":[{"id":"","status":"running"}],"has_more":false}"#,
+            "data[0].id",
+        ),
         (ListQuery::first_page(Provider::Novita), r#"{"instances":[{"id":"","status":"running"}],"total":1}"#, "instances[0].id"),
     ];
     for (query, body, field) in cases {
@@ -320,7 +354,8 @@ fn an_empty_id_is_a_decode_error_naming_the_field() {
         let e = provider::parse_list_response(&query, HttpResponse::new(200, body.as_bytes().to_vec())).unwrap_err();
         assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some(field)), "{p}: {e}");
     }
-    let e = provider::parse_get_response(Provider::Novita, HttpResponse::new(200, br#"{"id":"","status":"running"}"#.to_vec())).unwrap_err();
+    let e = provider::parse_get_response(Provider::Novita, HttpResponse::new(200, br#"{"id":"","status":"running"}"#.to_vec()))
+        .unwrap_err();
     assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some("id")));
 }
 
@@ -354,9 +389,8 @@ fn list_decoders_never_panic() {
 #[test]
 fn get_create_delete_action_and_ssh_decoders_never_panic() {
     let ops = prop::sample::select(vec![Operation::Start, Operation::Stop, Operation::Restart, Operation::Terminate]);
-    let strategy = (arb_provider(), ops).prop_flat_map(|(p, op)| {
-        (Just(p), Just(op), arb_provider_response(p, &["get", "instance", "create", "action", "ssh"]))
-    });
+    let strategy = (arb_provider(), ops)
+        .prop_flat_map(|(p, op)| (Just(p), Just(op), arb_provider_response(p, &["get", "instance", "create", "action", "ssh"])));
     let instances = AtomicU64::new(0);
     check("get/create/delete/action/ssh decoders", strategy, |(p, op, response)| {
         let caps = p.capabilities();
@@ -514,14 +548,17 @@ fn arb_request() -> impl Strategy<Value = ProxyRequest> {
         1 => prop::option::of(arb_text()),
     ];
     let origin = prop::option::of(prop_oneof![Just("https://console.example.com".to_owned()), arb_text()]);
-    let extra = prop::collection::vec((prop_oneof!["[A-Za-z-]{1,16}", Just("Content-Type".to_owned()), Just("Cookie".to_owned())], arb_text()), 0..3);
-    let body = prop_oneof![
-        Just(RequestBody::Empty),
-        Just(RequestBody::TooLarge),
-        arb_body().prop_map(RequestBody::Bytes),
-    ];
+    let extra = prop::collection::vec(
+        (prop_oneof!["[A-Za-z-]{1,16}", Just("Content-Type".to_owned()), Just("Cookie".to_owned())], arb_text()),
+        0..3,
+    );
+    let body = prop_oneof![Just(RequestBody::Empty), Just(RequestBody::TooLarge), arb_body().prop_map(RequestBody::Bytes),];
     (method, arb_path(), arb_query(), auth, origin, extra, body).prop_map(|(m, path, query, auth, origin, extra, body)| {
-        let url = if query.is_empty() { format!("https://fleet.example.com{path}") } else { format!("https://fleet.example.com{path}?{query}") };
+        let url = if query.is_empty() {
+            format!("https://fleet.example.com{path}")
+        } else {
+            format!("https://fleet.example.com{path}?{query}")
+        };
         let mut r = ProxyRequest::new(&m, &url).body(body);
         if let Some(a) = auth {
             r = r.header("Authorization", &a);
@@ -538,9 +575,15 @@ fn arb_request() -> impl Strategy<Value = ProxyRequest> {
 
 /// Create bodies the proxy accepts, one per provider, as bases for mild mutations.
 fn create_bodies() -> Vec<Value> {
-    let fal = FalCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA x".into(), ..Default::default() };
-    let alpha = FalAlphaCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA x".into(), sector: None };
-    let sfc = SfcCreateInput { capacity: Some("cap_h100sfprod01".into()), image: "image_ubuntu2204cuda127".into(), ..Default::default() };
+    let fal =
+        FalCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA x".into(), ..Default::default() };
+    let alpha =
+        FalAlphaCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA x".into(), sector: None };
+    let sfc = SfcCreateInput {
+        capacity: Some("cap_h100sfprod01".into()),
+        image: "image_ubuntu2204cuda127".into(),
+        ..Default::default()
+    };
     let novita = NovitaCreateInput {
         product_id: "prod-rtx4090-24g".into(),
         gpu_num: Some(1),
@@ -567,7 +610,8 @@ fn arb_wellformed_request() -> impl Strategy<Value = ProxyRequest> {
         (provider(), id()).prop_map(|(p, id)| ("GET", format!("/api/v1/{p}/instances/{id}"))),
         (provider(), id()).prop_map(|(p, id)| ("DELETE", format!("/api/v1/{p}/instances/{id}"))),
         provider().prop_map(|p| ("POST", format!("/api/v1/{p}/instances"))),
-        (provider(), id(), verb).prop_map(|(p, id, v)| (if v == "ssh" { "GET" } else { "POST" }, format!("/api/v1/{p}/instances/{id}/{v}"))),
+        (provider(), id(), verb)
+            .prop_map(|(p, id, v)| (if v == "ssh" { "GET" } else { "POST" }, format!("/api/v1/{p}/instances/{id}/{v}"))),
     ];
     let body = prop_oneof![
         3 => arb_near(create_bodies()).prop_map(|v| serde_json::to_vec(&v).expect("JSON serializes")),
@@ -629,7 +673,8 @@ fn proxy_requests_never_panic_and_always_answer_coded_json() {
         }
         let json = r.header("content-type").is_some_and(|c| c.starts_with("application/json"));
         if r.status >= 400 && json && !r.body.is_empty() {
-            let body: Value = serde_json::from_slice(&r.body).map_err(|e| TestCaseError::fail(format!("error body not JSON: {e}")))?;
+            let body: Value =
+                serde_json::from_slice(&r.body).map_err(|e| TestCaseError::fail(format!("error body not JSON: {e}")))?;
             prop_assert!(body["error"]["code"].as_str().is_some_and(|c| !c.is_empty()), "no error code: {body}");
             prop_assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "no message: {body}");
         }

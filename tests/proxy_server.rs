@@ -19,7 +19,11 @@ struct Fake {
 
 impl Fake {
     fn new(responder: impl FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError> + 'static) -> Fake {
-        Fake { responder: RefCell::new(Box::new(responder)), requests: RefCell::new(Vec::new()), now: Cell::new(1_700_000_000_000) }
+        Fake {
+            responder: RefCell::new(Box::new(responder)),
+            requests: RefCell::new(Vec::new()),
+            now: Cell::new(1_700_000_000_000),
+        }
     }
 
     /// A transport that must never be called.
@@ -523,14 +527,28 @@ fn nothing_the_caller_sends_panics() {
     let t = Fake::new(|_| json(200, "{}"));
     let methods = ["GET", "POST", "DELETE", "OPTIONS", "get", "", "G\u{0}T"];
     let paths = [
-        "", "/", "/api", "/api/", "/api/v1", "/api/v1/", "/api/v1/%", "/api/v1/%%", "/api/v1/fal/instances/%E2%82",
-        "/api/v1/fal/instances?limit=%", "/api/v1/fal/instances?limit=-1", "/api/v1/fal/instances?cursor=..%2F",
-        "/api/v1/instances?status=nope", "/api/v1/instances?q=%F0%9F%98%80", "/healthz?x", "/api/v1/fal/instances/\u{1F600}",
+        "",
+        "/",
+        "/api",
+        "/api/",
+        "/api/v1",
+        "/api/v1/",
+        "/api/v1/%",
+        "/api/v1/%%",
+        "/api/v1/fal/instances/%E2%82",
+        "/api/v1/fal/instances?limit=%",
+        "/api/v1/fal/instances?limit=-1",
+        "/api/v1/fal/instances?cursor=..%2F",
+        "/api/v1/instances?status=nope",
+        "/api/v1/instances?q=%F0%9F%98%80",
+        "/healthz?x",
+        "/api/v1/fal/instances/\u{1F600}",
     ];
     for m in methods {
         for path in paths {
             for origin in [None, Some("https://evil.example"), Some("\u{0}")] {
-                let mut req = authed(ProxyRequest::new(m, &format!("{BASE}{path}"))).body(RequestBody::Bytes(b"\xff\xfe".to_vec()));
+                let mut req =
+                    authed(ProxyRequest::new(m, &format!("{BASE}{path}"))).body(RequestBody::Bytes(b"\xff\xfe".to_vec()));
                 if let Some(o) = origin {
                     req = req.header("Origin", o);
                 }
@@ -553,7 +571,8 @@ fn an_upstream_redirect_is_a_502_naming_only_the_target_origin() {
     let p = proxy(&[]);
     for status in [301, 302, 307, 308] {
         let t = Fake::new(move |_| {
-            Ok(HttpResponse::new(status, FAL_PAGE.as_bytes().to_vec()).with_header("Location", "http://127.0.0.1:5999/collect?key=abc"))
+            Ok(HttpResponse::new(status, FAL_PAGE.as_bytes().to_vec())
+                .with_header("Location", "http://127.0.0.1:5999/collect?key=abc"))
         });
         let r = run(&p, authed(get("/api/v1/fal/instances")), &t);
         assert_eq!(t.count(), 1, "one upstream call, to the configured host, not retried");
@@ -569,7 +588,10 @@ fn an_upstream_redirect_is_a_502_naming_only_the_target_origin() {
             e["message"],
             format!("fal answered HTTP {status} with a redirect to http://127.0.0.1:5999; gpufleet does not follow redirects, so the request was not sent there: check the configured base URL (http://127.0.0.1:9)")
         );
-        assert!(!String::from_utf8_lossy(&r.body).contains("inst_1"), "the redirect's body is not served as the provider's answer");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("inst_1"),
+            "the redirect's body is not served as the provider's answer"
+        );
         assert_common_headers(&r);
     }
 }
@@ -647,7 +669,9 @@ fn validation_answers_never_quote_a_value_the_caller_sent() {
             .body(RequestBody::Bytes(body.into_bytes()))
     };
     let novita = |extra: &str| {
-        format!(r#"{{"name":"n","productId":"prod-1","gpuNum":1,"rootfsSize":20,"imageUrl":"nginx:latest","kind":"gpu",{extra}}}"#)
+        format!(
+            r#"{{"name":"n","productId":"prod-1","gpuNum":1,"rootfsSize":20,"imageUrl":"nginx:latest","kind":"gpu",{extra}}}"#
+        )
     };
 
     // A query parameter named like a secret.
@@ -668,20 +692,27 @@ fn validation_answers_never_quote_a_value_the_caller_sent() {
     same_answer_for_a_secret(&p, "wksp_simfleet01", &|v| list(format!("/api/v1/sfcompute/instances?id={v}")));
 
     // Create bodies: an unknown key, a mistyped value, a value a rule rejects, a map key.
-    let e = same_answer_for_a_secret(&p, FAL_KEY, &|v| create("fal", format!(r#"{{"instanceType":"gpu_1x_h100_sxm5","sshKey":"k","{v}":1}}"#)));
+    let e = same_answer_for_a_secret(&p, FAL_KEY, &|v| {
+        create("fal", format!(r#"{{"instanceType":"gpu_1x_h100_sxm5","sshKey":"k","{v}":1}}"#))
+    });
     assert_eq!(e["field"], "input.…");
     let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| create("novita", novita(&format!(r#""minCudaVersion":"{v}""#))));
     assert_eq!(e["message"], "minCudaVersion: must be a version such as 12.4 (got \"…\")");
     let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| create("novita", novita(&format!(r#""ports":"80/http, {v}""#))));
     assert_eq!(e["message"], "ports: each entry must be <port>/<tcp|http>, e.g. \"80/http, 3306/tcp\" (got \"…\")");
-    let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| create("novita", novita(&format!(r#""gpuNum":"{v}""#)).replace(r#""gpuNum":1,"#, "")));
+    let e = same_answer_for_a_secret(&p, NOVITA_KEY, &|v| {
+        create("novita", novita(&format!(r#""gpuNum":"{v}""#)).replace(r#""gpuNum":1,"#, ""))
+    });
     assert_eq!(e["message"], "input.gpuNum: invalid type: string \"…\", expected u32");
     let e = same_answer_for_a_secret(&p, SFC_TOKEN, &|v| {
         create("sfcompute", format!(r#"{{"capacity":"cap_h100sfprod01","image":"image_ubuntu2204cuda127","tags":{{"{v}":5}}}}"#))
     });
     assert_eq!(e["field"], "input.tags.…");
     let e = same_answer_for_a_secret(&p, SFC_TOKEN, &|v| {
-        create("sfcompute", format!(r#"{{"capacity":"cap_h100sfprod01","image":"image_ubuntu2204cuda127","tags":{{"{v}=x":"y"}}}}"#))
+        create(
+            "sfcompute",
+            format!(r#"{{"capacity":"cap_h100sfprod01","image":"image_ubuntu2204cuda127","tags":{{"{v}=x":"y"}}}}"#),
+        )
     });
     assert_eq!(e["field"], "tags.…");
     assert!(e["message"].as_str().unwrap().starts_with("tags.…: tag key \"…\" must be"), "{e}");
@@ -690,7 +721,9 @@ fn validation_answers_never_quote_a_value_the_caller_sent() {
     let upper = "UPPERCASE-TOKEN-0123456789";
     let p = proxy(&[("GPUFLEET_TOKEN", upper)]);
     for path in ["/api/v1/fal/instances", "/api/v1/providers", "/healthz", "/"] {
-        let e = same_answer_for_a_secret(&p, upper, &|m| ProxyRequest::new(m, &format!("{BASE}{path}")).header("Authorization", &format!("Bearer {upper}")));
+        let e = same_answer_for_a_secret(&p, upper, &|m| {
+            ProxyRequest::new(m, &format!("{BASE}{path}")).header("Authorization", &format!("Bearer {upper}"))
+        });
         assert!(e["message"].as_str().unwrap().starts_with("this method is not allowed here; use "), "{e}");
     }
 }

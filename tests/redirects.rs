@@ -171,8 +171,11 @@ fn a_redirect_the_runtime_hides_is_the_same_error_without_a_status() {
 
 #[test]
 fn a_proxy_that_redirects_is_refused_too() {
-    let t = Fake::new(|_| Ok(HttpResponse::new(301, Vec::new()).with_header("Location", "https://fleet.example.com/api/v1/providers")));
-    let config = ClientConfig::new().with_proxy(ProxyConfig { base_url: "http://127.0.0.1:8787/api".into(), token: "tok".into() });
+    let t = Fake::new(|_| {
+        Ok(HttpResponse::new(301, Vec::new()).with_header("Location", "https://fleet.example.com/api/v1/providers"))
+    });
+    let config =
+        ClientConfig::new().with_proxy(ProxyConfig { base_url: "http://127.0.0.1:8787/api".into(), token: "tok".into() });
     let c = Client::new(&t, config);
     let e = block_on(c.available_providers()).unwrap_err();
     assert_eq!(
@@ -189,7 +192,11 @@ fn a_proxy_that_redirects_is_refused_too() {
 
 #[test]
 fn non_https_base_urls_are_refused_except_loopback() {
-    let check = |url: &str| ClientConfig::new().with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "k").with_base_url(url)).validate();
+    let check = |url: &str| {
+        ClientConfig::new()
+            .with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "k").with_base_url(url))
+            .validate()
+    };
     let e = check("http://example.com/v1").unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
     assert_eq!(e.field.as_deref(), Some("novita.baseUrl"));
@@ -200,7 +207,12 @@ fn non_https_base_urls_are_refused_except_loopback() {
     for bad in ["http://10.0.0.1/v1", "http://127.0.0.1.nip.io/v1", "http://localhost.example/v1"] {
         assert_eq!(check(bad).unwrap_err().field.as_deref(), Some("novita.baseUrl"), "{bad}");
     }
-    for ok in ["https://api.novita.ai/gpu-instance/openapi/v1", "http://127.0.0.1:9/v1", "http://localhost:8787/v1", "http://[::1]:9/v1"] {
+    for ok in [
+        "https://api.novita.ai/gpu-instance/openapi/v1",
+        "http://127.0.0.1:9/v1",
+        "http://localhost:8787/v1",
+        "http://[::1]:9/v1",
+    ] {
         assert_eq!(check(ok), Ok(()), "{ok}");
     }
 }

@@ -213,7 +213,8 @@ fn fal_create_whose_answer_is_lost_is_retried_with_the_same_key_and_makes_one_in
     // error says the outcome is unknown and how to settle it.
     sim.control(Method::Delete, "requests", Value::Null);
     sim.control(Method::Post, "faults", json!({"provider": "fal", "kinds": ["drop-after-commit"], "methods": ["POST"]}));
-    let client = Client::new(&transport, config(&sim).with_retry(RetryPolicy { max_retries: 3, base_delay_ms: 1, max_delay_ms: 2 }));
+    let client =
+        Client::new(&transport, config(&sim).with_retry(RetryPolicy { max_retries: 3, base_delay_ms: 1, max_delay_ms: 2 }));
     let err = block_on(client.create(&create_input(Provider::Fal))).unwrap_err();
     assert_eq!(err.code, ErrorCode::Network, "{err}");
     assert!(err.message.contains("outcome is unknown"), "{}", err.message);

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use gpufleet::provider::sfcompute::{self, map_status, STATUSES};
 use gpufleet::provider::{self as dispatch, Created, Provider, ProviderConfig};
 use gpufleet::{
-    CreateInput, Error, ErrorCode, HttpRequest, HttpResponse, Instance, ListQuery, ManagedBy, Method, Operation,
-    Pagination, PoolRef, PriorityLevel, SfcCreateInput, SfcListQuery, Status,
+    CreateInput, Error, ErrorCode, HttpRequest, HttpResponse, Instance, ListQuery, ManagedBy, Method, Operation, Pagination,
+    PoolRef, PriorityLevel, SfcCreateInput, SfcListQuery, Status,
 };
 use serde_json::{json, Value};
 
@@ -193,10 +193,7 @@ fn resource_path_ids_are_percent_encoded_into_the_path() {
     let id = "sfc:instance:acme:prod:web-1";
     let enc = "sfc%3Ainstance%3Aacme%3Aprod%3Aweb-1";
     assert_eq!(sfcompute::build_get_request(id, &config()).unwrap().url, format!("{BASE}/instances/{enc}"));
-    assert_eq!(
-        sfcompute::build_terminate_request(id, &config()).unwrap().url,
-        format!("{BASE}/instances/{enc}/terminate")
-    );
+    assert_eq!(sfcompute::build_terminate_request(id, &config()).unwrap().url, format!("{BASE}/instances/{enc}/terminate"));
     assert_eq!(sfcompute::build_delete_request(id, &config()).unwrap().url, format!("{BASE}/instances/{enc}"));
     assert_eq!(sfcompute::build_ssh_request(id, &config()).unwrap().url, format!("{BASE}/instances/{enc}/ssh"));
 }
@@ -234,10 +231,7 @@ fn create_request_full_july_body_exact_bytes() {
     assert_request(&req, Method::Post, &format!("{BASE}/instances"));
     assert_eq!(
         req.headers,
-        vec![
-            ("Authorization".to_owned(), format!("Bearer {TOKEN}")),
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-        ]
+        vec![("Authorization".to_owned(), format!("Bearer {TOKEN}")), ("Content-Type".to_owned(), "application/json".to_owned()),]
     );
     let body = String::from_utf8(req.body.clone().unwrap()).unwrap();
     assert_eq!(
@@ -309,10 +303,7 @@ fn list_with(f: impl FnOnce(&mut SfcListQuery)) -> gpufleet::Result<HttpRequest>
 
 #[test]
 fn list_requires_a_workspace() {
-    let e = assert_invalid(
-        sfcompute::build_list_request(&SfcListQuery::default(), &config_without_workspace()),
-        "workspace",
-    );
+    let e = assert_invalid(sfcompute::build_list_request(&SfcListQuery::default(), &config_without_workspace()), "workspace");
     assert!(e.message.contains("sfcompute.workspace"), "{}", e.message);
     let blank = config_without_workspace().with_workspace("  ");
     assert_invalid(sfcompute::build_list_request(&SfcListQuery::default(), &blank), "workspace");
@@ -383,8 +374,7 @@ fn list_edge_values_that_are_allowed() {
 }
 
 fn create_with(f: impl FnOnce(&mut SfcCreateInput)) -> gpufleet::Result<HttpRequest> {
-    let mut input =
-        SfcCreateInput { capacity: Some("cap_abc".into()), image: "image_abc".into(), ..Default::default() };
+    let mut input = SfcCreateInput { capacity: Some("cap_abc".into()), image: "image_abc".into(), ..Default::default() };
     f(&mut input);
     sfcompute::build_create_request(&input, &config())
 }
@@ -464,10 +454,7 @@ fn seed_003_example_parses() {
     assert_eq!(i.provider_status, "");
     assert_eq!(i.instance_type.as_deref(), Some("<string>"), "the SKU's name");
     assert_eq!(i.created_at.as_deref(), Some("2025-02-08T00:00:00Z"));
-    assert_eq!(
-        i.tags,
-        Some(BTreeMap::from([("env".to_owned(), "prod".to_owned()), ("team".to_owned(), "infra".to_owned())]))
-    );
+    assert_eq!(i.tags, Some(BTreeMap::from([("env".to_owned(), "prod".to_owned()), ("team".to_owned(), "infra".to_owned())])));
     assert_eq!((i.ip.as_ref(), i.region.as_ref(), i.ssh.as_ref()), (None, None, None));
     assert_eq!(i.pool, Some(pool("<string>", Some("<string>"))), "the seed's capacity stands in for the pool");
     assert_eq!(i.managed_by, Some(managed("deployment", "<string>", Some("<string>"))), "the seed-era `deployment`");
@@ -517,12 +504,9 @@ fn july_shape_normalizes() {
     // The same record answers create (201) and terminate (200).
     let created = sfcompute::parse_create_response(HttpResponse::new(201, fixture("instance_july.json"))).unwrap();
     assert_eq!(created, i);
-    let terminated =
-        sfcompute::parse_terminate_response(HttpResponse::new(200, fixture("instance_july.json"))).unwrap();
+    let terminated = sfcompute::parse_terminate_response(HttpResponse::new(200, fixture("instance_july.json"))).unwrap();
     assert_eq!(terminated, i);
-    match dispatch::parse_create_response(Provider::Sfcompute, HttpResponse::new(201, fixture("instance_july.json")))
-        .unwrap()
-    {
+    match dispatch::parse_create_response(Provider::Sfcompute, HttpResponse::new(201, fixture("instance_july.json"))).unwrap() {
         Created::Instance(inst) => assert_eq!(*inst, i),
         other => panic!("{other:?}"),
     }
@@ -560,9 +544,7 @@ fn july_2026_fields_exactly() {
     let page = sfcompute::parse_list_response(HttpResponse::new(200, fixture("list_july_fields.json"))).unwrap();
     let raw = fixture_json("list_july_fields.json");
     let [a, b, c, d] = &page.items[..] else { panic!("four items") };
-    let fields = |i: &Instance| {
-        (i.pool.clone(), i.priority_level.clone(), i.managed_by.clone(), i.public_ipv4, i.ip.clone())
-    };
+    let fields = |i: &Instance| (i.pool.clone(), i.priority_level.clone(), i.managed_by.clone(), i.public_ipv4, i.ip.clone());
     // A spot deployment with a public IPv4 address.
     assert_eq!(
         fields(a),
@@ -709,9 +691,8 @@ fn ssh_details_parse() {
     assert_eq!(d.raw, fixture_json("ssh.json"));
 
     let parse = |v: Value| sfcompute::parse_ssh_response(HttpResponse::new(200, v.to_string())).unwrap();
-    let d = parse(
-        json!({"hostname": "h", "port": 2222, "host_keys": [], "last_successful_key_update_at": "2025-01-01T00:00:00Z"}),
-    );
+    let d =
+        parse(json!({"hostname": "h", "port": 2222, "host_keys": [], "last_successful_key_update_at": "2025-01-01T00:00:00Z"}));
     assert_eq!(d.last_successful_key_update_at.as_deref(), Some("2025-01-01T00:00:00Z"), "a string is kept as-is");
     let d = parse(json!({"hostname": "h", "port": 22, "host_keys": [], "last_successful_key_update_at": null}));
     assert_eq!(d.last_successful_key_update_at, None);
@@ -819,8 +800,7 @@ fn error_details_are_kept() {
     assert_eq!(e.details[0].field.as_deref(), Some("name"));
 
     // Malformed details never cost the message.
-    let body =
-        json!({"error": {"type": "unprocessable_entity", "message": "bad", "details": [1, {"code": "x"}, {"foo": 1}]}});
+    let body = json!({"error": {"type": "unprocessable_entity", "message": "bad", "details": [1, {"code": "x"}, {"foo": 1}]}});
     let e = sfcompute::parse_get_response(HttpResponse::new(422, body.to_string())).unwrap_err();
     assert_eq!(e.message, "SF Compute answered HTTP 422: bad");
     assert_eq!(e.details.len(), 1);
@@ -838,8 +818,7 @@ fn undocumented_error_bodies_fall_back() {
     assert!(e.retryable);
 
     let e = sfcompute::parse_list_response(
-        HttpResponse::new(429, r#"{"error":{"type":"rate_limited","message":"slow down"}}"#)
-            .with_header("Retry-After", "7"),
+        HttpResponse::new(429, r#"{"error":{"type":"rate_limited","message":"slow down"}}"#).with_header("Retry-After", "7"),
     )
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::RateLimited);
@@ -880,10 +859,7 @@ fn malformed_list_bodies() {
         ),
         "data[1].created_at",
     );
-    assert_decode(
-        list(json!({"has_more": false, "data": [item(json!({"created_at": "1738972800"}))]})),
-        "data[0].created_at",
-    );
+    assert_decode(list(json!({"has_more": false, "data": [item(json!({"created_at": "1738972800"}))]})), "data[0].created_at");
     assert_decode(list(json!({"has_more": false, "data": [{"status": "running"}]})), "data[0]");
     assert_decode(list(json!({"has_more": false, "data": [item(json!({"id": 5}))]})), "data[0].id");
     assert_decode(list(json!({"has_more": false, "data": [item(json!({"status": 3}))]})), "data[0].status");
@@ -950,9 +926,7 @@ fn capabilities_describe_the_api() {
     assert_eq!(caps, Provider::Sfcompute.capabilities());
     assert_eq!(caps.provider, Provider::Sfcompute);
     assert_eq!(caps.display_name, "SF Compute");
-    for op in
-        [Operation::List, Operation::Get, Operation::Create, Operation::Terminate, Operation::Delete, Operation::Ssh]
-    {
+    for op in [Operation::List, Operation::Get, Operation::Create, Operation::Terminate, Operation::Delete, Operation::Ssh] {
         assert!(caps.supports(op), "{op:?}");
     }
     for op in [Operation::Start, Operation::Stop, Operation::Restart] {

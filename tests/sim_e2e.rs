@@ -61,7 +61,11 @@ fn fal_create_after_a_dropped_answer_makes_one_instance() {
     let sim = Sim::start(&["--instances", "5", "--speed", "0"]);
     let before = sim.true_ids(Provider::Fal);
     // Every first POST is applied and then its connection dropped; the retry (same key) is answered.
-    sim.control(Method::Post, "faults", json!({"provider": "fal", "rate": 0.5, "kinds": ["drop-after-commit"], "methods": ["POST"], "seed": 3}));
+    sim.control(
+        Method::Post,
+        "faults",
+        json!({"provider": "fal", "rate": 0.5, "kinds": ["drop-after-commit"], "methods": ["POST"], "seed": 3}),
+    );
     let client = Client::new(PlainHttp, sim.config());
     for _ in 0..3 {
         let input = CreateInput::Fal(FalCreateInput {
@@ -82,7 +86,11 @@ fn fal_create_after_a_dropped_answer_makes_one_instance() {
 fn novita_create_is_not_repeated_after_a_dropped_answer() {
     let sim = Sim::start(&["--instances", "5", "--speed", "0"]);
     let before = sim.true_ids(Provider::Novita);
-    sim.control(Method::Post, "faults", json!({"provider": "novita", "rate": 1, "kinds": ["drop-after-commit"], "methods": ["POST"]}));
+    sim.control(
+        Method::Post,
+        "faults",
+        json!({"provider": "novita", "rate": 1, "kinds": ["drop-after-commit"], "methods": ["POST"]}),
+    );
     let client = Client::new(PlainHttp, sim.config());
     let input = CreateInput::Novita(NovitaCreateInput {
         product_id: "prod-rtx4090-24g".into(),
@@ -127,9 +135,8 @@ fn lifecycles_end_to_end() {
     .unwrap();
     assert!(matches!(created.status, Status::Pending | Status::Provisioning), "{:?}", created.status);
     let mut seen = Vec::new();
-    let running = block_on(client.wait_for(Provider::Fal, &created.id, &quick(Status::Running), |i| seen.push(i.status)))
-        .unwrap()
-        .unwrap();
+    let running =
+        block_on(client.wait_for(Provider::Fal, &created.id, &quick(Status::Running), |i| seen.push(i.status))).unwrap().unwrap();
     assert!(running.ip.is_some(), "IP assigned when ready");
     assert_eq!(seen.last(), Some(&Status::Running));
     assert!(!block_on(client.delete(Provider::Fal, &created.id)).unwrap().already_gone);
@@ -157,10 +164,8 @@ fn lifecycles_end_to_end() {
     assert_eq!(ssh.code, ErrorCode::NotFound);
 
     // Wrong key → unauthorized, with the provider named.
-    let bad = ClientConfig::new().with_provider(
-        Provider::Fal,
-        ProviderConfig::new(Provider::Fal, "wrong").with_base_url(format!("{}/fal/v1", sim.url)),
-    );
+    let bad = ClientConfig::new()
+        .with_provider(Provider::Fal, ProviderConfig::new(Provider::Fal, "wrong").with_base_url(format!("{}/fal/v1", sim.url)));
     let err = block_on(Client::new(PlainHttp, bad).get(Provider::Fal, "inst_x")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Unauthorized);
     assert_eq!(err.provider, Some(Provider::Fal));
@@ -270,8 +275,9 @@ fn novita_every_paging_mode_lists_exactly_the_true_set_every_way() {
                 let pages = novita_page_numbers(&sim);
                 assert!(pages.iter().all(|p| *p <= last_page), "{what}: nothing past page {last_page}: {pages:?}");
                 // The whole fleet through list_all too (the proxy's and listAll's path).
-                let listing = block_on(client.list_all(&FleetQuery { providers: Some(vec![Provider::Novita]), ..Default::default() }))
-                    .unwrap();
+                let listing =
+                    block_on(client.list_all(&FleetQuery { providers: Some(vec![Provider::Novita]), ..Default::default() }))
+                        .unwrap();
                 assert!(listing.errors.is_empty(), "{what}: {:?}", listing.errors);
                 assert_eq!(listing.instances.len(), n, "{what}: list_all");
                 assert_eq!(ids(&listing.instances), truth, "{what}: list_all");

@@ -53,7 +53,8 @@ async fn fault(fragment: &str, kind: &str) {
 }
 
 fn fal_get(id: &str) -> HttpRequest {
-    HttpRequest::new(Method::Get, format!("{}/fal/v1/compute/instances/{id}", sim())).header("Authorization", format!("Key {FAL_KEY}"))
+    HttpRequest::new(Method::Get, format!("{}/fal/v1/compute/instances/{id}", sim()))
+        .header("Authorization", format!("Key {FAL_KEY}"))
 }
 
 #[wasm_bindgen_test]
@@ -245,8 +246,10 @@ async fn fleet_uses_a_custom_fetch_and_aborts_with_the_signal_reason() {
     let fleet = make_fleet("").expect("fleet");
     drop(fleet);
     let s = sim();
-    let config = js_sys::JSON::parse(&format!(r#"{{"fal":{{"apiKey":"{FAL_KEY}","baseUrl":"{s}/fal/v1"}},"dangerouslyAllowBrowser":true}}"#))
-        .expect("config");
+    let config = js_sys::JSON::parse(&format!(
+        r#"{{"fal":{{"apiKey":"{FAL_KEY}","baseUrl":"{s}/fal/v1"}},"dangerouslyAllowBrowser":true}}"#
+    ))
+    .expect("config");
     Reflect::set(&config, &"fetch".into(), &counting).expect("set fetch");
     let fleet = Fleet::new(tsify::Ts::new_unchecked(config)).expect("fleet");
     settle(fleet.list_page("fal".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await.expect("page");
@@ -283,7 +286,9 @@ async fn wait_for_stops_when_on_poll_throws() {
     assert_eq!(field(&thrown, "message").as_string(), Some(format!("seen {}", id.as_string().unwrap_or_default())));
 
     // Missing `until`: invalidInput naming it.
-    let err = settle(fleet.wait_for("fal".into(), id, tsify::Ts::new_unchecked(js_sys::Object::new().into()))).await.expect_err("until");
+    let err = settle(fleet.wait_for("fal".into(), id, tsify::Ts::new_unchecked(js_sys::Object::new().into())))
+        .await
+        .expect_err("until");
     assert_eq!(field(&err, "code").as_string().as_deref(), Some("invalidInput"));
     assert!(field(&err, "message").as_string().unwrap_or_default().contains("until"));
 }
@@ -372,7 +377,8 @@ fn decode_instances_export() {
     let e = decode_instances("fal-alpha".into(), JsValue::from_f64(1.0), JsValue::NULL).unwrap_err();
     assert_eq!(get(&e, "field").as_string().as_deref(), Some("body"));
 
-    let one = decode_instance("novita".into(), r#"{"id":"n2","status":"exited","statusError":{"message":"oom"}}"#.into()).unwrap();
+    let one =
+        decode_instance("novita".into(), r#"{"id":"n2","status":"exited","statusError":{"message":"oom"}}"#.into()).unwrap();
     assert_eq!(get(&one, "status").as_string().as_deref(), Some("failed"));
     assert_eq!(get(&one, "statusReason").as_string().as_deref(), Some("oom"));
 }

@@ -277,7 +277,12 @@ struct Call {
 }
 
 impl Inner {
-    fn call(&self, signal: Option<AbortSignalLike>, timeout_ms: Option<u32>, halt: Option<Rc<Cell<bool>>>) -> Result<Call, Error> {
+    fn call(
+        &self,
+        signal: Option<AbortSignalLike>,
+        timeout_ms: Option<u32>,
+        halt: Option<Rc<Cell<bool>>>,
+    ) -> Result<Call, Error> {
         let timeout = check_timeout(timeout_ms, "options.timeoutMs")?.unwrap_or(self.timeout_ms);
         let transport = FetchTransport::new()
             .with_fetch(self.fetch.clone())
@@ -413,7 +418,9 @@ impl Fleet {
             client.providers.insert(Provider::Sfcompute, pc.with_workspace(c.workspace.trim()));
         }
         if let Some(c) = &config.novita {
-            client.providers.insert(Provider::Novita, provider_config(Provider::Novita, &c.api_key, "novita.apiKey", &c.base_url)?);
+            client
+                .providers
+                .insert(Provider::Novita, provider_config(Provider::Novita, &c.api_key, "novita.apiKey", &c.base_url)?);
         }
         if let Some(proxy) = &config.proxy {
             if !client.providers.is_empty() {
@@ -469,7 +476,6 @@ impl Fleet {
             to_js(&call.client.action(provider, op, &id).await?)
         })
     }
-
 }
 
 #[wasm_bindgen]
@@ -773,8 +779,8 @@ fn page_to_js(mut page: Page<Instance>) -> Result<JsValue, Error> {
 /// `decodeInstance(provider, body)`: a get body → the instance.
 #[wasm_bindgen(js_name = decodeInstance, skip_typescript)]
 pub fn decode_instance(provider: JsValue, body: JsValue) -> Result<JsValue, JsValue> {
-    let instance = provider_of(&provider)
-        .and_then(|provider| crate::provider::decode_instance_body(provider, body_bytes(&body)?));
+    let instance =
+        provider_of(&provider).and_then(|provider| crate::provider::decode_instance_body(provider, body_bytes(&body)?));
     instance.and_then(|i| to_js(&i)).map_err(|e| to_js_error(&e))
 }
 

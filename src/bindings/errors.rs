@@ -98,6 +98,5 @@ pub fn is_gpufleet_error(#[wasm_bindgen(unchecked_param_type = "unknown")] error
         return false;
     }
     let get = |k: &str| Reflect::get(&error, &JsValue::from_str(k)).ok();
-    get("name").and_then(|n| n.as_string()).as_deref() == Some("GpufleetError")
-        && get("code").is_some_and(|c| c.is_string())
+    get("name").and_then(|n| n.as_string()).as_deref() == Some("GpufleetError") && get("code").is_some_and(|c| c.is_string())
 }

@@ -15,8 +15,7 @@ use web_sys::{Headers, Request, Response, ResponseInit};
 use crate::http::Transport;
 use crate::proxy_api::MAX_BODY_BYTES;
 use crate::proxy_server::{
-    console_headers, new_request_id, Admission, Proxy, ProxyRequest, ProxyResponse, RateLimiter, RequestBody,
-    ServerConfig,
+    console_headers, new_request_id, Admission, Proxy, ProxyRequest, ProxyResponse, RateLimiter, RequestBody, ServerConfig,
 };
 use crate::transport::FetchTransport;
 
@@ -61,9 +60,7 @@ fn read_headers(request: &Request) -> Vec<(String, String)> {
 /// [`MAX_BODY_BYTES`], so an oversized body is never buffered whole.
 async fn read_body_capped(request: &Request) -> RequestBody {
     let Some(stream) = get(request.as_ref(), "body") else { return RequestBody::Empty };
-    let Some(reader) = get(&stream, "getReader")
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .and_then(|f| f.call0(&stream).ok())
+    let Some(reader) = get(&stream, "getReader").and_then(|f| f.dyn_into::<Function>().ok()).and_then(|f| f.call0(&stream).ok())
     else {
         return RequestBody::Empty;
     };
@@ -133,12 +130,8 @@ pub async fn handle_fetch(request: Request, env: JsValue, _ctx: JsValue) -> Resu
     let proxy = Proxy::new(read_env(&env));
     let transport = FetchTransport::new().with_timeout_ms(Some(UPSTREAM_TIMEOUT_MS));
     let method = request.method();
-    let incoming = ProxyRequest {
-        method: method.clone(),
-        url: request.url(),
-        headers: read_headers(&request),
-        body: RequestBody::Empty,
-    };
+    let incoming =
+        ProxyRequest { method: method.clone(), url: request.url(), headers: read_headers(&request), body: RequestBody::Empty };
     let now = transport.now_ms();
     let admitted = match proxy.admit(&incoming, new_request_id(&transport), now) {
         Admission::Respond(r) => return to_js_response(r, method == "HEAD"),

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::model::{Instance, Page};
-use crate::model::NovitaListQuery;
-use crate::provider::{fal, fal_alpha, novita};
 use crate::error::Result;
+use crate::model::NovitaListQuery;
+use crate::model::{Instance, Page};
+use crate::provider::{fal, fal_alpha, novita};
 
 type Fast = fn(&Arc<[u8]>) -> Option<Page<Instance>>;
 type Slow = fn(&[u8]) -> Result<Page<Instance>>;
@@ -22,14 +22,28 @@ fn novita_slow(body: &[u8]) -> Result<Page<Instance>> {
     novita::slow_list(&NovitaListQuery::default(), body)
 }
 
+/// A provider's fixture folder, its list fixtures, its two paths, and the list's key in the
+/// envelope (`None`: the body is the list).
+type Case = (&'static str, Vec<&'static str>, Fast, Slow, Option<&'static str>);
 
-/// (fixture folder, list fixtures, fast, slow, the list's key in the envelope).
-fn providers() -> Vec<(&'static str, Vec<&'static str>, Fast, Slow, Option<&'static str>)> {
+fn providers() -> Vec<Case> {
     vec![
         ("fal", vec!["list.json", "list-page2.json"], fal::fast_list, fal::slow_list, Some("instances")),
         ("fal-alpha", vec!["list.json", "list-nullable.json"], fal_alpha::fast_list, fal_alpha::slow_list, None),
-        ("sfcompute", vec!["list_seed.json", "list_july_last_page.json", "list_july_fields.json"], crate::provider::sfcompute::fast_list, crate::provider::sfcompute::slow_list, Some("data")),
-        ("novita", vec!["list.json", "list-numbers.json", "list-no-total.json", "list-spot.json"], novita_fast, novita_slow, Some("instances")),
+        (
+            "sfcompute",
+            vec!["list_seed.json", "list_july_last_page.json", "list_july_fields.json"],
+            crate::provider::sfcompute::fast_list,
+            crate::provider::sfcompute::slow_list,
+            Some("data"),
+        ),
+        (
+            "novita",
+            vec!["list.json", "list-numbers.json", "list-no-total.json", "list-spot.json"],
+            novita_fast,
+            novita_slow,
+            Some("instances"),
+        ),
     ]
 }
 
@@ -83,7 +97,10 @@ fn fast_and_slow_paths_agree_on_every_fixture_and_mutation() {
     for (dir, files, fast, slow, list_key) in providers() {
         for file in files {
             let body = fixture(dir, file);
-            assert!(agree(&format!("{dir}/{file}"), &body, fast, slow), "{dir}/{file}: the fast path must take a documented body");
+            assert!(
+                agree(&format!("{dir}/{file}"), &body, fast, slow),
+                "{dir}/{file}: the fast path must take a documented body"
+            );
             let whole: Value = serde_json::from_slice(&body).unwrap();
             let records = match list_key {
                 Some(k) => whole[k].as_array().cloned().unwrap_or_default(),
@@ -112,12 +129,14 @@ fn fast_and_slow_paths_agree_on_every_fixture_and_mutation() {
                 let mut without = first.clone();
                 without.remove(key);
                 cases += 1;
-                fast_taken += usize::from(agree(&format!("{dir}/{file} without {key}"), &rebuild(Value::Object(without)), fast, slow));
+                fast_taken +=
+                    usize::from(agree(&format!("{dir}/{file} without {key}"), &rebuild(Value::Object(without)), fast, slow));
                 for odd in oddities() {
                     let mut changed = first.clone();
                     changed.insert(key.clone(), odd.clone());
                     cases += 1;
-                    fast_taken += usize::from(agree(&format!("{dir}/{file} {key} = {odd}"), &rebuild(Value::Object(changed)), fast, slow));
+                    fast_taken +=
+                        usize::from(agree(&format!("{dir}/{file} {key} = {odd}"), &rebuild(Value::Object(changed)), fast, slow));
                 }
             }
             // The envelope's own fields mutated (and the record as something else entirely).

@@ -10,15 +10,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{child_path, fast_record, is_object_text, json_kind, skips_as_strictly, 
-    check_enum, decode_value, parse_json, http_error, id_url, loose_error_parts, ErrorParts,
-    Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
+use super::{
+    check_enum, child_path, decode_value, fast_record, http_error, id_url, is_object_text, json_kind, loose_error_parts,
+    parse_json, skips_as_strictly, ErrorParts, Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
 };
 use crate::error::{Error, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{
-    Capabilities, DeleteOutcome, FalCreateInput, FalListQuery, FieldKind, FieldSpec, Instance, Operation, Page,
-    Pagination, SshInfo, Status,
+    Capabilities, DeleteOutcome, FalCreateInput, FalListQuery, FieldKind, FieldSpec, Instance, Operation, Page, Pagination,
+    SshInfo, Status,
 };
 
 const P: Provider = Provider::Fal;
@@ -170,19 +170,14 @@ pub(crate) fn slow_list(body: &[u8]) -> Result<Page<Instance>> {
     let instances = match envelope.remove("instances") {
         Some(Value::Array(items)) => items,
         None => return Err(Error::decode(P, "instances", "missing required field")),
-        Some(other) => {
-            return Err(Error::decode(P, "instances", format!("expected an array, got {}", json_kind(&other))))
-        }
+        Some(other) => return Err(Error::decode(P, "instances", format!("expected an array, got {}", json_kind(&other)))),
     };
-    let next_cursor: Option<String> =
-        decode_value(P, envelope.get("next_cursor").unwrap_or(&Value::Null), "next_cursor")?;
+    let next_cursor: Option<String> = decode_value(P, envelope.get("next_cursor").unwrap_or(&Value::Null), "next_cursor")?;
     let next_cursor = next_cursor.filter(|c| !c.is_empty());
     let has_more = match envelope.get("has_more") {
         None | Some(Value::Null) => next_cursor.is_some(),
         Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(Error::decode(P, "has_more", format!("expected a boolean, got {}", json_kind(other))))
-        }
+        Some(other) => return Err(Error::decode(P, "has_more", format!("expected a boolean, got {}", json_kind(other)))),
     };
     let items = instances
         .into_iter()
@@ -340,11 +335,7 @@ pub fn validate_idempotency_key(key: &str) -> Result<()> {
 
 /// Builds `POST /compute/instances` with an `Idempotency-Key` header. The key is the caller's
 /// `idempotencyKey` if given, otherwise `generated_key`.
-pub fn build_create_request(
-    input: &FalCreateInput,
-    generated_key: &str,
-    config: &ProviderConfig,
-) -> Result<HttpRequest> {
+pub fn build_create_request(input: &FalCreateInput, generated_key: &str, config: &ProviderConfig) -> Result<HttpRequest> {
     validate_create(&input.instance_type, &input.ssh_key, input.sector.as_deref())?;
     let key = input.idempotency_key.as_deref().unwrap_or(generated_key);
     validate_idempotency_key(key)?;

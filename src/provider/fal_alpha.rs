@@ -12,9 +12,7 @@ use super::json_kind;
 use super::{id_url, parse_json, Provider, ProviderConfig};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
-use crate::model::{
-    Capabilities, DeleteOutcome, FalAlphaCreateInput, FalAlphaListQuery, Instance, Operation, Page, Pagination,
-};
+use crate::model::{Capabilities, DeleteOutcome, FalAlphaCreateInput, FalAlphaListQuery, Instance, Operation, Page, Pagination};
 
 const P: Provider = Provider::FalAlpha;
 
@@ -70,15 +68,9 @@ pub(crate) fn fast_list(body: &std::sync::Arc<[u8]>) -> Option<Page<Instance>> {
 pub(crate) fn slow_list(body: &[u8]) -> Result<Page<Instance>> {
     let items = match parse_json(P, body)? {
         Value::Array(items) => items,
-        other => {
-            return Err(Error::decode(P, "", format!("expected a JSON array of instances, got {}", json_kind(&other))))
-        }
+        other => return Err(Error::decode(P, "", format!("expected a JSON array of instances, got {}", json_kind(&other)))),
     };
-    let items = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| normalize(P, v, &format!("[{i}]")))
-        .collect::<Result<Vec<_>>>()?;
+    let items = items.into_iter().enumerate().map(|(i, v)| normalize(P, v, &format!("[{i}]"))).collect::<Result<Vec<_>>>()?;
     Ok(Page { items, next_cursor: None, has_more: false, total: None })
 }
 

@@ -38,16 +38,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{child_path, fast_record, is_object_text, json_kind};
 use super::{
-    check_enum, check_len, check_range, decode_value, parse_json, http_error, lenient_u32, loose_error_parts,
-    str_field, unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
+    check_enum, check_len, check_range, decode_value, http_error, lenient_u32, loose_error_parts, parse_json, str_field,
+    unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
 };
+use super::{child_path, fast_record, is_object_text, json_kind};
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{
-    BillingMode, Capabilities, DeleteOutcome, FieldKind, FieldSpec, Instance, NovitaCreateInput, NovitaListQuery,
-    Operation, Page, Pagination, SpotInfo, SpotStatus, SshInfo, Status,
+    BillingMode, Capabilities, DeleteOutcome, FieldKind, FieldSpec, Instance, NovitaCreateInput, NovitaListQuery, Operation,
+    Page, Pagination, SpotInfo, SpotStatus, SshInfo, Status,
 };
 
 const P: Provider = Provider::Novita;
@@ -161,10 +161,7 @@ fn create_fields() -> Vec<FieldSpec> {
             help: Some("months to prepay; more than 0 means monthly billing".into()),
             ..field("month", "Months", FieldKind::Integer, false)
         },
-        FieldSpec {
-            help: Some("monthly billing only".into()),
-            ..field("autoRenew", "Auto-renew", FieldKind::Boolean, false)
-        },
+        FieldSpec { help: Some("monthly billing only".into()), ..field("autoRenew", "Auto-renew", FieldKind::Boolean, false) },
         FieldSpec {
             min: Some(1),
             max: Some(12),
@@ -199,10 +196,7 @@ fn create_fields() -> Vec<FieldSpec> {
             ..field("imageAuthId", "Registry credential id", FieldKind::String, false)
         },
         FieldSpec { help: Some("VPC network id".into()), ..field("networkId", "Network id", FieldKind::String, false) },
-        FieldSpec {
-            help: Some("e.g. 12.4".into()),
-            ..field("minCudaVersion", "Minimum CUDA version", FieldKind::String, false)
-        },
+        FieldSpec { help: Some("e.g. 12.4".into()), ..field("minCudaVersion", "Minimum CUDA version", FieldKind::String, false) },
     ]
 }
 
@@ -301,9 +295,7 @@ fn auth_header(config: &ProviderConfig) -> String {
 }
 
 fn authed(method: Method, url: String, config: &ProviderConfig) -> HttpRequest {
-    HttpRequest::new(method, url)
-        .header("Authorization", auth_header(config))
-        .header("Content-Type", "application/json")
+    HttpRequest::new(method, url).header("Authorization", auth_header(config)).header("Content-Type", "application/json")
 }
 
 /// Where one Novita page sits, as learned from the server: the `pageNum` to send, the number of
@@ -731,7 +723,10 @@ fn validate_create(input: &NovitaCreateInput) -> Result<Option<&str>> {
     };
     let monthly = billing == Some("monthly");
     if input.auto_renew == Some(true) && !monthly {
-        return Err(Error::invalid_input("autoRenew", "is only available with monthly billing (billingMode monthly or month > 0)"));
+        return Err(Error::invalid_input(
+            "autoRenew",
+            "is only available with monthly billing (billingMode monthly or month > 0)",
+        ));
     }
     if let Some(n) = input.auto_renew_month {
         check_range("autoRenewMonth", i64::from(n), 1, 12)?;
@@ -907,11 +902,8 @@ fn slow_list_of(query: &NovitaListQuery, response: &HttpResponse) -> Result<Page
             return Err(Error::decode(P, "instances", format!("expected an array of instances, got {}", json_kind(&other))))
         }
     };
-    let items = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| normalize(v, &format!("instances[{i}]")))
-        .collect::<Result<Vec<_>>>()?;
+    let items =
+        items.into_iter().enumerate().map(|(i, v)| normalize(v, &format!("instances[{i}]"))).collect::<Result<Vec<_>>>()?;
     page_of(size, position, items, total).map_err(|e| e.with_status(response.status))
 }
 
@@ -919,8 +911,11 @@ fn slow_list_of(query: &NovitaListQuery, response: &HttpResponse) -> Result<Page
 fn page_of(size: u32, position: PagePosition, items: Vec<Instance>, total: Option<u64>) -> Result<Page<Instance>> {
     let next = next_position(size, position, items.len(), total);
     if next.is_some() && position.page_num == u32::MAX {
-        return Err(Error::new(ErrorCode::Server, "Novita says more pages follow page 4294967295; a listing that long cannot be walked")
-            .with_provider(P));
+        return Err(Error::new(
+            ErrorCode::Server,
+            "Novita says more pages follow page 4294967295; a listing that long cannot be walked",
+        )
+        .with_provider(P));
     }
     Ok(Page { items, next_cursor: next.map(PagePosition::to_cursor), has_more: next.is_some(), total })
 }
@@ -1098,16 +1093,14 @@ fn error_parts(body: &[u8]) -> ErrorParts {
         if parts.request_id.is_none() {
             let keys = ["request_id", "requestId", "trace_id", "traceId"];
             let holders = [v.get("error"), v.get("metadata"), Some(&v)];
-            parts.request_id = holders
-                .into_iter()
-                .flatten()
-                .flat_map(|h| keys.iter().map(move |k| h.get(*k)))
-                .flatten()
-                .find_map(|id| match id {
-                    Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-                    Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                });
+            parts.request_id =
+                holders.into_iter().flatten().flat_map(|h| keys.iter().map(move |k| h.get(*k))).flatten().find_map(
+                    |id| match id {
+                        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    },
+                );
         }
     }
     parts
@@ -1191,11 +1184,8 @@ fn from_record(record: &Value, id: String, provider_status: String) -> Instance 
         status_reason = spot_reason(spot.as_ref());
     }
     let product_name = nonempty_str(record, "productName");
-    let gpu_model = if nonempty_str(record, "kind") == Some("cpu") {
-        None
-    } else {
-        product_name.and_then(gpu_model_from_product_name)
-    };
+    let gpu_model =
+        if nonempty_str(record, "kind") == Some("cpu") { None } else { product_name.and_then(gpu_model_from_product_name) };
     let ssh = record
         .get("connectComponentSSH")
         .and_then(|c| nonempty_str(c, "sshCommand"))
@@ -1328,7 +1318,7 @@ pub(crate) fn fast_list(query: &NovitaListQuery, body: &Arc<[u8]>) -> Option<Pag
         .map(|r| fast_record(body, r, |wire: FastInstance| wire.into_instance()))
         .collect::<Option<Vec<_>>>()?;
     let (size, position) = page_params(query).ok()?;
-    Some(page_of(size, position, items, total).ok()?)
+    page_of(size, position, items, total).ok()
 }
 
 /// The GPU model in a product name: the name without its memory size and GPU count, e.g.
@@ -1446,12 +1436,7 @@ pub fn parse_ssh_command(command: &str) -> Option<SshInfo> {
     if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':')) {
         return None;
     }
-    Some(SshInfo {
-        host: host.to_owned(),
-        port: port.or(uri_port).unwrap_or(22),
-        user,
-        command: Some(command.to_owned()),
-    })
+    Some(SshInfo { host: host.to_owned(), port: port.or(uri_port).unwrap_or(22), user, command: Some(command.to_owned()) })
 }
 
 /// A Unix time (seconds, or milliseconds when ≥ 10¹², as a number or numeric text) as ISO 8601;

@@ -34,14 +34,14 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::{
-    check_enum, check_range, decode_value, fast_record, http_error, id_url, is_object_text, loose_error_parts,
-    parse_json, skips_as_strictly, unix_seconds_to_iso, ErrorParts, Provider, ProviderConfig,
+    check_enum, check_range, decode_value, fast_record, http_error, id_url, is_object_text, loose_error_parts, parse_json,
+    skips_as_strictly, unix_seconds_to_iso, ErrorParts, Provider, ProviderConfig,
 };
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{
-    Capabilities, DeleteOutcome, FieldKind, FieldSpec, HostKey, Instance, ManagedBy, Operation, Page, Pagination,
-    PoolRef, PriorityLevel, SfcCreateInput, SfcListQuery, SshDetails, Status,
+    Capabilities, DeleteOutcome, FieldKind, FieldSpec, HostKey, Instance, ManagedBy, Operation, Page, Pagination, PoolRef,
+    PriorityLevel, SfcCreateInput, SfcListQuery, SshDetails, Status,
 };
 
 const P: Provider = Provider::Sfcompute;
@@ -110,13 +110,7 @@ fn create_fields() -> Vec<FieldSpec> {
     vec![
         FieldSpec {
             max_length: Some(255),
-            ..field(
-                "name",
-                "Name",
-                FieldKind::String,
-                false,
-                "letters, digits, '.', '_', '-'; starts with a letter or digit",
-            )
+            ..field("name", "Name", FieldKind::String, false, "letters, digits, '.', '_', '-'; starts with a letter or digit")
         },
         field(
             "capacity",
@@ -171,13 +165,7 @@ fn create_fields() -> Vec<FieldSpec> {
                 "newer API versions; yield < normal < preferred < critical (default normal)",
             )
         },
-        field(
-            "enablePublicIpv4",
-            "Public IPv4",
-            FieldKind::Boolean,
-            false,
-            "the SKU must offer public IPv4; needs a firewall",
-        ),
+        field("enablePublicIpv4", "Public IPv4", FieldKind::Boolean, false, "the SKU must offer public IPv4; needs a firewall"),
         field(
             "firewall",
             "Firewall",
@@ -252,9 +240,7 @@ const WORKSPACE: RefRule = RefRule {
     rule: "must be a workspace id (wksp_ + 1–21 of [0-9a-zA-Z_-]) or resource path (sfc:workspace:<account>:<name>)",
 };
 const INSTANCE_ID: RefRule =
-    RefRule {
-        prefixes: &["inst_", "vm_"], path: None, rule: "must be an instance id (inst_ + 1–21 of [0-9a-zA-Z_-])"
-    };
+    RefRule { prefixes: &["inst_", "vm_"], path: None, rule: "must be an instance id (inst_ + 1–21 of [0-9a-zA-Z_-])" };
 const CAPACITY: RefRule = RefRule {
     prefixes: &["cap_"],
     path: Some(("capacity", 3)),
@@ -265,16 +251,12 @@ const POOL: RefRule = RefRule {
     path: Some(("pool", 3)),
     rule: "must be a pool id (pool_ + 1–21 of [0-9a-zA-Z_-]) or resource path (sfc:pool:<account>:<workspace>:<name>)",
 };
-const INSTANCE_SKU: RefRule = RefRule {
-    prefixes: &["isku_", "clus_"],
-    path: None,
-    rule: "must be an instance SKU id (isku_ + 1–21 of [0-9a-zA-Z_-])",
-};
+const INSTANCE_SKU: RefRule =
+    RefRule { prefixes: &["isku_", "clus_"], path: None, rule: "must be an instance SKU id (isku_ + 1–21 of [0-9a-zA-Z_-])" };
 const IMAGE: RefRule = RefRule {
     prefixes: &["image_", "vmi_"],
     path: Some(("image", 3)),
-    rule:
-        "must be an image id (image_ + 1–21 of [0-9a-zA-Z_-]) or resource path (sfc:image:<account>:<workspace>:<name>)",
+    rule: "must be an image id (image_ + 1–21 of [0-9a-zA-Z_-]) or resource path (sfc:image:<account>:<workspace>:<name>)",
 };
 const FIREWALL: RefRule = RefRule {
     prefixes: &["frwl_"],
@@ -335,10 +317,7 @@ fn check_tag_value(field: &str, value: &str) -> Result<()> {
     if value.chars().count() <= 256 && !value.contains([',', '=']) {
         Ok(())
     } else {
-        Err(Error::invalid_input(
-            field,
-            format!("tag value {value:?} must be at most 256 characters without ',' or '='"),
-        ))
+        Err(Error::invalid_input(field, format!("tag value {value:?} must be at most 256 characters without ',' or '='")))
     }
 }
 
@@ -460,13 +439,7 @@ pub fn build_list_request(query: &SfcListQuery, config: &ProviderConfig) -> Resu
 
 /// Checks each of `values` against `rule` (errors name `field[i]`) and appends them as repeated
 /// `key` pairs.
-fn push_refs<'a>(
-    pairs: &mut Vec<(&'a str, String)>,
-    key: &'a str,
-    field: &str,
-    values: &[String],
-    rule: &RefRule,
-) -> Result<()> {
+fn push_refs<'a>(pairs: &mut Vec<(&'a str, String)>, key: &'a str, field: &str, values: &[String], rule: &RefRule) -> Result<()> {
     for (i, value) in values.iter().enumerate() {
         check_ref(&format!("{field}[{i}]"), value, rule)?;
         pairs.push((key, value.clone()));
@@ -521,11 +494,7 @@ pub(crate) fn slow_list(body: &[u8]) -> Result<Page<Instance>> {
         return Err(Error::decode(P, "data", "expected an array"));
     };
     debug_assert_eq!(data.len(), envelope.data.len());
-    let items = data
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| normalize(v, &format!("data[{i}]")))
-        .collect::<Result<Vec<_>>>()?;
+    let items = data.into_iter().enumerate().map(|(i, v)| normalize(v, &format!("data[{i}]"))).collect::<Result<Vec<_>>>()?;
     let next_cursor = if envelope.has_more { envelope.cursor.filter(|c| !c.is_empty()) } else { None };
     Ok(Page { items, next_cursor, has_more: envelope.has_more, total: None })
 }
@@ -970,10 +939,7 @@ fn validate_create(input: &SfcCreateInput) -> Result<Option<&str>> {
     }
     if let Some(tags) = &input.tags {
         if tags.len() > MAX_TAGS {
-            return Err(Error::invalid_input(
-                "tags",
-                format!("at most {MAX_TAGS} tags are allowed (got {})", tags.len()),
-            ));
+            return Err(Error::invalid_input("tags", format!("at most {MAX_TAGS} tags are allowed (got {})", tags.len())));
         }
         for (key, value) in tags {
             let field = format!("tags.{key}");

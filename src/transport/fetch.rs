@@ -256,11 +256,9 @@ impl FetchTransport {
         let headers = read_headers(&response);
         let body_promise = response.array_buffer().map_err(|e| self.classify(&e, &controller))?;
         // A body cut short rejects here (undici: "terminated"): a network error, not a panic.
-        let buffer = JsFuture::from(body_promise).await.map_err(|e| {
-            match self.classify(&e, &controller) {
-                TransportError::Network(m) => TransportError::Network(format!("reading the response body failed: {m}")),
-                other => other,
-            }
+        let buffer = JsFuture::from(body_promise).await.map_err(|e| match self.classify(&e, &controller) {
+            TransportError::Network(m) => TransportError::Network(format!("reading the response body failed: {m}")),
+            other => other,
         })?;
         let body = Uint8Array::new(&buffer).to_vec();
         drop(cleanup);
@@ -306,7 +304,11 @@ impl Transport for FetchTransport {
 
     fn now_ms(&self) -> u64 {
         let now = js_sys::Date::now();
-        if now.is_finite() && now > 0.0 { now as u64 } else { 0 }
+        if now.is_finite() && now > 0.0 {
+            now as u64
+        } else {
+            0
+        }
     }
 
     fn fill_random(&self, buf: &mut [u8]) {
@@ -376,7 +378,9 @@ fn discard_body(response: &JsValue) {
             if let Ok(p) = cancel.call0(&body) {
                 // A rejection here is of no interest: `Boolean` (a builtin that never throws)
                 // handles it, so it is not reported as unhandled, and no Rust closure is needed.
-                let noop = Reflect::get(&js_sys::global(), &JsValue::from_str("Boolean")).ok().and_then(|f| f.dyn_into::<Function>().ok());
+                let noop = Reflect::get(&js_sys::global(), &JsValue::from_str("Boolean"))
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok());
                 let catch = Reflect::get(&p, &JsValue::from_str("catch")).ok().and_then(|f| f.dyn_into::<Function>().ok());
                 if let (Some(catch), Some(noop)) = (catch, noop) {
                     let _ = catch.call1(&p, &noop);

@@ -24,7 +24,10 @@ impl Transport for PlainHttp {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-        stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(&body)).map_err(|e| TransportError::Network(e.to_string()))?;
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|_| stream.write_all(&body))
+            .map_err(|e| TransportError::Network(e.to_string()))?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).map_err(|e| TransportError::Network(e.to_string()))?;
         parse_response(&raw).ok_or_else(|| TransportError::Network("malformed HTTP response".into()))
@@ -57,9 +60,8 @@ pub fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
     let head = std::str::from_utf8(&raw[..split]).ok()?;
     let mut lines = head.split("\r\n");
     let status: u16 = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))).collect();
     let mut body = raw[split + 4..].to_vec();
     let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
     if chunked {
@@ -77,4 +79,3 @@ pub fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
     }
     Some(HttpResponse { status, headers, body })
 }
-
