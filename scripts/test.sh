@@ -31,8 +31,9 @@ node --test --test-reporter=spec tests/sim/
 step "edge proxy in workerd against the simulated clouds (node --test tests/proxy/)"
 node --test --test-reporter=spec tests/proxy/
 
-step "npm package: build (npm run build → pkg/)"
+step "npm package: build (npm run build → pkg/), and its TypeScript surface against tests/types/gpufleet.d.ts.golden"
 node scripts/build.mjs
+node scripts/check-dts.mjs
 
 step "console in headless Chromium behind the proxy in workerd against the simulated clouds (node --test tests/console/)"
 node --test --test-reporter=spec tests/console/
