@@ -130,6 +130,8 @@ for (const entry of ["index.js", "node.js", "workerd.js"]) {
   if (!src.includes("/* gpufleet:exports */")) throw new Error(`${entry}: the /* gpufleet:exports */ marker is missing`);
   writeFileSync(file, src.replace("/* gpufleet:exports */", exportLines));
 }
+// The licences the manifest declares (MIT OR Apache-2.0) and the changelog, from the repository.
+for (const f of ["LICENSE-MIT", "LICENSE-APACHE", "CHANGELOG.md"]) cpSync(join(root, f), join(staging, f));
 const manifestPath = join(staging, "package.json");
 const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
 manifest.version = version;

@@ -47,6 +47,9 @@ scripts/test-wasm.sh browser
 step "npm package: npm pack + install the tarball into .tmp/scratch"
 node tests/js/pack.mjs
 
+step "release hygiene: npm publish --dry-run of pkg/ and cargo package --list (what ships, licences, nothing stray)"
+node --test --test-reporter=spec tests/js/release.test.mjs
+
 step "npm package: TypeScript checks (tsc --noEmit tests/types/usage.ts, NodeNext and Bundler resolution)"
 node_modules/.bin/tsc -p .tmp/scratch/types/tsconfig.json && node_modules/.bin/tsc -p .tmp/scratch/types/tsconfig.bundler.json
 
