@@ -805,6 +805,119 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
 
+    /// The path-tracking reader against `serde_path_to_error` (the library it replaced, kept as
+    /// a test oracle): the same outcome, and for a failure the same path and message, for the
+    /// model's inputs and results over samples and every field of them retyped, removed or
+    /// joined by an unknown one.
+    #[test]
+    fn paths_and_messages_are_serde_path_to_errors() {
+        use crate::model::{
+            FalCreateInput, FleetQuery, Instance, NovitaCreateInput, NovitaListQuery, Page, SfcCreateInput, SfcListQuery,
+        };
+        use serde::de::DeserializeOwned;
+        use serde_json::json;
+
+        fn same<T: DeserializeOwned + std::fmt::Debug>(what: &str, v: &Value) -> bool {
+            let ours = from_value::<T>(v);
+            let theirs = serde_path_to_error::deserialize::<_, T>(v);
+            match (ours, theirs) {
+                (Ok(_), Ok(_)) => true,
+                (Err(a), Err(b)) => {
+                    assert_eq!(a.path(), b.path().to_string(), "{what}: path");
+                    assert_eq!(a.inner().to_string(), b.inner().to_string(), "{what}: message");
+                    false
+                }
+                (a, b) => panic!("{what}: ours {a:?}, serde_path_to_error {b:?}"),
+            }
+        }
+        /// Every place in `v` (as a path of keys/indexes), depth first.
+        fn places(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
+            out.push(at.clone());
+            match v {
+                Value::Object(m) => m.iter().for_each(|(k, x)| places(x, [at.clone(), vec![k.clone()]].concat(), out)),
+                Value::Array(a) => {
+                    a.iter().enumerate().for_each(|(i, x)| places(x, [at.clone(), vec![format!("#{i}")]].concat(), out))
+                }
+                _ => {}
+            }
+        }
+        fn at<'v>(v: &'v mut Value, path: &[String]) -> &'v mut Value {
+            path.iter().fold(v, |v, k| match k.strip_prefix('#') {
+                Some(i) => &mut v[i.parse::<usize>().unwrap()],
+                None => &mut v[k.as_str()],
+            })
+        }
+        fn mutate<T: DeserializeOwned + std::fmt::Debug>(name: &str, sample: Value) -> (usize, usize) {
+            assert!(same::<T>(name, &sample), "{name}: the sample reads");
+            let mut all = Vec::new();
+            places(&sample, vec![], &mut all);
+            let (mut ok, mut failed) = (0, 0);
+            let odd = [
+                Value::Null,
+                json!(true),
+                json!(-1),
+                json!(1.5),
+                json!(4294967296u64),
+                json!("x"),
+                json!([]),
+                json!([1]),
+                json!({}),
+                json!({"k": 1}),
+            ];
+            for path in all {
+                for o in &odd {
+                    let mut v = sample.clone();
+                    *at(&mut v, &path) = o.clone();
+                    if same::<T>(&format!("{name} {path:?} = {o}"), &v) {
+                        ok += 1
+                    } else {
+                        failed += 1
+                    }
+                }
+                if let Some((last, parent)) = path.split_last() {
+                    let mut v = sample.clone();
+                    if let Some(m) = at(&mut v, parent).as_object_mut() {
+                        m.remove(last);
+                        m.insert("unknownField".into(), json!(1));
+                        if same::<T>(&format!("{name} {path:?} removed, unknown added"), &v) {
+                            ok += 1
+                        } else {
+                            failed += 1
+                        }
+                    }
+                }
+            }
+            (ok, failed)
+        }
+        let mut totals = (0, 0);
+        let mut add = |r: (usize, usize)| {
+            totals.0 += r.0;
+            totals.1 += r.1;
+        };
+        add(mutate::<FalCreateInput>(
+            "fal create",
+            json!({"instanceType": "gpu_8x_h100_sxm5", "sshKey": "ssh-ed25519 AAAA", "sector": "sector_1", "idempotencyKey": "k"}),
+        ));
+        add(mutate::<SfcCreateInput>(
+            "sfc create",
+            json!({"capacity": "cap_1", "name": "n", "image": "img_1", "tags": {"a": "b"}, "cloudInitUserData": "x", "priority": 1, "enablePublicIpv4": false}),
+        ));
+        add(mutate::<NovitaCreateInput>(
+            "novita create",
+            json!({"productId": "p", "gpuNum": 1, "rootfsSize": 50, "imageUrl": "i", "envs": [{"key": "A", "value": "b"}], "tools": [{"name": "Jupyter", "port": "8888", "type": "http"}], "networkStorages": [{"id": "s", "mountPoint": "/m"}]}),
+        ));
+        add(mutate::<SfcListQuery>(
+            "sfc list",
+            json!({"limit": 10, "cursor": "c", "status": ["running"], "id": ["i"], "createdAfter": 5}),
+        ));
+        add(mutate::<NovitaListQuery>("novita list", json!({"limit": 10, "cursor": "2", "name": "n", "status": "running"})));
+        add(mutate::<FleetQuery>("fleet", json!({"providers": ["fal", "novita"], "status": ["running"], "q": "x"})));
+        let instance = json!({"provider": "sfcompute", "id": "i", "status": "running", "providerStatus": "running", "ssh": {"host": "h", "port": 22}, "tags": {"a": "b"}, "pool": {"id": "p"}, "spot": {"status": "notified", "reclaimAt": "2026-01-01T00:00:00Z"}, "raw": {"x": [1]}});
+        add(mutate::<Instance>("instance", instance.clone()));
+        add(mutate::<Page<Instance>>("page", json!({"items": [instance], "nextCursor": "c", "hasMore": true, "total": 3})));
+        assert!(totals.0 > 50 && totals.1 > 300, "{totals:?} (read, refused)");
+    }
+
     /// The hand-written instance writer against serde_json (the oracle), on every list fixture of
     /// every provider and on an instance with every field set to awkward text.
     #[test]
