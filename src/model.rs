@@ -336,7 +336,6 @@ pub struct Instance {
     pub spot: Option<SpotInfo>,
     /// The provider's full record exactly as received, unknown fields included. (In JavaScript
     /// it is read lazily: the record's text is parsed the first time `raw` is read.)
-    #[serde(default)]
     #[tsify(type = "Record<string, unknown>")]
     pub raw: Raw,
 }

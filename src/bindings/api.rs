@@ -259,7 +259,17 @@ export interface Fleet {
    * error; use `listAll` to get each provider's failure beside the others' results.
    */
   instances(query?: InstancesQuery | null): AsyncIterableIterator<Instance>;
+  /**
+   * Polls an instance until it reaches `options.until`. Resolves to the instance; only a wait
+   * for `"terminated"` can resolve to `null` (the instance is gone).
+   */
+  waitFor(provider: Provider, id: string, options: WaitForOptions): Promise<Instance | null>;
 }
+
+/** The providers that start, stop and restart instances (see `capabilities`). */
+export type StartStopProvider = "novita";
+/** The providers that terminate instances and give SSH details (see `capabilities`). */
+export type TerminateProvider = "sfcompute";
 "#;
 
 // ----- the class -------------------------------------------------------------------------------
@@ -552,12 +562,13 @@ impl Fleet {
         })
     }
 
-    /// Starts a stopped instance (Novita). Resolves to the instance when the provider returns
-    /// it, else `null`; `unsupported` on providers without start.
+    /// Starts a stopped instance (Novita; typed so that other providers do not type-check, and
+    /// `unsupported` at run time for them). Resolves to the instance when the provider returns
+    /// it, else `null`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Instance | null>")]
     pub fn start(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StartStopProvider")] provider: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
     ) -> Promise {
@@ -568,7 +579,7 @@ impl Fleet {
     #[wasm_bindgen(unchecked_return_type = "Promise<Instance | null>")]
     pub fn stop(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StartStopProvider")] provider: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
     ) -> Promise {
@@ -579,7 +590,7 @@ impl Fleet {
     #[wasm_bindgen(unchecked_return_type = "Promise<Instance | null>")]
     pub fn restart(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StartStopProvider")] provider: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
     ) -> Promise {
@@ -591,7 +602,7 @@ impl Fleet {
     #[wasm_bindgen(unchecked_return_type = "Promise<Instance | null>")]
     pub fn terminate(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TerminateProvider")] provider: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
     ) -> Promise {
@@ -602,7 +613,7 @@ impl Fleet {
     #[wasm_bindgen(unchecked_return_type = "Promise<SshDetails>")]
     pub fn ssh(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "TerminateProvider")] provider: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
     ) -> Promise {
@@ -615,15 +626,16 @@ impl Fleet {
     /// Polls an instance until it reaches `options.until`. Resolves to the instance, or `null`
     /// when waiting for `"terminated"` and the instance is gone. Rejects with `conflict` when it
     /// reaches another final status, `timeout` after `maxWaitMs`, `aborted` at once on abort.
-    #[wasm_bindgen(js_name = waitFor, unchecked_return_type = "Promise<Instance | null>")]
+    // The declaration here is the overload for every status but "terminated" (which resolves to
+    // an instance); the `.d.ts` adds the general one, which may resolve to `null`.
+    #[wasm_bindgen(js_name = waitFor, unchecked_return_type = "Promise<Instance>")]
     pub fn wait_for(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
-        options: Ts<WaitForOptions>,
+        #[wasm_bindgen(unchecked_param_type = "WaitForOptions & { until: Exclude<Status, \"terminated\"> }")] options: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
-        let options = options.js_value();
         future_to_promise(async move {
             let mut signal = None;
             let thrown: Rc<RefCell<Option<JsValue>>> = Rc::new(RefCell::new(None));

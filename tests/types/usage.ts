@@ -74,6 +74,19 @@ const ready: Instance | null = await fleet.waitFor("fal", created.id, {
   signal: AbortSignal.timeout(60_000),
 });
 if (ready) console.log(ready.ssh?.command);
+// Only a wait for "terminated" can resolve to null.
+const up: Instance = await fleet.waitFor("fal", created.id, { until: "running" });
+console.log(up.id);
+// Lifecycle actions are typed per provider (capabilities): start/stop/restart are Novita's,
+// terminate and ssh SF Compute's.
+// @ts-expect-error fal has no stop
+await fleet.stop("fal", "inst_1");
+// @ts-expect-error fal has no start
+await fleet.start("fal-alpha", "inst_1");
+// @ts-expect-error Novita has no terminate
+await fleet.terminate("novita", "abc123");
+// @ts-expect-error Novita gives no SSH details record
+await fleet.ssh("novita", "abc123");
 const gone = await fleet.delete("fal", inst.id);
 if (gone.alreadyGone) console.log("was already gone");
 const stopped = await fleet.stop("novita", "abc123");
