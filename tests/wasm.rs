@@ -280,15 +280,13 @@ async fn wait_for_stops_when_on_poll_throws() {
     let on_poll = Function::new_with_args("instance", "throw new RangeError('seen ' + instance.id);");
     Reflect::set(&options, &"onPoll".into(), &on_poll).expect("set onPoll");
     let t = now();
-    let thrown = settle(fleet.wait_for("fal".into(), id.clone(), tsify::Ts::new_unchecked(options))).await.expect_err("rejects");
+    let thrown = settle(fleet.wait_for("fal".into(), id.clone(), options)).await.expect_err("rejects");
     assert!(now() - t < 5_000.0, "stopped at once, not after the 20 s sleep");
     assert!(thrown.is_instance_of::<js_sys::RangeError>(), "rejects with what onPoll threw");
     assert_eq!(field(&thrown, "message").as_string(), Some(format!("seen {}", id.as_string().unwrap_or_default())));
 
     // Missing `until`: invalidInput naming it.
-    let err = settle(fleet.wait_for("fal".into(), id, tsify::Ts::new_unchecked(js_sys::Object::new().into())))
-        .await
-        .expect_err("until");
+    let err = settle(fleet.wait_for("fal".into(), id, js_sys::Object::new().into())).await.expect_err("until");
     assert_eq!(field(&err, "code").as_string().as_deref(), Some("invalidInput"));
     assert!(field(&err, "message").as_string().unwrap_or_default().contains("until"));
 }
