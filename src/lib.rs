@@ -3,21 +3,29 @@
 //! One typed API over the GPU compute-instance APIs of **fal** (Platform API v1 and the older
 //! alpha Compute API), **SF Compute** (preview v2) and **Novita** (GPU instances v1).
 //!
-//! The crate is built in layers (the oauth2-rs shape):
+//! The crate is built in layers (the oauth2-rs shape), read bottom-up:
 //!
+//! - [`error`] — one [`Error`] with a stable [`ErrorCode`]; [`http`] — [`HttpRequest`],
+//!   [`HttpResponse`] and the [`Transport`] trait, the only I/O seam (send, sleep, clock, random
+//!   bytes; on wasm the global `fetch` and `setTimeout`, natively you bring your own).
+//! - [`model`] — the provider-neutral types TypeScript sees (serde + Tsify), and [`raw`]: an
+//!   instance's `raw`, the provider's own text, parsed only when read.
 //! - [`provider`] — one pure module per provider: `build_*_request` turns typed input into an
-//!   [`HttpRequest`], `parse_*_response` turns an [`HttpResponse`] into the [`model`]. No I/O.
-//! - [`http::Transport`] — the only I/O seam: send a request, sleep, read the clock, get random
-//!   bytes. On wasm it is the global `fetch` and `setTimeout`; natively you bring your own.
-//! - [`Client`] — retries, pagination with loop guards, fan-out over providers, waiters.
-//! - `bindings` (wasm32 only) — the JavaScript API (`Fleet`) and, with the `proxy` feature (on by
-//!   default), the edge-proxy handler. The npm package's wasm is built without it, the Worker's
-//!   with it.
+//!   [`HttpRequest`], `parse_*_response` turns an [`HttpResponse`] into the [`model`] (a fast
+//!   path into borrowed wire records, and a slow one that names a failing JSON path). No I/O.
+//! - [`Client`] ([`client`]) — retries, pagination with loop guards (Novita's numbering learned),
+//!   fan-out over providers, waiters, and proxy mode through [`proxy_api`], the edge proxy's wire
+//!   format.
+//! - [`proxy_server`] (feature `proxy`, on by default) — the edge proxy's pure logic.
+//! - `transport` and `bindings` (wasm32 only) — the `fetch` transport; the JavaScript API
+//!   (`Fleet`) and, with the `proxy` feature, the Worker entry. The npm package's wasm is built
+//!   without the feature, the Worker's with it.
 //!
 //! ## Bring your own transport
 //!
-//! Implement [`Transport`] (four methods) over any HTTP client and runtime; the README shows a
-//! complete example with `ureq`-style blocking I/O and with a scripted fake for tests.
+//! Implement [`Transport`] (four methods) over any HTTP client and runtime. The README shows the
+//! shape; `examples/custom_transport.rs` is a complete one over a plain `TcpStream`, and
+//! `tests/client.rs` drives the client with a scripted fake transport and a fake clock.
 
 // `Error` is deliberately one flat, serializable record (the JS error and the proxy's error JSON
 // share it), so results carry it by value.
