@@ -475,7 +475,7 @@ impl<T: Transport> Client<T> {
     ///
     /// Where pages are numbered and the first page reports a `total` (Novita), the remaining
     /// pages are fetched [`ClientConfig::page_concurrency`] at a time (default 8) instead of one
-    /// after another; see [`Self::list_numbered_pages`] for the guards. Otherwise the pages are
+    /// after another; see `list_numbered_pages` (below) for the guards. Otherwise the pages are
     /// walked in turn with the guards of [`Pages`].
     pub async fn list_all_pages(&self, query: ListQuery) -> Result<Vec<Instance>> {
         let concurrency = self.config.page_concurrency.unwrap_or(DEFAULT_PAGE_CONCURRENCY).clamp(1, 64);

@@ -461,8 +461,8 @@ struct ListEnvelope {
 /// Parses `{object:"list", has_more, data, cursor}`. `nextCursor` is the response's `cursor`
 /// when `has_more` is true (sent back as `starting_after`); the last page has none.
 ///
-/// The body is read the fast way first ([`fast_list`]: typed, borrowed records, no JSON tree)
-/// and only when that gives up the slow way ([`slow_list`]), which names the failure.
+/// The body is read the fast way first (`fast_list`: typed, borrowed records, no JSON tree)
+/// and only when that gives up the slow way (`slow_list`), which names the failure.
 ///
 /// # Errors
 /// The provider's error for a non-2xx answer; `decode` with the JSON path (e.g.
