@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use tsify::Tsify;
 
-use crate::provider::Provider;
+use crate::provider_id::Provider;
 
 /// The stable category of an [`Error`]: branch on this, not on the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]

@@ -31,12 +31,14 @@
 // share it), so results carry it by value.
 #![allow(clippy::result_large_err)]
 
+mod answer_json;
 pub mod client;
 pub mod error;
 pub mod http;
 mod json_path;
 pub mod model;
 pub mod provider;
+pub mod provider_id;
 pub mod proxy_api;
 #[cfg(feature = "proxy")]
 pub mod proxy_server;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 
 use crate::error::Error;
-use crate::provider::Provider;
+use crate::provider_id::Provider;
 pub use crate::raw::Raw;
 
 /// The normalized lifecycle state of an instance, the same words for every provider.

@@ -9,73 +9,19 @@ pub mod novita;
 pub mod sfcompute;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use tsify::Tsify;
 
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{percent_encode, HttpRequest, HttpResponse};
 use crate::model::{Capabilities, CreateInput, DeleteOutcome, Instance, ListQuery, Operation, Page, SshDetails};
 
-/// A compute provider gpufleet speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Tsify)]
-pub enum Provider {
-    /// fal Platform API v1 (`https://api.fal.ai/v1`).
-    #[serde(rename = "fal")]
-    Fal,
-    /// fal's older alpha Compute API (`https://rest.alpha.fal.ai`).
-    #[serde(rename = "fal-alpha")]
-    FalAlpha,
-    /// SF Compute preview v2 (`https://api.sfcompute.com/preview/v2`).
-    #[serde(rename = "sfcompute")]
-    Sfcompute,
-    /// Novita GPU instances v1 (`https://api.novita.ai/gpu-instance/openapi/v1`).
-    #[serde(rename = "novita")]
-    Novita,
-}
+pub use crate::provider_id::Provider;
 
 impl Provider {
-    /// Every provider.
-    pub const ALL: [Provider; 4] = [Provider::Fal, Provider::FalAlpha, Provider::Sfcompute, Provider::Novita];
-
-    /// The wire name: `fal`, `fal-alpha`, `sfcompute` or `novita`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Fal => "fal",
-            Provider::FalAlpha => "fal-alpha",
-            Provider::Sfcompute => "sfcompute",
-            Provider::Novita => "novita",
-        }
-    }
-
-    /// Parses a wire name; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.as_str() == s)
-    }
-
     /// Parses a wire name, or explains which names exist.
     pub fn parse_or_error(field: &str, s: &str) -> Result<Provider> {
         Provider::parse(s).ok_or_else(|| Error::invalid_input(field, "must be one of fal, fal-alpha, sfcompute, novita"))
-    }
-
-    /// A name for people, e.g. `SF Compute`.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Provider::Fal => "fal",
-            Provider::FalAlpha => "fal (alpha API)",
-            Provider::Sfcompute => "SF Compute",
-            Provider::Novita => "Novita",
-        }
-    }
-
-    /// The production base URL.
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            Provider::Fal => "https://api.fal.ai/v1",
-            Provider::FalAlpha => "https://rest.alpha.fal.ai",
-            Provider::Sfcompute => "https://api.sfcompute.com/preview/v2",
-            Provider::Novita => "https://api.novita.ai/gpu-instance/openapi/v1",
-        }
     }
 
     /// What this provider can do.
@@ -86,12 +32,6 @@ impl Provider {
             Provider::Sfcompute => sfcompute::capabilities(),
             Provider::Novita => novita::capabilities(),
         }
-    }
-}
-
-impl std::fmt::Display for Provider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

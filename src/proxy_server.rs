@@ -33,10 +33,10 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::answer_json::{instance_json, instances_json};
 use crate::client::{Client, ClientConfig, RetryPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::http::Transport;
-use crate::json_path::{instance_json, instances_json};
 use crate::model::{Access, CreateInput, ListQuery, Operation};
 use crate::provider::{Provider, ProviderConfig};
 use crate::proxy_api::{

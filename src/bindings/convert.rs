@@ -35,7 +35,7 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
 /// is read (so `JSON.stringify`, spread and `structuredClone` still see it). The records' texts
 /// cross once, as one `Uint8Array` copy, however many bodies they came in.
 pub fn instances_to_js<T: Serialize>(shell: &T, key: &str, instances: Vec<Instance>) -> Result<JsValue, Error> {
-    let (text, texts, spans) = crate::json_path::instances_json_spans(shell, instances)?;
+    let (text, texts, spans) = crate::answer_json::instances_json_spans(shell, instances)?;
     // UTF-8 by construction (serde_json's text; the spans are whole JSON values serde_json read
     // as text): decoded by the JS side's native TextDecoder, not checked again here.
     parse_instances(&text, key, &texts, &spans).map_err(handover_error)

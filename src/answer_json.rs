@@ -1,0 +1,377 @@
+//! The JSON text of instances and the pages and listings that hold them — the proxy's answers
+//! and the JS bindings' handover — written by hand: every field but `raw` exactly as serde
+//! writes it (tests hold it to serde_json), and each record's `raw` spliced in as the provider's
+//! own text ([`crate::raw::Raw::bytes`]) instead of being parsed and re-serialized.
+
+/// The compact JSON text of a value whose first list is its instances (`Page<Instance>`,
+/// `FleetListing`), `shell` being that value with the list emptied and `instances` the list:
+/// the JSON `serde_json::to_vec` gives for the whole value, except that each record's `raw` is
+/// spliced in as the provider's own text ([`crate::raw::Raw::bytes`]) instead of being parsed
+/// and re-serialized (the records' `raw` are most of a listing's text). The proxy's list answers.
+#[cfg_attr(not(feature = "proxy"), allow(dead_code))]
+pub fn instances_json<T: serde::Serialize>(
+    shell: &T,
+    instances: Vec<crate::model::Instance>,
+) -> Result<Vec<u8>, crate::error::Error> {
+    instances_json_with(shell, instances, |text, raw| {
+        text.extend_from_slice(b",\"raw\":");
+        text.extend_from_slice(raw.bytes());
+    })
+}
+
+/// One instance as JSON: what serde writes, with its `raw` spliced in as the provider's own text
+/// (the proxy's get and create answers).
+#[cfg_attr(not(feature = "proxy"), allow(dead_code))]
+pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
+    let raw = instance.raw.bytes();
+    let mut text = Vec::with_capacity(512 + raw.len());
+    write_instance_fields(&mut text, instance);
+    text.extend_from_slice(b",\"raw\":");
+    text.extend_from_slice(raw);
+    text.push(b'}');
+    text
+}
+
+/// What [`instances_json_spans`] gives: the JSON text, the records' texts, their spans.
+pub type SpannedJson = (Vec<u8>, Vec<u8>, Vec<u32>);
+
+/// [`instances_json`] with every `raw` left out, and the records' texts beside it: all of them
+/// one after another in `texts`, and per instance in order its `[start, end)` there (`spans`,
+/// two numbers an instance). For the JS bindings, which attach `raw` lazily from those spans;
+/// one copy of just the records' bytes crosses, whether they came in one body or many.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub fn instances_json_spans<T: serde::Serialize>(
+    shell: &T,
+    instances: Vec<crate::model::Instance>,
+) -> Result<SpannedJson, crate::error::Error> {
+    let total: usize = instances.iter().map(|i| i.raw.bytes().len()).sum();
+    if u32::try_from(total).is_err() {
+        return Err(crate::error::Error::new(
+            crate::error::ErrorCode::Decode,
+            "could not hand the result over: more than 4 GiB of records",
+        ));
+    }
+    let mut texts: Vec<u8> = Vec::with_capacity(total);
+    let mut spans: Vec<u32> = Vec::with_capacity(instances.len() * 2);
+    let text = instances_json_with(shell, instances, |_, raw| {
+        // Cannot overflow: the total was checked above.
+        spans.push(texts.len() as u32);
+        texts.extend_from_slice(raw.bytes());
+        spans.push(texts.len() as u32);
+    })?;
+    Ok((text, texts, spans))
+}
+
+fn instances_json_with<T: serde::Serialize>(
+    shell: &T,
+    instances: Vec<crate::model::Instance>,
+    mut write_raw: impl FnMut(&mut Vec<u8>, &crate::raw::Raw),
+) -> Result<Vec<u8>, crate::error::Error> {
+    use crate::error::{Error, ErrorCode};
+    let serialize_error = |e: serde_json::Error| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}"));
+    let shell = serde_json::to_vec(shell).map_err(serialize_error)?;
+    // The first `[` is the emptied list: `{"items":[]…` (keys hold no `[`).
+    let Some(at) = shell.iter().position(|&b| b == b'[').filter(|&at| shell.get(at + 1) == Some(&b']')) else {
+        return Err(Error::new(ErrorCode::Decode, "could not serialize the result: no instance list"));
+    };
+    let mut text = Vec::with_capacity(shell.len() + instances.len() * 512);
+    text.extend_from_slice(&shell[..=at]);
+    for (i, instance) in instances.iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        write_instance_fields(&mut text, instance);
+        write_raw(&mut text, &instance.raw);
+        text.push(b'}');
+    }
+    text.extend_from_slice(&shell[at + 1..]);
+    Ok(text)
+}
+
+/// Appends an [`Instance`](crate::model::Instance) as JSON, open: `{` and every field but `raw`,
+/// exactly as serde writes them (same names, order and optional fields left out), so the caller
+/// writes `raw` (or not) and the closing `}`. Hand-written because serde's serializer is most of
+/// a listing's cost in a wasm built for size; `tests` check it against serde_json on every
+/// fixture.
+pub fn write_instance_fields(out: &mut Vec<u8>, i: &crate::model::Instance) {
+    out.extend_from_slice(b"{\"provider\":");
+    write_str(out, i.provider.as_str());
+    key(out, "id");
+    write_str(out, &i.id);
+    opt_str(out, "name", i.name.as_deref());
+    key(out, "status");
+    write_str(out, i.status.as_str());
+    key(out, "providerStatus");
+    write_str(out, &i.provider_status);
+    opt_str(out, "statusReason", i.status_reason.as_deref());
+    opt_str(out, "instanceType", i.instance_type.as_deref());
+    if let Some(n) = i.gpu_count {
+        key(out, "gpuCount");
+        write_u64(out, u64::from(n));
+    }
+    opt_str(out, "gpuModel", i.gpu_model.as_deref());
+    opt_str(out, "region", i.region.as_deref());
+    opt_str(out, "sector", i.sector.as_deref());
+    opt_str(out, "ip", i.ip.as_deref());
+    if let Some(ssh) = &i.ssh {
+        key(out, "ssh");
+        out.extend_from_slice(b"{\"host\":");
+        write_str(out, &ssh.host);
+        key(out, "port");
+        write_u64(out, u64::from(ssh.port));
+        opt_str(out, "user", ssh.user.as_deref());
+        opt_str(out, "command", ssh.command.as_deref());
+        out.push(b'}');
+    }
+    opt_str(out, "createdAt", i.created_at.as_deref());
+    if let Some(tags) = &i.tags {
+        key(out, "tags");
+        out.push(b'{');
+        for (n, (k, v)) in tags.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_str(out, k);
+            out.push(b':');
+            write_str(out, v);
+        }
+        out.push(b'}');
+    }
+    if let Some(pool) = &i.pool {
+        key(out, "pool");
+        out.extend_from_slice(b"{\"id\":");
+        write_str(out, &pool.id);
+        opt_str(out, "name", pool.name.as_deref());
+        out.push(b'}');
+    }
+    if let Some(p) = &i.priority_level {
+        key(out, "priorityLevel");
+        write_str(out, p.as_str());
+    }
+    if let Some(m) = &i.managed_by {
+        key(out, "managedBy");
+        out.extend_from_slice(b"{\"kind\":");
+        write_str(out, &m.kind);
+        key(out, "id");
+        write_str(out, &m.id);
+        opt_str(out, "name", m.name.as_deref());
+        out.push(b'}');
+    }
+    if let Some(b) = i.public_ipv4 {
+        key(out, "publicIpv4");
+        out.extend_from_slice(if b { b"true" } else { b"false" });
+    }
+    if let Some(b) = &i.billing_mode {
+        key(out, "billingMode");
+        write_str(out, b.as_str());
+    }
+    if let Some(spot) = &i.spot {
+        key(out, "spot");
+        out.extend_from_slice(b"{\"status\":");
+        write_str(out, spot.status.as_str());
+        opt_str(out, "reclaimAt", spot.reclaim_at.as_deref());
+        out.push(b'}');
+    }
+}
+
+/// `,"name":`
+fn key(out: &mut Vec<u8>, name: &str) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn opt_str(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        key(out, name);
+        write_str(out, v);
+    }
+}
+
+fn write_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// A JSON string as serde_json escapes it: `"` `\` and the control characters only (`\b \t \n
+/// \f \r`, else `\u00xx` in lowercase hex).
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape = match byte {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            0x08 => b'b',
+            0x09 => b't',
+            0x0a => b'n',
+            0x0c => b'f',
+            0x0d => b'r',
+            0x00..=0x1f => b'u',
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        start = i + 1;
+        if escape == b'u' {
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The hand-written instance writer against serde_json (the oracle), on every list fixture of
+    /// every provider and on an instance with every field set to awkward text.
+    #[test]
+    fn write_instance_fields_is_what_serde_writes() {
+        use crate::model::{Instance, ListQuery, ManagedBy, PoolRef, SpotInfo, SshInfo};
+        use crate::provider::{decode_list_body, Provider};
+        let same = |i: &Instance| {
+            let mut text = Vec::new();
+            write_instance_fields(&mut text, i);
+            text.push(b'}');
+            let mut expected = serde_json::to_value(i).unwrap();
+            expected.as_object_mut().unwrap().remove("raw");
+            let got: Value = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(&text)));
+            assert_eq!(got, expected, "{}", i.id);
+            // The same text, key order included, as serde_json writes.
+            let mut serde_text = serde_json::to_vec(&Instance { raw: Default::default(), ..i.clone() }).unwrap();
+            let cut = serde_text.len() - b",\"raw\":null}".len();
+            serde_text.truncate(cut);
+            serde_text.push(b'}');
+            assert_eq!(String::from_utf8(text).unwrap(), String::from_utf8(serde_text).unwrap());
+        };
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut seen = 0;
+        for (provider, dir) in [
+            (Provider::Fal, "fal"),
+            (Provider::FalAlpha, "fal-alpha"),
+            (Provider::Sfcompute, "sfcompute"),
+            (Provider::Novita, "novita"),
+        ] {
+            for entry in std::fs::read_dir(format!("{root}/tests/fixtures/{dir}")).unwrap() {
+                let path = entry.unwrap().path();
+                let Ok(page) = decode_list_body(&ListQuery::first_page(provider), std::fs::read(&path).unwrap()) else {
+                    continue;
+                };
+                for i in &page.items {
+                    same(i);
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 15, "{seen} instances");
+        let awkward = "q\"uote \\ back\u{1} ctl\n nl é 😀 \u{2028}</script>";
+        let mut i = decode_list_body(
+            &ListQuery::first_page(Provider::Fal),
+            std::fs::read(format!("{root}/tests/fixtures/fal/list.json")).unwrap(),
+        )
+        .unwrap()
+        .items
+        .remove(0);
+        i.name = Some(awkward.into());
+        i.status_reason = Some(awkward.into());
+        i.ssh = Some(SshInfo { host: awkward.into(), port: 65535, user: Some(awkward.into()), command: None });
+        i.tags = Some([("k\"1".to_owned(), awkward.to_owned()), ("a".to_owned(), String::new())].into_iter().collect());
+        i.pool = Some(PoolRef { id: awkward.into(), name: None });
+        i.managed_by = Some(ManagedBy { kind: "spot_deployment".into(), id: "x".into(), name: Some(awkward.into()) });
+        i.public_ipv4 = Some(false);
+        i.gpu_count = Some(u32::MAX);
+        i.spot =
+            Some(SpotInfo { status: crate::model::SpotStatus::parse("weird"), reclaim_at: Some("2026-12-04T00:00:00Z".into()) });
+        i.billing_mode = Some(crate::model::BillingMode::parse("spot"));
+        i.priority_level = Some(crate::model::PriorityLevel::parse("critical"));
+        i.created_at = Some(awkward.into());
+        same(&i);
+    }
+
+    #[test]
+    fn instance_json_is_serde_jsons_json_with_raw_spliced() {
+        use crate::model::ListQuery;
+        use crate::provider::{decode_list_body, Provider};
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sfcompute/list_july_fields.json")).unwrap();
+        for i in decode_list_body(&ListQuery::first_page(Provider::Sfcompute), body).unwrap().items {
+            let text = instance_json(&i);
+            assert_eq!(serde_json::from_slice::<Value>(&text).unwrap(), serde_json::to_value(&i).unwrap());
+            assert!(text.ends_with(&[i.raw.bytes(), b"}"].concat()), "raw spliced verbatim");
+        }
+    }
+
+    #[test]
+    fn instances_json_spans_points_at_each_record() {
+        use crate::model::ListQuery;
+        use crate::provider::{decode_list_body, Provider};
+        let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fal/list.json")).unwrap();
+        let page = decode_list_body(&ListQuery::first_page(Provider::Fal), body).unwrap();
+        let expected: Vec<Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
+        let mut shell = page.clone();
+        let items = std::mem::take(&mut shell.items);
+        let (text, texts, spans) = instances_json_spans(&shell, items).unwrap();
+        assert_eq!(spans.len(), 2 * expected.len());
+        let out: Value = serde_json::from_slice(&text).unwrap();
+        for (i, want) in expected.iter().enumerate() {
+            assert!(out["items"][i].get("raw").is_none(), "raw left out of the JSON");
+            let (a, b) = (spans[2 * i] as usize, spans[2 * i + 1] as usize);
+            let got: Value = serde_json::from_slice(&texts[a..b]).unwrap();
+            assert_eq!(&got, want, "record {i}");
+        }
+        assert_eq!(spans.last().copied(), Some(texts.len() as u32), "just the records' bytes");
+    }
+
+    #[test]
+    fn instances_json_is_serde_jsons_json_with_each_raw_spliced() {
+        use crate::model::{FleetListing, ListQuery};
+        use crate::provider::{decode_list_body, Provider};
+        let root = env!("CARGO_MANIFEST_DIR");
+        for (provider, file) in [
+            (Provider::Fal, "fal/list.json"),
+            (Provider::FalAlpha, "fal-alpha/list-nullable.json"),
+            (Provider::Sfcompute, "sfcompute/list_seed.json"),
+            (Provider::Sfcompute, "sfcompute/list_july_last_page.json"),
+            (Provider::Novita, "novita/list.json"),
+        ] {
+            let body = std::fs::read(format!("{root}/tests/fixtures/{file}")).unwrap();
+            let page = decode_list_body(&ListQuery::first_page(provider), body).unwrap();
+            assert!(!page.items.is_empty(), "{file} has instances");
+            // The same JSON as serde_json writes, except that each record's `raw` is the
+            // provider's own text, spliced in as it came (whitespace and key order kept).
+            let same = |text: Vec<u8>, expected: Value, what: &str| {
+                let got: Value = serde_json::from_slice(&text).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(got, expected, "{what}");
+                for item in &page.items {
+                    let raw = item.raw.bytes();
+                    assert!(text.windows(raw.len()).any(|w| w == raw), "{what}: {} spliced verbatim", item.id);
+                }
+            };
+            let mut shell = page.clone();
+            let items = std::mem::take(&mut shell.items);
+            same(instances_json(&shell, items).unwrap(), serde_json::to_value(&page).unwrap(), file);
+
+            let listing = FleetListing { instances: page.items.clone(), errors: vec![] };
+            let mut shell = listing.clone();
+            let items = std::mem::take(&mut shell.instances);
+            same(instances_json(&shell, items).unwrap(), serde_json::to_value(&listing).unwrap(), file);
+        }
+        // An empty list stays an empty list.
+        let empty = FleetListing { instances: vec![], errors: vec![] };
+        assert_eq!(instances_json(&empty, vec![]).unwrap(), serde_json::to_vec(&empty).unwrap());
+    }
+}
