@@ -5,17 +5,19 @@
 //!
 //! The crate is built in layers (the oauth2-rs shape), read bottom-up:
 //!
+//! - [`provider_id`] — [`Provider`] and its names, a leaf (as are `json_path`, the slow-path
+//!   reader that names a failing JSON path, and [`raw`]).
 //! - [`error`] — one [`Error`] with a stable [`ErrorCode`]; [`http`] — [`HttpRequest`],
 //!   [`HttpResponse`] and the [`Transport`] trait, the only I/O seam (send, sleep, clock, random
 //!   bytes; on wasm the global `fetch` and `setTimeout`, natively you bring your own).
-//! - [`model`] — the provider-neutral types TypeScript sees (serde + Tsify), and [`raw`]: an
-//!   instance's `raw`, the provider's own text, parsed only when read.
+//! - [`model`] — the provider-neutral types TypeScript sees (serde + Tsify); an instance's `raw`
+//!   ([`raw::Raw`]) is the provider's own text, parsed only when read.
 //! - [`provider`] — one pure module per provider: `build_*_request` turns typed input into an
 //!   [`HttpRequest`], `parse_*_response` turns an [`HttpResponse`] into the [`model`] (a fast
 //!   path into borrowed wire records, and a slow one that names a failing JSON path). No I/O.
 //! - [`Client`] ([`client`]) — retries, pagination with loop guards (Novita's numbering learned),
 //!   fan-out over providers, waiters, and proxy mode through [`proxy_api`], the edge proxy's wire
-//!   format.
+//!   format. `answer_json` writes the proxy's answers and the JS handover (each `raw` spliced in).
 //! - [`proxy_server`] (feature `proxy`, on by default) — the edge proxy's pure logic.
 //! - `transport` and `bindings` (wasm32 only) — the `fetch` transport; the JavaScript API
 //!   (`Fleet`) and, with the `proxy` feature, the Worker entry. The npm package's wasm is built
