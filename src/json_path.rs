@@ -569,7 +569,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 }
 
-#[cfg(test)]
+// Native only: the oracle, serde_path_to_error, is a native dev-dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
@@ -578,7 +579,6 @@ mod tests {
     /// model's inputs and results over samples and every field of them retyped, removed or
     /// joined by an unknown one.
     #[test]
-    #[cfg(not(target_arch = "wasm32"))] // the oracle is a native dev-dependency
     fn paths_and_messages_are_serde_path_to_errors() {
         use crate::model::{
             FalCreateInput, FleetQuery, Instance, NovitaCreateInput, NovitaListQuery, Page, SfcCreateInput, SfcListQuery,
