@@ -2,7 +2,7 @@
 // `npm run build`: the npm package in pkg/.
 //
 //   1. cargo build --release --target wasm32-unknown-unknown, twice: the client (no proxy server,
-//      --no-default-features) for pkg/gpufleet*.{js,wasm}, and the Worker's (--features proxy)
+//      --features js-client) for pkg/gpufleet*.{js,wasm}, and the Worker's (only --features proxy)
 //      for pkg/proxy/gpufleet_proxy*.{js,wasm}
 //   2. wasm-bindgen --target web                          (.tools/bin, pinned = the crate's version)
 //   3. wasm-opt at the same level (binaryen@132 from node_modules — never a system wasm-opt)
@@ -64,9 +64,9 @@ const binaryenVersion = JSON.parse(readFileSync(join(root, "node_modules/binarye
 const BUILDS = [
   // Its own target dir: with one dir the two feature sets overwrite each other's gpufleet.wasm and
   // every build relinks both (about 15 s each).
-  { name: "client", features: ["--no-default-features"], targetDir: "target/wasm-client", outName: "gpufleet", dir: "", optLevel: process.env.GPUFLEET_CLIENT_OPT ?? "s" },
+  { name: "client", features: ["--no-default-features", "--features", "js-client"], targetDir: "target/wasm-client", outName: "gpufleet", dir: "", optLevel: process.env.GPUFLEET_CLIENT_OPT ?? "s" },
   // target/ itself, shared with `npm test`'s wasm32 build step.
-  { name: "proxy", features: ["--features", "proxy"], targetDir: "target", outName: "gpufleet_proxy", dir: "proxy", optLevel: process.env.GPUFLEET_PROXY_OPT ?? "s" },
+  { name: "proxy", features: ["--no-default-features", "--features", "proxy"], targetDir: "target", outName: "gpufleet_proxy", dir: "proxy", optLevel: process.env.GPUFLEET_PROXY_OPT ?? "s" },
 ];
 
 /** Builds one wasm (cargo → wasm-bindgen → wasm-opt) into target/gpufleet-pkg-wasm-<name>/. */

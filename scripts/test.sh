@@ -13,11 +13,12 @@ scripts/ensure-tools.sh
 step "core purity"
 scripts/check-core-purity.sh
 
-step "style: cargo fmt --check (rustfmt.toml) and cargo clippy, warnings denied (native; wasm32 with and without the proxy feature)"
+step "style: cargo fmt --check (rustfmt.toml) and cargo clippy, warnings denied (native; wasm32: all features, the package's build, the Worker's build)"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features js-client -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features proxy -- -D warnings
 
 step "native tests (cargo test)"
 cargo test --all-targets

@@ -33,13 +33,14 @@ pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
 }
 
 /// What [`instances_json_spans`] gives: the JSON text, the records' texts, their spans.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
 pub type SpannedJson = (Vec<u8>, Vec<u8>, Vec<u32>);
 
 /// [`instances_json`] with every `raw` left out, and the records' texts beside it: all of them
 /// one after another in `texts`, and per instance in order its `[start, end)` there (`spans`,
 /// two numbers an instance). For the JS bindings, which attach `raw` lazily from those spans;
 /// one copy of just the records' bytes crosses, whether they came in one body or many.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
 pub fn instances_json_spans<T: serde::Serialize>(
     shell: &T,
     instances: Vec<crate::model::Instance>,

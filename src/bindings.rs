@@ -5,8 +5,11 @@
 //! - [`convert`]: how values cross the boundary (JSON in, JSON out).
 //! - `worker` (feature `proxy`): the edge proxy's `handleFetch` and `consoleHeaders`.
 
+#[cfg(feature = "js-client")]
 pub mod api;
+#[cfg(feature = "js-client")]
 pub mod convert;
+#[cfg(feature = "js-client")]
 pub mod errors;
 #[cfg(feature = "proxy")]
 pub mod worker;

@@ -263,6 +263,21 @@ impl<T: Transport> Client<T> {
         self.execute_with(tag, op, provider.is_some(), request, proxy_api::parse_response::<R>).await
     }
 
+    /// [`Self::via_proxy`] for the answers that hold many instances (a page, a listing): read
+    /// straight into `R` with each `raw` kept as its text, no JSON tree (see
+    /// [`proxy_api::parse_list_response`]). Only these two types get that second reader: one per
+    /// type is wasm bytes.
+    async fn via_proxy_list<R: serde::de::DeserializeOwned>(
+        &self,
+        proxy: &ProxyConfig,
+        provider: Option<Provider>,
+        route: Route,
+    ) -> Result<R> {
+        let request = proxy_api::build_request(proxy, &route, None)?;
+        let tag = provider.unwrap_or(Provider::Fal);
+        self.execute_with(tag, Operation::List, provider.is_some(), request, proxy_api::parse_list_response::<R>).await
+    }
+
     /// The capabilities of every provider this client can reach: the configured ones, or in
     /// proxy mode the ones the proxy has keys for.
     pub async fn available_providers(&self) -> Result<Vec<Capabilities>> {
@@ -418,7 +433,7 @@ impl<T: Transport> Client<T> {
         let config = match self.check_supported(provider, Operation::List)? {
             Target::Direct(c) => c,
             Target::Proxy(proxy) => {
-                return self.via_proxy(proxy, Some(provider), Operation::List, Route::List(query.clone()), None).await;
+                return self.via_proxy_list(proxy, Some(provider), Route::List(query.clone())).await;
             }
         };
         let request = provider::build_list_request(query, config)?;
@@ -592,7 +607,7 @@ impl<T: Transport> Client<T> {
     /// concurrently. A provider that fails is reported in `errors`; the others still answer.
     pub async fn list_all(&self, query: &FleetQuery) -> Result<FleetListing> {
         if let Some(proxy) = &self.config.proxy {
-            return self.via_proxy(proxy, None, Operation::List, Route::Fleet(query.clone()), None).await;
+            return self.via_proxy_list(proxy, None, Route::Fleet(query.clone())).await;
         }
         let providers: Vec<Provider> = match &query.providers {
             Some(list) => {

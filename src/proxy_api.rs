@@ -448,15 +448,24 @@ fn checked(id: &str) -> Result<String> {
     Ok(percent_encode(id))
 }
 
+/// [`parse_response`] for an answer that holds many instances (`Page<Instance>`,
+/// `FleetListing`): a 2xx body is read straight into `T` (each instance's `raw` kept as its text,
+/// no JSON tree); one that does not read that way goes the [`parse_response`] way, which names
+/// the failing path.
+pub fn parse_list_response<T: serde::de::DeserializeOwned>(response: crate::http::HttpResponse) -> Result<T> {
+    if response.is_success() {
+        if let Ok(value) = serde_json::from_slice::<T>(&response.body) {
+            return Ok(value);
+        }
+    }
+    parse_response(response)
+}
+
 /// Reads a proxy answer: the body as `T` on 2xx, else the `{"error": …}` body as the same
 /// [`Error`] the proxy saw (code, provider, upstream status and request id kept).
 pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::HttpResponse) -> Result<T> {
     if response.is_success() {
-        // Straight into `T` (each instance's `raw` kept as its text, no tree); an answer that does
-        // not read that way is read again as a `Value` and then `T`, which names the failing path.
-        if let Ok(value) = serde_json::from_slice::<T>(&response.body) {
-            return Ok(value);
-        }
+        // As a `Value` first, then as `T` from it, like every typed read (see `crate::json_path`).
         let de = &mut serde_json::Deserializer::from_slice(&response.body);
         let read = crate::json_path::parse_slice(de).and_then(|value| crate::json_path::from_value(&value));
         return read.map_err(|e| {
