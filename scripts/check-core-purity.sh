@@ -3,7 +3,7 @@
 # JS crates; #[wasm_bindgen] exports live only in src/bindings (src/transport may declare JS
 # imports); no tokio anywhere; and the core's layers import one way (no cycle), so it reads
 # bottom-up:
-#   provider_id, json_path, raw  (leaves)  →  error  →  http  →  model  →  provider, answer_json
+#   provider_id, json_path, raw  (leaves)  →  error  →  money  →  http  →  model  →  provider, answer_json
 #   →  proxy_api  →  client  →  proxy_server
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,11 +21,13 @@ declare -A may=(
   [provider_id]="" [json_path]="" [raw]=""
   [error]="provider_id"
   [http]="error"
-  [model]="error json_path provider_id raw"
+  [money]="error provider_id"
+  [model]="error json_path money provider_id raw"
   [answer_json]="error model raw"
   [provider]="error http json_path model provider_id raw"
   [proxy_api]="error http json_path model provider"
-  [client]="error http model provider proxy_api"
+  [pricing]="error model money provider provider_id"
+  [client]="error http model money pricing provider proxy_api"
   [proxy_server]="error http json_path model provider proxy_api client answer_json"
 )
 layering=""

@@ -173,6 +173,20 @@ pub fn write_instance_fields(out: &mut Vec<u8>, i: &crate::model::Instance) {
         opt_str(out, "reclaimAt", spot.reclaim_at.as_deref());
         out.push(b'}');
     }
+    opt_str(out, "offerId", i.offer_id.as_deref());
+    opt_str(out, "startedAt", i.started_at.as_deref());
+    opt_str(out, "stoppedAt", i.stopped_at.as_deref());
+    // Prices and costs are a few numbers an instance, floats among them: serde writes those.
+    if let Some(price) = &i.price {
+        key(out, "price");
+        // Cannot fail: a struct of numbers, strings and an enum, written to a Vec.
+        let _ = serde_json::to_writer(&mut *out, price);
+    }
+    opt_str(out, "priceNote", i.price_note.as_deref());
+    if let Some(cost) = &i.cost {
+        key(out, "cost");
+        let _ = serde_json::to_writer(&mut *out, cost);
+    }
 }
 
 /// `,"name":`
@@ -366,13 +380,13 @@ mod tests {
             let items = std::mem::take(&mut shell.items);
             same(instances_json(&shell, items).unwrap(), serde_json::to_value(&page).unwrap(), file);
 
-            let listing = FleetListing { instances: page.items.clone(), errors: vec![] };
+            let listing = FleetListing { instances: page.items.clone(), errors: vec![], cost: None };
             let mut shell = listing.clone();
             let items = std::mem::take(&mut shell.instances);
             same(instances_json(&shell, items).unwrap(), serde_json::to_value(&listing).unwrap(), file);
         }
         // An empty list stays an empty list.
-        let empty = FleetListing { instances: vec![], errors: vec![] };
+        let empty = FleetListing { instances: vec![], errors: vec![], cost: None };
         assert_eq!(instances_json(&empty, vec![]).unwrap(), serde_json::to_vec(&empty).unwrap());
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -13,10 +13,12 @@ use crate::error::{Error, ErrorCode, ErrorDetail, Result, TransportError};
 use crate::http::{HttpRequest, HttpResponse, Transport};
 use crate::model::Capabilities;
 use crate::model::{
-    Access, CreateInput, DeleteOutcome, FleetListing, FleetQuery, Instance, ListQuery, Operation, Page, ProviderFailure,
-    SshDetails, Status,
+    Access, Balance, BalanceListing, BillingMode, CreateInput, DeleteOutcome, FleetCost, FleetListing, FleetQuery, Instance,
+    ListQuery, Offer, OfferListing, OfferUnit, Operation, Page, Price, PriceSource, ProviderFailure, SshDetails, Status,
 };
-use crate::provider::novita::{Numbering, PagePosition};
+use crate::money::PriceTable;
+use crate::pricing;
+use crate::provider::novita::{Numbering, PagePosition, Product as NovitaProduct};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
 use crate::proxy_api::{self, ActionResponse, ProvidersResponse, ProxyConfig, Route};
 
@@ -75,6 +77,33 @@ pub struct ClientConfig {
     /// How the Novita server numbers its pages, once learned; shared by every clone of this
     /// config (a JS `Fleet` learns it once, see [`Client::list_page`]).
     pub novita_numbering: LearnedNumbering,
+    /// Hourly prices you set, by provider and instance type (fal has no price API); they win
+    /// over the providers' own (see [`crate::pricing`]).
+    pub prices: PriceTable,
+    /// Price sources read recently (Novita's catalog, SF Compute quotes), kept
+    /// [`PRICE_CACHE_MS`]; shared by every clone of this config.
+    pub price_cache: PriceCache,
+}
+
+/// How long a price source's answer is reused: one minute.
+pub const PRICE_CACHE_MS: u64 = 60_000;
+
+/// Recently read price sources (see [`ClientConfig::price_cache`]); clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct PriceCache(Arc<Mutex<PriceCacheEntries>>);
+
+#[derive(Debug, Default)]
+struct PriceCacheEntries {
+    novita: Option<(u64, Arc<Vec<NovitaProduct>>)>,
+    sfc_quotes: BTreeMap<String, (u64, Option<i64>)>,
+}
+
+impl PriceCache {
+    fn with<R>(&self, f: impl FnOnce(&mut PriceCacheEntries) -> R) -> R {
+        // A poisoned lock only means a panic elsewhere mid-update: the entries are still whole.
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut entries)
+    }
 }
 
 /// What a [`Client`] has learned about how the Novita server numbers its pages
@@ -414,7 +443,15 @@ impl<T: Transport> Client<T> {
     /// cursor with the page size the server really serves, so `nextCursor` is right in every
     /// case. Cost: one request more than the pages, once per config, on servers counting from 1
     /// (none on servers counting from 0 when walking; none for a listing of one page).
+    ///
+    /// Each instance gets its `price`, `priceNote` and `cost` (see [`crate::pricing`]).
     pub async fn list_page(&self, query: &ListQuery) -> Result<Page<Instance>> {
+        let mut page = self.list_page_unpriced(query).await?;
+        self.price(&mut page.items).await;
+        Ok(page)
+    }
+
+    async fn list_page_unpriced(&self, query: &ListQuery) -> Result<Page<Instance>> {
         if self.finds_first_novita_page(query) {
             return Ok(self.first_novita_pages(query).await?.0);
         }
@@ -619,13 +656,19 @@ impl<T: Transport> Client<T> {
             None => self.providers(),
         };
         let results = join_all(providers.iter().map(|p| self.list_all_pages(walk_query(*p)))).await;
-        let mut listing = FleetListing { instances: Vec::new(), errors: Vec::new() };
+        let mut listing = FleetListing { instances: Vec::new(), errors: Vec::new(), cost: None };
+        let mut answered = Vec::with_capacity(providers.len());
         for (p, result) in providers.into_iter().zip(results) {
             match result {
-                Ok(items) => listing.instances.extend(items.into_iter().filter(|i| query.matches(i))),
+                Ok(items) => {
+                    answered.push(p);
+                    listing.instances.extend(items.into_iter().filter(|i| query.matches(i)));
+                }
                 Err(error) => listing.errors.push(ProviderFailure { provider: p, error }),
             }
         }
+        self.price(&mut listing.instances).await;
+        listing.cost = Some(FleetCost::of(&listing.instances, &answered));
         Ok(listing)
     }
 
@@ -638,7 +681,9 @@ impl<T: Transport> Client<T> {
             }
         };
         let request = provider::build_get_request(provider, id, config)?;
-        self.execute(provider, Operation::Get, request, |r| provider::parse_get_response(provider, r)).await
+        let mut instance = self.execute(provider, Operation::Get, request, |r| provider::parse_get_response(provider, r)).await?;
+        self.price(std::slice::from_mut(&mut instance)).await;
+        Ok(instance)
     }
 
     /// Creates an instance and returns it. On fal v1 an `Idempotency-Key` is always sent (the
@@ -838,6 +883,238 @@ impl<T: Transport> Client<T> {
 /// The query [`Client::list_all`] walks `provider` with: no filters, and the largest page size
 /// the provider documents (Novita 100, SF Compute 200), so a whole fleet takes the fewest round
 /// trips; where no maximum is documented (fal) the provider's default is kept.
+impl<T: Transport> Client<T> {
+    /// Sets `price`, `priceNote` and `cost` on `instances` (direct mode; a proxy prices on its
+    /// side): the user's table first, then Novita's catalog and SF Compute quotes, read at most
+    /// once a minute ([`PRICE_CACHE_MS`]). A source that fails leaves a `priceNote`, never a
+    /// failed listing.
+    async fn price(&self, instances: &mut [Instance]) {
+        if self.config.proxy.is_some() || instances.is_empty() {
+            return;
+        }
+        let table = &self.config.prices;
+        let mut sources = pricing::Sources::default();
+        let wants_novita =
+            pricing::needs_novita_catalog(instances, table) && self.config.providers.contains_key(&Provider::Novita);
+        let skus = if self.config.providers.contains_key(&Provider::Sfcompute) {
+            pricing::sfc_skus_to_quote(instances, table)
+        } else {
+            Vec::new()
+        };
+        let novita = async {
+            if wants_novita {
+                Some(self.novita_catalog().await.map_err(|e| e.message))
+            } else {
+                None
+            }
+        };
+        let quotes =
+            join_all(skus.iter().map(|sku| async move { (sku.clone(), self.sfc_quote(sku).await.map_err(|e| e.message)) }));
+        let (novita, quotes) = futures_util::future::join(novita, quotes).await;
+        sources.novita = novita;
+        sources.sfc_quotes = quotes.into_iter().collect();
+        let now_secs = (self.transport.now_ms() / 1000) as i64;
+        pricing::apply(instances, table, &sources, now_secs);
+    }
+
+    /// Novita's product catalog, from the cache when read less than a minute ago.
+    async fn novita_catalog(&self) -> Result<Arc<Vec<NovitaProduct>>> {
+        let now = self.transport.now_ms();
+        let cache = &self.config.price_cache;
+        if let Some(products) =
+            cache.with(|c| c.novita.as_ref().filter(|(at, _)| now.saturating_sub(*at) < PRICE_CACHE_MS).map(|(_, p)| p.clone()))
+        {
+            return Ok(products);
+        }
+        let config = self.provider_config(Provider::Novita)?;
+        let request = provider::novita::build_products_request(config)?;
+        let products =
+            Arc::new(self.execute(Provider::Novita, Operation::List, request, provider::novita::parse_products_response).await?);
+        cache.with(|c| c.novita = Some((now, products.clone())));
+        Ok(products)
+    }
+
+    /// SF Compute's best ask for one node-hour of `sku` (micro-dollars), cached a minute.
+    async fn sfc_quote(&self, sku: &str) -> Result<Option<i64>> {
+        let now = self.transport.now_ms();
+        let cache = &self.config.price_cache;
+        if let Some(ask) =
+            cache.with(|c| c.sfc_quotes.get(sku).filter(|(at, _)| now.saturating_sub(*at) < PRICE_CACHE_MS).map(|(_, a)| *a))
+        {
+            return Ok(ask);
+        }
+        let config = self.provider_config(Provider::Sfcompute)?;
+        let request = provider::sfcompute::build_quote_request(sku, now / 1000, config)?;
+        let ask = self.execute(Provider::Sfcompute, Operation::List, request, provider::sfcompute::parse_quote_response).await?;
+        cache.with(|c| c.sfc_quotes.insert(sku.to_owned(), (now, ask)));
+        Ok(ask)
+    }
+
+    /// What can be created, where, at what price: Novita's products (on-demand and spot apart,
+    /// priced per GPU-hour from its catalog), SF Compute's SKUs of the instances it runs with
+    /// their order-book quote, and fal's instance types with the prices you configured. Every
+    /// configured provider (or only `provider`); a provider that fails is in `errors`.
+    pub async fn offers(&self, provider: Option<Provider>) -> Result<OfferListing> {
+        if let Some(proxy) = &self.config.proxy {
+            return self.via_proxy(proxy, provider, Operation::List, Route::Offers(provider), None).await;
+        }
+        let providers = match provider {
+            Some(p) => {
+                self.provider_config(p)?;
+                vec![p]
+            }
+            None => self.providers(),
+        };
+        let results = join_all(providers.iter().map(|p| self.offers_of(*p))).await;
+        let mut listing = OfferListing { offers: Vec::new(), errors: Vec::new() };
+        for (p, result) in providers.into_iter().zip(results) {
+            match result {
+                Ok(offers) => listing.offers.extend(offers),
+                Err(error) => listing.errors.push(ProviderFailure { provider: p, error }),
+            }
+        }
+        Ok(listing)
+    }
+
+    async fn offers_of(&self, provider: Provider) -> Result<Vec<Offer>> {
+        let table = &self.config.prices;
+        let configured =
+            |id: &str| table.get(provider, id).map(|m| Price::new(m, PriceSource::Configured, Some("your price table".into())));
+        match provider {
+            Provider::Novita => {
+                let mut offers = provider::novita::offers_of(&self.novita_catalog().await?);
+                for offer in &mut offers {
+                    if let Some(price) = configured(&offer.id) {
+                        offer.price = Some(price);
+                        offer.price_note = None;
+                    }
+                }
+                Ok(offers)
+            }
+            Provider::Sfcompute => {
+                // The SKUs of the fleet's instances, and any the price table names.
+                let mut instances = self.list_all_pages(walk_query(provider)).await?;
+                let mut skus: Vec<(String, String)> =
+                    instances.drain(..).filter_map(|i| Some((i.offer_id?, i.instance_type.unwrap_or_default()))).collect();
+                skus.extend(table.0.get(&provider).into_iter().flatten().map(|(id, _)| (id.clone(), id.clone())));
+                skus.sort();
+                skus.dedup_by(|a, b| a.0 == b.0);
+                let quotes = join_all(skus.iter().map(|(sku, _)| async move {
+                    if configured(sku).is_some() {
+                        return Ok(None);
+                    }
+                    self.sfc_quote(sku).await
+                }))
+                .await;
+                Ok(skus
+                    .into_iter()
+                    .zip(quotes)
+                    .map(|((id, name), quote)| {
+                        let (price, note) = match (configured(&id), quote) {
+                            (Some(p), _) => (Some(p), None),
+                            (None, Ok(Some(micro))) => (
+                                Some(Price::new(
+                                    micro,
+                                    PriceSource::Quote,
+                                    Some("best ask now, one node-hour: an estimate".into()),
+                                )),
+                                None,
+                            ),
+                            (None, Ok(None)) => (None, Some(format!("no ask in SF Compute's order book for {id}"))),
+                            (None, Err(e)) => (None, Some(format!("SF Compute's quote could not be read: {}", e.message))),
+                        };
+                        Offer {
+                            provider,
+                            name: if name.is_empty() { id.clone() } else { name },
+                            id,
+                            gpu_model: None,
+                            gpu_count: Some(8),
+                            max_gpu_count: None,
+                            regions: Vec::new(),
+                            billing: BillingMode::OnDemand,
+                            available: None,
+                            price,
+                            unit: OfferUnit::Instance,
+                            price_note: note,
+                            raw: serde_json::Value::Null,
+                        }
+                    })
+                    .collect())
+            }
+            Provider::Fal | Provider::FalAlpha => {
+                let mut types: Vec<String> = provider
+                    .capabilities()
+                    .create_fields
+                    .iter()
+                    .find(|f| f.name == "instanceType")
+                    .map(|f| f.options.clone())
+                    .unwrap_or_default();
+                types.extend(table.0.get(&provider).into_iter().flatten().map(|(t, _)| t.clone()));
+                types.sort();
+                types.dedup();
+                Ok(types
+                    .into_iter()
+                    .map(|t| {
+                        let (gpu_count, gpu_model) = provider::fal::gpus_from_instance_type(&t);
+                        let price = configured(&t);
+                        let note = price
+                            .is_none()
+                            .then(|| format!("fal publishes no compute prices: set prices[\"{provider}\"][\"{t}\"]"));
+                        Offer {
+                            provider,
+                            id: t.clone(),
+                            name: t,
+                            gpu_model,
+                            gpu_count,
+                            max_gpu_count: None,
+                            regions: Vec::new(),
+                            billing: BillingMode::OnDemand,
+                            available: None,
+                            price,
+                            unit: OfferUnit::Instance,
+                            price_note: note,
+                            raw: serde_json::Value::Null,
+                        }
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// The account balance of every configured provider that has one: fal (credits, Platform
+    /// API v1; the alpha API shares fal's account), Novita and SF Compute, in exact dollars.
+    /// A provider that fails is in `errors`.
+    pub async fn balances(&self) -> Result<BalanceListing> {
+        if let Some(proxy) = &self.config.proxy {
+            return self.via_proxy(proxy, None, Operation::List, Route::Balances, None).await;
+        }
+        let providers: Vec<Provider> = self.providers().into_iter().filter(|p| *p != Provider::FalAlpha).collect();
+        let results = join_all(providers.iter().map(|p| self.balance_of(*p))).await;
+        let mut listing = BalanceListing { balances: Vec::new(), errors: Vec::new() };
+        for (p, result) in providers.into_iter().zip(results) {
+            match result {
+                Ok(balance) => listing.balances.push(balance),
+                Err(error) => listing.errors.push(ProviderFailure { provider: p, error }),
+            }
+        }
+        Ok(listing)
+    }
+
+    async fn balance_of(&self, provider: Provider) -> Result<Balance> {
+        let config = self.provider_config(provider)?;
+        let (request, parse): (HttpRequest, fn(HttpResponse) -> Result<Balance>) = match provider {
+            Provider::Fal | Provider::FalAlpha => {
+                (provider::fal::build_balance_request(config)?, provider::fal::parse_balance_response)
+            }
+            Provider::Novita => (provider::novita::build_balance_request(config)?, provider::novita::parse_balance_response),
+            Provider::Sfcompute => {
+                (provider::sfcompute::build_balance_request(config)?, provider::sfcompute::parse_balance_response)
+            }
+        };
+        self.execute(provider, Operation::List, request, parse).await
+    }
+}
+
 fn walk_query(provider: Provider) -> ListQuery {
     let query = ListQuery::first_page(provider);
     match provider.capabilities().max_page_size {
@@ -960,7 +1237,7 @@ impl<'c, T: Transport> Pages<'c, T> {
                 first
             })
         } else {
-            self.client.list_page(&self.query).await
+            self.client.list_page_unpriced(&self.query).await
         };
         let mut page = match fetched {
             Ok(p) => p,

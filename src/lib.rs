@@ -39,6 +39,8 @@ pub mod error;
 pub mod http;
 mod json_path;
 pub mod model;
+pub mod money;
+pub mod pricing;
 pub mod provider;
 pub mod provider_id;
 pub mod proxy_api;

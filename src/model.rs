@@ -334,6 +334,34 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub spot: Option<SpotInfo>,
+    /// The id to find this instance's offer by in `offers()` (Novita `productId`, SF Compute
+    /// SKU id, fal instance type): what it was created from, and what its price is looked up by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub offer_id: Option<String>,
+    /// When it last started running, ISO 8601 in UTC (Novita `lastStartedAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub started_at: Option<String>,
+    /// When it last stopped, ISO 8601 in UTC (Novita `lastStoppedAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub stopped_at: Option<String>,
+    /// What it costs per hour while it runs, and where that figure comes from; absent when it
+    /// cannot be known (then `priceNote` says why). Never a guess.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub price: Option<Price>,
+    /// Why there is no `price` (e.g. `no price configured for fal gpu_1x_h100_sxm5`), or a
+    /// caveat about the one there is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub price_note: Option<String>,
+    /// What its current run has cost so far (running instances with a `price`): an estimate,
+    /// `price` × the time since it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cost: Option<Cost>,
     /// The provider's full record exactly as received, unknown fields included. (In JavaScript
     /// it is read lazily: the record's text is parsed the first time `raw` is read.)
     #[tsify(type = "Record<string, unknown>")]
@@ -366,6 +394,12 @@ impl Instance {
             public_ipv4: None,
             billing_mode: None,
             spot: None,
+            offer_id: None,
+            started_at: None,
+            stopped_at: None,
+            price: None,
+            price_note: None,
+            cost: None,
             raw: Raw::default(),
         }
     }
@@ -1085,6 +1119,10 @@ pub struct FleetListing {
     pub instances: Vec<Instance>,
     /// Providers that failed, with why.
     pub errors: Vec<ProviderFailure>,
+    /// The fleet's burn rate and cost so far, per provider and in total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cost: Option<FleetCost>,
 }
 
 /// Filters applied across providers by [`crate::Client::list_all`] (after normalization).
@@ -1124,4 +1162,250 @@ impl FleetQuery {
             }
         }
     }
+}
+
+/// An amount of US dollars: `microUsd` is exact (whole millionths of a dollar; sums are made on
+/// it), `usd` the same amount as a float for display and sorting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Money {
+    /// Dollars (float; for display).
+    pub usd: f64,
+    /// Millionths of a dollar (an integer; exact).
+    pub micro_usd: i64,
+}
+
+impl Money {
+    /// `micro` millionths of a dollar.
+    pub fn from_micro(micro: i64) -> Money {
+        Money { usd: crate::money::micro_to_usd(micro), micro_usd: micro }
+    }
+}
+
+/// Where a price comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum PriceSource {
+    /// The provider's own price list (Novita's product catalog): the price it bills.
+    Catalog,
+    /// A market quote (SF Compute's order book, best ask now): an estimate of what an hour
+    /// would cost today, not the price the instance's order paid.
+    Quote,
+    /// The price table you configured (`prices`; the proxy's `GPUFLEET_PRICES`).
+    Configured,
+}
+
+/// An hourly price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Price {
+    /// Dollars per hour (of the whole instance, or of one unit of an offer: see `Offer.unit`).
+    pub usd_per_hour: f64,
+    /// The same, in millionths of a dollar (exact).
+    pub micro_usd_per_hour: i64,
+    /// Where it comes from.
+    pub source: PriceSource,
+    /// How it was made, in words (e.g. `2 GPUs × $2.40 per GPU-hour (spot)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub basis: Option<String>,
+}
+
+impl Price {
+    /// A price of `micro` millionths of a dollar per hour.
+    pub fn new(micro: i64, source: PriceSource, basis: Option<String>) -> Price {
+        Price { usd_per_hour: crate::money::micro_to_usd(micro), micro_usd_per_hour: micro, source, basis }
+    }
+}
+
+/// Whether an amount is gpufleet's estimate or the provider's bill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum CostKind {
+    /// Price × running time, computed by gpufleet.
+    Estimate,
+    /// What the provider says it billed.
+    Billed,
+}
+
+/// What an instance's current run has cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Cost {
+    /// The amount.
+    pub amount: Money,
+    /// Estimate or billed.
+    pub kind: CostKind,
+    /// Seconds of running time counted.
+    pub seconds: u64,
+    /// When the counted run began (ISO 8601, UTC).
+    pub since: String,
+}
+
+/// Money across a fleet, per provider and in total (`FleetListing.cost`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct FleetCost {
+    /// Dollars per hour of everything running now that has a price.
+    pub burn_rate_per_hour: Money,
+    /// What the current runs of those instances have cost so far (estimate).
+    pub cost_so_far: Money,
+    /// Running instances with a price.
+    pub priced_running: u32,
+    /// Running instances without one (so the burn rate is a lower bound when this is not 0).
+    pub unpriced_running: u32,
+    /// The same, per provider that answered.
+    pub by_provider: Vec<ProviderCost>,
+}
+
+/// One provider's share of a [`FleetCost`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderCost {
+    /// The provider.
+    pub provider: Provider,
+    /// Dollars per hour of its priced running instances.
+    pub burn_rate_per_hour: Money,
+    /// Their cost so far (estimate).
+    pub cost_so_far: Money,
+    /// Its running instances with a price.
+    pub priced_running: u32,
+    /// Its running instances without one.
+    pub unpriced_running: u32,
+}
+
+impl FleetCost {
+    /// The burn rate and cost so far of `instances` (their `price` and `cost` already set), per
+    /// provider in `providers` order and in total, summed exactly in micro-dollars.
+    pub fn of(instances: &[Instance], providers: &[Provider]) -> FleetCost {
+        let mut rows: Vec<(Provider, i64, i64, u32, u32)> = providers.iter().map(|p| (*p, 0, 0, 0, 0)).collect();
+        for i in instances.iter().filter(|i| i.status == Status::Running) {
+            let at = match rows.iter().position(|r| r.0 == i.provider) {
+                Some(at) => at,
+                None => {
+                    rows.push((i.provider, 0, 0, 0, 0));
+                    rows.len() - 1
+                }
+            };
+            let row = &mut rows[at];
+            match &i.price {
+                Some(p) => {
+                    row.1 = row.1.saturating_add(p.micro_usd_per_hour);
+                    row.2 = row.2.saturating_add(i.cost.as_ref().map_or(0, |c| c.amount.micro_usd));
+                    row.3 += 1;
+                }
+                None => row.4 += 1,
+            }
+        }
+        let total = |f: fn(&(Provider, i64, i64, u32, u32)) -> i64| rows.iter().map(f).fold(0i64, i64::saturating_add);
+        FleetCost {
+            burn_rate_per_hour: Money::from_micro(total(|r| r.1)),
+            cost_so_far: Money::from_micro(total(|r| r.2)),
+            priced_running: rows.iter().map(|r| r.3).sum(),
+            unpriced_running: rows.iter().map(|r| r.4).sum(),
+            by_provider: rows
+                .into_iter()
+                .map(|(provider, burn, cost, priced, unpriced)| ProviderCost {
+                    provider,
+                    burn_rate_per_hour: Money::from_micro(burn),
+                    cost_so_far: Money::from_micro(cost),
+                    priced_running: priced,
+                    unpriced_running: unpriced,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What one unit of an [`Offer`]'s price buys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum OfferUnit {
+    /// One GPU (Novita: an instance of n GPUs costs n × the price).
+    Gpu,
+    /// One whole instance (fal instance types, SF Compute nodes).
+    Instance,
+}
+
+/// Something that can be created: a product, SKU or instance type, where, at what price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer {
+    /// The provider.
+    pub provider: Provider,
+    /// What to create it with: Novita `productId`, SF Compute `instanceSku`, fal `instanceType`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// GPU model, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub gpu_model: Option<String>,
+    /// GPUs in one instance, when fixed (fal `gpu_8x_…`, SF Compute nodes of 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub gpu_count: Option<u32>,
+    /// Most GPUs one instance may have (Novita products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub max_gpu_count: Option<u32>,
+    /// Where it can be created (Novita cluster ids); empty when the provider does not say.
+    pub regions: Vec<String>,
+    /// How it is billed: on-demand and spot are separate offers (spot may be reclaimed).
+    pub billing: BillingMode,
+    /// Whether the provider says it can be created now; absent when it does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub available: Option<bool>,
+    /// What one `unit` costs per hour; absent when unknown (then `priceNote` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub price: Option<Price>,
+    /// What the price is of.
+    pub unit: OfferUnit,
+    /// Why there is no price, or a caveat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub price_note: Option<String>,
+    /// The provider's record, as received (`null` for offers made from the price table).
+    #[tsify(type = "unknown")]
+    pub raw: serde_json::Value,
+}
+
+/// What `offers()` gives: the offers of the providers that answered, and the failures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferListing {
+    /// Every offer, per provider in the order the provider lists them.
+    pub offers: Vec<Offer>,
+    /// Providers that failed, with why.
+    pub errors: Vec<ProviderFailure>,
+}
+
+/// An account balance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    /// The provider.
+    pub provider: Provider,
+    /// What can still be spent (fal credits, Novita `availableBalance`, SF Compute available).
+    pub available: Money,
+    /// The currency the provider states (`USD`); amounts are converted from its units exactly.
+    pub currency: String,
+    /// The provider's other figures, converted (Novita `cashBalance`, `creditLimit`, …).
+    #[tsify(type = "Record<string, Money>")]
+    pub details: BTreeMap<String, Money>,
+    /// The provider's answer, as received.
+    #[tsify(type = "unknown")]
+    pub raw: serde_json::Value,
+}
+
+/// What `balances()` gives: a balance per provider that has one, and the failures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceListing {
+    /// One per provider that answered.
+    pub balances: Vec<Balance>,
+    /// Providers that failed, with why.
+    pub errors: Vec<ProviderFailure>,
 }

@@ -98,6 +98,22 @@ impl ProviderConfig {
         s.push_str(path);
         s
     }
+
+    /// The URL of `path` in a sibling API of the same host (billing and balances live beside
+    /// the instance APIs): the base URL with its trailing `api_root` (e.g. `/preview/v2`)
+    /// replaced by `path`; when the base does not end in `api_root`, `path` goes under the
+    /// base's origin (`https://host`).
+    pub fn sibling_url(&self, api_root: &str, path: &str) -> String {
+        let base = self.base_url.trim().trim_end_matches('/');
+        let root = match base.strip_suffix(api_root) {
+            Some(root) => root,
+            None => {
+                let after_scheme = base.find("://").map_or(0, |at| at + 3);
+                base[after_scheme..].find('/').map_or(base, |at| &base[..after_scheme + at])
+            }
+        };
+        format!("{root}{path}")
+    }
 }
 
 impl std::fmt::Debug for ProviderConfig {

@@ -114,6 +114,10 @@ pub enum Route {
     Action(Provider, Operation, String),
     /// `GET /api/v1/{provider}/instances/{id}/ssh`
     Ssh(Provider, String),
+    /// `GET /api/v1/offers[?provider=…]`
+    Offers(Option<Provider>),
+    /// `GET /api/v1/balances`
+    Balances,
 }
 
 impl Route {
@@ -125,7 +129,8 @@ impl Route {
     /// The provider the route targets, if one.
     pub fn provider(&self) -> Option<Provider> {
         match self {
-            Route::Providers | Route::Fleet(_) => None,
+            Route::Providers | Route::Fleet(_) | Route::Balances => None,
+            Route::Offers(p) => *p,
             Route::List(q) => Some(q.provider()),
             Route::Get(p, _) | Route::Create(p) | Route::Delete(p, _) | Route::Action(p, ..) | Route::Ssh(p, _) => Some(*p),
         }
@@ -207,6 +212,22 @@ pub fn parse_route(method: &str, path: &str, query: &str) -> std::result::Result
         ["instances"] => {
             only(&["GET"])?;
             Ok(Route::Fleet(fleet_query_from_params(&params).map_err(RouteError::Invalid)?))
+        }
+        ["offers"] => {
+            only(&["GET"])?;
+            match params.as_slice() {
+                [] => Ok(Route::Offers(None)),
+                [(name, value)] if name == "provider" => Ok(Route::Offers(Some(provider(value)?))),
+                _ => Err(RouteError::Invalid(Error::invalid_input(
+                    "query",
+                    "takes only provider (one of fal, fal-alpha, sfcompute, novita)",
+                ))),
+            }
+        }
+        ["balances"] => {
+            only(&["GET"])?;
+            no_query(&params)?;
+            Ok(Route::Balances)
         }
         [p, "instances"] => {
             only(&["GET", "POST"])?;
@@ -435,6 +456,9 @@ pub fn build_request(proxy: &ProxyConfig, route: &Route, body: Option<Vec<u8>>) 
         Route::Delete(p, id) => (Method::Delete, format!("{}/{}", inst(*p), checked(id)?)),
         Route::Action(p, op, id) => (Method::Post, format!("{}/{}/{}", inst(*p), checked(id)?, op.as_str())),
         Route::Ssh(p, id) => (Method::Get, format!("{}/{}/ssh", inst(*p), checked(id)?)),
+        Route::Offers(None) => (Method::Get, "/offers".to_owned()),
+        Route::Offers(Some(p)) => (Method::Get, format!("/offers{}", query_string(&[("provider", p.as_str())]))),
+        Route::Balances => (Method::Get, "/balances".to_owned()),
     };
     let mut req = HttpRequest::new(method, proxy.url(&path)).header("Authorization", format!("Bearer {}", proxy.token.trim()));
     if let Some(body) = body {

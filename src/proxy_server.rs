@@ -61,6 +61,7 @@ pub const ENV_NAMES: &[&str] = &[
     "NOVITA_BASE_URL",
     "RATE_LIMIT_PER_MINUTE",
     "RATE_LIMIT_BURST",
+    "GPUFLEET_PRICES",
 ];
 
 /// The shortest accepted API token: a shorter one is treated as unset (the API refuses to run).
@@ -112,6 +113,10 @@ pub struct ServerConfig {
     /// Configuration problems worth telling the operator (no secrets), shown by `/healthz`.
     warnings: Vec<String>,
     rate: RateConfig,
+    /// `GPUFLEET_PRICES`: hourly prices by provider and instance type.
+    prices: crate::money::PriceTable,
+    /// Price sources read recently, shared by the requests an isolate serves.
+    price_cache: crate::client::PriceCache,
 }
 
 fn clean(v: Option<String>) -> Option<String> {
@@ -277,7 +282,23 @@ impl ServerConfig {
             burst: number("RATE_LIMIT_BURST", DEFAULT_RATE_BURST).max(1),
         };
 
+        let prices = match get("GPUFLEET_PRICES") {
+            None => crate::money::PriceTable::default(),
+            Some(text) => match serde_json::from_str::<Value>(&text)
+                .map_err(|e| format!("GPUFLEET_PRICES: must be JSON ({e})"))
+                .and_then(|v| crate::money::PriceTable::from_json(&v, "GPUFLEET_PRICES").map_err(|e| e.message))
+            {
+                Ok(table) => table,
+                Err(why) => {
+                    warnings.push(format!("GPUFLEET_PRICES ignored (no configured prices are shown): {why}"));
+                    crate::money::PriceTable::default()
+                }
+            },
+        };
+
         ServerConfig {
+            prices,
+            price_cache: Default::default(),
             token: if refusal.is_none() { token.map(Secret) } else { None },
             readonly_token: if refusal.is_none() { readonly_token } else { None },
             refusal,
@@ -702,6 +723,8 @@ fn route_label(method: &str, route: &Result<Route, RouteError>, area: Area) -> S
             _ => "/api/v1/{provider}/instances/{id}/terminate",
         },
         (Area::Api, Ok(Route::Ssh(..))) => "/api/v1/{provider}/instances/{id}/ssh",
+        (Area::Api, Ok(Route::Offers(_))) => "/api/v1/offers",
+        (Area::Api, Ok(Route::Balances)) => "/api/v1/balances",
         (Area::Api, Err(_)) => "/api (unmatched)",
     };
     let method: String = method.chars().filter(|c| c.is_ascii_alphabetic()).take(10).collect();
@@ -794,6 +817,9 @@ impl Proxy {
             // Learned per request: an isolate keeps no state that could outlive a change of the
             // upstream (see README, "Novita paging").
             novita_numbering: Default::default(),
+            prices: self.config.prices.clone(),
+            // Prices may be a minute old (README, "Money"): kept across the isolate's requests.
+            price_cache: self.config.price_cache.clone(),
         }
     }
 
@@ -1035,6 +1061,8 @@ impl Proxy {
                 client.action(p, op, &id).await.map(|instance| (200, json_bytes(&ActionResponse { instance })))
             }
             Route::Ssh(p, id) => client.ssh(p, &id).await.map(|v| (200, json_bytes(&v))),
+            Route::Offers(p) => client.offers(p).await.map(|v| (200, json_bytes(&v))),
+            Route::Balances => client.balances().await.map(|v| (200, json_bytes(&v))),
         };
         match result {
             Ok((status, bytes)) => self.finish(ctx, status, "application/json; charset=utf-8", bytes, None, now()),

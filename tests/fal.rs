@@ -326,6 +326,8 @@ fn seed_000_list_example() {
             ssh: ssh("203.0.113.42"),
             created_at: None,
             tags: None,
+            // fal's offers are its instance types, so the offer is the type.
+            offer_id: Some("gpu_1x_h100_sxm5".into()),
             raw: whole["instances"][0].clone().into(),
             ..Instance::new(Provider::Fal, "", Status::Unknown, "")
         }

@@ -138,6 +138,13 @@ pub struct FleetConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional, type = "(input: string, init: RequestInit) => Promise<Response>")]
     pub fetch: Option<serde_json::Value>,
+    /// Hourly prices in US dollars by provider and instance type (fal publishes none), e.g.
+    /// `{ fal: { gpu_1x_h100_sxm5: 1.99 } }`: numbers or decimal text, 0–1000000, at most 6
+    /// decimal places. They win over the providers' own. Not with `proxy` (set the proxy's
+    /// `GPUFLEET_PRICES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "Partial<Record<Provider, Record<string, number | string>>>")]
+    pub prices: Option<serde_json::Value>,
     /// Allow provider keys in a browser page, where anyone who opens the page can read them.
     /// Prefer `proxy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -470,6 +477,12 @@ impl Fleet {
             }
             client.retry = RetryPolicy { max_retries: r.max, base_delay_ms: base, max_delay_ms: max };
         }
+        if let Some(prices) = &config.prices {
+            if client.proxy.is_some() {
+                return Err(Error::invalid_input("prices", "cannot be combined with proxy: set the proxy's GPUFLEET_PRICES"));
+            }
+            client.prices = crate::money::PriceTable::from_json(prices, "prices")?;
+        }
         if let Some(n) = config.page_concurrency {
             if !(1..=64).contains(&n) {
                 return Err(Error::invalid_input("pageConcurrency", "must be between 1 and 64"));
@@ -702,6 +715,29 @@ impl Fleet {
     #[wasm_bindgen(unchecked_return_type = "Promise<Access>")]
     pub fn access(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue) -> Promise {
         run(&self.inner, options, move |call| async move { to_js(&call.client.access().await?) })
+    }
+
+    /// What can be created, where, at what price (every configured provider, or `provider`):
+    /// Novita products (on-demand and spot apart, per GPU-hour), SF Compute SKUs with their
+    /// order-book quote (an estimate), fal instance types with your configured prices. Read
+    /// at most once a minute per source. A provider that fails is in `errors`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<OfferListing>")]
+    pub fn offers(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "Provider | null")] provider: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
+    ) -> Promise {
+        run(&self.inner, options, move |call| async move {
+            let provider = if provider.is_undefined() || provider.is_null() { None } else { Some(provider_of(&provider)?) };
+            to_js(&call.client.offers(provider).await?)
+        })
+    }
+
+    /// The account balance of each configured provider that has one (fal credits, Novita,
+    /// SF Compute), converted exactly to US dollars. A provider that fails is in `errors`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<BalanceListing>")]
+    pub fn balances(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue) -> Promise {
+        run(&self.inner, options, move |call| async move { to_js(&call.client.balances().await?) })
     }
 
     /// Whether this fleet talks to a gpufleet proxy rather than to the providers.

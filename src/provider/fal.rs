@@ -114,7 +114,7 @@ pub fn map_status(status: &str) -> Status {
 }
 
 /// GPU count and model from an instance type such as `gpu_8x_h100_sxm5` → `(8, "H100 SXM5")`.
-pub(crate) fn gpus_from_instance_type(instance_type: &str) -> (Option<u32>, Option<String>) {
+pub fn gpus_from_instance_type(instance_type: &str) -> (Option<u32>, Option<String>) {
     let Some(rest) = instance_type.strip_prefix("gpu_") else { return (None, None) };
     let Some((count, model)) = rest.split_once("x_") else { return (None, None) };
     let count = count.parse().ok();
@@ -241,6 +241,7 @@ fn from_wire(provider: Provider, wire: WireInstance<'_>) -> Instance {
         status: map_status(&wire.status),
         provider_status: wire.status.into_owned(),
         status_reason: None,
+        offer_id: wire.instance_type.as_deref().map(str::to_owned),
         instance_type: wire.instance_type.map(|s| s.into_owned()),
         gpu_count,
         gpu_model,
@@ -407,4 +408,36 @@ pub(crate) fn error_for(provider: Provider, response: &HttpResponse) -> Error {
             .map(|secs| secs.saturating_mul(1000).min(RETRY_AFTER_CAP_MS));
     }
     e
+}
+
+// ---------------------------------------------------------------------------------------------
+// Money: the account's credit balance (fal publishes no compute price API: prices come from the
+// user's table, `crate::money::PriceTable`)
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /account/billing?expand=credits` (Platform API v1).
+pub fn build_balance_request(config: &ProviderConfig) -> Result<HttpRequest> {
+    let url = config.url(&format!("/account/billing{}", query_string(&[("expand", "credits")])));
+    Ok(HttpRequest::new(Method::Get, url).header("Authorization", auth_header(config)))
+}
+
+/// Reads `{"credits": {"current_balance": <USD>, "currency": "USD"}}`.
+pub fn parse_balance_response(response: HttpResponse) -> Result<crate::model::Balance> {
+    use crate::model::{Balance, Money};
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let value = parse_json(P, &response.body)?;
+    let Some(credits) = value.get("credits").filter(|c| c.is_object()) else {
+        return Err(Error::decode(P, "credits", "missing field `credits` (asked with expand=credits)"));
+    };
+    let Some(balance) = credits.get("current_balance") else {
+        return Err(Error::decode(P, "credits.current_balance", "missing field `current_balance`"));
+    };
+    let micro = crate::money::json_to_micro(balance).map_err(|rule| Error::decode(P, "credits.current_balance", rule))?;
+    let currency = credits.get("currency").and_then(Value::as_str).unwrap_or("USD").trim().to_ascii_uppercase();
+    if currency != "USD" {
+        return Err(Error::decode(P, "credits.currency", format!("{currency} is not converted: gpufleet sums US dollars")));
+    }
+    Ok(Balance { provider: P, available: Money::from_micro(micro), currency, details: Default::default(), raw: value })
 }

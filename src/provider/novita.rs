@@ -1218,6 +1218,12 @@ fn from_record(record: &Value, id: String, provider_status: String) -> Instance 
         public_ipv4: None,
         billing_mode: nonempty_str(record, "billingMode").map(BillingMode::parse),
         spot,
+        offer_id: nonempty_str(record, "productId").map(str::to_owned),
+        started_at: created_at_iso(record.get("lastStartedAt")),
+        stopped_at: created_at_iso(record.get("lastStoppedAt")),
+        price: None,
+        price_note: None,
+        cost: None,
         raw: Default::default(),
     }
 }
@@ -1258,6 +1264,12 @@ struct FastInstance<'a> {
     spot_status: Option<&'a RawValue>,
     #[serde(default, borrow, rename = "spotReclaimTime")]
     spot_reclaim_time: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "productId")]
+    product_id: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "lastStartedAt")]
+    last_started_at: Option<&'a RawValue>,
+    #[serde(default, borrow, rename = "lastStoppedAt")]
+    last_stopped_at: Option<&'a RawValue>,
 }
 
 impl FastInstance<'_> {
@@ -1281,6 +1293,9 @@ impl FastInstance<'_> {
             ("billingMode", self.billing_mode),
             ("spotStatus", self.spot_status),
             ("spotReclaimTime", self.spot_reclaim_time),
+            ("productId", self.product_id),
+            ("lastStartedAt", self.last_started_at),
+            ("lastStoppedAt", self.last_stopped_at),
         ];
         let mut record = Map::new();
         for (key, raw) in fields {
@@ -1465,4 +1480,223 @@ fn created_at_iso(v: Option<&Value>) -> Option<String> {
         }
     }
     unix_time_iso(v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Money: the product catalog (prices), the account balance
+// ---------------------------------------------------------------------------------------------
+
+/// Novita's price unit: `price` and `spotPrice` of a product are in 1/100,000 USD per GPU-hour.
+/// The docs do not state the unit; this is the reading of a third-party live test (see
+/// PROVIDERS.md, "Money"). A converted price outside [`PLAUSIBLE_MICRO_PER_GPU_HOUR`] is not
+/// shown (the unit would then be another), so a wrong assumption shows as "no price", never as
+/// a wrong one.
+pub const PRICE_UNITS_PER_USD: i64 = 100_000;
+
+/// Novita's balance unit (documented): 1/10,000 USD, so `10000` is $1.00.
+pub const BALANCE_UNITS_PER_USD: i64 = 10_000;
+
+/// GPU-hour prices believed: $0.01 to $100 per GPU-hour, in micro-dollars.
+pub const PLAUSIBLE_MICRO_PER_GPU_HOUR: std::ops::RangeInclusive<i64> = 10_000..=100_000_000;
+
+/// `GET /products`: the GPU product catalog (every product; the filters are not used, so one
+/// cached answer prices every instance).
+pub fn build_products_request(config: &ProviderConfig) -> Result<HttpRequest> {
+    Ok(authed(Method::Get, config.url("/products"), config))
+}
+
+/// One product of the catalog, its prices converted to micro-dollars per GPU-hour (or why
+/// there is none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Product {
+    /// `id`: what `productId` names.
+    pub id: String,
+    /// `name`.
+    pub name: String,
+    /// `availableDeploy`.
+    pub available: Option<bool>,
+    /// The cluster ids of `regions` (a list of ids, of `{id}` objects, or an object keyed by id).
+    pub regions: Vec<String>,
+    /// `billingMethods`, when given.
+    pub billing_methods: Option<Vec<String>>,
+    /// On-demand price per GPU-hour (`price`), or why none.
+    pub on_demand: std::result::Result<i64, String>,
+    /// Spot price per GPU-hour (`spotPrice`), or why none.
+    pub spot: std::result::Result<i64, String>,
+    /// The product as received.
+    pub raw: Value,
+}
+
+/// Reads the catalog (`{"data": [product…]}`).
+pub fn parse_products_response(response: HttpResponse) -> Result<Vec<Product>> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let value = parse_json(P, &response.body)?;
+    let Some(items) = value.get("data").and_then(Value::as_array) else {
+        return Err(Error::decode(P, "data", "expected the product list (an array)"));
+    };
+    let mut products = Vec::with_capacity(items.len());
+    for (n, item) in items.iter().enumerate() {
+        let Some(id) = item.get("id").and_then(Value::as_str).filter(|s| !s.trim().is_empty()) else {
+            return Err(Error::decode(P, format!("data[{n}].id"), "expected the product id (a non-empty string)"));
+        };
+        let regions = match item.get("regions") {
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|r| r.as_str().or_else(|| r.get("id").and_then(Value::as_str)).map(str::to_owned))
+                .collect(),
+            Some(Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let billing_methods = item
+            .get("billingMethods")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>());
+        let offers_method = |m: &str| billing_methods.as_ref().map_or(true, |l| l.iter().any(|x| x == m));
+        let on_demand = if offers_method("onDemand") {
+            gpu_hour_price(item.get("price"), "price")
+        } else {
+            Err("not offered on demand (billingMethods)".to_owned())
+        };
+        let spot = if billing_methods.as_ref().is_some_and(|l| !l.iter().any(|x| x == "spot")) {
+            Err("not offered as spot (billingMethods)".to_owned())
+        } else {
+            gpu_hour_price(item.get("spotPrice"), "spotPrice")
+        };
+        products.push(Product {
+            id: id.to_owned(),
+            name: item.get("name").and_then(Value::as_str).unwrap_or(id).to_owned(),
+            available: item.get("availableDeploy").and_then(Value::as_bool),
+            regions,
+            billing_methods,
+            on_demand,
+            spot,
+            raw: item.clone(),
+        });
+    }
+    Ok(products)
+}
+
+/// A product's `price`/`spotPrice` (a whole number of 1/100,000 USD, as a number or text) in
+/// micro-dollars per GPU-hour, or why it is not shown.
+fn gpu_hour_price(value: Option<&Value>, field: &str) -> std::result::Result<i64, String> {
+    let value = match value {
+        None | Some(Value::Null) => return Err(format!("no {field} in Novita's catalog")),
+        Some(v) => v,
+    };
+    let units = crate::money::json_integer(value).map_err(|rule| format!("Novita's {field} {value} {rule}; not shown"))?;
+    if units == 0 {
+        return Err(format!("no {field} in Novita's catalog (0)"));
+    }
+    if units < 0 {
+        return Err(format!("Novita's {field} {units} is negative; not shown"));
+    }
+    let micro = crate::money::units_to_micro(units, PRICE_UNITS_PER_USD).unwrap_or(i64::MAX);
+    if !PLAUSIBLE_MICRO_PER_GPU_HOUR.contains(&micro) {
+        return Err(format!(
+            "Novita's {field} {units}, read as 1/{PRICE_UNITS_PER_USD} USD per GPU-hour, is ${} per GPU-hour: outside \
+             $0.01–$100, so its unit is not the one assumed; not shown",
+            crate::money::micro_to_usd(micro)
+        ));
+    }
+    Ok(micro)
+}
+
+/// The offers of a catalog: each product on demand and, where it has a spot price, as spot.
+pub fn offers_of(products: &[Product]) -> Vec<crate::model::Offer> {
+    use crate::model::{Offer, OfferUnit, Price, PriceSource};
+    let mut offers = Vec::with_capacity(products.len() * 2);
+    for p in products {
+        let gpu_model = gpu_model_from_product_name(&p.name);
+        let mut push = |billing: BillingMode, price: &std::result::Result<i64, String>| {
+            let (price, note) = match price {
+                Ok(micro) => {
+                    (Some(Price::new(*micro, PriceSource::Catalog, Some("per GPU-hour, Novita's catalog".into()))), None)
+                }
+                Err(why) => (None, Some(why.clone())),
+            };
+            offers.push(Offer {
+                provider: P,
+                id: p.id.clone(),
+                name: p.name.clone(),
+                gpu_model: gpu_model.clone(),
+                gpu_count: None,
+                max_gpu_count: Some(8),
+                regions: p.regions.clone(),
+                billing,
+                available: p.available,
+                price,
+                unit: if gpu_model.is_some() { OfferUnit::Gpu } else { OfferUnit::Instance },
+                price_note: note,
+                raw: p.raw.clone(),
+            });
+        };
+        push(BillingMode::OnDemand, &p.on_demand);
+        if p.spot.is_ok() {
+            push(BillingMode::Spot, &p.spot);
+        }
+    }
+    offers
+}
+
+/// The hourly price of `instance` from its product (`productId`), for its billing mode and
+/// GPU count; or why there is none.
+pub fn price_from_catalog(products: &[Product], instance: &Instance) -> std::result::Result<crate::model::Price, String> {
+    use crate::model::{Price, PriceSource};
+    let Some(product_id) = instance.offer_id.as_deref() else {
+        return Err("the record names no productId".into());
+    };
+    let Some(product) = products.iter().find(|p| p.id == product_id) else {
+        return Err(format!("product {product_id} is not in Novita's catalog"));
+    };
+    let (per_gpu, mode) = match &instance.billing_mode {
+        Some(BillingMode::Monthly) => return Err("billed monthly (prepaid): no hourly price".into()),
+        Some(BillingMode::Spot) => (&product.spot, "spot"),
+        _ => (&product.on_demand, "on demand"),
+    };
+    let per_gpu = per_gpu.clone()?;
+    let gpus = instance.gpu_count.filter(|n| *n > 0).unwrap_or(1);
+    let basis = format!("{gpus} × ${} per GPU-hour ({mode}, Novita's catalog)", crate::money::micro_to_usd(per_gpu));
+    Ok(Price::new(per_gpu.saturating_mul(i64::from(gpus)), PriceSource::Catalog, Some(basis)))
+}
+
+/// `GET https://api.novita.ai/openapi/v1/billing/balance/detail` (beside the GPU API: the base
+/// URL's `/gpu-instance/openapi/v1` becomes `/openapi/v1/billing/balance/detail`).
+pub fn build_balance_request(config: &ProviderConfig) -> Result<HttpRequest> {
+    let url = config.sibling_url("/gpu-instance/openapi/v1", "/openapi/v1/billing/balance/detail");
+    Ok(authed(Method::Get, url, config))
+}
+
+/// Reads the balance: `availableBalance` and the other figures, strings of 1/10,000 USD.
+pub fn parse_balance_response(response: HttpResponse) -> Result<crate::model::Balance> {
+    use crate::model::{Balance, Money};
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let value = parse_json(P, &response.body)?;
+    let Some(fields) = value.as_object() else {
+        return Err(Error::decode(P, "", "expected an object"));
+    };
+    let amount = |key: &str| -> Result<Option<Money>> {
+        match fields.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let units = crate::money::json_integer(v).map_err(|rule| Error::decode(P, key, rule))?;
+                let micro = crate::money::units_to_micro(units, BALANCE_UNITS_PER_USD)
+                    .ok_or_else(|| Error::decode(P, key, "is too large"))?;
+                Ok(Some(Money::from_micro(micro)))
+            }
+        }
+    };
+    let Some(available) = amount("availableBalance")? else {
+        return Err(Error::decode(P, "availableBalance", "missing field `availableBalance`"));
+    };
+    let mut details = std::collections::BTreeMap::new();
+    for key in ["cashBalance", "creditLimit", "pendingCharges", "outstandingInvoices"] {
+        if let Some(m) = amount(key)? {
+            details.insert(key.to_owned(), m);
+        }
+    }
+    Ok(Balance { provider: P, available, currency: "USD".into(), details, raw: value })
 }

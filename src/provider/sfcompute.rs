@@ -542,6 +542,8 @@ pub(crate) fn fast_one(body: &Arc<[u8]>) -> Option<Instance> {
 #[derive(Deserialize)]
 struct WireSku<'a> {
     #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
     name: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     alias: Option<Cow<'a, str>>,
@@ -808,9 +810,9 @@ fn normalize(value: Value, path: &str) -> Result<Instance> {
 /// paths.
 fn from_wire(wire: WireInstance<'_>) -> Instance {
     let provider_status = wire.status.map(Cow::into_owned).unwrap_or_default();
-    let (sku_name, region) = match wire.instance_sku {
-        Some(sku) => (non_empty(sku.alias).or(non_empty(sku.name)), non_empty(sku.region)),
-        None => (None, None),
+    let (sku_id, sku_name, region) = match wire.instance_sku {
+        Some(sku) => (non_empty(sku.id), non_empty(sku.alias).or(non_empty(sku.name)), non_empty(sku.region)),
+        None => (None, None, None),
     };
     // The pool's (else the capacity's) name, for `instanceType` when there is no SKU.
     let hardware_name = name_of(&wire.pool).or_else(|| name_of(&wire.capacity)).map(str::to_owned);
@@ -836,6 +838,7 @@ fn from_wire(wire: WireInstance<'_>) -> Instance {
         // July `managed_by`, else the seed-era `deployment`.
         managed_by: manager(&wire.managed_by, None).or_else(|| manager(&wire.deployment, Some("deployment"))),
         public_ipv4: wire.enable_public_ipv4.as_bool(),
+        offer_id: sku_id,
         ..Instance::new(P, String::new(), Status::Unknown, String::new())
     }
 }
@@ -1142,6 +1145,86 @@ pub fn parse_error(response: &HttpResponse) -> Error {
         _ => loose_error_parts(&response.body),
     };
     http_error(P, response, parts)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Money: order-book quotes (an estimate, not an instance's price), the account balance
+// ---------------------------------------------------------------------------------------------
+
+/// SF Compute's balance unit: cents (third-party: its CLI and a public collection).
+pub const BALANCE_UNITS_PER_USD: i64 = 100;
+
+/// `GET /orderbook/quote?requirements=instance_sku:<sku>&start_at=&end_at=`: the market for one
+/// node of `sku` for the hour starting at the next whole minute after `now_secs`.
+pub fn build_quote_request(sku: &str, now_secs: u64, config: &ProviderConfig) -> Result<HttpRequest> {
+    super::validate_id(sku)?;
+    let start = now_secs.div_ceil(60) * 60;
+    let (start, end) = (start.to_string(), (start + 3600).to_string());
+    let requirement = format!("instance_sku:{sku}");
+    let query = query_string(&[("requirements", requirement.as_str()), ("start_at", start.as_str()), ("end_at", end.as_str())]);
+    Ok(HttpRequest::new(Method::Get, config.url(&format!("/orderbook/quote{query}")))
+        .header("Authorization", auth_header(config)))
+}
+
+/// Reads a quote: the best ask in micro-dollars per node-hour, `None` when nobody sells
+/// (`best_ask: null`).
+pub fn parse_quote_response(response: HttpResponse) -> Result<Option<i64>> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let value = parse_json(P, &response.body)?;
+    match value.get("best_ask") {
+        None => Err(Error::decode(P, "best_ask", "missing field `best_ask`")),
+        Some(Value::Null) => Ok(None),
+        Some(ask) => {
+            let Some(price) = ask.get("dollars_per_node_hour") else {
+                return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "missing field `dollars_per_node_hour`"));
+            };
+            let micro =
+                crate::money::json_to_micro(price).map_err(|rule| Error::decode(P, "best_ask.dollars_per_node_hour", rule))?;
+            if !(0..=crate::money::MAX_MICRO_PER_HOUR).contains(&micro) {
+                return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "must be between 0 and 1000000"));
+            }
+            Ok(Some(micro))
+        }
+    }
+}
+
+/// `GET https://api.sfcompute.com/v0/balance` (the base URL's `/preview/v2` becomes `/v0`).
+pub fn build_balance_request(config: &ProviderConfig) -> Result<HttpRequest> {
+    Ok(HttpRequest::new(Method::Get, config.sibling_url("/preview/v2", "/v0/balance"))
+        .header("Authorization", auth_header(config)))
+}
+
+/// Reads the balance in cents: `{available_cents, current_cents}` or, as older CLIs read it,
+/// `{available: {amount, currency}, reserved: {amount, …}}`.
+pub fn parse_balance_response(response: HttpResponse) -> Result<crate::model::Balance> {
+    use crate::model::{Balance, Money};
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let value = parse_json(P, &response.body)?;
+    let cents = |path: &str, v: &Value| -> Result<Money> {
+        let n = crate::money::json_integer(v).map_err(|rule| Error::decode(P, path, rule))?;
+        let micro =
+            crate::money::units_to_micro(n, BALANCE_UNITS_PER_USD).ok_or_else(|| Error::decode(P, path, "is too large"))?;
+        Ok(Money::from_micro(micro))
+    };
+    let mut details = BTreeMap::new();
+    let available = if let Some(v) = value.get("available_cents") {
+        cents("available_cents", v)?
+    } else if let Some(v) = value.get("available").and_then(|a| a.get("amount")) {
+        cents("available.amount", v)?
+    } else {
+        return Err(Error::decode(P, "available_cents", "missing field `available_cents`"));
+    };
+    if let Some(v) = value.get("current_cents") {
+        details.insert("current".to_owned(), cents("current_cents", v)?);
+    }
+    if let Some(v) = value.get("reserved").and_then(|a| a.get("amount")) {
+        details.insert("reserved".to_owned(), cents("reserved.amount", v)?);
+    }
+    Ok(Balance { provider: P, available, currency: "USD".into(), details, raw: value })
 }
 
 #[cfg(test)]
