@@ -1,83 +1,15 @@
 //! Client behaviour with a scripted transport and a fake clock: retries, paging guards, fan-out,
 //! capability gating, waiters. No network, no real sleeping.
 
-use std::cell::{Cell, RefCell};
+mod support;
+
+use std::cell::Cell;
 use std::collections::VecDeque;
-use std::time::Duration;
 
 use futures::executor::block_on;
 use gpufleet::*;
-
-type Responder = Box<dyn FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError>>;
-
-/// A transport that answers from a script, records every request and sleep, and moves a fake
-/// clock forward by each sleep.
-struct Fake {
-    responder: RefCell<Responder>,
-    requests: RefCell<Vec<HttpRequest>>,
-    sleeps: RefCell<Vec<u64>>,
-    now: Cell<u64>,
-    abort_sleeps: Cell<bool>,
-    random_byte: Cell<u8>,
-}
-
-impl Fake {
-    fn new(responder: impl FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError> + 'static) -> Fake {
-        Fake {
-            responder: RefCell::new(Box::new(responder)),
-            requests: RefCell::new(Vec::new()),
-            sleeps: RefCell::new(Vec::new()),
-            now: Cell::new(1_700_000_000_000),
-            abort_sleeps: Cell::new(false),
-            random_byte: Cell::new(0x80),
-        }
-    }
-
-    /// Answers with the given responses in order (the last one repeats).
-    fn script(responses: Vec<std::result::Result<HttpResponse, TransportError>>) -> Fake {
-        let mut queue: VecDeque<_> = responses.into();
-        Fake::new(move |_| if queue.len() > 1 { queue.pop_front().unwrap() } else { queue.front().unwrap().clone() })
-    }
-
-    fn request_count(&self) -> usize {
-        self.requests.borrow().len()
-    }
-}
-
-impl Transport for Fake {
-    async fn send(&self, request: HttpRequest) -> std::result::Result<HttpResponse, TransportError> {
-        let answer = (self.responder.borrow_mut())(&request);
-        self.requests.borrow_mut().push(request);
-        answer
-    }
-    async fn sleep(&self, duration: Duration) -> std::result::Result<(), TransportError> {
-        if self.abort_sleeps.get() {
-            return Err(TransportError::Aborted("user cancelled".into()));
-        }
-        let ms = duration.as_millis() as u64;
-        self.sleeps.borrow_mut().push(ms);
-        self.now.set(self.now.get() + ms);
-        Ok(())
-    }
-    fn now_ms(&self) -> u64 {
-        self.now.get()
-    }
-    fn fill_random(&self, buf: &mut [u8]) {
-        buf.fill(self.random_byte.get());
-    }
-}
-
-fn config() -> ClientConfig {
-    ClientConfig::new()
-        .with_provider(Provider::Fal, ProviderConfig::new(Provider::Fal, "fal-key"))
-        .with_provider(Provider::FalAlpha, ProviderConfig::new(Provider::FalAlpha, "fal-key"))
-        .with_provider(Provider::Sfcompute, ProviderConfig::new(Provider::Sfcompute, "sfc-token").with_workspace("wksp_test1"))
-        .with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "novita-key"))
-}
-
-fn json(status: u16, body: &str) -> std::result::Result<HttpResponse, TransportError> {
-    Ok(HttpResponse::new(status, body.as_bytes().to_vec()).with_header("content-type", "application/json"))
-}
+use support::fixtures::{all_providers, proxy_client_config, SFC_WORKSPACE};
+use support::scripted::{json, ScriptedTransport};
 
 fn fal_instance(id: &str, status: &str) -> String {
     format!(r#"{{"id":"{id}","instance_type":"gpu_1x_h100_sxm5","region":"us-west","status":"{status}"}}"#)
@@ -104,13 +36,15 @@ fn fal_create() -> CreateInput {
 
 #[test]
 fn get_retries_5xx_then_succeeds() {
-    let fake = Fake::script(vec![json(500, FAL_500), json(503, FAL_500), json(200, &fal_instance("inst_1", "ready"))]);
-    let client = Client::new(&fake, config());
+    let fake =
+        ScriptedTransport::script(vec![json(500, FAL_500), json(503, FAL_500), json(200, &fal_instance("inst_1", "ready"))])
+            .with_random_byte(0x80);
+    let client = Client::new(&fake, all_providers());
     let inst = block_on(client.get(Provider::Fal, "inst_1")).unwrap();
     assert_eq!(inst.status, Status::Running);
     assert_eq!(fake.request_count(), 3);
     // Equal jitter with random ≈ 0.5: 300 ms → [150, 300], then 600 ms → [300, 600].
-    let sleeps = fake.sleeps.borrow().clone();
+    let sleeps = fake.sleeps();
     assert_eq!(sleeps.len(), 2);
     assert!((150..=300).contains(&sleeps[0]), "{sleeps:?}");
     assert!((300..=600).contains(&sleeps[1]), "{sleeps:?}");
@@ -118,8 +52,8 @@ fn get_retries_5xx_then_succeeds() {
 
 #[test]
 fn retries_are_bounded() {
-    let fake = Fake::script(vec![json(500, FAL_500)]);
-    let client = Client::new(&fake, config().with_retry(RetryPolicy { max_retries: 2, ..Default::default() }));
+    let fake = ScriptedTransport::script(vec![json(500, FAL_500)]);
+    let client = Client::new(&fake, all_providers().with_retry(RetryPolicy { max_retries: 2, ..Default::default() }));
     let err = block_on(client.get(Provider::Fal, "inst_1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Server);
     assert_eq!(err.status, Some(500));
@@ -129,32 +63,32 @@ fn retries_are_bounded() {
 
 #[test]
 fn retry_after_seconds_is_honoured_and_capped() {
-    let fake = Fake::script(vec![
+    let fake = ScriptedTransport::script(vec![
         Ok(HttpResponse::new(429, FAL_429).with_header("Retry-After", "7")),
         Ok(HttpResponse::new(429, FAL_429).with_header("Retry-After", "3600")),
         json(200, &fal_instance("inst_1", "ready")),
     ]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     block_on(client.get(Provider::Fal, "inst_1")).unwrap();
-    assert_eq!(*fake.sleeps.borrow(), vec![7_000, 60_000]);
+    assert_eq!(fake.sleeps(), vec![7_000, 60_000]);
 }
 
 #[test]
 fn retry_after_http_date_uses_the_clock() {
-    let fake = Fake::script(vec![
+    let fake = ScriptedTransport::script(vec![
         Ok(HttpResponse::new(429, FAL_429).with_header("Retry-After", "Tue, 14 Nov 2023 22:13:25 GMT")),
         json(200, &fal_instance("inst_1", "ready")),
     ]);
-    fake.now.set(1_700_000_000_000); // Tue, 14 Nov 2023 22:13:20 GMT
-    let client = Client::new(&fake, config());
+    fake.set_now(1_700_000_000_000); // Tue, 14 Nov 2023 22:13:20 GMT
+    let client = Client::new(&fake, all_providers());
     block_on(client.get(Provider::Fal, "inst_1")).unwrap();
-    assert_eq!(*fake.sleeps.borrow(), vec![5_000]);
+    assert_eq!(fake.sleeps(), vec![5_000]);
 }
 
 #[test]
 fn rate_limit_error_carries_retry_after_when_retries_run_out() {
-    let fake = Fake::script(vec![Ok(HttpResponse::new(429, FAL_429).with_header("Retry-After", "2"))]);
-    let client = Client::new(&fake, config().with_retry(RetryPolicy { max_retries: 0, ..Default::default() }));
+    let fake = ScriptedTransport::script(vec![Ok(HttpResponse::new(429, FAL_429).with_header("Retry-After", "2"))]);
+    let client = Client::new(&fake, all_providers().with_retry(RetryPolicy { max_retries: 0, ..Default::default() }));
     let err = block_on(client.get(Provider::Fal, "x")).unwrap_err();
     assert_eq!(err.code, ErrorCode::RateLimited);
     assert_eq!(err.retry_after_ms, Some(2000));
@@ -164,8 +98,8 @@ fn rate_limit_error_carries_retry_after_when_retries_run_out() {
 #[test]
 fn client_errors_are_not_retried() {
     for status in [400, 401, 403, 404, 409, 422] {
-        let fake = Fake::script(vec![json(status, r#"{"error":{"type":"x","message":"no"}}"#)]);
-        let client = Client::new(&fake, config());
+        let fake = ScriptedTransport::script(vec![json(status, r#"{"error":{"type":"x","message":"no"}}"#)]);
+        let client = Client::new(&fake, all_providers());
         let err = block_on(client.get(Provider::Fal, "inst_1")).unwrap_err();
         assert_eq!(err.status, Some(status));
         assert!(!err.retryable);
@@ -175,13 +109,13 @@ fn client_errors_are_not_retried() {
 
 #[test]
 fn network_errors_and_truncated_bodies_are_retried_for_reads() {
-    let fake = Fake::script(vec![
+    let fake = ScriptedTransport::script(vec![
         Err(TransportError::Network("connection reset".into())),
         json(200, r#"{"instances":[{"id":"a","sta"#),
         Err(TransportError::Timeout(30_000)),
         json(200, &fal_page(&["a"], None, false)),
     ]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let page = block_on(client.list_page(&ListQuery::first_page(Provider::Fal))).unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(fake.request_count(), 4);
@@ -189,15 +123,15 @@ fn network_errors_and_truncated_bodies_are_retried_for_reads() {
 
 #[test]
 fn fal_create_is_retried_with_the_same_idempotency_key() {
-    let fake = Fake::script(vec![
+    let fake = ScriptedTransport::script(vec![
         Err(TransportError::Network("dropped".into())),
         json(502, FAL_500),
         json(201, &fal_instance("inst_new", "provisioning")),
     ]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let inst = block_on(client.create(&fal_create())).unwrap();
     assert_eq!(inst.id, "inst_new");
-    let requests = fake.requests.borrow();
+    let requests = fake.requests();
     assert_eq!(requests.len(), 3);
     let keys: Vec<&str> = requests.iter().map(|r| r.header_value("Idempotency-Key").unwrap()).collect();
     assert_eq!(keys[0].len(), 36, "a generated UUID: {}", keys[0]);
@@ -207,19 +141,19 @@ fn fal_create_is_retried_with_the_same_idempotency_key() {
 
 #[test]
 fn callers_idempotency_key_is_used() {
-    let fake = Fake::script(vec![json(201, &fal_instance("inst_new", "pending"))]);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![json(201, &fal_instance("inst_new", "pending"))]);
+    let client = Client::new(&fake, all_providers());
     let mut input =
         FalCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA".into(), ..Default::default() };
     input.idempotency_key = Some("my-key-1".into());
     block_on(client.create(&CreateInput::Fal(input))).unwrap();
-    assert_eq!(fake.requests.borrow()[0].header_value("Idempotency-Key"), Some("my-key-1"));
+    assert_eq!(fake.requests()[0].header_value("Idempotency-Key"), Some("my-key-1"));
 }
 
 #[test]
 fn non_idempotent_create_is_not_retried_after_an_ambiguous_failure() {
-    let fake = Fake::script(vec![Err(TransportError::Network("connection dropped".into()))]);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![Err(TransportError::Network("connection dropped".into()))]);
+    let client = Client::new(&fake, all_providers());
     let input = CreateInput::FalAlpha(FalAlphaCreateInput {
         instance_type: "gpu_1x_h100_sxm5".into(),
         ssh_key: "ssh-ed25519 AAAA".into(),
@@ -232,14 +166,14 @@ fn non_idempotent_create_is_not_retried_after_an_ambiguous_failure() {
     assert!(err.message.contains("check the instance list"), "{}", err.message);
 
     // ...but a 429 means the provider did not act, so it is retried even for a create.
-    let fake = Fake::script(vec![
+    let fake = ScriptedTransport::script(vec![
         Ok(HttpResponse::new(429, "slow down").with_header("Retry-After", "1")),
         json(
             200,
             r#"{"id":"550e8400-e29b-41d4-a716-446655440000","instance_type":"gpu_1x_h100_sxm5","sector":null,"ip":null,"status":"pending"}"#,
         ),
     ]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let inst = block_on(client.create(&input)).unwrap();
     assert_eq!(inst.status, Status::Pending);
     assert_eq!(fake.request_count(), 2);
@@ -247,9 +181,9 @@ fn non_idempotent_create_is_not_retried_after_an_ambiguous_failure() {
 
 #[test]
 fn an_abort_during_backoff_stops_at_once() {
-    let fake = Fake::script(vec![json(500, FAL_500)]);
-    fake.abort_sleeps.set(true);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![json(500, FAL_500)]);
+    fake.abort_sleeps();
+    let client = Client::new(&fake, all_providers());
     let err = block_on(client.get(Provider::Fal, "inst_1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Aborted);
     assert!(err.message.contains("user cancelled"));
@@ -258,12 +192,12 @@ fn an_abort_during_backoff_stops_at_once() {
 
 #[test]
 fn an_aborted_request_is_not_retried() {
-    let fake = Fake::script(vec![Err(TransportError::Aborted("stop".into()))]);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![Err(TransportError::Aborted("stop".into()))]);
+    let client = Client::new(&fake, all_providers());
     let err = block_on(client.get(Provider::Fal, "inst_1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Aborted);
     assert_eq!(fake.request_count(), 1);
-    assert!(fake.sleeps.borrow().is_empty());
+    assert!(fake.sleeps().is_empty());
 }
 
 #[test]
@@ -280,19 +214,19 @@ fn backoff_has_bounds_and_jitter() {
 
 #[test]
 fn delete_404_is_already_gone() {
-    let fake = Fake::script(vec![json(404, r#"{"error":{"type":"not_found","message":"Resource not found"}}"#)]);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![json(404, r#"{"error":{"type":"not_found","message":"Resource not found"}}"#)]);
+    let client = Client::new(&fake, all_providers());
     let out = block_on(client.delete(Provider::Fal, "inst_1")).unwrap();
     assert!(out.already_gone);
-    let fake = Fake::script(vec![Ok(HttpResponse::new(204, ""))]);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![Ok(HttpResponse::new(204, ""))]);
+    let client = Client::new(&fake, all_providers());
     assert!(!block_on(client.delete(Provider::Fal, "inst_1")).unwrap().already_gone);
 }
 
 #[test]
 fn unsupported_operations_send_nothing() {
-    let fake = Fake::script(vec![json(200, "{}")]);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![json(200, "{}")]);
+    let client = Client::new(&fake, all_providers());
     for (p, op) in [
         (Provider::Fal, Operation::Start),
         (Provider::Fal, Operation::Terminate),
@@ -311,7 +245,7 @@ fn unsupported_operations_send_nothing() {
 
 #[test]
 fn unconfigured_provider_is_invalid_input() {
-    let fake = Fake::script(vec![json(200, "{}")]);
+    let fake = ScriptedTransport::script(vec![json(200, "{}")]);
     let client = Client::new(&fake, ClientConfig::new());
     let err = block_on(client.get(Provider::Novita, "abc")).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);
@@ -321,8 +255,8 @@ fn unconfigured_provider_is_invalid_input() {
 
 #[test]
 fn invalid_ids_send_nothing() {
-    let fake = Fake::script(vec![json(200, "{}")]);
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::script(vec![json(200, "{}")]);
+    let client = Client::new(&fake, all_providers());
     for id in ["", "../etc", "a/b", "http://evil.example"] {
         let err = block_on(client.get(Provider::Fal, id)).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidInput, "{id}");
@@ -334,7 +268,7 @@ fn invalid_ids_send_nothing() {
 
 #[test]
 fn pages_walk_to_the_end() {
-    let fake = Fake::new(|r| {
+    let fake = ScriptedTransport::new(|r| {
         let body = if r.url.ends_with("/compute/instances") {
             fal_page(&["a", "b"], Some("Mg=="), true)
         } else if r.url.contains("cursor=Mg%3D%3D") {
@@ -344,7 +278,7 @@ fn pages_walk_to_the_end() {
         };
         json(200, &body)
     });
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let all = block_on(client.list_all_pages(ListQuery::first_page(Provider::Fal))).unwrap();
     let ids: Vec<&str> = all.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c", "d", "e"]);
@@ -353,8 +287,8 @@ fn pages_walk_to_the_end() {
 
 #[test]
 fn a_repeated_cursor_stops_with_an_error() {
-    let fake = Fake::new(|_| json(200, &fal_page(&["a"], Some("Mg=="), true)));
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::new(|_| json(200, &fal_page(&["a"], Some("Mg=="), true)));
+    let client = Client::new(&fake, all_providers());
     let mut pages = client.pages(ListQuery::first_page(Provider::Fal));
     let first = block_on(pages.next_page()).unwrap().unwrap();
     assert_eq!(first.items.len(), 1);
@@ -366,8 +300,8 @@ fn a_repeated_cursor_stops_with_an_error() {
 
 #[test]
 fn has_more_without_a_cursor_ends_the_walk() {
-    let fake = Fake::new(|_| json(200, &fal_page(&["a", "b"], None, true)));
-    let client = Client::new(&fake, config());
+    let fake = ScriptedTransport::new(|_| json(200, &fal_page(&["a", "b"], None, true)));
+    let client = Client::new(&fake, all_providers());
     let all = block_on(client.list_all_pages(ListQuery::first_page(Provider::Fal))).unwrap();
     assert_eq!(all.len(), 2);
     assert_eq!(fake.request_count(), 1);
@@ -375,12 +309,12 @@ fn has_more_without_a_cursor_ends_the_walk() {
 
 #[test]
 fn duplicate_ids_across_pages_are_dropped() {
-    let fake = Fake::new(|r| {
+    let fake = ScriptedTransport::new(|r| {
         let body =
             if r.url.contains("cursor") { fal_page(&["b", "c"], None, false) } else { fal_page(&["a", "b"], Some("Mg=="), true) };
         json(200, &body)
     });
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let all = block_on(client.list_all_pages(ListQuery::first_page(Provider::Fal))).unwrap();
     let ids: Vec<&str> = all.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c"]);
@@ -389,11 +323,11 @@ fn duplicate_ids_across_pages_are_dropped() {
 #[test]
 fn max_pages_is_a_last_resort_guard() {
     let counter = Cell::new(0u32);
-    let fake = Fake::new(move |_| {
+    let fake = ScriptedTransport::new(move |_| {
         counter.set(counter.get() + 1);
         json(200, &fal_page(&[&format!("i{}", counter.get())], Some(&format!("c{}", counter.get())), true))
     });
-    let mut cfg = config();
+    let mut cfg = all_providers();
     cfg.max_pages = Some(5);
     let client = Client::new(&fake, cfg);
     let err = block_on(client.list_all_pages(ListQuery::first_page(Provider::Fal))).unwrap_err();
@@ -405,7 +339,7 @@ fn max_pages_is_a_last_resort_guard() {
 
 #[test]
 fn list_all_reports_each_failure_beside_the_others() {
-    let fake = Fake::new(|r| {
+    let fake = ScriptedTransport::new(|r| {
         if r.url.starts_with("https://api.fal.ai") {
             json(200, &fal_page(&["inst_a", "inst_b"], None, false))
         } else if r.url.starts_with("https://rest.alpha.fal.ai") {
@@ -414,7 +348,7 @@ fn list_all_reports_each_failure_beside_the_others() {
             json(403, r#"{"error":{"type":"forbidden","message":"nope"}}"#)
         }
     });
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let listing =
         block_on(client.list_all(&FleetQuery { providers: Some(vec![Provider::Fal, Provider::FalAlpha]), ..Default::default() }))
             .unwrap();
@@ -427,7 +361,7 @@ fn list_all_reports_each_failure_beside_the_others() {
 
 #[test]
 fn list_all_asks_each_provider_for_its_largest_documented_page() {
-    let fake = Fake::new(|r| {
+    let fake = ScriptedTransport::new(|r| {
         if r.url.starts_with("https://api.fal.ai") {
             json(200, &fal_page(&["inst_a"], None, false))
         } else if r.url.starts_with("https://rest.alpha.fal.ai") {
@@ -438,17 +372,17 @@ fn list_all_asks_each_provider_for_its_largest_documented_page() {
             json(200, r#"{"instances":[],"pageSize":100,"pageNum":1,"total":0}"#)
         }
     });
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let listing = block_on(client.list_all(&FleetQuery::default())).unwrap();
     assert_eq!(listing.errors, vec![], "every provider answered");
-    let mut urls: Vec<String> = fake.requests.borrow().iter().map(|r| r.url.clone()).collect();
+    let mut urls: Vec<String> = fake.requests().iter().map(|r| r.url.clone()).collect();
     urls.sort();
     assert_eq!(
         urls,
         vec![
             "https://api.fal.ai/v1/compute/instances".to_owned(),
             "https://api.novita.ai/gpu-instance/openapi/v1/gpu/instances?pageSize=100&pageNum=0".to_owned(),
-            "https://api.sfcompute.com/preview/v2/instances?workspace=wksp_test1&limit=200".to_owned(),
+            format!("https://api.sfcompute.com/preview/v2/instances?workspace={SFC_WORKSPACE}&limit=200"),
             "https://rest.alpha.fal.ai/compute/instances".to_owned(),
         ],
         "fal keeps its default (no documented maximum); Novita asks for 100, SF Compute for 200"
@@ -457,7 +391,7 @@ fn list_all_asks_each_provider_for_its_largest_documented_page() {
 
 #[test]
 fn list_all_applies_status_and_text_filters() {
-    let fake = Fake::new(|_| {
+    let fake = ScriptedTransport::new(|_| {
         json(
             200,
             &format!(
@@ -467,7 +401,7 @@ fn list_all_applies_status_and_text_filters() {
             ),
         )
     });
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let listing = block_on(client.list_all(&FleetQuery {
         providers: Some(vec![Provider::Fal]),
         status: Some(vec![Status::Pending]),
@@ -485,9 +419,9 @@ fn list_all_applies_status_and_text_filters() {
 
 // ----- waiters ---------------------------------------------------------------------------------
 
-fn scripted_statuses(statuses: &[&str]) -> Fake {
+fn scripted_statuses(statuses: &[&str]) -> ScriptedTransport {
     let mut queue: VecDeque<String> = statuses.iter().map(|s| s.to_string()).collect();
-    Fake::new(move |_| {
+    ScriptedTransport::new(move |_| {
         let s = if queue.len() > 1 { queue.pop_front().unwrap() } else { queue.front().unwrap().clone() };
         if s == "404" {
             json(404, r#"{"error":{"type":"not_found","message":"Resource not found"}}"#)
@@ -506,7 +440,7 @@ fn quick(until: Status) -> WaitOptions {
 #[test]
 fn wait_for_running_polls_until_ready() {
     let fake = scripted_statuses(&["pending", "init", "provisioning", "ready"]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let mut polled = Vec::new();
     let inst =
         block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |i| polled.push(i.provider_status.clone())))
@@ -514,25 +448,25 @@ fn wait_for_running_polls_until_ready() {
             .unwrap();
     assert_eq!(inst.status, Status::Running);
     assert_eq!(polled, ["pending", "init", "provisioning", "ready"]);
-    assert_eq!(*fake.sleeps.borrow(), vec![1_000, 1_500, 2_250], "delays grow ×1.5");
+    assert_eq!(fake.sleeps(), vec![1_000, 1_500, 2_250], "delays grow ×1.5");
 }
 
 #[test]
 fn wait_for_times_out_listing_statuses_seen() {
     let fake = scripted_statuses(&["pending", "provisioning"]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap_err();
     assert_eq!(err.code, ErrorCode::Timeout);
     assert!(err.message.contains("statuses seen: pending (pending) → provisioning (provisioning)"), "{}", err.message);
-    let total: u64 = fake.sleeps.borrow().iter().sum();
+    let total: u64 = fake.sleeps().iter().sum();
     assert_eq!(total, 60_000, "never sleeps past the deadline");
-    assert!(fake.sleeps.borrow().iter().all(|&d| d <= 4_000));
+    assert!(fake.sleeps().iter().all(|&d| d <= 4_000));
 }
 
 #[test]
 fn wait_for_terminated_accepts_a_404() {
     let fake = scripted_statuses(&["ready", "404"]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let out = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Terminated), |_| {})).unwrap();
     assert!(out.is_none());
 }
@@ -540,7 +474,7 @@ fn wait_for_terminated_accepts_a_404() {
 #[test]
 fn wait_for_tolerates_transient_errors() {
     let fake = scripted_statuses(&["pending", "500", "500", "500", "500", "ready"]);
-    let client = Client::new(&fake, config().with_retry(RetryPolicy { max_retries: 0, ..Default::default() }));
+    let client = Client::new(&fake, all_providers().with_retry(RetryPolicy { max_retries: 0, ..Default::default() }));
     let inst = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap();
     assert_eq!(inst.unwrap().status, Status::Running);
 }
@@ -548,13 +482,13 @@ fn wait_for_tolerates_transient_errors() {
 #[test]
 fn wait_for_stops_on_a_permanent_error_and_on_abort() {
     let fake = scripted_statuses(&["pending", "404"]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
 
     let fake = scripted_statuses(&["pending"]);
-    fake.abort_sleeps.set(true);
-    let client = Client::new(&fake, config());
+    fake.abort_sleeps();
+    let client = Client::new(&fake, all_providers());
     let err = block_on(client.wait_for(Provider::Fal, "inst_1", &quick(Status::Running), |_| {})).unwrap_err();
     assert_eq!(err.code, ErrorCode::Aborted);
     assert_eq!(fake.request_count(), 1);
@@ -563,7 +497,7 @@ fn wait_for_stops_on_a_permanent_error_and_on_abort() {
 #[test]
 fn wait_options_are_validated() {
     let fake = scripted_statuses(&["ready"]);
-    let client = Client::new(&fake, config());
+    let client = Client::new(&fake, all_providers());
     let mut bad = quick(Status::Running);
     bad.min_delay_ms = 0;
     let err = block_on(client.wait_for(Provider::Fal, "inst_1", &bad, |_| {})).unwrap_err();
@@ -576,7 +510,7 @@ fn wait_options_are_validated() {
 // ----- proxy mode ------------------------------------------------------------------------------
 
 fn proxy_config() -> ClientConfig {
-    ClientConfig::new().with_proxy(ProxyConfig { base_url: "https://fleet.example/api/".into(), token: "tok-123".into() })
+    proxy_client_config("https://fleet.example/api/", "tok-123")
 }
 
 #[test]
@@ -586,25 +520,25 @@ fn access_comes_from_the_proxy_and_is_read_write_without_one() {
         (r#"{"providers":[],"access":"readWrite"}"#, Access::ReadWrite),
         (r#"{"providers":[]}"#, Access::ReadWrite), // a proxy from before the field
     ] {
-        let fake = Fake::script(vec![json(200, body)]);
+        let fake = ScriptedTransport::script(vec![json(200, body)]);
         let client = Client::new(&fake, proxy_config());
         assert_eq!(block_on(client.access()).unwrap(), expected, "{body}");
-        let requests = fake.requests.borrow();
+        let requests = fake.requests();
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].url, "https://fleet.example/api/v1/providers");
     }
-    let fake = Fake::script(vec![json(200, r#"{"providers":[],"access":"admin"}"#)]);
+    let fake = ScriptedTransport::script(vec![json(200, r#"{"providers":[],"access":"admin"}"#)]);
     let err = block_on(Client::new(&fake, proxy_config()).access()).unwrap_err();
     assert_eq!(err.code, ErrorCode::Decode, "an unknown access is not guessed: {err:?}");
 
-    let fake = Fake::script(vec![json(500, "{}")]);
-    assert_eq!(block_on(Client::new(&fake, config()).access()).unwrap(), Access::ReadWrite);
+    let fake = ScriptedTransport::script(vec![json(500, "{}")]);
+    assert_eq!(block_on(Client::new(&fake, all_providers()).access()).unwrap(), Access::ReadWrite);
     assert_eq!(fake.request_count(), 0, "direct mode asks nobody");
 }
 
 #[test]
 fn proxy_mode_speaks_the_proxy_routes() {
-    let fake = Fake::script(vec![json(200, r#"{"items":[],"hasMore":false}"#)]);
+    let fake = ScriptedTransport::script(vec![json(200, r#"{"items":[],"hasMore":false}"#)]);
     let client = Client::new(&fake, proxy_config());
     let query = ListQuery::Sfcompute(SfcListQuery {
         limit: Some(5),
@@ -614,7 +548,7 @@ fn proxy_mode_speaks_the_proxy_routes() {
     });
     let page = block_on(client.list_page(&query)).unwrap();
     assert!(page.items.is_empty());
-    let r = &fake.requests.borrow()[0];
+    let r = &fake.requests()[0];
     assert_eq!(r.method, Method::Get);
     assert_eq!(r.url, "https://fleet.example/api/v1/sfcompute/instances?limit=5&status=running&status=failed&tag=env%3Dprod");
     assert_eq!(r.headers, vec![("Authorization".to_string(), "Bearer tok-123".to_string())]);
@@ -623,23 +557,23 @@ fn proxy_mode_speaks_the_proxy_routes() {
 #[test]
 fn proxy_errors_arrive_as_the_same_error() {
     let body = r#"{"error":{"code":"conflict","message":"SF Compute answered HTTP 409: Instance must be terminated before deletion","provider":"sfcompute","status":409,"requestId":"req_9","retryable":false}}"#;
-    let fake = Fake::script(vec![json(409, body)]);
+    let fake = ScriptedTransport::script(vec![json(409, body)]);
     let client = Client::new(&fake, proxy_config());
     let err = block_on(client.delete(Provider::Sfcompute, "inst_1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Conflict);
     assert_eq!(err.provider, Some(Provider::Sfcompute));
     assert_eq!(err.request_id.as_deref(), Some("req_9"));
-    assert_eq!(fake.requests.borrow()[0].url, "https://fleet.example/api/v1/sfcompute/instances/inst_1");
+    assert_eq!(fake.requests()[0].url, "https://fleet.example/api/v1/sfcompute/instances/inst_1");
 }
 
 #[test]
 fn proxy_create_carries_one_idempotency_key_across_retries() {
     let instance = r#"{"provider":"fal","id":"inst_9","status":"pending","providerStatus":"pending","raw":{}}"#;
-    let fake = Fake::script(vec![Err(TransportError::Network("reset".into())), json(201, instance)]);
+    let fake = ScriptedTransport::script(vec![Err(TransportError::Network("reset".into())), json(201, instance)]);
     let client = Client::new(&fake, proxy_config());
     let inst = block_on(client.create(&fal_create())).unwrap();
     assert_eq!(inst.id, "inst_9");
-    let requests = fake.requests.borrow();
+    let requests = fake.requests();
     assert_eq!(requests.len(), 2);
     let body: serde_json::Value = serde_json::from_slice(requests[0].body.as_ref().unwrap()).unwrap();
     assert_eq!(body["instanceType"], "gpu_1x_h100_sxm5");
@@ -650,7 +584,7 @@ fn proxy_create_carries_one_idempotency_key_across_retries() {
 
 #[test]
 fn proxy_mode_still_gates_capabilities() {
-    let fake = Fake::script(vec![json(200, "{}")]);
+    let fake = ScriptedTransport::script(vec![json(200, "{}")]);
     let client = Client::new(&fake, proxy_config());
     let err = block_on(client.stop(Provider::Fal, "inst_1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Unsupported);

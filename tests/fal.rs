@@ -3,28 +3,18 @@
 //!
 //! No network: requests are built and compared; responses are fixture bytes.
 
+mod support;
+
 use gpufleet::provider::{self, fal};
 use gpufleet::{
     CreateInput, ErrorCode, FalCreateInput, FalListQuery, HttpRequest, HttpResponse, Instance, ListQuery, Method, Operation,
     Pagination, Provider, ProviderConfig, SshInfo, Status,
 };
 use serde_json::{json, Value};
+use support::fixtures::fal::{config, fixture, fixture_json};
+use support::fixtures::FAL_KEY as KEY;
 
-const KEY: &str = "fal-test-key:0123456789abcdef";
 const GENERATED: &str = "550e8400-e29b-41d4-a716-446655440000";
-
-fn config() -> ProviderConfig {
-    ProviderConfig::new(Provider::Fal, KEY)
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/fal/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).expect("fixture is JSON")
-}
 
 fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

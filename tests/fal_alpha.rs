@@ -2,32 +2,17 @@
 //! requests (singular `/compute/instance/{id}`, no `Idempotency-Key`), the seed's example
 //! responses, nullable `sector`/`ip`, status mapping, errors and malformed bodies.
 
+mod support;
+
 use gpufleet::provider::{self, fal_alpha};
 use gpufleet::{
     CreateInput, ErrorCode, FalAlphaCreateInput, FalAlphaListQuery, HttpRequest, HttpResponse, Instance, ListQuery, Method,
-    Operation, Pagination, Provider, ProviderConfig, SshInfo, Status,
+    Operation, Pagination, Provider, SshInfo, Status,
 };
 use serde_json::{json, Value};
-
-const KEY: &str = "fal-alpha-test-key:fedcba9876543210";
-
-fn config() -> ProviderConfig {
-    ProviderConfig::new(Provider::FalAlpha, KEY)
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/fal-alpha/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).expect("fixture is JSON")
-}
-
-fn fal_fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/fal/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use support::fixtures::fal::fixture as fal_fixture;
+use support::fixtures::fal_alpha::{config, fixture, fixture_json};
+use support::fixtures::FAL_ALPHA_KEY as KEY;
 
 fn ok(status: u16, body: impl Into<Vec<u8>>) -> HttpResponse {
     HttpResponse::new(status, body)

@@ -8,6 +8,8 @@
 // `gpufleet::Error` is returned by value crate-wide; helpers returning it trip the size lint.
 #![allow(clippy::result_large_err)]
 
+mod support;
+
 use gpufleet::provider::{self, novita, Created};
 use gpufleet::{
     BillingMode, CreateInput, DeleteOutcome, ErrorCode, FieldKind, HttpRequest, HttpResponse, Instance, ListQuery, Method,
@@ -15,22 +17,10 @@ use gpufleet::{
     ProviderConfig, SpotInfo, SpotStatus, SshInfo, Status,
 };
 use serde_json::{json, Value};
+use support::fixtures::novita::{config, fixture, fixture_json};
+use support::fixtures::NOVITA_KEY as KEY;
 
-const KEY: &str = "sk_test_novita_0123456789abcdef";
 const BASE: &str = "https://api.novita.ai/gpu-instance/openapi/v1";
-
-fn config() -> ProviderConfig {
-    ProviderConfig::new(Provider::Novita, KEY)
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/novita/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).expect("fixture is JSON")
-}
 
 fn resp(status: u16, body: impl Into<Vec<u8>>) -> HttpResponse {
     HttpResponse::new(status, body)

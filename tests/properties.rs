@@ -10,18 +10,21 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+mod support;
+
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use futures::executor::block_on;
-use gpufleet::proxy_server::{Proxy, ProxyRequest, RateLimiter, RequestBody, ServerConfig};
+use gpufleet::proxy_server::{Proxy, ProxyRequest, RateLimiter, RequestBody};
 use gpufleet::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Map, Number, Value};
+use support::fixtures::all_fixtures;
+use support::proxy_env::{FAL_KEY, NOVITA_KEY, SFC_TOKEN, SFC_WORKSPACE, TOKEN};
+use support::scripted::ScriptedTransport;
 
 /// Cases per property unless `PROPTEST_CASES` says otherwise.
 const DEFAULT_CASES: u32 = 1_000;
@@ -55,32 +58,10 @@ where
 
 // ----- inputs ------------------------------------------------------------------------------------
 
-fn fixtures() -> &'static Vec<(String, Vec<u8>)> {
-    static FIXTURES: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
-    FIXTURES.get_or_init(|| {
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
-        let mut all = Vec::new();
-        for dir in ["fal", "fal-alpha", "sfcompute", "novita"] {
-            let mut entries: Vec<_> = std::fs::read_dir(format!("{root}/{dir}"))
-                .unwrap_or_else(|e| panic!("{root}/{dir}: {e}"))
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x != "md"))
-                .collect();
-            entries.sort();
-            for path in entries {
-                let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                all.push((format!("{dir}/{}", path.file_name().unwrap().to_string_lossy()), bytes));
-            }
-        }
-        assert!(all.len() > 30, "fixtures found: {}", all.len());
-        all
-    })
-}
-
 /// The JSON fixtures of `p` whose file name contains `part` (e.g. "list", "get", "instance").
 fn provider_fixtures(p: Provider, parts: &[&str]) -> Vec<Value> {
     let dir = format!("{}/", p.as_str());
-    fixtures()
+    all_fixtures()
         .iter()
         .filter(|(name, _)| name.starts_with(&dir) && parts.iter().any(|part| name.contains(part)))
         .filter_map(|(_, b)| serde_json::from_slice(b).ok())
@@ -89,7 +70,7 @@ fn provider_fixtures(p: Provider, parts: &[&str]) -> Vec<Value> {
 
 fn json_fixtures() -> &'static Vec<Value> {
     static JSON: OnceLock<Vec<Value>> = OnceLock::new();
-    JSON.get_or_init(|| fixtures().iter().filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect())
+    JSON.get_or_init(|| all_fixtures().iter().filter_map(|(_, b)| serde_json::from_slice(b).ok()).collect())
 }
 
 /// Every object key in the fixtures, plus the fields the decoders look for in any provider.
@@ -258,12 +239,12 @@ fn arb_provider_response(p: Provider, parts: &[&str]) -> BoxedStrategy<HttpRespo
 
 /// A body: arbitrary JSON, a mutated fixture, a fixture cut or flipped, or arbitrary bytes.
 fn arb_body() -> impl Strategy<Value = Vec<u8>> {
-    let n = fixtures().len();
+    let n = all_fixtures().len();
     prop_oneof![
         3 => arb_json().prop_map(|v| serde_json::to_vec(&v).expect("JSON serializes")),
         3 => arb_mutated_fixture().prop_map(|v| serde_json::to_vec(&v).expect("JSON serializes")),
         2 => (0..n, any::<u32>(), any::<u8>(), any::<u32>()).prop_map(|(i, cut, byte, at)| {
-            let mut b = fixtures()[i].1.clone();
+            let mut b = all_fixtures()[i].1.clone();
             if !b.is_empty() {
                 let at = at as usize % b.len();
                 b[at] = byte;
@@ -457,46 +438,12 @@ fn proxy_answers_decode_never_panics() {
 
 // ----- the proxy ---------------------------------------------------------------------------------
 
-const TOKEN: &str = "tok-full-0123456789abcdef";
-const SECRETS: [&str; 5] = [TOKEN, "fal-secret-key-xyz", "sfc-secret-token-xyz", "novita-secret-key-xyz", "wksp_simfleet01"];
+const SECRETS: [&str; 5] = [TOKEN, FAL_KEY, SFC_TOKEN, NOVITA_KEY, SFC_WORKSPACE];
 
+/// The proxy under test: the shared test environment with one allowed origin and fal at its real
+/// base URL.
 fn proxy() -> Proxy {
-    let env: HashMap<&str, &str> = [
-        ("GPUFLEET_TOKEN", TOKEN),
-        ("GPUFLEET_READONLY_TOKEN", "tok-read-0123456789abcdef"),
-        ("ALLOWED_ORIGINS", "https://console.example.com"),
-        ("FAL_KEY", SECRETS[1]),
-        ("SFC_TOKEN", SECRETS[2]),
-        ("SFC_WORKSPACE", SECRETS[4]),
-        ("NOVITA_API_KEY", SECRETS[3]),
-    ]
-    .into_iter()
-    .collect();
-    Proxy::new(ServerConfig::from_env(|k| env.get(k).map(|v| v.to_string())))
-}
-
-/// Answers every upstream call with the next scripted response (the last repeats).
-struct Upstream {
-    answers: Vec<Result<HttpResponse, TransportError>>,
-    next: RefCell<usize>,
-}
-
-impl Transport for &Upstream {
-    async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let mut i = self.next.borrow_mut();
-        let answer = self.answers[(*i).min(self.answers.len() - 1)].clone();
-        *i += 1;
-        answer
-    }
-    async fn sleep(&self, _: Duration) -> Result<(), TransportError> {
-        Ok(())
-    }
-    fn now_ms(&self) -> u64 {
-        1_700_000_000_000
-    }
-    fn fill_random(&self, buf: &mut [u8]) {
-        buf.fill(9);
-    }
+    support::proxy_env::proxy(&[("ALLOWED_ORIGINS", "https://console.example.com"), ("FAL_BASE_URL", "")])
 }
 
 fn arb_segment() -> impl Strategy<Value = String> {
@@ -660,10 +607,11 @@ fn proxy_requests_never_panic_and_always_answer_coded_json() {
     );
     let forwarded = AtomicU64::new(0);
     check("proxy request handling", (request, upstream), |(request, answers)| {
-        let upstream = Upstream { answers, next: RefCell::new(0) };
+        // Answers every upstream call with the next scripted answer (the last repeats).
+        let upstream = ScriptedTransport::script(answers);
         let mut limiter = RateLimiter::new();
         let r = block_on(p.handle(request, &upstream, &mut limiter));
-        if *upstream.next.borrow() > 0 {
+        if upstream.request_count() > 0 {
             forwarded.fetch_add(1, Ordering::Relaxed);
         }
         prop_assert!((100..600).contains(&r.status), "status {}", r.status);

@@ -1,94 +1,15 @@
 //! The edge proxy's request handling, natively: a scripted transport stands in for the
 //! providers, so every test can also prove which upstream calls were (not) made.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::time::Duration;
+mod support;
 
 use futures::executor::block_on;
 use gpufleet::proxy_server::*;
 use gpufleet::*;
+use support::proxy_env::{proxy, server_config, FAL_KEY, NOVITA_KEY, RO_TOKEN, SECRETS, SFC_TOKEN, TOKEN};
+use support::scripted::{json, ScriptedTransport};
 
-type Responder = Box<dyn FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError>>;
-
-struct Fake {
-    responder: RefCell<Responder>,
-    requests: RefCell<Vec<HttpRequest>>,
-    now: Cell<u64>,
-}
-
-impl Fake {
-    fn new(responder: impl FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError> + 'static) -> Fake {
-        Fake {
-            responder: RefCell::new(Box::new(responder)),
-            requests: RefCell::new(Vec::new()),
-            now: Cell::new(1_700_000_000_000),
-        }
-    }
-
-    /// A transport that must never be called.
-    fn unreachable() -> Fake {
-        Fake::new(|r| panic!("no upstream call expected, got {r:?}"))
-    }
-
-    fn count(&self) -> usize {
-        self.requests.borrow().len()
-    }
-}
-
-impl Transport for Fake {
-    async fn send(&self, request: HttpRequest) -> std::result::Result<HttpResponse, TransportError> {
-        let answer = (self.responder.borrow_mut())(&request);
-        self.requests.borrow_mut().push(request);
-        answer
-    }
-    async fn sleep(&self, duration: Duration) -> std::result::Result<(), TransportError> {
-        self.now.set(self.now.get() + duration.as_millis() as u64);
-        Ok(())
-    }
-    fn now_ms(&self) -> u64 {
-        self.now.get()
-    }
-    fn fill_random(&self, buf: &mut [u8]) {
-        buf.fill(7);
-    }
-}
-
-const TOKEN: &str = "tok-full-0123456789abcdef";
-const RO_TOKEN: &str = "tok-read-0123456789abcdef";
-const FAL_KEY: &str = "fal-secret-key-xyz";
-const SFC_TOKEN: &str = "sfc-secret-token-xyz";
-const NOVITA_KEY: &str = "novita-secret-key-xyz";
 const BASE: &str = "https://fleet.example.com";
-
-fn env(extra: &[(&str, &str)]) -> HashMap<String, String> {
-    let mut m: HashMap<String, String> = [
-        ("GPUFLEET_TOKEN", TOKEN),
-        ("GPUFLEET_READONLY_TOKEN", RO_TOKEN),
-        ("ALLOWED_ORIGINS", "https://console.example.com, http://localhost:5173"),
-        ("FAL_KEY", FAL_KEY),
-        ("FAL_BASE_URL", "http://127.0.0.1:9/fal/v1"),
-        ("SFC_TOKEN", SFC_TOKEN),
-        ("SFC_WORKSPACE", "wksp_simfleet01"),
-        ("NOVITA_API_KEY", NOVITA_KEY),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    for (k, v) in extra {
-        if v.is_empty() {
-            m.remove(*k);
-        } else {
-            m.insert(k.to_string(), v.to_string());
-        }
-    }
-    m
-}
-
-fn proxy(extra: &[(&str, &str)]) -> Proxy {
-    let e = env(extra);
-    Proxy::new(ServerConfig::from_env(|k| e.get(k).cloned()))
-}
 
 fn get(path: &str) -> ProxyRequest {
     ProxyRequest::new("GET", &format!("{BASE}{path}"))
@@ -98,7 +19,7 @@ fn authed(req: ProxyRequest) -> ProxyRequest {
     req.header("Authorization", &format!("Bearer {TOKEN}"))
 }
 
-fn run(p: &Proxy, req: ProxyRequest, t: &Fake) -> ProxyResponse {
+fn run(p: &Proxy, req: ProxyRequest, t: &ScriptedTransport) -> ProxyResponse {
     let mut limiter = RateLimiter::new();
     block_on(p.handle(req, t, &mut limiter))
 }
@@ -116,14 +37,10 @@ fn assert_common_headers(r: &ProxyResponse) {
     assert_eq!(r.header("Referrer-Policy"), Some("no-referrer"));
     assert!(r.header("X-Request-Id").is_some());
     let all = format!("{:?}{}", r.headers, String::from_utf8_lossy(&r.body));
-    for secret in [TOKEN, RO_TOKEN, FAL_KEY, SFC_TOKEN, NOVITA_KEY, "wksp_simfleet01"] {
+    for secret in SECRETS {
         assert!(!all.contains(secret), "secret leaked: {all}");
     }
     assert!(!r.log.to_json().contains("secret"));
-}
-
-fn json(status: u16, body: &str) -> std::result::Result<HttpResponse, TransportError> {
-    Ok(HttpResponse::new(status, body.as_bytes().to_vec()).with_header("content-type", "application/json"))
 }
 
 const FAL_PAGE: &str = r#"{"instances":[{"id":"inst_1","instance_type":"gpu_1x_h100_sxm5","region":"us-west","status":"ready"}],"next_cursor":null,"has_more":false}"#;
@@ -131,7 +48,7 @@ const FAL_PAGE: &str = r#"{"instances":[{"id":"inst_1","instance_type":"gpu_1x_h
 #[test]
 fn no_token_refuses_to_serve() {
     let p = proxy(&[("GPUFLEET_TOKEN", "")]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     let r = run(&p, authed(get("/api/v1/providers")), &t);
     assert_eq!(r.status, 503);
     assert_eq!(error_code(&r), "unauthorized");
@@ -143,13 +60,13 @@ fn no_token_refuses_to_serve() {
     assert_eq!(r.status, 503);
     let same = proxy(&[("GPUFLEET_READONLY_TOKEN", TOKEN)]);
     assert_eq!(run(&same, authed(get("/api/v1/providers")), &t).status, 503);
-    assert_eq!(t.count(), 0);
+    assert_eq!(t.request_count(), 0);
 }
 
 #[test]
 fn healthz_is_public_and_names_providers_only() {
     let p = proxy(&[("NOVITA_API_KEY", "")]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     let r = run(&p, get("/healthz"), &t);
     assert_eq!(r.status, 200);
     let b = body_json(&r);
@@ -165,7 +82,7 @@ fn healthz_is_public_and_names_providers_only() {
 #[test]
 fn missing_or_wrong_token_is_401() {
     let p = proxy(&[]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     for req in [
         get("/api/v1/providers"),
         get("/api/v1/providers").header("Authorization", "Bearer nope"),
@@ -188,11 +105,11 @@ fn missing_or_wrong_token_is_401() {
 #[test]
 fn read_only_token_reads_but_never_mutates() {
     let p = proxy(&[]);
-    let t = Fake::new(|_| json(200, FAL_PAGE));
+    let t = ScriptedTransport::new(|_| json(200, FAL_PAGE));
     let ro = |req: ProxyRequest| req.header("Authorization", &format!("Bearer {RO_TOKEN}"));
     let r = run(&p, ro(get("/api/v1/fal/instances")), &t);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(t.count(), 1);
+    assert_eq!(t.request_count(), 1);
     for (m, path) in [
         ("POST", "/api/v1/fal/instances"),
         ("DELETE", "/api/v1/fal/instances/inst_1"),
@@ -206,7 +123,7 @@ fn read_only_token_reads_but_never_mutates() {
         assert_eq!(r.status, 403, "{m} {path}");
         assert_eq!(error_code(&r), "forbidden");
     }
-    assert_eq!(t.count(), 1, "no upstream call for the refused mutations");
+    assert_eq!(t.request_count(), 1, "no upstream call for the refused mutations");
 
     // /providers tells each token what it may do, so a console offers only what will work.
     let r = run(&p, ro(get("/api/v1/providers")), &t);
@@ -218,7 +135,7 @@ fn read_only_token_reads_but_never_mutates() {
 #[test]
 fn cors_allows_listed_and_own_origin_only() {
     let p = proxy(&[]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     // Foreign origin: 403 with no CORS headers at all.
     let r = run(&p, authed(get("/api/v1/providers")).header("Origin", "https://evil.example"), &t);
     assert_eq!(r.status, 403);
@@ -263,7 +180,7 @@ fn cors_allows_listed_and_own_origin_only() {
 #[test]
 fn method_allowlist() {
     let p = proxy(&[]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     for m in ["PUT", "PATCH", "HEAD", "TRACE", "CONNECT", "FOO"] {
         let r = run(&p, authed(ProxyRequest::new(m, &format!("{BASE}/api/v1/fal/instances"))), &t);
         assert_eq!(r.status, 405, "{m}");
@@ -279,7 +196,7 @@ fn method_allowlist() {
 #[test]
 fn hostile_paths_and_ids_never_reach_upstream() {
     let p = proxy(&[]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     let long = format!("/api/v1/fal/instances/{}", "a".repeat(300));
     for (path, status) in [
         ("/api/v1/fal/instances/..", 400),
@@ -314,13 +231,13 @@ fn hostile_paths_and_ids_never_reach_upstream() {
     // The SF Compute workspace is the proxy's, not the caller's.
     let r = run(&p, authed(get("/api/v1/sfcompute/instances?workspace=wksp_other")), &t);
     assert_eq!(r.status, 400);
-    assert_eq!(t.count(), 0);
+    assert_eq!(t.request_count(), 0);
 }
 
 #[test]
 fn create_body_rules() {
     let p = proxy(&[]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     let post = |ct: Option<&str>, body: RequestBody| {
         let mut r = authed(ProxyRequest::new("POST", &format!("{BASE}/api/v1/fal/instances")));
         if let Some(ct) = ct {
@@ -344,13 +261,13 @@ fn create_body_rules() {
     assert_eq!(r.status, 400);
     let r = run(&p, post(Some("application/json"), RequestBody::Bytes(br#"{"bogus":1}"#.to_vec())), &t);
     assert_eq!(r.status, 400);
-    assert_eq!(t.count(), 0);
+    assert_eq!(t.request_count(), 0);
 }
 
 #[test]
 fn upstream_calls_go_to_the_configured_base_url_with_our_key_only() {
     let p = proxy(&[]);
-    let t = Fake::new(|_| json(200, FAL_PAGE));
+    let t = ScriptedTransport::new(|_| json(200, FAL_PAGE));
     let req = authed(get("/api/v1/fal/instances?limit=5"))
         .header("Cookie", "session=abc")
         .header("Host", "evil.example")
@@ -361,7 +278,7 @@ fn upstream_calls_go_to_the_configured_base_url_with_our_key_only() {
     let r = run(&p, req, &t);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_common_headers(&r);
-    let sent = t.requests.borrow();
+    let sent = t.requests();
     assert_eq!(sent.len(), 1);
     assert!(sent[0].url.starts_with("http://127.0.0.1:9/fal/v1/"), "{}", sent[0].url);
     assert_eq!(sent[0].header_value("authorization"), Some(format!("Key {FAL_KEY}").as_str()));
@@ -377,7 +294,7 @@ fn upstream_calls_go_to_the_configured_base_url_with_our_key_only() {
 #[test]
 fn upstream_errors_keep_request_id_and_retry_after() {
     let p = proxy(&[]);
-    let t = Fake::new(|_| {
+    let t = ScriptedTransport::new(|_| {
         Ok(HttpResponse::new(429, br#"{"error":{"type":"rate_limited","message":"slow down"}}"#.to_vec())
             .with_header("Retry-After", "7")
             .with_header("x-request-id", "req-upstream-42"))
@@ -390,16 +307,16 @@ fn upstream_errors_keep_request_id_and_retry_after() {
     assert_eq!(b["error"]["code"], "rateLimited");
     assert_eq!(b["error"]["requestId"], "req-upstream-42");
     assert_eq!(b["error"]["provider"], "fal");
-    assert_eq!(t.count(), 1, "the proxy does not retry; its callers do");
+    assert_eq!(t.request_count(), 1, "the proxy does not retry; its callers do");
 
     // A bad provider key is the proxy's problem, not the caller's: 502.
-    let t = Fake::new(|_| json(401, r#"{"detail":"invalid key"}"#));
+    let t = ScriptedTransport::new(|_| json(401, r#"{"detail":"invalid key"}"#));
     let r = run(&p, authed(get("/api/v1/fal/instances/inst_1")), &t);
     assert_eq!(r.status, 502);
     assert_eq!(error_code(&r), "unauthorized");
 
     // Network failure upstream.
-    let t = Fake::new(|_| Err(TransportError::Network("connection refused".into())));
+    let t = ScriptedTransport::new(|_| Err(TransportError::Network("connection refused".into())));
     let r = run(&p, authed(get("/api/v1/fal/instances/inst_1")), &t);
     assert_eq!(r.status, 502);
     assert_eq!(error_code(&r), "network");
@@ -408,7 +325,7 @@ fn upstream_errors_keep_request_id_and_retry_after() {
 #[test]
 fn an_upstream_that_echoes_a_key_is_scrubbed() {
     let p = proxy(&[]);
-    let t = Fake::new(|_| json(400, &format!(r#"{{"detail":"bad key {FAL_KEY} for you"}}"#)));
+    let t = ScriptedTransport::new(|_| json(400, &format!(r#"{{"detail":"bad key {FAL_KEY} for you"}}"#)));
     let r = run(&p, authed(get("/api/v1/fal/instances/inst_1")), &t);
     assert_eq!(r.status, 422);
     assert!(String::from_utf8_lossy(&r.body).contains("[redacted]"));
@@ -418,7 +335,7 @@ fn an_upstream_that_echoes_a_key_is_scrubbed() {
 #[test]
 fn rate_limit_per_caller() {
     let p = proxy(&[("RATE_LIMIT_PER_MINUTE", "60"), ("RATE_LIMIT_BURST", "2")]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     let mut limiter = RateLimiter::new();
     let mut go = |req: ProxyRequest| block_on(p.handle(req, &t, &mut limiter));
     assert_eq!(go(authed(get("/api/v1/providers"))).status, 200);
@@ -439,7 +356,7 @@ fn rate_limit_per_caller() {
 fn every_route_for_every_provider_dispatches() {
     // A responder that answers each provider's list/get shape well enough.
     let p = proxy(&[]);
-    let t = Fake::new(|req| {
+    let t = ScriptedTransport::new(|req| {
         let u = req.url.as_str();
         if u.contains("/fal/v1/") {
             if req.method == Method::Delete {
@@ -463,11 +380,11 @@ fn every_route_for_every_provider_dispatches() {
         body_json(&r)["providers"].as_array().unwrap().iter().map(|c| c["provider"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, ["fal", "fal-alpha", "sfcompute", "novita"]);
     // Unsupported operation: refused before any request.
-    let before = t.count();
+    let before = t.request_count();
     let r = run(&p, authed(ProxyRequest::new("POST", &format!("{BASE}/api/v1/fal/instances/inst_1/start"))), &t);
     assert_eq!(r.status, 400);
     assert_eq!(error_code(&r), "unsupported");
-    assert_eq!(t.count(), before);
+    assert_eq!(t.request_count(), before);
     // The fan-out lists every provider; failures are per provider, not a failed answer.
     let r = run(&p, authed(get("/api/v1/instances")), &t);
     assert_eq!(r.status, 200);
@@ -479,7 +396,7 @@ fn every_route_for_every_provider_dispatches() {
 #[test]
 fn non_api_paths() {
     let p = proxy(&[]);
-    let t = Fake::unreachable();
+    let t = ScriptedTransport::unreachable();
     let r = run(&p, get("/nope.html"), &t);
     assert_eq!(r.status, 404);
     assert_eq!(r.header("Content-Security-Policy"), Some(CONSOLE_CSP));
@@ -500,16 +417,14 @@ fn non_api_paths() {
 
 #[test]
 fn config_rejects_unsafe_base_urls_and_origins() {
-    let e = env(&[("FAL_BASE_URL", "http://evil.example/v1"), ("ALLOWED_ORIGINS", "*, https://ok.example")]);
-    let c = ServerConfig::from_env(|k| e.get(k).cloned());
+    let c = server_config(&[("FAL_BASE_URL", "http://evil.example/v1"), ("ALLOWED_ORIGINS", "*, https://ok.example")]);
     assert!(!c.providers().contains_key(&Provider::Fal));
     assert!(c.providers().contains_key(&Provider::FalAlpha));
     assert_eq!(c.allowed_origins(), ["https://ok.example"]);
     assert!(c.warnings().iter().any(|w| w.contains("FAL_BASE_URL")));
     assert!(c.warnings().iter().any(|w| w.contains("ALLOWED_ORIGINS")));
     assert!(!format!("{c:?}").contains(FAL_KEY), "Debug never prints keys");
-    let e = env(&[("SFC_WORKSPACE", "")]);
-    let c = ServerConfig::from_env(|k| e.get(k).cloned());
+    let c = server_config(&[("SFC_WORKSPACE", "")]);
     assert!(!c.providers().contains_key(&Provider::Sfcompute));
 }
 
@@ -524,7 +439,7 @@ fn constant_time_compare() {
 #[test]
 fn nothing_the_caller_sends_panics() {
     let p = proxy(&[]);
-    let t = Fake::new(|_| json(200, "{}"));
+    let t = ScriptedTransport::new(|_| json(200, "{}"));
     let methods = ["GET", "POST", "DELETE", "OPTIONS", "get", "", "G\u{0}T"];
     let paths = [
         "",
@@ -570,13 +485,13 @@ fn nothing_the_caller_sends_panics() {
 fn an_upstream_redirect_is_a_502_naming_only_the_target_origin() {
     let p = proxy(&[]);
     for status in [301, 302, 307, 308] {
-        let t = Fake::new(move |_| {
+        let t = ScriptedTransport::new(move |_| {
             Ok(HttpResponse::new(status, FAL_PAGE.as_bytes().to_vec())
                 .with_header("Location", "http://127.0.0.1:5999/collect?key=abc"))
         });
         let r = run(&p, authed(get("/api/v1/fal/instances")), &t);
-        assert_eq!(t.count(), 1, "one upstream call, to the configured host, not retried");
-        assert!(t.requests.borrow()[0].url.starts_with("http://127.0.0.1:9/fal/v1/"));
+        assert_eq!(t.request_count(), 1, "one upstream call, to the configured host, not retried");
+        assert!(t.requests()[0].url.starts_with("http://127.0.0.1:9/fal/v1/"));
         assert_eq!(r.status, 502, "{}", String::from_utf8_lossy(&r.body));
         let e = &body_json(&r)["error"];
         assert_eq!(e["code"], "server");
@@ -598,7 +513,7 @@ fn an_upstream_redirect_is_a_502_naming_only_the_target_origin() {
 
 #[test]
 fn a_forged_host_never_makes_a_foreign_origin_the_proxys_own() {
-    let t = Fake::new(|_| json(200, FAL_PAGE));
+    let t = ScriptedTransport::new(|_| json(200, FAL_PAGE));
     // Without GPUFLEET_ORIGIN the own origin is the URL the runtime gives; the Host and
     // forwarding headers the caller sends are not read.
     let p = proxy(&[]);
@@ -645,7 +560,7 @@ fn a_forged_host_never_makes_a_foreign_origin_the_proxys_own() {
 fn same_answer_for_a_secret(p: &Proxy, secret: &str, make: &dyn Fn(&str) -> ProxyRequest) -> serde_json::Value {
     let other: String = secret.chars().rev().map(|c| if c == '-' { '_' } else { c }).collect();
     assert_ne!(other, secret);
-    let t = Fake::new(|r| panic!("no upstream call expected, got {r:?}"));
+    let t = ScriptedTransport::unreachable();
     let a = run(p, make(secret), &t);
     let b = run(p, make(&other), &t);
     let (ta, tb) = (String::from_utf8_lossy(&a.body).into_owned(), String::from_utf8_lossy(&b.body).into_owned());
@@ -655,7 +570,7 @@ fn same_answer_for_a_secret(p: &Proxy, secret: &str, make: &dyn Fn(&str) -> Prox
         assert!(!text.contains(secret) && !text.contains(&other), "the caller's value is not quoted: {text}");
         assert!(!text.to_ascii_lowercase().contains("redacted"), "no [redacted] marker: {text}");
     }
-    assert_eq!(t.count(), 0);
+    assert_eq!(t.request_count(), 0);
     body_json(&a)["error"].clone()
 }
 

@@ -4,58 +4,27 @@
 
 #![allow(clippy::result_large_err)]
 
-use std::cell::{Cell, RefCell};
-use std::time::Duration;
+mod support;
 
 use futures::executor::block_on;
 use gpufleet::error::ErrorDetail;
 use gpufleet::*;
+use support::fixtures::novita;
+use support::scripted::ScriptedTransport;
 
-type Responder = Box<dyn FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError>>;
-
-struct Fake {
-    responder: RefCell<Responder>,
-    requests: RefCell<Vec<HttpRequest>>,
-    sleeps: Cell<u32>,
-}
-
-impl Fake {
-    fn new(responder: impl FnMut(&HttpRequest) -> std::result::Result<HttpResponse, TransportError> + 'static) -> Fake {
-        Fake { responder: RefCell::new(Box::new(responder)), requests: RefCell::new(Vec::new()), sleeps: Cell::new(0) }
-    }
-
-    /// Answers every request with `status` and a `Location` on another host (with a query).
-    fn redirecting(status: u16) -> Fake {
-        Fake::new(move |_| {
-            Ok(HttpResponse::new(status, br#"{"instances":[{"id":"from-the-other-host"}],"total":1}"#.to_vec())
-                .with_header("Location", "http://127.0.0.1:5999/steal?token=abc&key=def"))
-        })
-    }
-}
-
-impl Transport for Fake {
-    async fn send(&self, request: HttpRequest) -> std::result::Result<HttpResponse, TransportError> {
-        let answer = (self.responder.borrow_mut())(&request);
-        self.requests.borrow_mut().push(request);
-        answer
-    }
-    async fn sleep(&self, _: Duration) -> std::result::Result<(), TransportError> {
-        self.sleeps.set(self.sleeps.get() + 1);
-        Ok(())
-    }
-    fn now_ms(&self) -> u64 {
-        1_700_000_000_000
-    }
-    fn fill_random(&self, buf: &mut [u8]) {
-        buf.fill(0x42);
-    }
+/// Answers every request with `status` and a `Location` on another host (with a query).
+fn redirecting(status: u16) -> ScriptedTransport {
+    ScriptedTransport::new(move |_| {
+        Ok(HttpResponse::new(status, br#"{"instances":[{"id":"from-the-other-host"}],"total":1}"#.to_vec())
+            .with_header("Location", "http://127.0.0.1:5999/steal?token=abc&key=def"))
+    })
 }
 
 const BASE: &str = "http://127.0.0.1:5001/novita/v1";
 
-fn novita_client(t: &Fake) -> Client<&Fake> {
+fn novita_client(t: &ScriptedTransport) -> Client<&ScriptedTransport> {
     let config = ClientConfig::new()
-        .with_provider(Provider::Novita, ProviderConfig::new(Provider::Novita, "novita-key").with_base_url(BASE))
+        .with_provider(Provider::Novita, novita::config().with_base_url(BASE))
         .with_retry(RetryPolicy { max_retries: 3, base_delay_ms: 1, max_delay_ms: 1 });
     Client::new(t, config)
 }
@@ -67,10 +36,10 @@ fn redirect_detail(to: &str) -> Vec<ErrorDetail> {
 #[test]
 fn every_3xx_on_a_read_is_one_request_and_one_exact_error() {
     for status in [300, 301, 302, 303, 304, 307, 308] {
-        let t = Fake::redirecting(status);
+        let t = redirecting(status);
         let e = block_on(novita_client(&t).list_page(&ListQuery::first_page(Provider::Novita))).unwrap_err();
-        assert_eq!(t.requests.borrow().len(), 1, "{status}: not retried");
-        assert_eq!(t.sleeps.get(), 0, "{status}: no backoff");
+        assert_eq!(t.request_count(), 1, "{status}: not retried");
+        assert_eq!(t.sleeps().len(), 0, "{status}: no backoff");
         assert_eq!(e.code, ErrorCode::Server);
         assert!(!e.retryable, "a redirect is not transient");
         assert_eq!(e.status, Some(status));
@@ -89,18 +58,18 @@ fn every_3xx_on_a_read_is_one_request_and_one_exact_error() {
 
 #[test]
 fn gets_deletes_and_ssh_are_not_retried_either() {
-    let t = Fake::redirecting(307);
+    let t = redirecting(307);
     let c = novita_client(&t);
     assert_eq!(block_on(c.get(Provider::Novita, "abc")).unwrap_err().status, Some(307));
     let e = block_on(c.delete(Provider::Novita, "abc")).unwrap_err();
     assert_eq!(e.code, ErrorCode::Server, "a redirected delete is not an alreadyGone success");
-    assert_eq!(t.requests.borrow().len(), 2);
-    assert_eq!(t.sleeps.get(), 0);
+    assert_eq!(t.request_count(), 2);
+    assert_eq!(t.sleeps().len(), 0);
 }
 
 #[test]
 fn a_redirected_create_is_not_retried_and_says_the_outcome_is_unknown() {
-    let t = Fake::redirecting(307);
+    let t = redirecting(307);
     let input = CreateInput::from_json(
         Provider::Novita,
         serde_json::json!({
@@ -110,7 +79,7 @@ fn a_redirected_create_is_not_retried_and_says_the_outcome_is_unknown() {
     )
     .unwrap();
     let e = block_on(novita_client(&t).create(&input)).unwrap_err();
-    let sent = t.requests.borrow();
+    let sent = t.requests();
     assert_eq!(sent.len(), 1, "one POST, to the configured host only");
     assert!(sent[0].url.starts_with(BASE), "{}", sent[0].url);
     assert_eq!(e.code, ErrorCode::Server);
@@ -134,7 +103,7 @@ fn a_relative_or_unreadable_location_and_a_missing_one() {
         (None, "a redirect to an unknown target (no readable Location)", "unknown"),
     ];
     for (location, target, detail) in cases {
-        let t = Fake::new(move |_| {
+        let t = ScriptedTransport::new(move |_| {
             let r = HttpResponse::new(302, Vec::new());
             Ok(match location {
                 Some(l) => r.with_header("location", l),
@@ -154,10 +123,12 @@ fn a_relative_or_unreadable_location_and_a_missing_one() {
 #[test]
 fn a_redirect_the_runtime_hides_is_the_same_error_without_a_status() {
     // What the fetch transport reports for a browser's `opaqueredirect` answer.
-    let t = Fake::new(|_| Err(TransportError::Redirect { status: None, from: Some("http://127.0.0.1:5001".into()), to: None }));
+    let t = ScriptedTransport::new(|_| {
+        Err(TransportError::Redirect { status: None, from: Some("http://127.0.0.1:5001".into()), to: None })
+    });
     let e = block_on(novita_client(&t).get(Provider::Novita, "abc")).unwrap_err();
-    assert_eq!(t.requests.borrow().len(), 1);
-    assert_eq!(t.sleeps.get(), 0);
+    assert_eq!(t.request_count(), 1);
+    assert_eq!(t.sleeps().len(), 0);
     assert_eq!(e.code, ErrorCode::Server);
     assert!(!e.retryable);
     assert_eq!(e.status, None);
@@ -171,7 +142,7 @@ fn a_redirect_the_runtime_hides_is_the_same_error_without_a_status() {
 
 #[test]
 fn a_proxy_that_redirects_is_refused_too() {
-    let t = Fake::new(|_| {
+    let t = ScriptedTransport::new(|_| {
         Ok(HttpResponse::new(301, Vec::new()).with_header("Location", "https://fleet.example.com/api/v1/providers"))
     });
     let config =
@@ -187,7 +158,7 @@ fn a_proxy_that_redirects_is_refused_too() {
     let e = block_on(c.list_page(&ListQuery::first_page(Provider::Fal))).unwrap_err();
     assert_eq!(e.provider, Some(Provider::Fal));
     assert!(e.message.starts_with("fal answered HTTP 301 with a redirect to https://fleet.example.com;"), "{}", e.message);
-    assert_eq!(t.requests.borrow().len(), 2);
+    assert_eq!(t.request_count(), 2);
 }
 
 #[test]

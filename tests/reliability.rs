@@ -5,17 +5,14 @@
 //! instance (fal through its `Idempotency-Key`, the others by not retrying and saying so).
 //! Needs `node` on PATH.
 
-#[path = "support/plain_http.rs"]
-mod plain_http;
-#[path = "support/sim.rs"]
-mod sim;
+mod support;
 
 use std::collections::BTreeMap;
 
 use futures::executor::block_on;
 use gpufleet::*;
 use serde_json::{json, Value};
-use sim::{ids, Sim, ThreadedHttp};
+use support::sim::{ids, Sim, ThreadedHttp};
 
 const N: usize = 10_000;
 /// `Retry-After` the simulator sends with 429 and 503 (seconds): small, but longer than any

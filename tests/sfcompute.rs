@@ -4,6 +4,8 @@
 // The crate's `Error` is deliberately one flat record; see src/provider/sfcompute.rs.
 #![allow(clippy::result_large_err)]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use gpufleet::provider::sfcompute::{self, map_status, STATUSES};
@@ -13,26 +15,13 @@ use gpufleet::{
     PoolRef, PriorityLevel, SfcCreateInput, SfcListQuery, Status,
 };
 use serde_json::{json, Value};
+use support::fixtures::sfcompute::{config, fixture, fixture_json};
+use support::fixtures::{SFC_TOKEN as TOKEN, SFC_WORKSPACE as WORKSPACE};
 
 const BASE: &str = "https://api.sfcompute.com/preview/v2";
-const TOKEN: &str = "sfc_test_token_123";
-const WORKSPACE: &str = "wksp_k3R-nX9vLm7Qp2Yw5Jd8F";
-
-fn config() -> ProviderConfig {
-    ProviderConfig::new(Provider::Sfcompute, TOKEN).with_workspace(WORKSPACE)
-}
 
 fn config_without_workspace() -> ProviderConfig {
     ProviderConfig::new(Provider::Sfcompute, TOKEN)
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/sfcompute/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).unwrap()
 }
 
 fn auth_only() -> Vec<(String, String)> {

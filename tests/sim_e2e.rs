@@ -3,19 +3,16 @@
 //! that survive 30 % injected faults, and creates that never duplicate after a dropped answer.
 //! Needs `node` on PATH (npm test installs everything else).
 
-#[path = "support/plain_http.rs"]
-mod plain_http;
-#[path = "support/sim.rs"]
-mod sim;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 use futures::executor::block_on;
 use gpufleet::*;
-use plain_http::PlainHttp;
 use serde_json::{json, Value};
-use sim::{ids, Sim, ThreadedHttp};
+use support::plain_http::PlainHttp;
+use support::sim::{ids, Sim, ThreadedHttp};
 
 #[test]
 fn every_provider_lists_exactly_the_true_set() {

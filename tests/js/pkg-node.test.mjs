@@ -1,13 +1,18 @@
-// The packed package in Node (exports condition "node"): the shared scenario, plus checks that
-// every entry point exports what the wasm-bindgen module does.
+// The packed package in Node (exports condition "node"): the shared scenario as a command (see
+// RUNTIMES.node in runtime-scenario.mjs), plus what only Node checks: every entry point exports
+// what the wasm-bindgen module does, the installed files and metadata, Novita's paging modes and
+// redirects against loopback servers (the package imported in this process).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ensureScratch, installedManifest, sim } from "./helpers.mjs";
+import { scenarioTest } from "./runtime-scenario.mjs";
 import { NOVITA_PAGING_MODES } from "../sim/defaults.mjs";
 import { simControl } from "../sim/control-client.mjs";
+
+scenarioTest("node");
 
 let s;
 let scratch;
@@ -16,13 +21,6 @@ before(async () => {
   s = await sim();
 });
 after(() => s?.close());
-
-test(`scenario in Node ${process.version}`, async () => {
-  const { gpufleet } = await import(pathToFileURL(join(scratch, "node-entry.mjs")).href);
-  const { runScenario } = await import(pathToFileURL(join(scratch, "scenario.mjs")).href);
-  const report = await runScenario({ gpufleet, simUrl: s.url, runtime: `node ${process.version}` });
-  assert.equal(report.ok, true);
-});
 
 test("every entry point re-exports the whole API as its own bindings", async () => {
   const dir = join(scratch, "node_modules/gpufleet");

@@ -1,10 +1,5 @@
 //! The simulated clouds (`tests/sim/server.mjs`) as a child process for native end-to-end tests,
 //! its control API, and a client config pointing every provider at it. Needs `node` on PATH.
-//!
-//! Include beside `plain_http.rs`:
-//! `#[path = "support/plain_http.rs"] mod plain_http; #[path = "support/sim.rs"] mod sim;`
-
-#![allow(dead_code)] // each test crate uses a different part
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -18,7 +13,7 @@ use futures::executor::block_on;
 use gpufleet::*;
 use serde_json::Value;
 
-use crate::plain_http::PlainHttp;
+use super::plain_http::PlainHttp;
 
 /// A running simulator; killed on drop.
 pub struct Sim {

@@ -1,4 +1,5 @@
-// The scenario as a command, for Deno and Bun (and Node): `<runtime> run-cli.mjs <sim url>`.
+// The scenario as a command, for every runtime in tests/js/runtime-scenario.mjs (Node, Deno, Bun):
+// `<runtime> run-cli.mjs <sim url>`.
 // "gpufleet" resolves through this project's node_modules and the package's exports map
 // (conditions "deno" / "bun" / "node").
 import * as gpufleet from "gpufleet";
