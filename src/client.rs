@@ -13,14 +13,19 @@ use crate::error::{Error, ErrorCode, ErrorDetail, Result, TransportError};
 use crate::http::{HttpRequest, HttpResponse, Transport};
 use crate::model::Capabilities;
 use crate::model::{
-    Access, Balance, BalanceListing, BillingMode, CreateInput, DeleteOutcome, FleetCost, FleetListing, FleetQuery, Instance,
-    ListQuery, Offer, OfferListing, OfferUnit, Operation, Page, Price, PriceSource, ProviderFailure, SshDetails, Status,
+    Access, Balance, BalanceListing, BillingMode, Cost, CostKind, CreateInput, DeleteOutcome, FleetCost, FleetListing,
+    FleetQuery, Instance, ListQuery, Money, Offer, OfferListing, OfferUnit, Operation, Page, Price, PriceSource, ProviderFailure,
+    SshDetails, Status,
 };
 use crate::money::PriceTable;
 use crate::pricing;
 use crate::provider::novita::{Numbering, PagePosition, Product as NovitaProduct};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
 use crate::proxy_api::{self, ActionResponse, ProvidersResponse, ProxyConfig, Route};
+
+/// The most 31-day windows of Novita bills read for one instance (about a year); an older
+/// instance's billed cost counts from then (`cost.since` says so).
+pub const MAX_BILL_WINDOWS: usize = 12;
 
 /// How failed requests are retried.
 ///
@@ -683,7 +688,73 @@ impl<T: Transport> Client<T> {
         let request = provider::build_get_request(provider, id, config)?;
         let mut instance = self.execute(provider, Operation::Get, request, |r| provider::parse_get_response(provider, r)).await?;
         self.price(std::slice::from_mut(&mut instance)).await;
+        if provider == Provider::Novita {
+            self.bill(&mut instance).await;
+        }
         Ok(instance)
+    }
+
+    /// Replaces a Novita instance's estimated cost with what Novita billed for it: its hourly
+    /// pay-as-you-go bills since it was created (in 31-day windows, at most
+    /// [`MAX_BILL_WINDOWS`] of them, newest first). No bill yet keeps the estimate; a bill
+    /// query that fails keeps it too, saying why in `priceNote`.
+    async fn bill(&self, instance: &mut Instance) {
+        let Ok(config) = self.provider_config(Provider::Novita) else { return };
+        let now = (self.transport.now_ms() / 1000) as i64;
+        let Some(created) =
+            instance.created_at.as_deref().or(instance.started_at.as_deref()).and_then(crate::money::iso_to_unix_seconds)
+        else {
+            return;
+        };
+        let window = provider::novita::BILL_WINDOW_SECS;
+        let mut windows = Vec::new();
+        let mut end = now;
+        while end > created && windows.len() < MAX_BILL_WINDOWS {
+            let start = (end - window).max(created);
+            windows.push((start, end));
+            end = start;
+        }
+        let counted_from = end;
+        let id = instance.id.clone();
+        let answers = join_all(windows.iter().map(|&(start, end)| {
+            let id = &id;
+            async move {
+                let request = provider::novita::build_bill_request(id, start, end, config)?;
+                self.execute(Provider::Novita, Operation::Get, request, |r| provider::novita::parse_bill_response(id, r)).await
+            }
+        }))
+        .await;
+        let mut total = provider::novita::BilledUsage::default();
+        for answer in answers {
+            match answer {
+                Ok(usage) => {
+                    total.micro_usd = total.micro_usd.saturating_add(usage.micro_usd);
+                    total.bills += usage.bills;
+                    total.first_start = match (total.first_start, usage.first_start) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                Err(error) => {
+                    let note = format!("Novita's bills could not be read ({}): the cost is an estimate", error.message);
+                    instance.price_note = Some(match instance.price_note.take() {
+                        Some(before) => format!("{before}; {note}"),
+                        None => note,
+                    });
+                    return;
+                }
+            }
+        }
+        if total.bills == 0 {
+            return;
+        }
+        let since = total.first_start.unwrap_or(counted_from).max(counted_from);
+        instance.cost = Some(Cost {
+            amount: Money::from_micro(total.micro_usd),
+            kind: CostKind::Billed,
+            seconds: u64::try_from(now - since).unwrap_or(0),
+            since: provider::unix_seconds_to_iso(since),
+        });
     }
 
     /// Creates an instance and returns it. On fal v1 an `Idempotency-Key` is always sent (the

@@ -1236,9 +1236,11 @@ pub struct Cost {
     pub amount: Money,
     /// Estimate or billed.
     pub kind: CostKind,
-    /// Seconds of running time counted.
+    /// Seconds counted: the current run's for an estimate; for a billed cost, from `since` to
+    /// now (the provider bills by the hour, so the latest hour may not be billed yet).
     pub seconds: u64,
-    /// When the counted run began (ISO 8601, UTC).
+    /// When the counted time began (ISO 8601, UTC): the run's start for an estimate, the first
+    /// bill's for a billed cost.
     pub since: String,
 }
 

@@ -51,7 +51,8 @@ pub fn sfc_skus_to_quote(instances: &[Instance], table: &PriceTable) -> Vec<Stri
 
 /// Whether pricing `instances` needs Novita's catalog.
 pub fn needs_novita_catalog(instances: &[Instance], table: &PriceTable) -> bool {
-    instances.iter().any(|i| i.provider == Provider::Novita && configured(i, table).is_none())
+    // Only a product id can be looked up in the catalog.
+    instances.iter().any(|i| i.provider == Provider::Novita && i.offer_id.is_some() && configured(i, table).is_none())
 }
 
 fn configured(instance: &Instance, table: &PriceTable) -> Option<(i64, String)> {
@@ -67,6 +68,9 @@ fn price_of(instance: &Instance, table: &PriceTable, sources: &Sources) -> Resul
     }
     let kind = instance.offer_id.as_deref().or(instance.instance_type.as_deref()).unwrap_or("(no instance type)");
     match instance.provider {
+        Provider::Novita if instance.offer_id.is_none() => {
+            Err(format!("the record names no product id; set prices.novita[\"{kind}\"]"))
+        }
         Provider::Novita => match &sources.novita {
             Some(Ok(products)) => novita::price_from_catalog(products, instance),
             Some(Err(why)) => Err(format!("Novita's catalog could not be read: {why}")),

@@ -237,6 +237,8 @@ fn seed_002_list_example_is_one_last_page() {
             ssh: ssh("192.168.1.100"),
             created_at: None,
             tags: None,
+            // fal's offers are its instance types, so the offer is the type.
+            offer_id: Some("gpu_1x_h100_sxm5".into()),
             raw: whole[0].clone().into(),
             ..Instance::new(Provider::FalAlpha, "", Status::Unknown, "")
         }

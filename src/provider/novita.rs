@@ -1700,3 +1700,79 @@ pub fn parse_balance_response(response: HttpResponse) -> Result<crate::model::Ba
     }
     Ok(Balance { provider: P, available, currency: "USD".into(), details, raw: value })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Money: billed usage of one instance
+// ---------------------------------------------------------------------------------------------
+
+/// Novita bills usage hour by hour; one billed-usage query may span at most 31 days ("Query
+/// Usage-based Billing": no pagination, split longer ranges).
+pub const BILL_WINDOW_SECS: i64 = 31 * 86_400;
+
+/// `GET https://api.novita.ai/openapi/v1/billing/bill/list?cycleType=Hour&productCategory=gpu&
+/// startTime=…&endTime=…&ownerId=<instance>`: the pay-as-you-go bills of one instance between
+/// two Unix times (at most [`BILL_WINDOW_SECS`] apart).
+pub fn build_bill_request(id: &str, start_secs: i64, end_secs: i64, config: &ProviderConfig) -> Result<HttpRequest> {
+    validate_id(id)?;
+    if start_secs < 0 || end_secs <= start_secs || end_secs - start_secs > BILL_WINDOW_SECS {
+        return Err(Error::invalid_input("startTime", "must be before endTime, at most 31 days apart"));
+    }
+    let query = query_string(&[
+        ("cycleType", "Hour".to_owned()),
+        ("productCategory", "gpu".to_owned()),
+        ("startTime", start_secs.to_string()),
+        ("endTime", end_secs.to_string()),
+        ("ownerId", id.to_owned()),
+    ]);
+    let url = config.sibling_url("/gpu-instance/openapi/v1", &format!("/openapi/v1/billing/bill/list{query}"));
+    Ok(authed(Method::Get, url, config))
+}
+
+/// What one billed-usage answer says about one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BilledUsage {
+    /// The sum of the bills' `amount` (before vouchers), in micro-dollars.
+    pub micro_usd: i64,
+    /// The earliest bill's `startTime` (Unix seconds), if any bill had one.
+    pub first_start: Option<i64>,
+    /// How many bills were summed.
+    pub bills: u32,
+}
+
+/// Sums `{"bills":[{"ownerID","amount",…}]}` for instance `id`: amounts are 1/10,000 USD (as
+/// text or numbers); a bill of another owner (a server that ignored `ownerId`) is not counted;
+/// a negative or non-numeric amount fails the whole answer, naming `bills[i].amount`, so a
+/// wrong total is never shown.
+pub fn parse_bill_response(id: &str, response: HttpResponse) -> Result<BilledUsage> {
+    if !response.is_success() {
+        return Err(parse_error(&response));
+    }
+    let value = parse_json(P, &response.body)?;
+    let bills = match value.get("bills").or_else(|| value.get("data")) {
+        Some(Value::Array(bills)) => bills.as_slice(),
+        None | Some(Value::Null) => &[],
+        Some(_) => return Err(Error::decode(P, "bills", "expected an array")),
+    };
+    let mut usage = BilledUsage::default();
+    for (i, bill) in bills.iter().enumerate() {
+        let owner = bill.get("ownerID").or_else(|| bill.get("ownerId")).and_then(Value::as_str);
+        if owner.is_some_and(|o| o != id) {
+            continue;
+        }
+        let field = format!("bills[{i}].amount");
+        let units = crate::money::json_integer(bill.get("amount").unwrap_or(&Value::Null))
+            .map_err(|rule| Error::decode(P, &field, rule))?;
+        if units < 0 {
+            return Err(Error::decode(P, &field, "must not be negative"));
+        }
+        let micro = crate::money::units_to_micro(units, BALANCE_UNITS_PER_USD)
+            .and_then(|m| usage.micro_usd.checked_add(m))
+            .ok_or_else(|| Error::decode(P, &field, "is too large"))?;
+        usage.micro_usd = micro;
+        usage.bills += 1;
+        if let Some(start) = bill.get("startTime").and_then(|v| crate::money::json_integer(v).ok()).filter(|s| *s > 0) {
+            usage.first_start = Some(usage.first_start.map_or(start, |f: i64| f.min(start)));
+        }
+    }
+    Ok(usage)
+}
