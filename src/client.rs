@@ -161,6 +161,13 @@ impl ClientConfig {
         self
     }
 
+    /// Sets the hourly prices you pay by provider and instance type (see [`PriceTable`]); they
+    /// come before any provider's catalog or quote.
+    pub fn with_prices(mut self, prices: PriceTable) -> ClientConfig {
+        self.prices = prices;
+        self
+    }
+
     /// Sends every call through a gpufleet proxy.
     pub fn with_proxy(mut self, proxy: ProxyConfig) -> ClientConfig {
         self.proxy = Some(proxy);

@@ -1250,7 +1250,8 @@ pub struct Cost {
 pub struct FleetCost {
     /// Dollars per hour of everything running now that has a price.
     pub burn_rate_per_hour: Money,
-    /// What the current runs of those instances have cost so far (estimate).
+    /// What the current runs of those instances have cost so far (estimate; a priced instance
+    /// whose start time the provider does not give adds nothing, so this is a lower bound).
     pub cost_so_far: Money,
     /// Running instances with a price.
     pub priced_running: u32,

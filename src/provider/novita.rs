@@ -1627,7 +1627,8 @@ pub fn offers_of(products: &[Product]) -> Vec<crate::model::Offer> {
                 billing,
                 available: p.available,
                 price,
-                unit: if gpu_model.is_some() { OfferUnit::Gpu } else { OfferUnit::Instance },
+                // Novita prices every product per GPU-hour.
+                unit: OfferUnit::Gpu,
                 price_note: note,
                 raw: p.raw.clone(),
             });
@@ -1656,7 +1657,10 @@ pub fn price_from_catalog(products: &[Product], instance: &Instance) -> std::res
         _ => (&product.on_demand, "on demand"),
     };
     let per_gpu = per_gpu.clone()?;
-    let gpus = instance.gpu_count.filter(|n| *n > 0).unwrap_or(1);
+    // An unknown GPU count is not taken as 1: that would be a guess shown as a price.
+    let Some(gpus) = instance.gpu_count.filter(|n| *n > 0) else {
+        return Err("the record names no GPU count (gpuNum), so the per-GPU price cannot be multiplied".into());
+    };
     let basis = format!("{gpus} × ${} per GPU-hour ({mode}, Novita's catalog)", crate::money::micro_to_usd(per_gpu));
     Ok(Price::new(per_gpu.saturating_mul(i64::from(gpus)), PriceSource::Catalog, Some(basis)))
 }
