@@ -336,7 +336,7 @@ fn ten_thousand_rows_sum_exactly_to_the_micro_dollar() {
     let table = PriceTable::from_json(&json!({ "novita": table }), "prices").unwrap();
     let mut instances: Vec<Instance> = (0..10_000)
         .map(|n| {
-            let mut i = Instance::new(Provider::Novita, &format!("i{n}"), Status::Running, "running");
+            let mut i = Instance::new(Provider::Novita, format!("i{n}"), Status::Running, "running");
             i.instance_type = Some(format!("type-{}", n % table_prices.len()));
             i.started_at = Some(gpufleet::provider::unix_seconds_to_iso(now_secs() - 7 - (n as i64 * 13) % 86_400));
             i
