@@ -45,43 +45,58 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { ensurePkg, simEnv } from "../scripts/proxy-runtime.mjs";
 import { startSim } from "../tests/sim/server.mjs";
 import { SIM_KEYS } from "../tests/sim/defaults.mjs";
 import { startPassthrough } from "./passthrough.mjs";
 import { readProbe, startProbedProxy } from "./memory-probe.mjs";
 
+/** The command line (node:util parseArgs, strict: an unknown option is an error) as runLoad's options. */
 function parse(argv) {
-  const o = { requests: 2000, concurrency: 32, paths: [], instances: 25, latency: 0, maxSeconds: 120, json: false, check: false, maxGrowth: 10 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = () => {
-      if (i + 1 >= argv.length) throw new RangeError(`${a} needs a value`);
-      return argv[++i];
-    };
-    const n = (x, name, min) => {
-      const num = Number(x);
-      if (!Number.isFinite(num) || num < min) throw new RangeError(`${name} must be a number >= ${min}`);
-      return num;
-    };
-    switch (a) {
-      case "--requests": case "-n": o.requests = Math.floor(n(v(), a, 1)); break;
-      case "--concurrency": case "-c": o.concurrency = Math.floor(n(v(), a, 1)); break;
-      case "--path": o.paths.push(v()); break;
-      case "--instances": o.instances = Math.floor(n(v(), a, 0)); break;
-      case "--latency": o.latency = n(v(), a, 0); break;
-      case "--max-seconds": o.maxSeconds = n(v(), a, 1); break;
-      case "--json": o.json = true; break;
-      case "--warmup": o.warmup = Math.floor(n(v(), a, 0)); break;
-      case "--check": o.check = true; break;
-      case "--control": o.control = true; break;
-      case "--max-growth": o.maxGrowth = n(v(), a, 0); break;
-      case "--max-rss-excess": o.maxRssExcess = n(v(), a, 0); break;
-      case "--leak-bytes-per-request": o.leakBytesPerRequest = Math.floor(n(v(), a, 0)); break;
-      case "-h": case "--help": o.help = true; break;
-      default: throw new RangeError(`unknown argument ${a}`);
-    }
-  }
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      requests: { type: "string", short: "n" },
+      concurrency: { type: "string", short: "c" },
+      path: { type: "string", multiple: true },
+      instances: { type: "string" },
+      latency: { type: "string" },
+      "max-seconds": { type: "string" },
+      json: { type: "boolean" },
+      warmup: { type: "string" },
+      check: { type: "boolean" },
+      control: { type: "boolean" },
+      "max-growth": { type: "string" },
+      "max-rss-excess": { type: "string" },
+      "leak-bytes-per-request": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const n = (name, min, whole) => {
+    if (v[name] === undefined) return undefined;
+    const num = Number(v[name]);
+    if (!Number.isFinite(num) || num < min) throw new RangeError(`--${name} must be a number >= ${min}`);
+    return whole ? Math.floor(num) : num;
+  };
+  const o = {
+    requests: n("requests", 1, true),
+    concurrency: n("concurrency", 1, true),
+    paths: v.path ?? [],
+    instances: n("instances", 0, true),
+    latency: n("latency", 0),
+    maxSeconds: n("max-seconds", 1),
+    json: v.json ?? false,
+    warmup: n("warmup", 0, true),
+    check: v.check ?? false,
+    control: v.control,
+    maxGrowth: n("max-growth", 0),
+    maxRssExcess: n("max-rss-excess", 0),
+    leakBytesPerRequest: n("leak-bytes-per-request", 0, true),
+    help: v.help,
+  };
+  // Options not given take withDefaults' values.
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return withDefaults(o);
 }
 

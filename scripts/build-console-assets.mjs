@@ -15,16 +15,16 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? resolve(args[i + 1]) : resolve(root, dflt);
-};
-const wwwDir = opt("--www", "www");
-const pkgDir = opt("--pkg", "pkg");
-const outDir = opt("--out", "dist/console");
+// An unknown option or one without its value is an error (parseArgs strict), not ignored.
+const { values: args } = parseArgs({
+  options: { www: { type: "string", default: "www" }, pkg: { type: "string", default: "pkg" }, out: { type: "string", default: "dist/console" } },
+});
+const wwwDir = resolve(root, args.www);
+const pkgDir = resolve(root, args.pkg);
+const outDir = resolve(root, args.out);
 /** The package files the console needs, relative to the package folder (snippets/ is copied too). */
 const PKG_FILES = ["index.js", "gpufleet.js", "gpufleet_bg.wasm"];
 /** The Worker's glue and wasm, relative to the package folder: the source of the headers. */

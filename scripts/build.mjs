@@ -19,10 +19,11 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
-const force = process.argv.includes("--force");
+const { force } = parseArgs({ options: { force: { type: "boolean", default: false } } }).values;
 // wasm-opt runs at the build's own level; --converge repeats -Oz until it stops shrinking (only
 // worth it at z). The producers and target_features sections are build metadata no runtime reads.
 const WASM_OPT_FEATURES = ["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals"];

@@ -12,7 +12,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
+const { update } = parseArgs({ options: { update: { type: "boolean", default: false } } }).values;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const generated = join(root, "pkg/gpufleet.d.ts");
 const golden = join(root, "tests/types/gpufleet.d.ts.golden");
@@ -24,7 +26,7 @@ if (!existsSync(generated)) {
 // with any change to the Rust code) are not the TypeScript surface users program against.
 const surface = (text) => text.replace(/^export interface InitOutput \{\n[\s\S]*?^\}\n/m, "export interface InitOutput { /* the wasm module's exports: not pinned */ }\n");
 const now = surface(readFileSync(generated, "utf8"));
-if (process.argv.includes("--update")) {
+if (update) {
   writeFileSync(golden, now);
   console.log(`check-dts: wrote ${golden.slice(root.length + 1)} (${now.split("\n").length} lines)`);
   process.exit(0);
