@@ -35,6 +35,7 @@
 
 mod answer_json;
 pub mod client;
+pub mod deadlines;
 pub mod error;
 pub mod http;
 mod json_path;
@@ -47,6 +48,7 @@ pub mod proxy_api;
 #[cfg(feature = "proxy")]
 pub mod proxy_server;
 pub mod raw;
+pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub mod transport;

@@ -1,0 +1,242 @@
+//! Deadlines the edge enforces: setting one (validated against the provider's capabilities and
+//! logged), and [`run_due_deadlines`], the one function the Worker's `scheduled()` calls every
+//! minute. A deadline fires **exactly once**: [`Store::claim_due`] takes it under a lease, so
+//! overlapping runs never share it; a run that dies between claim and action leaves it to be
+//! claimed again when the lease ends, and any attempt after the first re-reads the instance
+//! before acting (already stopped, terminated or gone → done, not acted on twice).
+
+use crate::client::Client;
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::Transport;
+use crate::model::Status;
+use crate::provider_id::Provider;
+use crate::store::{AuditEntry, AuditOutcome, Deadline, DeadlineAction, DeadlineState, Finish, Store, MAX_ATTEMPTS};
+
+/// How long a run holds a claimed deadline: longer than one attempt can take (a get and an
+/// action, each with the client's retries), so a lease never runs out under a live attempt.
+pub const LEASE_MS: u64 = 5 * 60_000;
+
+/// Deadlines one run claims at most: each takes up to two provider calls (plus retries), and a
+/// Worker invocation on the Free plan may make 50 subrequests. The rest wait for the next minute.
+pub const CLAIM_LIMIT: u32 = 10;
+
+/// The caller name of a deadline's own actions in the audit log.
+pub const DEADLINE_CALLER: &str = "deadline";
+
+/// The wait before retry `attempts` + 1: one minute, doubling, at most 30 minutes.
+pub fn retry_backoff_ms(attempts: u32) -> u64 {
+    let minutes = 1u64 << attempts.saturating_sub(1).min(5);
+    (minutes * 60_000).min(30 * 60_000)
+}
+
+/// When a new deadline fires: exactly one of `at_ms` (ms since the Unix epoch) or `after_ms`
+/// (from `now_ms`); it must be in the future and within a year.
+pub fn deadline_time(at_ms: Option<u64>, after_ms: Option<u64>, now_ms: u64) -> Result<u64> {
+    let at = match (at_ms, after_ms) {
+        (Some(_), Some(_)) => return Err(Error::invalid_input("at", "give `at` or `after`, not both")),
+        (None, None) => return Err(Error::invalid_input("at", "is required (or `after`)")),
+        (Some(at), None) => at,
+        (None, Some(after)) => {
+            if after == 0 {
+                return Err(Error::invalid_input("after", "must be more than 0"));
+            }
+            now_ms.saturating_add(after)
+        }
+    };
+    if at <= now_ms {
+        return Err(Error::invalid_input(if at_ms.is_some() { "at" } else { "after" }, "must be in the future"));
+    }
+    if at > now_ms.saturating_add(366 * 86_400_000) {
+        return Err(Error::invalid_input(if at_ms.is_some() { "at" } else { "after" }, "must be within a year"));
+    }
+    Ok(at)
+}
+
+/// Sets `deadline` (replacing the instance's previous one), after checking its action against
+/// the provider, and logs `deadline.set` or `deadline.changed` for `request_id`.
+pub async fn set_deadline<S: Store>(store: &S, deadline: Deadline, request_id: &str) -> Result<Option<Deadline>> {
+    deadline.action.check(deadline.provider)?;
+    let entry = AuditEntry {
+        seq: 0,
+        at_ms: deadline.set_at_ms,
+        caller: deadline.set_by.clone(),
+        action: String::new(),
+        provider: deadline.provider,
+        instance_id: Some(deadline.instance_id.clone()),
+        instance_name: deadline.instance_name.clone(),
+        request_id: request_id.to_owned(),
+        outcome: AuditOutcome::Ok,
+        detail: Some(format!("{} at {}", deadline.action.as_str(), iso(deadline.at_ms))),
+    };
+    let previous = store.put_deadline(deadline).await?;
+    let action =
+        if previous.as_ref().is_some_and(|p| p.state == DeadlineState::Pending) { "deadline.changed" } else { "deadline.set" };
+    store.append_audit(AuditEntry { action: action.to_owned(), ..entry }).await?;
+    Ok(previous)
+}
+
+/// Clears an instance's deadline and logs `deadline.cleared`; `None` (and no log) if it had none.
+pub async fn clear_deadline<S: Store>(
+    store: &S,
+    provider: Provider,
+    instance_id: &str,
+    caller: &str,
+    request_id: &str,
+    now_ms: u64,
+) -> Result<Option<Deadline>> {
+    let Some(previous) = store.clear_deadline(provider, instance_id).await? else { return Ok(None) };
+    store
+        .append_audit(AuditEntry {
+            seq: 0,
+            at_ms: now_ms,
+            caller: caller.to_owned(),
+            action: "deadline.cleared".into(),
+            provider,
+            instance_id: Some(instance_id.to_owned()),
+            instance_name: previous.instance_name.clone(),
+            request_id: request_id.to_owned(),
+            outcome: AuditOutcome::Ok,
+            detail: Some(format!("was {} at {}", previous.action.as_str(), iso(previous.at_ms))),
+        })
+        .await?;
+    Ok(Some(previous))
+}
+
+/// What one scheduled run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    /// Deadlines claimed.
+    pub claimed: u32,
+    /// Fired (done).
+    pub fired: u32,
+    /// Failed this time, to be retried.
+    pub retrying: u32,
+    /// Given up.
+    pub failed: u32,
+    /// Claimed but no longer held when finishing (another run took over after the lease ran out).
+    pub lost: u32,
+}
+
+/// Claims the deadlines due at `now_ms` for `owner` (a unique id of this run), carries each
+/// out through `client`, records the outcome in the audit log, and releases it: done, retried
+/// later with backoff, or given up after [`MAX_ATTEMPTS`].
+pub async fn run_due_deadlines<T: Transport, S: Store>(
+    client: &Client<T>,
+    store: &S,
+    owner: &str,
+    now_ms: u64,
+) -> Result<RunReport> {
+    let claimed = store.claim_due(now_ms, owner, LEASE_MS, CLAIM_LIMIT).await?;
+    let mut report = RunReport { claimed: claimed.len() as u32, ..RunReport::default() };
+    for deadline in claimed {
+        let attempt = attempt(client, &deadline).await;
+        let (finish, action) = match attempt.result {
+            Ok(()) => (Finish::Done { at_ms: now_ms }, "deadline.fired"),
+            Err(ref why) if deadline.attempts >= MAX_ATTEMPTS => (Finish::GaveUp { error: why.clone() }, "deadline.failed"),
+            Err(ref why) => (
+                Finish::Retry { next_attempt_ms: now_ms + retry_backoff_ms(deadline.attempts), error: why.clone() },
+                "deadline.fired",
+            ),
+        };
+        let mut detail = format!("{} (attempt {} of {MAX_ATTEMPTS})", attempt.detail, deadline.attempts);
+        match &finish {
+            Finish::Done { .. } => report.fired += 1,
+            Finish::Retry { next_attempt_ms, .. } => {
+                report.retrying += 1;
+                detail.push_str(&format!("; retry at {}", iso(*next_attempt_ms)));
+            }
+            Finish::GaveUp { .. } => report.failed += 1,
+        }
+        if !store.finish(deadline.provider, &deadline.instance_id, owner, finish).await? {
+            report.lost += 1;
+            detail.push_str("; the lease had run out");
+        }
+        store
+            .append_audit(AuditEntry {
+                seq: 0,
+                at_ms: now_ms,
+                caller: DEADLINE_CALLER.into(),
+                action: action.into(),
+                provider: deadline.provider,
+                instance_id: Some(deadline.instance_id.clone()),
+                instance_name: deadline.instance_name.clone(),
+                request_id: owner.to_owned(),
+                outcome: attempt.outcome,
+                detail: Some(detail),
+            })
+            .await?;
+    }
+    Ok(report)
+}
+
+struct Attempt {
+    result: std::result::Result<(), String>,
+    outcome: AuditOutcome,
+    detail: String,
+}
+
+impl Attempt {
+    fn done(detail: String) -> Attempt {
+        Attempt { result: Ok(()), outcome: AuditOutcome::Ok, detail }
+    }
+
+    fn failed(error: &Error, doing: &str) -> Attempt {
+        // A 5xx, a timeout, a lost or unreadable answer: the provider may have acted.
+        let unknown = matches!(error.code, ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Decode);
+        let outcome = if unknown {
+            AuditOutcome::Unknown
+        } else {
+            AuditOutcome::Error { code: error.code.as_str().to_owned(), status: error.status }
+        };
+        Attempt {
+            result: Err(format!("{doing}: {}", error.message)),
+            outcome,
+            detail: format!("{doing} failed: {}", error.message),
+        }
+    }
+}
+
+/// Whether `status` already is what `action` leads to.
+fn already_ended(status: Status, action: DeadlineAction) -> bool {
+    match action {
+        DeadlineAction::Stop => matches!(status, Status::Stopped | Status::Terminated | Status::Terminating),
+        DeadlineAction::Terminate => matches!(status, Status::Terminated | Status::Terminating),
+        DeadlineAction::Delete => status == Status::Terminated,
+    }
+}
+
+async fn attempt<T: Transport>(client: &Client<T>, d: &Deadline) -> Attempt {
+    let verb = d.action.as_str();
+    if d.attempts > 1 {
+        // An earlier attempt may have acted (it died, or its outcome was unknown): look first.
+        match client.get(d.provider, &d.instance_id).await {
+            Err(e) if e.code == ErrorCode::NotFound => return Attempt::done("already gone".into()),
+            Err(e) => return Attempt::failed(&e, "re-reading the instance"),
+            Ok(i) if already_ended(i.status, d.action) => {
+                return Attempt::done(format!("already {}", i.status.as_str()));
+            }
+            Ok(_) => {}
+        }
+    }
+    let result = match d.action {
+        DeadlineAction::Stop => client.stop(d.provider, &d.instance_id).await.map(|_| String::new()),
+        DeadlineAction::Terminate => client.terminate(d.provider, &d.instance_id).await.map(|_| String::new()),
+        DeadlineAction::Delete => client.delete(d.provider, &d.instance_id).await.map(|o| {
+            if o.already_gone {
+                " (it was already gone)".to_owned()
+            } else {
+                String::new()
+            }
+        }),
+    };
+    match result {
+        Ok(note) => Attempt::done(format!("{verb}{note}")),
+        Err(e) if e.code == ErrorCode::NotFound => Attempt::done("already gone".into()),
+        Err(e) => Attempt::failed(&e, verb),
+    }
+}
+
+fn iso(ms: u64) -> String {
+    crate::provider::unix_seconds_to_iso((ms / 1000) as i64)
+}

@@ -1,0 +1,403 @@
+//! The proxy's state, behind a trait: the audit log (append, query newest first) and deadlines
+//! (put, clear, claim with a lease, finish). The Worker binds [`Store`] to D1; tests and
+//! [`MemoryStore`] keep it in memory. Everything that decides anything (which deadline is due,
+//! who may act on it, what is logged) lives in the core and uses only this trait.
+//!
+//! **Leases.** [`Store::claim_due`] atomically takes the due deadlines nobody holds (or whose
+//! holder's lease ran out) and marks them held by `owner` until `now + lease`; only the holder can
+//! [`Store::finish`] one. Two overlapping scheduled runs therefore never act on the same deadline,
+//! and a run that dies mid-action leaves a deadline that the next run claims again once the lease
+//! expires — with `attempts` > 1, so it re-checks the instance before acting a second time.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::Operation;
+use crate::provider_id::Provider;
+
+/// What a deadline does to its instance: the end the provider supports (Novita stops, SF
+/// Compute terminates, fal deletes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeadlineAction {
+    /// Stop the instance (Novita; it can be started again, its disk kept).
+    Stop,
+    /// Terminate it for good (SF Compute).
+    Terminate,
+    /// Delete it (fal, fal alpha; Novita too, when asked for).
+    Delete,
+}
+
+impl DeadlineAction {
+    /// The action's name, e.g. `"stop"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineAction::Stop => "stop",
+            DeadlineAction::Terminate => "terminate",
+            DeadlineAction::Delete => "delete",
+        }
+    }
+
+    /// Reads `"stop"`, `"terminate"` or `"delete"`.
+    pub fn parse(text: &str) -> Result<DeadlineAction> {
+        match text {
+            "stop" => Ok(DeadlineAction::Stop),
+            "terminate" => Ok(DeadlineAction::Terminate),
+            "delete" => Ok(DeadlineAction::Delete),
+            _ => Err(Error::invalid_input("action", "must be stop, terminate or delete")),
+        }
+    }
+
+    /// The client operation that carries the action out.
+    pub fn operation(self) -> Operation {
+        match self {
+            DeadlineAction::Stop => Operation::Stop,
+            DeadlineAction::Terminate => Operation::Terminate,
+            DeadlineAction::Delete => Operation::Delete,
+        }
+    }
+
+    /// The action a deadline takes on `provider` when none is named: the one that ends the
+    /// billing and that the provider supports.
+    pub fn default_for(provider: Provider) -> DeadlineAction {
+        match provider {
+            Provider::Novita => DeadlineAction::Stop,
+            Provider::Sfcompute => DeadlineAction::Terminate,
+            Provider::Fal | Provider::FalAlpha => DeadlineAction::Delete,
+        }
+    }
+
+    /// `Ok` when `provider` supports this action (its capabilities list the operation).
+    pub fn check(self, provider: Provider) -> Result<()> {
+        if provider.capabilities().operations.contains(&self.operation()) {
+            return Ok(());
+        }
+        let supported: Vec<&str> = [DeadlineAction::Stop, DeadlineAction::Terminate, DeadlineAction::Delete]
+            .into_iter()
+            .filter(|a| provider.capabilities().operations.contains(&a.operation()))
+            .map(DeadlineAction::as_str)
+            .collect();
+        Err(Error::invalid_input("action", format!("{provider} cannot {}; it supports {}", self.as_str(), supported.join(", "))))
+    }
+}
+
+/// Where a deadline stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeadlineState {
+    /// Waiting for its time (or for a retry).
+    Pending,
+    /// Fired: the action was done (or the instance was already gone or ended).
+    Done,
+    /// Given up after [`MAX_ATTEMPTS`] failed attempts; `lastError` says why.
+    Failed,
+}
+
+/// Attempts before a deadline is given up (the audit log records each failure).
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// One instance's deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deadline {
+    /// The provider.
+    pub provider: Provider,
+    /// The instance.
+    pub instance_id: String,
+    /// Its name when the deadline was set (for the log; names can change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<String>,
+    /// When it fires (ms since the Unix epoch).
+    pub at_ms: u64,
+    /// What it does.
+    pub action: DeadlineAction,
+    /// Who set it (a caller name).
+    pub set_by: String,
+    /// When it was set.
+    pub set_at_ms: u64,
+    /// Where it stands.
+    pub state: DeadlineState,
+    /// Attempts so far (a claim counts one).
+    pub attempts: u32,
+    /// Not before this time (the retry backoff; `at_ms` at first).
+    pub next_attempt_ms: u64,
+    /// Who holds it, while an attempt runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    /// Until when the holder holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until_ms: Option<u64>,
+    /// The last attempt's failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When it fired (state `done`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fired_at_ms: Option<u64>,
+}
+
+impl Deadline {
+    /// A pending deadline for `instance_id` at `at_ms`.
+    pub fn new(
+        provider: Provider,
+        instance_id: &str,
+        at_ms: u64,
+        action: DeadlineAction,
+        set_by: &str,
+        set_at_ms: u64,
+    ) -> Deadline {
+        Deadline {
+            provider,
+            instance_id: instance_id.to_owned(),
+            instance_name: None,
+            at_ms,
+            action,
+            set_by: set_by.to_owned(),
+            set_at_ms,
+            state: DeadlineState::Pending,
+            attempts: 0,
+            next_attempt_ms: at_ms,
+            lease_owner: None,
+            lease_until_ms: None,
+            last_error: None,
+            fired_at_ms: None,
+        }
+    }
+
+    /// Whether a claim at `now_ms` may take it.
+    pub fn claimable(&self, now_ms: u64) -> bool {
+        self.state == DeadlineState::Pending
+            && self.at_ms <= now_ms
+            && self.next_attempt_ms <= now_ms
+            && self.lease_until_ms.map_or(true, |until| until <= now_ms)
+    }
+}
+
+/// How an attempt on a claimed deadline ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    /// Fired at this time.
+    Done {
+        /// When.
+        at_ms: u64,
+    },
+    /// Try again from `next_attempt_ms`.
+    Retry {
+        /// Not before.
+        next_attempt_ms: u64,
+        /// Why this attempt failed.
+        error: String,
+    },
+    /// Given up.
+    GaveUp {
+        /// Why.
+        error: String,
+    },
+}
+
+/// How a logged change ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum AuditOutcome {
+    /// Done.
+    Ok,
+    /// The provider (or the proxy) refused: the error code and HTTP status.
+    Error {
+        /// The gpufleet error code, e.g. `rateLimited`.
+        code: String,
+        /// The HTTP status, when there was an answer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+    },
+    /// Not known whether the provider acted (a timeout, a lost answer, a 5xx).
+    Unknown,
+}
+
+/// One change, as the audit log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// Its place in the log (assigned by the store, increasing); 0 before it is appended.
+    #[serde(default)]
+    pub seq: u64,
+    /// When (ms since the Unix epoch).
+    pub at_ms: u64,
+    /// Who: a caller name, or `deadline` for a deadline firing.
+    pub caller: String,
+    /// What: `create`, `start`, `stop`, `restart`, `terminate`, `delete`, `deadline.set`,
+    /// `deadline.changed`, `deadline.cleared`, `deadline.fired`, `deadline.failed`.
+    pub action: String,
+    /// The provider.
+    pub provider: Provider,
+    /// The instance (absent for a create that made none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// Its name, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<String>,
+    /// The request id (`X-Request-Id`), or the scheduled run's id.
+    pub request_id: String,
+    /// How it ended.
+    pub outcome: AuditOutcome,
+    /// More, in words (e.g. `at 2026-12-04T10:00:00Z, stop`, `already gone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Which entries to read, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this provider.
+    pub provider: Option<Provider>,
+    /// Only this instance.
+    pub instance_id: Option<String>,
+    /// Only this caller.
+    pub caller: Option<String>,
+    /// Only entries older than this `seq` (the cursor).
+    pub before_seq: Option<u64>,
+    /// At most this many (1–500).
+    pub limit: u32,
+}
+
+/// Audit entries, newest first, and where the next (older) page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditPage {
+    /// The entries.
+    pub entries: Vec<AuditEntry>,
+    /// The `before` cursor of the next page, when there are older entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// The proxy's storage. Each method is one atomic step (one D1 statement or batch).
+#[allow(async_fn_in_trait)] // used single-threaded (wasm, block_on in tests): no Send bound wanted
+pub trait Store {
+    /// Appends `entry` and returns its `seq`.
+    async fn append_audit(&self, entry: AuditEntry) -> Result<u64>;
+    /// Reads entries, newest first.
+    async fn audit(&self, filter: &AuditFilter) -> Result<AuditPage>;
+    /// Sets (or replaces) an instance's deadline; returns the one it replaced.
+    async fn put_deadline(&self, deadline: Deadline) -> Result<Option<Deadline>>;
+    /// Removes an instance's deadline; returns it.
+    async fn clear_deadline(&self, provider: Provider, instance_id: &str) -> Result<Option<Deadline>>;
+    /// An instance's deadline.
+    async fn deadline(&self, provider: Provider, instance_id: &str) -> Result<Option<Deadline>>;
+    /// Every deadline (pending first, then by time).
+    async fn deadlines(&self) -> Result<Vec<Deadline>>;
+    /// Atomically claims up to `limit` due deadlines for `owner` until `now_ms + lease_ms`
+    /// (each claim adds one to `attempts`), and returns them as claimed.
+    async fn claim_due(&self, now_ms: u64, owner: &str, lease_ms: u64, limit: u32) -> Result<Vec<Deadline>>;
+    /// Records how `owner`'s attempt ended and releases the lease; `false` (nothing changed)
+    /// when `owner` no longer holds it.
+    async fn finish(&self, provider: Provider, instance_id: &str, owner: &str, how: Finish) -> Result<bool>;
+}
+
+/// A [`Store`] in memory: for tests, and the reference the D1 store is checked against.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    audit: RefCell<Vec<AuditEntry>>,
+    deadlines: RefCell<BTreeMap<(Provider, String), Deadline>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// Every audit entry, oldest first.
+    pub fn audit_entries(&self) -> Vec<AuditEntry> {
+        self.audit.borrow().clone()
+    }
+}
+
+impl Store for MemoryStore {
+    async fn append_audit(&self, mut entry: AuditEntry) -> Result<u64> {
+        let mut log = self.audit.borrow_mut();
+        entry.seq = log.len() as u64 + 1;
+        let seq = entry.seq;
+        log.push(entry);
+        Ok(seq)
+    }
+
+    async fn audit(&self, filter: &AuditFilter) -> Result<AuditPage> {
+        let limit = filter.limit.clamp(1, 500) as usize;
+        let log = self.audit.borrow();
+        let mut entries: Vec<AuditEntry> = log
+            .iter()
+            .rev()
+            .filter(|e| filter.before_seq.map_or(true, |b| e.seq < b))
+            .filter(|e| filter.provider.map_or(true, |p| e.provider == p))
+            .filter(|e| filter.instance_id.as_deref().map_or(true, |id| e.instance_id.as_deref() == Some(id)))
+            .filter(|e| filter.caller.as_deref().map_or(true, |c| e.caller == c))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        let more = entries.len() > limit;
+        entries.truncate(limit);
+        let next_cursor = if more { entries.last().map(|e| e.seq.to_string()) } else { None };
+        Ok(AuditPage { entries, next_cursor })
+    }
+
+    async fn put_deadline(&self, deadline: Deadline) -> Result<Option<Deadline>> {
+        Ok(self.deadlines.borrow_mut().insert((deadline.provider, deadline.instance_id.clone()), deadline))
+    }
+
+    async fn clear_deadline(&self, provider: Provider, instance_id: &str) -> Result<Option<Deadline>> {
+        Ok(self.deadlines.borrow_mut().remove(&(provider, instance_id.to_owned())))
+    }
+
+    async fn deadline(&self, provider: Provider, instance_id: &str) -> Result<Option<Deadline>> {
+        Ok(self.deadlines.borrow().get(&(provider, instance_id.to_owned())).cloned())
+    }
+
+    async fn deadlines(&self) -> Result<Vec<Deadline>> {
+        let mut all: Vec<Deadline> = self.deadlines.borrow().values().cloned().collect();
+        all.sort_by_key(|d| (d.state != DeadlineState::Pending, d.at_ms));
+        Ok(all)
+    }
+
+    async fn claim_due(&self, now_ms: u64, owner: &str, lease_ms: u64, limit: u32) -> Result<Vec<Deadline>> {
+        let mut map = self.deadlines.borrow_mut();
+        let mut due: Vec<&mut Deadline> = map.values_mut().filter(|d| d.claimable(now_ms)).collect();
+        due.sort_by_key(|d| d.at_ms);
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|d| {
+                d.lease_owner = Some(owner.to_owned());
+                d.lease_until_ms = Some(now_ms.saturating_add(lease_ms));
+                d.attempts += 1;
+                d.clone()
+            })
+            .collect())
+    }
+
+    async fn finish(&self, provider: Provider, instance_id: &str, owner: &str, how: Finish) -> Result<bool> {
+        let mut map = self.deadlines.borrow_mut();
+        let Some(d) = map.get_mut(&(provider, instance_id.to_owned())) else { return Ok(false) };
+        if d.lease_owner.as_deref() != Some(owner) || d.state != DeadlineState::Pending {
+            return Ok(false);
+        }
+        d.lease_owner = None;
+        d.lease_until_ms = None;
+        match how {
+            Finish::Done { at_ms } => {
+                d.state = DeadlineState::Done;
+                d.fired_at_ms = Some(at_ms);
+            }
+            Finish::Retry { next_attempt_ms, error } => {
+                d.next_attempt_ms = next_attempt_ms;
+                d.last_error = Some(error);
+            }
+            Finish::GaveUp { error } => {
+                d.state = DeadlineState::Failed;
+                d.last_error = Some(error);
+            }
+        }
+        Ok(true)
+    }
+}
