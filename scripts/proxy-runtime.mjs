@@ -108,6 +108,28 @@ export function readDevVars(path = join(ROOT, ".dev.vars")) {
   return existsSync(path) ? parseDevVars(readFileSync(path, "utf8")) : {};
 }
 
+/** The D1 migrations (migrations/*.sql, in name order), as the statements each holds. */
+export function migrationStatements(dir = join(ROOT, "migrations")) {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .flatMap((f) =>
+      readFileSync(join(dir, f), "utf8")
+        .replace(/--.*$/gm, "")
+        .split(";")
+        .map((s) => s.replace(/\s+/g, " ").trim())
+        .filter(Boolean),
+    );
+}
+
+/**
+ * Applies the D1 migrations to `db` (a D1 binding, e.g. Miniflare's `getD1Database("DB")`), as
+ * `wrangler d1 migrations apply` does on Cloudflare. Idempotent (`IF NOT EXISTS`).
+ */
+export async function applyMigrations(db) {
+  await db.batch(migrationStatements().map((sql) => db.prepare(sql)));
+}
+
 /**
  * The Miniflare options every Worker built from pkg/ needs: ES modules rooted at pkg/, the wasm
  * as a compiled module, our compatibility date, and no network fetch of `request.cf`.

@@ -175,8 +175,10 @@ impl Deadline {
     }
 }
 
-/// How an attempt on a claimed deadline ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How an attempt on a claimed deadline ended (JSON: `{"done":{"atMs":…}}`, `{"retry":{…}}`,
+/// `{"gaveUp":{"error":…}}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Finish {
     /// Fired at this time.
     Done {
@@ -247,7 +249,8 @@ pub struct AuditEntry {
 }
 
 /// Which entries to read, newest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditFilter {
     /// Only this provider.
     pub provider: Option<Provider>,
