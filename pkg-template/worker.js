@@ -8,7 +8,8 @@
 // keys and never throws.
 
 import wasmModule from "./proxy/gpufleet_proxy_bg.wasm";
-import { initSync, handleFetch } from "./proxy/gpufleet_proxy.js";
+import { initSync, handleFetch, runScheduled } from "./proxy/gpufleet_proxy.js";
+import { D1Store } from "./d1-store.js";
 
 let startupFailed = false;
 try {
@@ -17,6 +18,10 @@ try {
   startupFailed = true;
   console.error(JSON.stringify({ event: "startup-failed", error: String(e && e.name) }));
 }
+
+// The audit log and deadlines live in D1 (binding `DB`, wrangler.toml [[d1_databases]]); without
+// the binding the proxy runs without them (deadline and audit routes answer that they are off).
+const storeOf = (env) => (env && env.DB ? new D1Store(env.DB) : undefined);
 
 // Used only when the Rust side cannot answer (startup failure or an unexpected rejection).
 const FALLBACK_HEADERS = {
@@ -42,5 +47,17 @@ export default {
       console.error(JSON.stringify({ event: "unhandled", error: String(e && e.name) }));
       return failure("internal error");
     }
+  },
+
+  // Cron Trigger (wrangler.toml [triggers] crons, every minute): fire the due deadlines. A run
+  // that fails throws, so the platform records the failed invocation; the next minute retries.
+  async scheduled(controller, env, ctx) {
+    if (startupFailed) throw new Error("the proxy failed to start");
+    const store = storeOf(env);
+    if (!store) {
+      console.error(JSON.stringify({ event: "deadlines", error: "no DB binding: deadlines are off" }));
+      return;
+    }
+    await runScheduled(env, store);
   },
 };

@@ -163,9 +163,15 @@ export function consoleAssetsOptions() {
  * binding. `assets`: serve the console (dist/console/) as static assets in front (default true).
  * Returns { mf, url, dispose() }.
  */
-export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit, assets = true } = {}) {
+export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit, assets = true, d1 = true, d1Persist } = {}) {
   const { Miniflare } = await import("miniflare");
   const options = { ...workerModuleOptions(), scriptPath: join(PKG, "worker.js"), bindings: env };
+  // D1 (binding DB: the audit log and deadlines), real SQLite in workerd; in memory unless
+  // `d1Persist` names a folder (npm start keeps it in .tmp/d1 across restarts).
+  if (d1) {
+    options.d1Databases = ["DB"];
+    if (d1Persist) options.d1Persist = d1Persist;
+  }
   // The console as Workers Static Assets, served before the Worker runs, with `_headers` (as
   // wrangler.toml's [assets] does on Cloudflare).
   if (assets) options.assets = consoleAssetsOptions();
@@ -198,5 +204,14 @@ export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, ra
     await mf.setOptions({ ...options, port: Number(bound.port), host, upstream: bound.origin });
     url = await mf.ready;
   }
-  return { mf, url: String(url).replace(/\/$/, ""), dispose: () => mf.dispose() };
+  const db = d1 ? await mf.getD1Database("DB") : undefined;
+  if (db) await applyMigrations(db);
+  return {
+    mf,
+    db,
+    url: String(url).replace(/\/$/, ""),
+    /** Dispatches one Cron Trigger event (`scheduled()` in worker.js), as the platform does every minute. */
+    scheduled: async () => (await mf.getWorker()).scheduled({ cron: "* * * * *", scheduledTime: new Date() }),
+    dispose: () => mf.dispose(),
+  };
 }

@@ -75,12 +75,19 @@ if (real) {
 if (port !== 0) env.ALLOWED_ORIGINS = [env.ALLOWED_ORIGINS, `http://localhost:${port}`].filter(Boolean).join(",");
 
 try {
-  proxy = await startProxy({ env, port });
+  // D1 (audit log, deadlines) kept across restarts where `wrangler dev` keeps its state.
+  proxy = await startProxy({ env, port, d1Persist: join(ROOT, ".wrangler/state/d1") });
 } catch (e) {
   console.error(`[start] could not start the proxy on port ${port}: ${e.message}`);
   if (sim) await sim.close();
   process.exit(1);
 }
+
+// The Cron Trigger, locally: Cloudflare runs scheduled() every minute; Miniflare only on request.
+const cron = setInterval(() => {
+  proxy.scheduled().catch((e) => console.error(`[start] scheduled run failed: ${e.message}`));
+}, 60_000);
+cron.unref();
 
 const base = proxy.url;
 console.log("");

@@ -39,7 +39,7 @@ fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(obj, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn read_env(env: &JsValue) -> ServerConfig {
+pub(crate) fn read_env(env: &JsValue) -> ServerConfig {
     ServerConfig::from_env(|name| get(env, name).and_then(|v| v.as_string()))
 }
 
