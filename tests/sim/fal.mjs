@@ -110,7 +110,7 @@ function del(ctx, id) {
   const now = ctx.sim.now();
   const r = ctx.sim.stores.fal.get(id, now);
   if (!r) return errorResponse(404, "Instance not found", ctx);
-  ctx.sim.stores.fal.remove(id); // "immediately terminated": gone from list/get at once
+  ctx.sim.stores.fal.remove(id, now); // "immediately terminated": gone from list/get at once
   return empty(204);
 }
 

@@ -317,7 +317,7 @@ function del(ctx, ref) {
   if (statusAt(r.timeline, now) !== "terminated") {
     return errorResponse(409, "Instance must be terminated before deletion", ctx, { details: [] });
   }
-  ctx.sim.stores.sfcompute.remove(r.id);
+  ctx.sim.stores.sfcompute.remove(r.id, now);
   return empty(204);
 }
 
