@@ -40,7 +40,7 @@ import { NOVITA_ALL_PRODUCTS, FAL_PRICES, SFC_PRICES } from "./catalog.mjs";
 export const OPENING = Object.freeze({
   novitaCash: 5_000_000, // 1/10,000 USD: $500.00
   novitaCreditLimit: 200_000, // 1/10,000 USD: $20.00 (the docs' example)
-  falMicro: 1_000_000_000, // micro-USD: $1,000.00
+  falMicro: 5_000_000_000, // micro-USD: $5,000.00
   sfcCents: 1_000_000, // cents: $10,000.00
 });
 
