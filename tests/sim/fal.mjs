@@ -1,8 +1,8 @@
 // fal Platform API v1 (https://api.fal.ai/v1), compute instances: seeds 000/001 and
 // specs/fal-platform-v1-compute.openapi.json. Exactly four operations: list, get, create, delete.
 //
-// Money (PROVIDERS.md §4.3): GET /account/billing ("Account Billing", fal's spec; extract in
-// schemas/fal-platform-v1-account-billing.openapi.json) → {username, credits?}; `credits`
+// Money (PROVIDERS.md §4.3): GET /account/billing ("Account Billing" in fal's spec; shape derived
+// in schemas/fal-account-billing.schema.json) → {username, credits?}; `credits`
 // ({current_balance: number USD, currency: "USD"}) only with expand=credits (repeated or comma-
 // separated values; any other value → 400 validation_error). Same key as the instance routes
 // (an API-scope key → 403: the spec asks for an admin key). fal publishes no compute prices, so the

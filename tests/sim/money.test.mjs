@@ -5,7 +5,7 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { testSim } from "./helpers.mjs";
-import { SIM_KEYS, AUTH_HEADERS, baseUrls } from "./defaults.mjs";
+import { SIM_KEYS, AUTH_HEADERS, SIBLING_PATHS, baseUrls } from "./defaults.mjs";
 import { LIFECYCLE } from "./fleet.mjs";
 import { NOVITA_ALL_PRODUCTS, FAL_PRICES, SFC_PRICES } from "./catalog.mjs";
 import { OPENING, roundDiv, CYCLES, billedIntervals, secondsByHour } from "./money.mjs";
@@ -79,6 +79,8 @@ describe("money: the URLs gpufleet's client builds", () => {
     }
     const log = (await t.control("GET", "/requests")).json;
     assert.deepEqual(log.slice(-6).map((e) => e.provider), requests.map(([p]) => p), "each is logged under its provider");
+    assert.deepEqual((await t.control("GET", "/config")).json.siblingPaths, SIBLING_PATHS);
+    assert.deepEqual((await (await fetch(t.url + "/")).json()).siblingPaths, SIBLING_PATHS);
   });
 
   test("what the client's parsers read is there, in the units they assume", async () => {

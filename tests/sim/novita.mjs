@@ -41,8 +41,9 @@
 //   Get page revision, like createdAt): when the instance last entered `running` / `exited`, "0" if
 //   never (a seeded instance's history before its createdAt is unknown).
 //
-// Money (PROVIDERS.md §4.3; billing math and statuses that bill: money.mjs). Same key, same
-// Content-Type rule, same error body, same faults as the instance routes:
+// Money (PROVIDERS.md §4.3; billing math and statuses that bill: money.mjs; shapes derived in
+// schemas/novita-money.schema.json). Same key, same Content-Type rule, same error body, same
+// faults as the instance routes:
 // - GET /products ("List GPU Products") → {"data": [product…]}, every GPU product (CPU products
 //   have their own list upstream, not served), fields in the docs' order: id, name, cpuPerGpu,
 //   memoryPerGpu, diskPerGpu, availableDeploy, minRootFS, maxRootFS, minLocalStorage,

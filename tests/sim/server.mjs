@@ -364,6 +364,7 @@ async function main() {
   console.log(`  seed ${c.seed}, ${c.instances} instances per provider, speed ${c.speed}, sfcShape ${c.sfcShape}${c.hostile ? ", hostile strings" : ""}`);
   console.log(`  novitaPaging ${c.novitaPaging}, novitaInstanceLimit ${c.novitaInstanceLimit ?? "unlimited"}`);
   for (const [p, u] of Object.entries(sim.baseUrls)) console.log(`  ${p.padEnd(10)} ${u}`);
+  for (const [p, bases] of Object.entries(SIBLING_PATHS)) console.log(`  ${p.padEnd(10)} ${bases.map((b) => sim.url + b).join(", ")}  (billing)`);
   console.log(`  control    ${sim.url}/__sim/  (keys: ${SIM_KEYS.fal} / ${SIM_KEYS.sfcompute} + ${SIM_KEYS.sfcWorkspace} / ${SIM_KEYS.novita})`);
   const stop = () => sim.close().then(() => process.exit(0));
   process.on("SIGINT", stop);
