@@ -2,7 +2,9 @@
 // with ajv against the OpenAPI extracts in ../shared/specs (read from the repo's sibling shared/
 // folder; the tests FAIL if it is missing), the SF Compute seed shape against
 // schemas/sfcompute-seed.schema.json (derived from seed 003), and Novita against
-// schemas/novita-v1.schema.json (derived from seed 004; no OpenAPI exists).
+// schemas/novita-v1.schema.json (derived from seed 004; no OpenAPI exists). The money endpoints
+// (no extract covers them) against schemas derived from the docs: novita-money, fal-account-billing,
+// sfcompute-money (.schema.json).
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -410,5 +412,161 @@ describe("conformance: Novita against schemas/novita-v1.schema.json (derived fro
       await t.call("novita", "GET", "/gpu/instances", { query: { pageNum: 1 } }),
       await t.call("novita", "GET", "/gpu/instance", { query: { instanceId: "zzz" } }),
     ]) check(v.error, r.json, String(r.status));
+  });
+});
+
+// Money endpoints: no spec extract in ../shared/specs covers them, so the shapes are validated
+// against schemas derived by hand from the providers' docs (see each schema's $comment).
+function derived(...files) {
+  const ajv = makeAjv();
+  for (const f of files) ajv.addSchema(JSON.parse(fs.readFileSync(path.join(SIM_DIR, "schemas", f), "utf8")));
+  return (file, def) => {
+    const v = ajv.getSchema(`https://gpufleet.invalid/sim/schemas/${file}#/$defs/${def}`);
+    assert.ok(v, `${file} has no $defs/${def}`);
+    return v;
+  };
+}
+
+describe("conformance: money — Novita against schemas/novita-money.schema.json", () => {
+  let t;
+  let s;
+  const BAL = "/openapi/v1/billing/balance/detail";
+  const BILLS = "/openapi/v1/billing/bill/list";
+  before(async () => {
+    s = derived("novita-v1.schema.json", "novita-money.schema.json");
+    t = await testSim({ instances: 300 });
+  });
+  after(() => t?.close());
+  const M = "novita-money.schema.json";
+
+  test("the derived schema is live (it rejects drift)", async () => {
+    const { data } = (await t.call("novita", "GET", "/products")).json;
+    const v = s(M, "ProductsResponse");
+    check(v, { data }, "products");
+    assert.equal(v({ data: [{ ...data[0], price: "249000" }] }), false);
+    assert.equal(v({ data: [{ ...data[0], spotPrice: 1 }] }), false);
+    assert.equal(v({ data: [{ ...data[0], extra: 1 }] }), false);
+    assert.equal(s(M, "Balance")({ availableBalance: 1, cashBalance: "1", creditLimit: "0", outstandingInvoices: "0" }), false);
+    assert.equal(s(M, "BillsResponse")({ data: [] }), false);
+  });
+
+  test("products (every filter), balance, bills (every cycle, summary) and their errors", async () => {
+    const v = s(M, "ProductsResponse");
+    for (const query of [{}, { billingMethod: "spot" }, { clusterId: "cls-eu-nl-01" }, { gpuNum: 8, minMemoryPerGpu: 100, minCpuPerGpu: 8, minRootFSSize: 100, productName: "a" }]) {
+      check(v, (await t.call("novita", "GET", "/products", { query })).json, JSON.stringify(query));
+    }
+    await t.advance(3 * 3_600_000 + 1234);
+    check(s(M, "Balance"), (await t.call("novita", "GET", BAL, { root: true })).json, "balance");
+    const now = Math.floor((await t.control("GET", "/clock")).json.now / 1000);
+    const [one] = await t.state("novita");
+    for (const cycleType of ["Hour", "Day", "Week", "Month"]) {
+      for (const productCategory of ["gpu", "summary", "llm"]) {
+        const r = await t.call("novita", "GET", BILLS, { root: true, query: { cycleType, productCategory, startTime: now - 31 * 86_400, endTime: now } });
+        assert.equal(r.status, 200, r.text);
+        check(s(M, "BillsResponse"), r.json, `${cycleType} ${productCategory}`);
+        if (productCategory !== "llm" && cycleType === "Hour") assert.ok(r.json.bills.length > 0);
+      }
+    }
+    check(s(M, "BillsResponse"), (await t.call("novita", "GET", BILLS, { root: true, query: { cycleType: "Hour", productCategory: "gpu", startTime: now - 86_400, endTime: now, ownerId: one.id } })).json, "one owner");
+    const err = s("novita-v1.schema.json", "Error");
+    for (const r of [
+      await t.call("novita", "GET", "/products", { query: { gpuNum: 10 } }),
+      await t.call("novita", "GET", BAL, { root: true, auth: false }),
+      await t.call("novita", "GET", BAL, { root: true, auth: `Bearer ${SIM_KEYS.novitaForbidden}` }),
+      await t.call("novita", "GET", BILLS, { root: true, query: { cycleType: "Hour" } }),
+    ]) check(err, r.json, `${r.status} ${r.text}`);
+    for (const kind of ["429", "500"]) {
+      await t.control("POST", "/faults", { provider: "novita", kinds: [kind] });
+      check(err, (await t.call("novita", "GET", "/products")).json, kind);
+      check(err, (await t.call("novita", "GET", BAL, { root: true })).json, kind);
+      await t.control("DELETE", "/faults");
+    }
+  });
+});
+
+describe("conformance: money — fal account billing against schemas/fal-account-billing.schema.json", () => {
+  let t;
+  let s;
+  const F = "fal-account-billing.schema.json";
+  before(async () => {
+    s = derived(F);
+    t = await testSim({ instances: 50 });
+  });
+  after(() => t?.close());
+
+  test("the derived schema is live (it rejects drift)", () => {
+    const v = s(F, "AccountBilling");
+    assert.equal(v({ username: "u", credits: { current_balance: 1, currency: "USD" } }), true);
+    assert.equal(v({ username: "u", credits: { current_balance: "1", currency: "USD" } }), false);
+    assert.equal(v({ username: "u", credits: { current_balance: -1, currency: "USD" } }), false);
+    assert.equal(v({ credits: { current_balance: 1, currency: "USD" } }), false);
+  });
+
+  test("200 with and without credits, at the epoch, later and drained; 400, 401, 403, 429, 500 error bodies", async () => {
+    const v = s(F, "AccountBilling");
+    check(v, (await t.call("fal", "GET", "/account/billing")).json, "no expand");
+    for (const hours of [0, 2, 200]) {
+      await t.advance(hours * 3_600_000);
+      check(v, (await t.call("fal", "GET", "/account/billing", { query: { expand: "credits" } })).json, `${hours} h`);
+    }
+    const err = s(F, "Error");
+    for (const r of [
+      await t.call("fal", "GET", "/account/billing", { query: { expand: "nope" } }),
+      await t.call("fal", "GET", "/account/billing", { auth: false }),
+      await t.call("fal", "GET", "/account/billing", { auth: `Key ${SIM_KEYS.falForbidden}` }),
+    ]) check(err, r.json, `${r.status}`);
+    for (const kind of ["429", "500"]) {
+      await t.control("POST", "/faults", { provider: "fal", kinds: [kind] });
+      const r = await t.call("fal", "GET", "/account/billing", { query: { expand: "credits" } });
+      assert.equal(r.status, Number(kind));
+      check(err, r.json, kind);
+      await t.control("DELETE", "/faults");
+    }
+  });
+});
+
+describe("conformance: money — SF Compute quote and balances against schemas/sfcompute-money.schema.json", () => {
+  let t;
+  let s;
+  const F = "sfcompute-money.schema.json";
+  const start = Date.parse("2026-11-01T01:00:00Z") / 1000;
+  before(async () => {
+    s = derived(F);
+    t = await testSim({ instances: 100 });
+  });
+  after(() => t?.close());
+
+  test("the derived schema is live (it rejects drift)", async () => {
+    const v = s(F, "OrderbookQuoteResponse");
+    const q = (await t.call("sfcompute", "GET", "/orderbook/quote", { query: { start_at: start, end_at: start + 3600 } })).json;
+    check(v, q, "quote");
+    assert.equal(v({ ...q, best_ask: { ...q.best_ask, dollars_per_node_hour: 14 } }), false);
+    assert.equal(v({ ...q, best_ask: { ...q.best_ask, dollars_per_node_hour: "14" } }), false);
+    const { requested_at, ...noRequestedAt } = q;
+    assert.equal(v(noRequestedAt), false);
+    assert.equal(s(F, "BalanceV0")({ object: "balance", available_cents: 1 }), false);
+  });
+
+  test("quotes for every SKU and requirement form, balances v0 / v1 over time, and the error bodies", async () => {
+    const v = s(F, "OrderbookQuoteResponse");
+    for (const requirements of [undefined, "accelerator:H100", "accelerator:eq:B200", "instance_sku:isku_b200x8000004", "instance_sku:isku_h200x8ib0003", "instance_sku:clus_h100x8000002;accelerator:H100"]) {
+      const r = await t.call("sfcompute", "GET", "/orderbook/quote", { query: { ...(requirements ? { requirements } : {}), start_at: start, end_at: start + 7200 } });
+      assert.equal(r.status, 200, r.text);
+      check(v, r.json, String(requirements));
+    }
+    for (const hours of [0, 5, 500]) {
+      await t.advance(hours * 3_600_000);
+      check(s(F, "BalanceV0"), (await t.call("sfcompute", "GET", "/v0/balance", { root: true })).json, `v0 ${hours} h`);
+      check(s(F, "BalancesV1"), (await t.call("sfcompute", "GET", "/v1/balances", { root: true })).json, `v1 ${hours} h`);
+    }
+    const r422 = await t.call("sfcompute", "GET", "/orderbook/quote", { query: { requirements: "instance_sku:isku_nothere" } });
+    assert.equal(r422.status, 422);
+    check(s(F, "UnprocessableEntityError"), r422.json, "422");
+    check(s(F, "UnauthorizedError"), (await t.call("sfcompute", "GET", "/orderbook/quote", { auth: false })).json, "401 quote");
+    check(s(F, "UnauthorizedError"), (await t.call("sfcompute", "GET", "/v0/balance", { root: true, auth: "Bearer x" })).json, "401 balance");
+    await t.control("POST", "/faults", { provider: "sfcompute", kinds: ["500"] });
+    check(s(F, "InternalServerError"), (await t.call("sfcompute", "GET", "/orderbook/quote", { query: { start_at: start, end_at: start + 60 } })).json, "500");
+    check(s(F, "InternalServerError"), (await t.call("sfcompute", "GET", "/v1/balances", { root: true })).json, "500");
+    await t.control("DELETE", "/faults");
   });
 });
