@@ -16,6 +16,8 @@ import { join } from "node:path";
 import { ROOT, ensurePkg, readDevVars, simEnv, startProxy } from "./proxy-runtime.mjs";
 
 const log = (m) => console.log(`[start] ${m}`);
+/** The demo's configured prices for the simulated fal (USD per hour, by instance type). */
+const DEMO_PRICES = { fal: { gpu_1x_h100_sxm5: 2.49, gpu_8x_h100_sxm5: 19.92 }, "fal-alpha": { gpu_8x_h100_sxm5: 19.92 } };
 const port = process.env.PORT === undefined || process.env.PORT === "" ? 8787 : Number(process.env.PORT);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`[start] PORT must be a port number (got ${JSON.stringify(process.env.PORT)})`);
@@ -68,6 +70,9 @@ if (real) {
   sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now" });
   // .dev.vars may still set tokens, origins or limits; provider settings come from the sim.
   env = { ...devVars, ...(await simEnv(sim)), GPUFLEET_TOKEN: token };
+  // fal publishes no compute prices: the demo configures some (your own would go in .dev.vars'
+  // GPUFLEET_PRICES, which wins). fal-alpha gets only its 8× type, to show an unpriced row.
+  if (!devVars.GPUFLEET_PRICES) env.GPUFLEET_PRICES = JSON.stringify(DEMO_PRICES);
 }
 
 // The proxy's own origin is the address it listens on (http://127.0.0.1:<port>, see startProxy);
@@ -93,6 +98,7 @@ if (tokenFromFile) {
 }
 if (sim) {
   console.log(`  providers: simulated clouds at ${sim.url} (seed 1, 40 instances per provider, speed 5; control API ${sim.url}/__sim/)`);
+  if (!devVars.GPUFLEET_PRICES) console.log(`  prices:    fal's are the demo's configured ones (GPUFLEET_PRICES=${env.GPUFLEET_PRICES})`);
 } else {
   const names = [devVars.FAL_KEY && "fal, fal-alpha", devVars.SFC_TOKEN && "sfcompute", devVars.NOVITA_API_KEY && "novita"].filter(Boolean);
   console.log(`  providers: REAL APIs with the keys in .dev.vars (${names.join(", ")})`);
