@@ -1,7 +1,15 @@
 // Static catalogs of the simulated providers: names, types, regions, SF Compute capacities/SKUs/
-// images, Novita products and clusters. Ids are fixed strings so tests and demos can use them.
+// images, Novita products and clusters, and the sim's price list (FAL_PRICES, SFC_PRICES, the
+// Novita products' price/spotPrice; money.mjs bills by them). Ids are fixed strings so tests and
+// demos can use them.
 
 export const FAL_INSTANCE_TYPES = ["gpu_8x_h100_sxm5", "gpu_1x_h100_sxm5"];
+
+/**
+ * The sim's own hourly price of each fal instance type, micro-USD per instance-hour (fal publishes
+ * no compute price API; these only drive the sim's fal account balance).
+ */
+export const FAL_PRICES = Object.freeze({ gpu_1x_h100_sxm5: 1_990_000, gpu_8x_h100_sxm5: 15_920_000 });
 export const FAL_REGIONS = ["us-west", "us-central", "us-east", "eu-north", "eu-west", "other"];
 export const FAL_SECTORS = ["sector_1", "sector_2", "sector_3"];
 export const FAL_V1_STATUSES = ["ready", "init", "pending", "provisioning", "stopped", "unknown"];
@@ -31,6 +39,24 @@ export const SFC_SKUS = [
   { id: "isku_h200x8ib0003", name: "h200-8x-sxm5-ib", infiniband: true, publicIpv4: false },
   { id: "isku_b200x8000004", name: "b200-8x", infiniband: false, publicIpv4: true },
 ];
+
+/**
+ * SF Compute money per SKU, cents per node-hour: `billed` is what a running instance of the SKU
+ * costs the sim account (the price of the order that bought its allocation); `ask` / `bid` are the
+ * order book's best ask / bid for any delivery window (null = nobody sells / buys). The ask equals
+ * the billed price where there is one, so a quote-based estimate matches the balance.
+ */
+export const SFC_PRICES = Object.freeze({
+  isku_h100x8ib0001: { billed: 1400, ask: 1400, bid: 1320, askNodes: 16, bidNodes: 4 },
+  isku_h100x8000002: { billed: 1280, ask: 1280, bid: 1200, askNodes: 32, bidNodes: 8 },
+  isku_h200x8ib0003: { billed: 1920, ask: 1920, bid: null, askNodes: 8, bidNodes: 0 },
+  isku_b200x8000004: { billed: 2800, ask: null, bid: 2640, askNodes: 0, bidNodes: 2 },
+});
+
+/** SF Compute SKU properties for order-book `requirements` (`accelerator:H100`). */
+export const SFC_SKU_ACCELERATOR = Object.freeze({
+  isku_h100x8ib0001: "H100", isku_h100x8000002: "H100", isku_h200x8ib0003: "H200", isku_b200x8000004: "B200",
+});
 
 /** SF Compute public images. */
 export const SFC_IMAGES = [
@@ -65,20 +91,6 @@ export const NOVITA_STATUSES = [
   "toRestart", "restarting", "toRemove", "removing", "removed", "toReset", "resetting", "migrating", "freezing",
 ];
 
-/** Novita GPU products (List GPU Products would return these; ids are sim-made). */
-export const NOVITA_PRODUCTS = [
-  { id: "prod-rtx4090-24g", name: "RTX 4090 24GB", kind: "gpu", cpuPerGpu: 16, memPerGpu: 62, maxGpu: 8, maxRootfs: 1000, price: 0.35 },
-  { id: "prod-rtx3090-24g", name: "RTX 3090 24GB", kind: "gpu", cpuPerGpu: 8, memPerGpu: 31, maxGpu: 8, maxRootfs: 500, price: 0.21 },
-  { id: "prod-rtx5090-32g", name: "RTX 5090 32GB", kind: "gpu", cpuPerGpu: 16, memPerGpu: 62, maxGpu: 8, maxRootfs: 1000, price: 0.5 },
-  { id: "prod-rtx6000ada-48g", name: "RTX 6000 Ada 48GB", kind: "gpu", cpuPerGpu: 16, memPerGpu: 92, maxGpu: 8, maxRootfs: 2000, price: 0.7 },
-  { id: "prod-l40s-48g", name: "L40S 48GB", kind: "gpu", cpuPerGpu: 16, memPerGpu: 92, maxGpu: 8, maxRootfs: 2000, price: 0.55 },
-  { id: "prod-a100sxm-80g", name: "A100 SXM 80GB", kind: "gpu", cpuPerGpu: 24, memPerGpu: 120, maxGpu: 8, maxRootfs: 4000, price: 1.2 },
-  { id: "prod-h100sxm-80g", name: "H100 SXM 80GB", kind: "gpu", cpuPerGpu: 24, memPerGpu: 240, maxGpu: 8, maxRootfs: 6144, price: 2.4 },
-  { id: "prod-h200sxm-141g", name: "H200 SXM 141GB", kind: "gpu", cpuPerGpu: 24, memPerGpu: 240, maxGpu: 8, maxRootfs: 6144, price: 3.1 },
-  { id: "prod-cpu-8c32g", name: "CPU 8 vCPU 32GB", kind: "cpu", cpu: 8, mem: 32, maxRootfs: 200, price: 0.08 },
-  { id: "prod-cpu-32c128g", name: "CPU 32 vCPU 128GB", kind: "cpu", cpu: 32, mem: 128, maxRootfs: 500, price: 0.3 },
-];
-
 export const NOVITA_CLUSTERS = [
   { id: "cls-us-ca-01", name: "US-CA-01" },
   { id: "cls-us-tx-02", name: "US-TX-02" },
@@ -87,6 +99,45 @@ export const NOVITA_CLUSTERS = [
   { id: "cls-as-sg-01", name: "AS-SG-01" },
   { id: "cls-as-jp-01", name: "AS-JP-01" },
 ];
+
+const ALL_CLUSTER_IDS = NOVITA_CLUSTERS.map((c) => c.id);
+const GPU_BILLING = ["onDemand", "spot", "monthly"];
+const gpu = (id, name, cpuPerGpu, memPerGpu, maxRootfs, price, spotPrice, extra = {}) => ({
+  id, name, kind: "gpu", cpuPerGpu, memPerGpu, maxGpu: 8, maxRootfs, price, spotPrice,
+  availableDeploy: true, billingMethods: GPU_BILLING, regions: ALL_CLUSTER_IDS, ...extra,
+});
+
+/**
+ * Novita products. `price` and `spotPrice` are the sim's prices in Novita's catalog unit, 1/100,000 USD
+ * per GPU-hour (per instance-hour for CPU products), so 249000 = $2.49; null = not offered that way.
+ * `availableDeploy`, `billingMethods` and `regions` (cluster ids) are what List GPU Products says of
+ * each; ids are sim-made. The seeded fleet draws its products from this list (order matters: do not
+ * reorder or insert, append to NOVITA_UNSEEDED_PRODUCTS instead).
+ */
+export const NOVITA_PRODUCTS = [
+  gpu("prod-rtx4090-24g", "RTX 4090 24GB", 16, 62, 1000, 35_000, 17_500),
+  gpu("prod-rtx3090-24g", "RTX 3090 24GB", 8, 31, 500, 21_000, 10_500),
+  gpu("prod-rtx5090-32g", "RTX 5090 32GB", 16, 62, 1000, 50_000, 25_000),
+  gpu("prod-rtx6000ada-48g", "RTX 6000 Ada 48GB", 16, 92, 2000, 70_000, 35_000),
+  gpu("prod-l40s-48g", "L40S 48GB", 16, 92, 2000, 55_000, 27_500),
+  gpu("prod-a100sxm-80g", "A100 SXM 80GB", 24, 120, 4000, 120_000, 60_000),
+  gpu("prod-h100sxm-80g", "H100 SXM 80GB", 24, 240, 6144, 249_000, 124_500),
+  gpu("prod-h200sxm-141g", "H200 SXM 141GB", 24, 240, 6144, 310_000, 155_000),
+  { id: "prod-cpu-8c32g", name: "CPU 8 vCPU 32GB", kind: "cpu", cpu: 8, mem: 32, maxRootfs: 200, price: 8_000, spotPrice: 4_000, availableDeploy: true, billingMethods: GPU_BILLING, regions: ALL_CLUSTER_IDS },
+  { id: "prod-cpu-32c128g", name: "CPU 32 vCPU 128GB", kind: "cpu", cpu: 32, mem: 128, maxRootfs: 500, price: 30_000, spotPrice: 15_000, availableDeploy: true, billingMethods: GPU_BILLING, regions: ALL_CLUSTER_IDS },
+];
+
+/**
+ * Products the seeded fleet never uses (so adding them changed no seeded record): one offered on
+ * demand only, in two clusters (no spot), and one sold out (`availableDeploy: false`).
+ */
+export const NOVITA_UNSEEDED_PRODUCTS = [
+  gpu("prod-a6000-48g", "RTX A6000 48GB", 8, 46, 1000, 49_000, null, { billingMethods: ["onDemand", "monthly"], regions: ["cls-eu-nl-01", "cls-eu-de-02"] }),
+  gpu("prod-b200sxm-180g", "B200 SXM 180GB", 28, 240, 6144, 599_000, 299_500, { availableDeploy: false, regions: ["cls-us-ca-01"] }),
+];
+
+/** Every Novita product: what creates accept and what the catalog lists (GPU ones). */
+export const NOVITA_ALL_PRODUCTS = [...NOVITA_PRODUCTS, ...NOVITA_UNSEEDED_PRODUCTS];
 
 export const NOVITA_IMAGES = [
   "pytorch/pytorch:2.5.1-cuda12.4-cudnn9-devel",

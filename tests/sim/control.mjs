@@ -37,14 +37,17 @@
 //   GET    /__sim/state[?provider=][&include=cloud_init_user_data][&detail=1]
 //          every instance exactly as a complete listing would return it, in list order
 //   POST   /__sim/force-status {provider, id, status, statusError?}   test hook
+//   GET    /__sim/money                       the sim's price list, opening balances and what each
+//          account has been charged and holds now, in each provider's unit (money.mjs)
 
 import { normalizeConfig, parseNovitaInstanceLimit } from "./sim.mjs";
 import { parseNovitaPaging } from "./novita.mjs";
 import { normalizeProvider, FAULT_KINDS } from "./faults.mjs";
 import { schedule } from "./clock.mjs";
 import { json, parseJsonBody, isPlainObject } from "./util.mjs";
-import { PROVIDERS, BASE_PATHS, SIM_KEYS } from "./defaults.mjs";
+import { PROVIDERS, BASE_PATHS, SIBLING_PATHS, SIM_KEYS } from "./defaults.mjs";
 import { LIFECYCLE } from "./fleet.mjs";
+import { moneyState } from "./money.mjs";
 
 const ok = (body = {}) => json(200, { ok: true, ...body });
 const fail = (status, message) => json(status, { ok: false, error: message });
@@ -80,7 +83,7 @@ export function handleControl(ctx) {
         return json(200, { ok: true });
 
       case "GET /config":
-        return ok({ config: sim.config, ...clockInfo(sim), basePaths: BASE_PATHS, keys: SIM_KEYS, lifecycle: LIFECYCLE, faultKinds: FAULT_KINDS });
+        return ok({ config: sim.config, ...clockInfo(sim), basePaths: BASE_PATHS, siblingPaths: SIBLING_PATHS, keys: SIM_KEYS, lifecycle: LIFECYCLE, faultKinds: FAULT_KINDS });
 
       case "POST /config": {
         // live changes that do not regenerate the fleet; validate everything, then apply
@@ -189,6 +192,9 @@ export function handleControl(ctx) {
         if (p) return json(200, { provider: p, now, instances: providers[p].renderAll(sim, opts) });
         return json(200, { now, ...Object.fromEntries(PROVIDERS.map((q) => [q, providers[q].renderAll(sim, opts)])) });
       }
+
+      case "GET /money":
+        return ok({ now: sim.now(), ...moneyState(sim) });
 
       case "POST /force-status": {
         // test hook: put one instance into a given status from now on (future transitions dropped)

@@ -14,6 +14,25 @@ export const BASE_PATHS = Object.freeze({
   novita: "/novita/gpu-instance/openapi/v1", // real: https://api.novita.ai/gpu-instance/openapi/v1
 });
 
+/** The sim's stand-in for each provider's host: BASE_PATHS[p] is HOST_ROOTS[p] + the real API root. */
+export const HOST_ROOTS = Object.freeze({
+  fal: "/fal", // real: https://api.fal.ai
+  "fal-alpha": "/fal-alpha", // real: https://rest.alpha.fal.ai
+  sfcompute: "/sfcompute", // real: https://api.sfcompute.com
+  novita: "/novita", // real: https://api.novita.ai
+});
+
+/**
+ * Sibling APIs on the same hosts (the money endpoints), served by the same provider module with the
+ * same keys. A client derives them from its base URL by replacing the real API root
+ * (`/gpu-instance/openapi/v1` → `/openapi/v1/billing/…`, `/preview/v2` → `/v0/balance`), which
+ * here lands under HOST_ROOTS[p]. fal's billing sits inside its v1 base, so fal has none.
+ */
+export const SIBLING_PATHS = Object.freeze({
+  sfcompute: Object.freeze(["/sfcompute/v0", "/sfcompute/v1"]), // real: https://api.sfcompute.com/v0, /v1
+  novita: Object.freeze(["/novita/openapi/v1"]), // real: https://api.novita.ai/openapi/v1
+});
+
 /** The real base URLs the sim stands in for. */
 export const REAL_BASE_URLS = Object.freeze({
   fal: "https://api.fal.ai/v1",

@@ -1,11 +1,22 @@
 // fal Platform API v1 (https://api.fal.ai/v1), compute instances: seeds 000/001 and
 // specs/fal-platform-v1-compute.openapi.json. Exactly four operations: list, get, create, delete.
+//
+// Money (PROVIDERS.md §4.3): GET /account/billing ("Account Billing", fal's spec; extract in
+// schemas/fal-platform-v1-account-billing.openapi.json) → {username, credits?}; `credits`
+// ({current_balance: number USD, currency: "USD"}) only with expand=credits (repeated or comma-
+// separated values; any other value → 400 validation_error). Same key as the instance routes
+// (an API-scope key → 403: the spec asks for an admin key). fal publishes no compute prices, so the
+// balance drains at the sim's own prices (catalog.mjs FAL_PRICES): gpu_1x_h100_sxm5 $1.99 and
+// gpu_8x_h100_sxm5 $15.92 per instance-hour, while an instance is `ready` (fal v1 and fal-alpha
+// instances: one account), from $5,000.00 at the sim epoch, never below 0 (the spec's minimum);
+// current_balance has at most 6 decimals (micro-dollars; money.mjs).
 
 import { statusAt } from "./clock.mjs";
 import { checkAuth } from "./auth.mjs";
 import { genFalId, LIFECYCLE } from "./fleet.mjs";
 import { FAL_INSTANCE_TYPES, FAL_SECTORS, FAL_REGIONS } from "./catalog.mjs";
-import { json, empty, parseIntStrict, parseJsonBody, isPlainObject, isStrictBase64, docIp } from "./util.mjs";
+import { json, empty, parseIntStrict, parseJsonBody, isPlainObject, isStrictBase64, docIp, getAll } from "./util.mjs";
+import { falBalance, FAL_USERNAME } from "./money.mjs";
 import { SIM_KEYS, BASE_PATHS } from "./defaults.mjs";
 import { createHash } from "node:crypto";
 
@@ -54,6 +65,10 @@ export function handle(ctx) {
   if (path === "/compute/instances") {
     if (method === "GET") return list(ctx);
     if (method === "POST") return create(ctx);
+    return errorResponse(405, "Method not allowed", ctx);
+  }
+  if (path === "/account/billing") {
+    if (method === "GET") return billing(ctx);
     return errorResponse(405, "Method not allowed", ctx);
   }
   const m = /^\/compute\/instances\/([^/]+)$/.exec(path);
@@ -110,7 +125,7 @@ function del(ctx, id) {
   const now = ctx.sim.now();
   const r = ctx.sim.stores.fal.get(id, now);
   if (!r) return errorResponse(404, "Instance not found", ctx);
-  ctx.sim.stores.fal.remove(id); // "immediately terminated": gone from list/get at once
+  ctx.sim.stores.fal.remove(id, now); // "immediately terminated": gone from list/get at once
   return empty(204);
 }
 
@@ -196,4 +211,16 @@ function create(ctx) {
     sim.idempotency.set("fal:" + idemKey, { at: now, bodyHash, response });
   }
   return response;
+}
+
+// GET /account/billing[?expand=credits]
+function billing(ctx) {
+  const expand = getAll(ctx.query, "expand").flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  const unknown = expand.filter((v) => v !== "credits");
+  if (unknown.length) {
+    return errorResponse(400, `Invalid request parameters: expand accepts only credits (got ${unknown.join(", ")})`, ctx, { docsUrl: "https://fal.ai/docs/platform-apis/v1/account/billing" });
+  }
+  const body = { username: FAL_USERNAME };
+  if (expand.includes("credits")) body.credits = { current_balance: falBalance(ctx.sim).micro / 1_000_000, currency: "USD" };
+  return json(200, body);
 }

@@ -77,7 +77,7 @@ function get(ctx, id) {
 function del(ctx, id) {
   const now = ctx.sim.now();
   if (!ctx.sim.stores["fal-alpha"].get(id, now)) return errorResponse(404, "Instance not found", ctx);
-  ctx.sim.stores["fal-alpha"].remove(id);
+  ctx.sim.stores["fal-alpha"].remove(id, now);
   return empty(204);
 }
 

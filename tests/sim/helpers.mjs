@@ -4,7 +4,7 @@ import path from "node:path";
 import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startSim } from "./server.mjs";
-import { AUTH_HEADERS, BASE_PATHS } from "./defaults.mjs";
+import { AUTH_HEADERS, BASE_PATHS, HOST_ROOTS } from "./defaults.mjs";
 
 export const SIM_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(SIM_DIR, "..", "..");
@@ -28,7 +28,9 @@ export function readSpec(file) {
  */
 export async function testSim(options = {}) {
   const s = await startSim({ port: 0, speed: 0, ...options });
-  const call = async (provider, method, p, { query, body, headers = {}, auth = true, contentType } = {}) => {
+  // `p` is relative to the provider's base path, or with `root: true` to its host root (the
+  // sibling APIs: t.call("novita", "GET", "/openapi/v1/billing/balance/detail", { root: true }))
+  const call = async (provider, method, p, { query, body, headers = {}, auth = true, contentType, root = false } = {}) => {
     const h = {};
     if (auth === true) h.authorization = AUTH_HEADERS[provider];
     else if (typeof auth === "string") h.authorization = auth;
@@ -47,7 +49,7 @@ export async function testSim(options = {}) {
       for (const [k, v] of Object.entries(query)) for (const x of [].concat(v)) u.append(k, String(x));
       qs = u.toString();
     }
-    const url = s.url + BASE_PATHS[provider] + p + (qs ? "?" + qs : "");
+    const url = s.url + (root ? HOST_ROOTS[provider] : BASE_PATHS[provider]) + p + (qs ? "?" + qs : "");
     const res = await fetch(url, { method, headers: h, body: payload });
     const text = await res.text();
     let json;

@@ -12,7 +12,8 @@
 //   an unknown instance id (get, start, stop, restart, delete) → **400** RESOURCE_NOT_FOUND (the
 //   documented status: a missing instance is a 400, not a 404). Sim-specific reasons where no
 //   documented code exists: INVALID_CONTENT_TYPE, INVALID_INSTANCE_STATUS, PRODUCT_NOT_FOUND,
-//   PRODUCT_KIND_MISMATCH, CLUSTER_NOT_FOUND, and NOT_FOUND / METHOD_NOT_ALLOWED for unknown routes
+//   PRODUCT_KIND_MISMATCH, PRODUCT_UNAVAILABLE, CLUSTER_NOT_FOUND, and NOT_FOUND /
+//   METHOD_NOT_ALLOWED for unknown routes
 //   (404 / 405), SERVICE_UNAVAILABLE / BAD_GATEWAY / GATEWAY_TIMEOUT for injected 5xx faults;
 // - every call needs `Content-Type: application/json` (the docs mark it required, GET included);
 //   a missing or different Content-Type → 400 INVALID_CONTENT_TYPE. Auth is checked first (401);
@@ -32,12 +33,59 @@
 // - create: unknown productId → 400 PRODUCT_NOT_FOUND, unknown clusterId → 400 CLUSTER_NOT_FOUND;
 //   unknown body fields are ignored; with the sim config `novitaInstanceLimit` set, a create when
 //   that many instances already count (every listed instance whose status is not `removed`;
-//   toRemove/removing still count) → 400 CREATE_INSTANCE_LIMIT, checked after validation.
+//   toRemove/removing still count) → 400 CREATE_INSTANCE_LIMIT, checked after validation; a product
+//   with `availableDeploy: false`, a billingMode the product's billingMethods lack, or a clusterId
+//   outside its `regions` → 400 PRODUCT_UNAVAILABLE (sim reason); with no clusterId the instance
+//   lands in a random one of the product's regions;
+// - list items (and Get) carry lastStartedAt / lastStoppedAt (strings, Unix seconds, from the older
+//   Get page revision, like createdAt): when the instance last entered `running` / `exited`, "0" if
+//   never (a seeded instance's history before its createdAt is unknown).
+//
+// Money (PROVIDERS.md §4.3; billing math and statuses that bill: money.mjs). Same key, same
+// Content-Type rule, same error body, same faults as the instance routes:
+// - GET /products ("List GPU Products") → {"data": [product…]}, every GPU product (CPU products
+//   have their own list upstream, not served), fields in the docs' order: id, name, cpuPerGpu,
+//   memoryPerGpu, diskPerGpu, availableDeploy, minRootFS, maxRootFS, minLocalStorage,
+//   maxLocalStorage, regions (an array of cluster ids: the docs' example shows `{}`, PPIO's
+//   identical API documents `[string]`), price (integer), monthlyPrice [{price, month}],
+//   billingMethods, spotPrice (a string; "0" when the product has no spot). price and spotPrice
+//   are 1/100,000 USD per GPU-hour (undocumented; the reading PROVIDERS.md cites) and
+//   monthlyPrice the price of `month` months per GPU in that unit (sim-made: 720 h a month with
+//   10/15/20/30 % off for 1/3/6/12 months). Filters (docs): clusterId (in regions), gpuNum 0..8
+//   (products allowing that many), productName (case-insensitive substring), minCpuPerGpu,
+//   minMemoryPerGpu, minRootFSSize (maxRootFS at least), billingMethod onDemand|monthly|spot;
+//   a bad value → 400 VALIDATOR_PARAM naming it.
+//   The sim's list (price / spot, $ per GPU-hour): RTX 4090 0.35/0.175, RTX 3090 0.21/0.105,
+//   RTX 5090 0.50/0.25, RTX 6000 Ada 0.70/0.35, L40S 0.55/0.275, A100 SXM 1.20/0.60, H100 SXM
+//   2.49/1.245, H200 SXM 3.10/1.55, RTX A6000 0.49/no spot (EU clusters only), B200 SXM 5.99/2.995
+//   (availableDeploy false); CPU products (not listed) 0.08 and 0.30 per instance-hour.
+// - GET {host}/openapi/v1/billing/balance/detail ("User Balance Info", a sibling API: the sim
+//   serves it under /novita/openapi/v1) → {availableBalance, cashBalance, creditLimit,
+//   pendingCharges, outstandingInvoices}, strings of 1/10,000 USD (documented). Cash opens at
+//   $500 (5000000) at the epoch and pays the hourly bills as they accrue; past zero the rest is
+//   owed (outstandingInvoices); creditLimit is $20 (200000); availableBalance = cash +
+//   creditLimit − outstanding (the docs' example: 1000000 = 800000 + 200000); pendingCharges "0"
+//   ("currently defaults to 0").
+// - GET {host}/openapi/v1/billing/bill/list ("Query Usage-based Billing") → {"bills": [bill…]},
+//   no pagination. cycleType (Hour|Day|Week|Month) and productCategory (the documented values)
+//   are required; startTime and endTime (Unix seconds) are required here too (sim choice), with
+//   startTime < endTime and at most 31 days apart ("keep each query range within 31 days");
+//   otherwise 400 VALIDATOR_PARAM naming the parameter. ownerId (instance id) and productName
+//   (substring) filter; `category` is accepted and ignored. A bill per instance and UTC cycle with
+//   billed time, for the cycles that start in [startTime, endTime), the current one pro rata;
+//   fields: userId, startTime, endTime (cycle end − 1, as the docs' examples), billingMethod (a
+//   number: 1 onDemand, 3 spot — 1 is the docs' pay-as-you-go example, 3 is sim-made), productName,
+//   category "gpu", ownerID, billNum0 (GPU-seconds), basePrice0 / discountPrice0 (the catalog
+//   price), billNum1 / basePrice1 / discountPrice1 "0", amount, voucherAmount "0", payAmount
+//   (strings, 1/10,000 USD), payAmountDisplay (number, USD), pricePrecision 1 (as in the docs'
+//   examples), productId. productCategory=summary sums each cycle over the account; the other
+//   categories have no bills here. Monthly (prepaid) instances have no usage bills.
 
 import { statusAt, reachedAt, schedule } from "./clock.mjs";
 import { checkAuth } from "./auth.mjs";
 import { genNovitaId, LIFECYCLE } from "./fleet.mjs";
-import { NOVITA_PRODUCTS, NOVITA_CLUSTERS } from "./catalog.mjs";
+import { NOVITA_ALL_PRODUCTS, NOVITA_CLUSTERS } from "./catalog.mjs";
+import { novitaBalance, novitaBills, CYCLES } from "./money.mjs";
 import { json, parseIntStrict, parseJsonBody, isPlainObject, docIp, ALNUM } from "./util.mjs";
 import { SIM_KEYS, BASE_PATHS } from "./defaults.mjs";
 
@@ -166,7 +214,20 @@ export function renderItem(r, now) {
   if (r.spotStatus !== undefined) o.spotStatus = r.spotStatus;
   if (r.spotReclaimTime !== undefined) o.spotReclaimTime = r.spotReclaimTime;
   o.createdAt = String(Math.floor(r.createdAt / 1000));
+  o.lastStartedAt = unixOrZero(enteredAt(r.timeline, "running", now));
+  o.lastStoppedAt = unixOrZero(enteredAt(r.timeline, "exited", now));
   return o;
+}
+
+const unixOrZero = (ms) => (ms === undefined ? "0" : String(Math.floor(ms / 1000)));
+
+/** When the timeline last entered `status` (from another status) at or before t, or undefined. */
+export function enteredAt(timeline, status, t) {
+  let at;
+  for (let i = 0; i < timeline.length && timeline[i].at <= t; i++) {
+    if (timeline[i].status === status && (i === 0 || timeline[i - 1].status !== status)) at = timeline[i].at;
+  }
+  return at;
 }
 
 /** The Get Instance shape (current docs): list fields + network, endpoints, connect components. */
@@ -214,25 +275,39 @@ export function renderAll(sim, { detail = false } = {}) {
 // routing
 
 export function handle(ctx) {
-  const { method, path, auth, headers } = ctx;
+  const { auth, headers } = ctx;
   if (auth.auth === "forbidden") return errorResponse(403, "permission denied for this API key", ctx, { reason: "FORBIDDEN" });
   if (auth.auth === "missing") return errorResponse(401, "missing API key: send Authorization: Bearer <API key>", ctx, { reason: "UNAUTHORIZED" });
   if (auth.auth !== "ok") return errorResponse(401, "invalid API key", ctx, { reason: "UNAUTHORIZED" });
   const ct = String(headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
   if (ct !== "application/json") return errorResponse(400, "Content-Type must be application/json", ctx, { reason: "INVALID_CONTENT_TYPE" });
 
-  const routes = {
-    "/gpu/instances": { GET: list },
-    "/gpu/instance": { GET: get },
-    "/gpu/instance/create": { POST: create },
-    "/gpu/instance/start": { POST: (c) => action(c, "start") },
-    "/gpu/instance/stop": { POST: (c) => action(c, "stop") },
-    "/gpu/instance/restart": { POST: (c) => action(c, "restart") },
-    "/gpu/instance/delete": { POST: (c) => action(c, "delete") },
-  };
-  const route = routes[path];
-  if (!route) return errorResponse(404, `no route for ${method} ${path}`, ctx, { reason: "NOT_FOUND" });
-  const fn = route[method];
+  if (ctx.sibling) return route(ctx, SIBLING_ROUTES);
+  return route(ctx, ROUTES);
+}
+
+const ROUTES = {
+  "/gpu/instances": { GET: list },
+  "/gpu/instance": { GET: get },
+  "/gpu/instance/create": { POST: create },
+  "/gpu/instance/start": { POST: (c) => action(c, "start") },
+  "/gpu/instance/stop": { POST: (c) => action(c, "stop") },
+  "/gpu/instance/restart": { POST: (c) => action(c, "restart") },
+  "/gpu/instance/delete": { POST: (c) => action(c, "delete") },
+  "/products": { GET: products },
+};
+
+/** The billing API beside the GPU API (paths from the host root). */
+const SIBLING_ROUTES = {
+  "/openapi/v1/billing/balance/detail": { GET: balance },
+  "/openapi/v1/billing/bill/list": { GET: bills },
+};
+
+function route(ctx, table) {
+  const { method, path } = ctx;
+  const entry = table[path];
+  if (!entry) return errorResponse(404, `no route for ${method} ${path}`, ctx, { reason: "NOT_FOUND" });
+  const fn = entry[method];
   if (!fn) return errorResponse(405, `method ${method} not allowed`, ctx, { reason: "METHOD_NOT_ALLOWED" });
   return fn(ctx);
 }
@@ -417,7 +492,7 @@ function create(ctx) {
   if (b.autoRenewMonth !== undefined && (!isInt(b.autoRenewMonth) || b.autoRenewMonth < 1 || b.autoRenewMonth > 12)) return bad("autoRenewMonth must be an integer between 1 and 12");
   if (b.minCudaVersion !== undefined && (typeof b.minCudaVersion !== "string" || !/^\d+(\.\d+)*$/.test(b.minCudaVersion))) return bad("minCudaVersion must look like \"12.4\"");
 
-  const product = NOVITA_PRODUCTS.find((p) => p.id === b.productId);
+  const product = NOVITA_ALL_PRODUCTS.find((p) => p.id === b.productId);
   if (!product) return bad(`product ${b.productId} not found`, "PRODUCT_NOT_FOUND");
   if (product.kind !== b.kind) return bad(`product ${b.productId} is not a ${b.kind} product`, "PRODUCT_KIND_MISMATCH");
   let cluster;
@@ -428,6 +503,12 @@ function create(ctx) {
   const rootfsSize = b.rootfsSize === undefined ? 10 : Math.max(10, b.rootfsSize); // below 10 → 10
   if (rootfsSize > product.maxRootfs) return bad(`rootfsSize exceeds the product maximum of ${product.maxRootfs} GB`);
   if (product.kind === "gpu" && b.gpuNum > product.maxGpu) return bad(`gpuNum exceeds the product maximum of ${product.maxGpu}`);
+  const billingMode = b.month > 0 ? "monthly" : b.billingMode ?? "onDemand"; // month > 0 forces monthly
+  if (!product.availableDeploy) return bad(`product ${product.id} is sold out (availableDeploy is false)`, "PRODUCT_UNAVAILABLE");
+  if (!product.billingMethods.includes(billingMode)) {
+    return bad(`product ${product.id} does not offer billingMode ${billingMode} (billingMethods: ${product.billingMethods.join(", ")})`, "PRODUCT_UNAVAILABLE");
+  }
+  if (cluster && !product.regions.includes(cluster.id)) return bad(`product ${product.id} is not available in cluster ${cluster.id}`, "PRODUCT_UNAVAILABLE");
 
   const now = sim.now();
   const store = sim.stores.novita;
@@ -444,8 +525,7 @@ function create(ctx) {
   const rng = sim.rng.novita;
   let id;
   do id = genNovitaId(rng); while (store.byId.has(id));
-  cluster ??= rng.pick(NOVITA_CLUSTERS); // empty → random cluster
-  const billingMode = b.month > 0 ? "monthly" : b.billingMode ?? "onDemand"; // month > 0 forces monthly
+  cluster ??= rng.pick(NOVITA_CLUSTERS.filter((c) => product.regions.includes(c.id))); // empty → random cluster of the product
   const months = b.month > 0 ? b.month : 1;
   const gpuNum = product.kind === "gpu" ? b.gpuNum : 0;
   const rec = {
@@ -484,4 +564,119 @@ function create(ctx) {
   };
   store.add(rec);
   return json(200, { id });
+}
+
+// ---------------------------------------------------------------------------------------------
+// money: products (prices), balance, usage bills (see the header and money.mjs)
+
+const MONTHLY_TERMS = [[1, 90], [3, 85], [6, 80], [12, 70]]; // [months, % of 720 h × months]
+
+/** A product as List GPU Products returns it (the docs' field order). */
+export function renderProduct(p) {
+  return {
+    id: p.id,
+    name: p.name,
+    cpuPerGpu: p.cpuPerGpu,
+    memoryPerGpu: p.memPerGpu,
+    diskPerGpu: Math.floor(p.maxRootfs / p.maxGpu),
+    availableDeploy: p.availableDeploy,
+    minRootFS: 10,
+    maxRootFS: p.maxRootfs,
+    minLocalStorage: 0,
+    maxLocalStorage: 0,
+    regions: [...p.regions],
+    price: p.price,
+    monthlyPrice: p.billingMethods.includes("monthly") ? MONTHLY_TERMS.map(([month, pct]) => ({ price: Math.round((p.price * 720 * month * pct) / 100), month })) : [],
+    billingMethods: [...p.billingMethods],
+    spotPrice: p.spotPrice === null ? "0" : String(p.spotPrice),
+  };
+}
+
+/** A query integer >= min (and <= max), or undefined when absent; {error} when malformed. */
+function intParam(query, key, min, max = Number.MAX_SAFE_INTEGER) {
+  const raw = query.get(key);
+  if (raw === null || raw === "") return { value: undefined };
+  const v = parseIntStrict(raw);
+  if (!Number.isInteger(v) || v < min || v > max) return { error: max === Number.MAX_SAFE_INTEGER ? `${key} must be an integer >= ${min}` : `${key} must be an integer between ${min} and ${max}` };
+  return { value: v };
+}
+
+function products(ctx) {
+  const { query } = ctx;
+  const bad = (message) => errorResponse(400, message, ctx, { reason: "VALIDATOR_PARAM" });
+  for (const key of ["clusterId", "productName"]) {
+    const v = query.get(key);
+    if (v !== null && v.length > 255) return bad(`${key} must be at most 255 characters`);
+  }
+  const nums = {};
+  for (const [key, min, max] of [["gpuNum", 0, 8], ["minCpuPerGpu", 0], ["minMemoryPerGpu", 0], ["minRootFSSize", 0]]) {
+    const r = intParam(query, key, min, max);
+    if (r.error) return bad(r.error);
+    nums[key] = r.value;
+  }
+  const method = query.get("billingMethod");
+  if (method !== null && method !== "" && !["onDemand", "monthly", "spot"].includes(method)) return bad("billingMethod must be onDemand, monthly or spot");
+  const clusterId = query.get("clusterId") || "";
+  const name = (query.get("productName") || "").toLowerCase();
+  const data = NOVITA_ALL_PRODUCTS.filter(
+    (p) =>
+      p.kind === "gpu" &&
+      (!clusterId || p.regions.includes(clusterId)) &&
+      (!name || p.name.toLowerCase().includes(name)) &&
+      (nums.gpuNum === undefined || nums.gpuNum <= p.maxGpu) &&
+      (nums.minCpuPerGpu === undefined || p.cpuPerGpu >= nums.minCpuPerGpu) &&
+      (nums.minMemoryPerGpu === undefined || p.memPerGpu >= nums.minMemoryPerGpu) &&
+      (nums.minRootFSSize === undefined || p.maxRootfs >= nums.minRootFSSize) &&
+      (!method || p.billingMethods.includes(method)),
+  );
+  return json(200, { data: data.map(renderProduct) });
+}
+
+function balance(ctx) {
+  const b = novitaBalance(ctx.sim);
+  return json(200, {
+    availableBalance: String(b.available),
+    cashBalance: String(b.cash),
+    creditLimit: String(b.creditLimit),
+    pendingCharges: String(b.pending),
+    outstandingInvoices: String(b.outstanding),
+  });
+}
+
+export const BILL_CATEGORIES = Object.freeze([
+  "summary", "gpu", "llm", "serverless", "cloud_storage", "gen_api", "cloud_sandbox", "llm_dedicated_endpoint", "web_search", "bare_metal",
+]);
+export const MAX_BILL_RANGE_SECONDS = 31 * 86_400;
+
+function bills(ctx) {
+  const { query } = ctx;
+  const bad = (message) => errorResponse(400, message, ctx, { reason: "VALIDATOR_PARAM" });
+  const cycleType = query.get("cycleType");
+  if (cycleType === null || cycleType === "") return bad("cycleType is required");
+  if (!Object.hasOwn(CYCLES, cycleType)) return bad(`cycleType must be one of ${Object.keys(CYCLES).join(", ")}`);
+  const category = query.get("productCategory");
+  if (category === null || category === "") return bad("productCategory is required");
+  if (!BILL_CATEGORIES.includes(category)) return bad(`productCategory must be one of ${BILL_CATEGORIES.join(", ")}`);
+  const times = {};
+  for (const key of ["startTime", "endTime"]) {
+    const raw = query.get(key);
+    if (raw === null || raw === "") return bad(`${key} is required (Unix seconds)`);
+    const v = parseIntStrict(raw);
+    if (!Number.isInteger(v) || v < 0) return bad(`${key} must be a Unix timestamp in seconds`);
+    times[key] = v;
+  }
+  if (times.endTime <= times.startTime) return bad("endTime must be after startTime");
+  if (times.endTime - times.startTime > MAX_BILL_RANGE_SECONDS) return bad("the query range must be at most 31 days (split longer ranges)");
+  const productName = query.get("productName");
+  if (productName !== null && productName.length > 255) return bad("productName must be at most 255 characters");
+  if (category !== "gpu" && category !== "summary") return json(200, { bills: [] });
+  const list = novitaBills(ctx.sim, {
+    cycleType,
+    category,
+    startSec: times.startTime,
+    endSec: times.endTime,
+    ownerId: query.get("ownerId") || "",
+    productName: productName || "",
+  });
+  return json(200, { bills: list });
 }

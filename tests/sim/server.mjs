@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // gpufleet simulated clouds: one local HTTP server speaking fal v1, fal alpha, SF Compute preview
-// v2 and Novita GPU v1 under separate base paths, plus the /__sim/ control API.
+// v2 and Novita GPU v1 under separate base paths, their money endpoints (some on sibling APIs of
+// the same hosts: SIBLING_PATHS), plus the /__sim/ control API.
 //
 //   npm run sim -- --port 8788 [--seed 1] [--instances 25] [--speed 1] [--hostile]
 //                  [--sfc-shape seed|july] [--epoch <iso>|now]
@@ -20,14 +21,20 @@ import * as falAlpha from "./falAlpha.mjs";
 import * as sfcompute from "./sfcompute.mjs";
 import * as novita from "./novita.mjs";
 import { bodyBuffer, sleep } from "./util.mjs";
-import { SIM_DEFAULTS, BASE_PATHS, SIM_KEYS, baseUrls } from "./defaults.mjs";
+import { SIM_DEFAULTS, BASE_PATHS, HOST_ROOTS, SIBLING_PATHS, SIM_KEYS, baseUrls } from "./defaults.mjs";
 
 export const PROVIDER_MODULES = { fal, "fal-alpha": falAlpha, sfcompute, novita };
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const LOG_BODY_BYTES = 16 * 1024;
 
-// Longest prefix first (so /fal-alpha is not taken for /fal).
-const ROUTES = Object.entries(BASE_PATHS).sort((a, b) => b[1].length - a[1].length);
+// [provider, prefix, sibling?]: the API bases and their sibling APIs (SIBLING_PATHS), longest
+// prefix first (so /fal-alpha is not taken for /fal). A provider module sees `ctx.path` relative to
+// the base, or, for a sibling API, relative to the host root with `ctx.sibling` set
+// (e.g. "/openapi/v1/billing/balance/detail").
+const ROUTES = [
+  ...Object.entries(BASE_PATHS).map(([p, base]) => [p, base, false]),
+  ...Object.entries(SIBLING_PATHS).flatMap(([p, bases]) => bases.map((base) => [p, base, true])),
+].sort((a, b) => b[1].length - a[1].length);
 
 const CORS = {
   "access-control-allow-origin": "*",
@@ -147,20 +154,20 @@ export function createHandler(sim) {
         return send(res, {
           status: 200,
           headers: { "content-type": "application/json" },
-          body: { name: "gpufleet simulated clouds", basePaths: BASE_PATHS, keys: SIM_KEYS, control: "/__sim/", config: sim.config },
+          body: { name: "gpufleet simulated clouds", basePaths: BASE_PATHS, siblingPaths: SIBLING_PATHS, keys: SIM_KEYS, control: "/__sim/", config: sim.config },
         });
       }
       return send(res, { status: 404, headers: { "content-type": "application/json" }, body: { error: { type: "not_found", message: `no simulated API at ${pathname}`, basePaths: BASE_PATHS } } });
     }
 
-    const [providerName, base] = route;
+    const [providerName, base, sibling] = route;
     const mod = PROVIDER_MODULES[providerName];
     const headers = req.headers;
     const requestId = sim.nextRequestId();
     const auth = mod.authenticate(headers);
     const ctx = {
-      sim, method, path: pathname.slice(base.length) || "/", query: url.searchParams, rawQuery: url.search.slice(1),
-      headers, body, requestId, auth, note: undefined,
+      sim, method, path: pathname.slice(sibling ? HOST_ROOTS[providerName].length : base.length) || "/", sibling,
+      query: url.searchParams, rawQuery: url.search.slice(1), headers, body, requestId, auth, note: undefined,
     };
     const entry = sim.addLog({
       seq: 0,

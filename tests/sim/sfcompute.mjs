@@ -22,11 +22,40 @@
 // - create's `priority` may be an integer or one of yield|normal|preferred|critical (0..3);
 // - 429 bodies use type "rate_limited" (undocumented; not in SFC's ErrorType enum);
 // - PATCH /instances/{id} is served; batch PATCH, logs and replace answer 501 not_implemented.
+//
+// Money (PROVIDERS.md §4.3; same token, same error body, same faults as the instance routes;
+// billing math in money.mjs; schemas/sfcompute-money.schema.json):
+// - GET /orderbook/quote?requirements=&start_at=&end_at= ("Get market quote", preview v2:
+//   OrderbookQuoteResponse) → {requirements, start_at, end_at, requested_at, best_bid, best_ask},
+//   a side being a PriceLevel {instance_sku, dollars_per_node_hour ("14.000000": the
+//   DollarsPerNodeHour text), allocation_schedule_delta [{start_at, end_at, node_count}]} or null
+//   when nobody rests on it (the docs allow null and also say "omitted"; the sim sends null).
+//   `requirements` is `field[:op]:value` triples joined by `;` (op: eq only here); fields served:
+//   instance_sku (an isku_ id, or its legacy clus_ alias) and accelerator (H100, H200, B200), each
+//   field's values OR-ed, fields AND-ed; no requirements = every SKU. The best ask is the lowest
+//   ask of the matching SKUs, the best bid the highest bid (ties: the lowest SKU id). start_at and
+//   end_at are required Unix seconds, minute-aligned (as the order book's windows), end after
+//   start. Problems → 422 unprocessable_entity "Validation failed" with details (the documented
+//   status; an unknown instance_sku is code unknown_instance_sku). The book is static (sim-made,
+//   catalog.mjs SFC_PRICES; $ per node-hour): isku_h100x8ib0001 ask 14.00 / bid 13.20,
+//   isku_h100x8000002 ask 12.80 / bid 12.00, isku_h200x8ib0003 ask 19.20 / no bid,
+//   isku_b200x8000004 no ask / bid 26.40.
+// - GET {host}/v0/balance (the sibling API the client derives: /sfcompute/v0/balance) → the shape
+//   SF Compute's own spec documented for /v0/balance until 2026-02 (the sfcompute CLI's generated
+//   schema): {object: "balance", available: {amount, currency: "usd"}, reserved: {amount,
+//   currency: "usd"}}, amounts in cents; reserved is 0 (the sim places no orders).
+// - GET {host}/v1/balances (what that spec documents now: GetBalanceResponse) → {object:
+//   "balances", available_balance_cents, current_balance_cents, current_overage_cents,
+//   overage_limit_cents (0), updated_at (now)}.
+//   Both drain on the sim clock: a `running` instance costs its SKU's billed price (the ask where
+//   there is one; isku_b200x8000004 $28.00 per node-hour), from $10,000.00 at the sim epoch; below
+//   zero the balance stays 0 and the rest is current_overage_cents.
 
 import { statusAt, reachedAt, schedule } from "./clock.mjs";
 import { checkAuth } from "./auth.mjs";
 import { genSfcId, LIFECYCLE, sfcImages, sshHostKey } from "./fleet.mjs";
-import { SFC_CAPACITIES, SFC_SKUS, SFC_STATUSES, SFC_PRIORITY_LEVELS } from "./catalog.mjs";
+import { SFC_CAPACITIES, SFC_SKUS, SFC_STATUSES, SFC_PRIORITY_LEVELS, SFC_PRICES, SFC_SKU_ACCELERATOR } from "./catalog.mjs";
+import { sfcBalance, centsToDollars } from "./money.mjs";
 import { json, empty, parseIntStrict, parseJsonBody, isPlainObject, isStrictBase64, getAll, b64url, fromB64url, ALNUM_LOWER } from "./util.mjs";
 import { SIM_KEYS, BASE_PATHS, SFC_ACCOUNT, SFC_WORKSPACE_NAME, SFC_WORKSPACE_PATH } from "./defaults.mjs";
 
@@ -144,6 +173,7 @@ export function renderAll(sim, { includeCloudInit = false } = {}) {
 
 export function handle(ctx) {
   const { method, path, auth } = ctx;
+  if (ctx.sibling || path === "/orderbook/quote") return money(ctx);
   if (auth.auth === "forbidden") return errorResponse(403, "This token does not have permission to access instances", ctx);
   if (auth.auth !== "ok") return errorResponse(401, auth.auth === "missing" ? "Missing bearer token" : "Invalid bearer token", ctx);
 
@@ -317,7 +347,7 @@ function del(ctx, ref) {
   if (statusAt(r.timeline, now) !== "terminated") {
     return errorResponse(409, "Instance must be terminated before deletion", ctx, { details: [] });
   }
-  ctx.sim.stores.sfcompute.remove(r.id);
+  ctx.sim.stores.sfcompute.remove(r.id, now);
   return empty(204);
 }
 
@@ -489,4 +519,128 @@ function create(ctx) {
   };
   store.add(rec);
   return json(201, render(rec, now, sim.config.sfcShape));
+}
+
+// ---------------------------------------------------------------------------------------------
+// money: order-book quote, balances (see the header and money.mjs)
+
+const QUOTE_ROUTES = { "/orderbook/quote": quote }; // preview v2, under the base
+const SIBLING_ROUTES = { "/v0/balance": balanceV0, "/v1/balances": balancesV1 }; // from the host root
+
+function money(ctx) {
+  const { method, path, auth } = ctx;
+  if (auth.auth === "forbidden") return errorResponse(403, "This token does not have permission for this request", ctx);
+  if (auth.auth !== "ok") return errorResponse(401, auth.auth === "missing" ? "Missing bearer token" : "Invalid bearer token", ctx);
+  const fn = (ctx.sibling ? SIBLING_ROUTES : QUOTE_ROUTES)[path];
+  if (!fn) return errorResponse(404, "Not found", ctx);
+  if (method !== "GET") return errorResponse(405, "Method not allowed", ctx);
+  return fn(ctx);
+}
+
+const REQ_FIELD_RE = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}$/;
+const SKU_ID_RE = /^(isku|clus)_[0-9a-zA-Z_-]{1,21}$/;
+const ACCELERATORS = ["H100", "H200", "B200"];
+
+/** Parses `requirements` into {field: [values]} or returns {details} (422). */
+function parseRequirements(raw) {
+  const reqs = {};
+  const details = [];
+  if (raw === null || raw.trim() === "") return { reqs };
+  for (const triple of raw.split(";")) {
+    const parts = triple.split(":");
+    let field;
+    let op = "eq";
+    let value;
+    if (parts.length === 2) [field, value] = parts;
+    else if (parts.length === 3) [field, op, value] = parts;
+    else {
+      details.push(detail("requirements", "invalid_format", `'${triple}' is not field[:op]:value`));
+      continue;
+    }
+    if (!REQ_FIELD_RE.test(field) || value === "") {
+      details.push(detail("requirements", "invalid_format", `'${triple}' is not field[:op]:value`));
+      continue;
+    }
+    if (op !== "eq") {
+      details.push(detail("requirements", "unsupported_operator", `operator '${op}' is not supported for ${field} (use eq)`));
+      continue;
+    }
+    if (field === "instance_sku") {
+      const id = value.replace(/^clus_/, "isku_");
+      if (!SKU_ID_RE.test(value)) details.push(detail("requirements", "invalid_format", `instance_sku '${value}' is not an instance SKU id (isku_…)`));
+      else if (!SFC_PRICES[id]) details.push(detail("requirements", "unknown_instance_sku", `instance SKU ${value} not found`));
+      else (reqs.instance_sku ??= []).push(id);
+    } else if (field === "accelerator") {
+      const v = ACCELERATORS.find((a) => a.toLowerCase() === value.toLowerCase());
+      if (!v) details.push(detail("requirements", "invalid_value", `accelerator must be one of ${ACCELERATORS.join(", ")}`));
+      else (reqs.accelerator ??= []).push(v);
+    } else {
+      details.push(detail("requirements", "unknown_property", `unknown instance SKU property '${field}' (instance_sku, accelerator)`));
+    }
+  }
+  return details.length ? { details } : { reqs };
+}
+
+function quote(ctx) {
+  const { sim, query } = ctx;
+  const details = [];
+  const parsed = parseRequirements(query.get("requirements"));
+  if (parsed.details) details.push(...parsed.details);
+  const times = {};
+  for (const key of ["start_at", "end_at"]) {
+    const raw = query.get(key);
+    if (raw === null || raw === "") {
+      details.push(detail(key, "required", `${key} is required`));
+      continue;
+    }
+    const v = parseIntStrict(raw);
+    if (!Number.isInteger(v) || v < 0) details.push(detail(key, "invalid_type", `${key} must be a Unix timestamp in seconds`));
+    else if (v % 60 !== 0) details.push(detail(key, "not_aligned", `${key} must be a multiple of 60 seconds`));
+    else times[key] = v;
+  }
+  if (times.start_at !== undefined && times.end_at !== undefined && times.end_at <= times.start_at) {
+    details.push(detail("end_at", "invalid_range", "end_at must be after start_at"));
+  }
+  if (details.length) return errorResponse(422, "Validation failed", ctx, { details });
+  const { reqs } = parsed;
+  const skus = Object.keys(SFC_PRICES)
+    .filter((id) => (!reqs.instance_sku || reqs.instance_sku.includes(id)) && (!reqs.accelerator || reqs.accelerator.includes(SFC_SKU_ACCELERATOR[id])))
+    .sort();
+  const level = (id, cents, nodes) => ({
+    instance_sku: id,
+    dollars_per_node_hour: centsToDollars(cents),
+    allocation_schedule_delta: [{ start_at: times.start_at, end_at: times.end_at, node_count: nodes }],
+  });
+  let ask = null;
+  let bid = null;
+  for (const id of skus) {
+    const p = SFC_PRICES[id];
+    if (p.ask !== null && (ask === null || p.ask < SFC_PRICES[ask].ask)) ask = id;
+    if (p.bid !== null && (bid === null || p.bid > SFC_PRICES[bid].bid)) bid = id;
+  }
+  return json(200, {
+    requirements: reqs,
+    start_at: times.start_at,
+    end_at: times.end_at,
+    requested_at: sim.clock.nowSeconds(),
+    best_bid: bid === null ? null : level(bid, SFC_PRICES[bid].bid, SFC_PRICES[bid].bidNodes),
+    best_ask: ask === null ? null : level(ask, SFC_PRICES[ask].ask, SFC_PRICES[ask].askNodes),
+  });
+}
+
+function balanceV0(ctx) {
+  const b = sfcBalance(ctx.sim);
+  return json(200, { object: "balance", available: { amount: b.current, currency: "usd" }, reserved: { amount: 0, currency: "usd" } });
+}
+
+function balancesV1(ctx) {
+  const b = sfcBalance(ctx.sim);
+  return json(200, {
+    object: "balances",
+    available_balance_cents: b.current,
+    current_balance_cents: b.current,
+    current_overage_cents: b.overage,
+    overage_limit_cents: 0,
+    updated_at: ctx.sim.clock.nowSeconds(),
+  });
 }

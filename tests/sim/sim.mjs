@@ -32,6 +32,8 @@ export class Store {
   constructor(records, compare, writes = () => NaN) {
     this.compare = compare;
     this.list = records;
+    // every record this store ever held, removed and vanished ones too (money.mjs bills them)
+    this.ever = records.slice();
     this.byId = new Map(records.map((r) => [r.id, r]));
     this.dirty = true;
     this.writes = writes;
@@ -43,12 +45,15 @@ export class Store {
   }
   add(rec) {
     this.list.push(rec);
+    this.ever.push(rec);
     this.byId.set(rec.id, rec);
     this.dirty = true;
   }
-  remove(id) {
+  /** Removes a record from list and get; `at` (sim ms) is kept as its `removedAt` (billing ends). */
+  remove(id, at) {
     const rec = this.byId.get(id);
     if (!rec) return false;
+    if (at !== undefined) rec.removedAt = at;
     this.byId.delete(id);
     const i = this.list.indexOf(rec);
     if (i >= 0) this.list.splice(i, 1);
