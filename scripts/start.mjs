@@ -16,8 +16,6 @@ import { join } from "node:path";
 import { ROOT, ensurePkg, readDevVars, simEnv, startProxy } from "./proxy-runtime.mjs";
 
 const log = (m) => console.log(`[start] ${m}`);
-/** The demo's configured prices for the simulated fal (USD per hour, by instance type). */
-const DEMO_PRICES = { fal: { gpu_1x_h100_sxm5: 2.49, gpu_8x_h100_sxm5: 19.92 }, "fal-alpha": { gpu_8x_h100_sxm5: 19.92 } };
 const port = process.env.PORT === undefined || process.env.PORT === "" ? 8787 : Number(process.env.PORT);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`[start] PORT must be a port number (got ${JSON.stringify(process.env.PORT)})`);
@@ -70,9 +68,15 @@ if (real) {
   sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now" });
   // .dev.vars may still set tokens, origins or limits; provider settings come from the sim.
   env = { ...devVars, ...(await simEnv(sim)), GPUFLEET_TOKEN: token };
-  // fal publishes no compute prices: the demo configures some (your own would go in .dev.vars'
-  // GPUFLEET_PRICES, which wins). fal-alpha gets only its 8× type, to show an unpriced row.
-  if (!devVars.GPUFLEET_PRICES) env.GPUFLEET_PRICES = JSON.stringify(DEMO_PRICES);
+  // fal publishes no compute prices: the demo configures the sim's own (what its fal balance
+  // drains at) as your price table; .dev.vars' GPUFLEET_PRICES wins. fal-alpha gets only its 8×
+  // type, so its 1× rows show how an unpriced instance looks.
+  if (!devVars.GPUFLEET_PRICES) {
+    const { FAL_PRICES } = await import("../tests/sim/catalog.mjs");
+    const usd = (t) => FAL_PRICES[t] / 1e6;
+    const table = { fal: Object.fromEntries(Object.keys(FAL_PRICES).map((t) => [t, usd(t)])), "fal-alpha": { gpu_8x_h100_sxm5: usd("gpu_8x_h100_sxm5") } };
+    env.GPUFLEET_PRICES = JSON.stringify(table);
+  }
 }
 
 // The proxy's own origin is the address it listens on (http://127.0.0.1:<port>, see startProxy);

@@ -5,6 +5,7 @@
 
 const USD2 = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const USD4 = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 4 });
+const RATE = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 6 });
 
 export const MISSING = "—";
 
@@ -36,16 +37,25 @@ export function priceMicro(p) {
   return Number.isFinite(p.usdPerHour) ? Math.round(p.usdPerHour * 1e6) : NaN;
 }
 
-/** "$2.49", "$1,234.00", "$0.0042" (sub-cent amounts keep up to 4 decimals); "—" for NaN. */
+/** An amount: "$2.49", "$1,234.00", "$0.0042" (sub-cent amounts keep up to 4 decimals); "—" for NaN. */
 export function usdText(dollars) {
   if (!Number.isFinite(dollars)) return MISSING;
   const abs = Math.abs(dollars);
   return (abs > 0 && abs < 0.01 ? USD4 : USD2).format(dollars);
 }
 
+/**
+ * A rate in dollars, as exact as the library has it (micro-dollars: up to 6 decimals, at least
+ * 2): "$2.49", "$1.245", "$0.105". A unit price is not rounded for display, so N × the shown
+ * price is the shown total.
+ */
+export function rateText(dollars) {
+  return Number.isFinite(dollars) ? RATE.format(dollars) : MISSING;
+}
+
 /** "$2.49/h" ("—" when unknown). */
 export function perHourText(dollars) {
-  return Number.isFinite(dollars) ? `${usdText(dollars)}/h` : MISSING;
+  return Number.isFinite(dollars) ? `${rateText(dollars)}/h` : MISSING;
 }
 
 const SOURCES = {

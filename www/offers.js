@@ -8,7 +8,7 @@
 // When the offers cannot be loaded, the form is the plain free-text one, with the reason shown.
 
 import { h } from "./dom.js";
-import { MISSING, perHourText, priceMicro, sourceText, usdText } from "./money.js";
+import { MISSING, perHourText, priceMicro, rateText, sourceText } from "./money.js";
 
 /** Which create field picks the offer, and which fields follow from it. */
 const PICKERS = {
@@ -20,6 +20,7 @@ const PICKERS = {
 
 const OTHER = "__other";
 const BILLING_LABEL = { onDemand: "On demand", spot: "Spot (may be reclaimed)", monthly: "Monthly" };
+const BILLING_WORD = { onDemand: "on demand", spot: "spot", monthly: "monthly" };
 
 /** Whether the create form of `provider` has offer pickers. */
 export function hasPickers(provider) {
@@ -40,7 +41,7 @@ function unitPriceText(offer) {
   if (!Number.isFinite(micro)) return "no price";
   const usd = micro / 1e6;
   const approx = offer.price.source === "quote" ? "≈" : "";
-  return offer.unit === "gpu" ? `${approx}${usdText(usd)}/GPU-h` : `${approx}${perHourText(usd)}`;
+  return offer.unit === "gpu" ? `${approx}${rateText(usd)}/GPU-h` : `${approx}${perHourText(usd)}`;
 }
 
 function optionLabel(offer) {
@@ -48,6 +49,7 @@ function optionLabel(offer) {
   const bits = [name];
   if (name !== offer.id) bits.push(`(${offer.id})`);
   bits.push("—", unitPriceText(offer));
+  if (offer.billing && offer.billing !== "onDemand") bits.push(`· ${BILLING_WORD[offer.billing] || offer.billing}`);
   if (offer.available === false) bits.push("· not available now");
   return bits.join(" ");
 }
@@ -216,12 +218,14 @@ export function choicePrice(container, provider, offers) {
   const unit = priceMicro(offer.price);
   const name = offer.name || offer.id;
   if (!Number.isFinite(unit)) return { text: `Price: ${MISSING} (${offer.priceNote || "the provider gives no price for it"})` };
-  const source = sourceText(offer.price.source);
+  // On Novita the same product is on demand or spot: the choice says which.
+  const billing = spec.billing && offer.billing ? `${BILLING_WORD[offer.billing] || offer.billing}, ` : "";
+  const source = billing + sourceText(offer.price.source);
   const approx = offer.price.source === "quote" ? "≈" : "";
   if (offer.unit === "gpu") {
     const raw = spec.count ? inputOf(container, spec.count)?.value.trim() : "";
     const n = /^\d+$/.test(raw || "") ? Number(raw) : NaN;
-    const per = `${usdText(unit / 1e6)} per GPU-hour`;
+    const per = `${rateText(unit / 1e6)} per GPU-hour`;
     if (!(n >= 1)) return { text: `Price: ${approx}${per} (${name}, ${source}); enter the number of GPUs.` };
     const total = unit * n;
     return { text: `Price: ${approx}${perHourText(total / 1e6)} — ${n} GPU${n === 1 ? "" : "s"} × ${per} (${name}, ${source})`, micro: total };

@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 import { ROOT, ensurePkg, simEnv, startProxy } from "../../scripts/proxy-runtime.mjs";
 import { startSim } from "../sim/server.mjs";
 import { SIM_KEYS } from "../sim/defaults.mjs";
+import { FAL_PRICES } from "../sim/catalog.mjs";
 import { simControl } from "../sim/control-client.mjs";
 
 export const SHOTS = join(ROOT, "test-output", "console");
@@ -17,10 +18,14 @@ export const SECRETS = [SIM_KEYS.fal, SIM_KEYS.sfcompute, SIM_KEYS.sfcWorkspace,
 export const PROVIDERS = ["fal", "fal-alpha", "sfcompute", "novita"];
 /**
  * The proxy's price table in these tests (GPUFLEET_PRICES), as `npm start` gives the simulated
- * clouds: fal publishes no compute prices, so fal rows are priced only from a configured table.
- * fal-alpha gets only its 8× type, so its 1× rows stay unpriced (a "—" with the reason).
+ * clouds: fal publishes no compute prices, so fal rows are priced only from a configured table —
+ * here the sim's own fal prices (catalog.mjs FAL_PRICES, what its fal balance drains at), in USD
+ * per hour. fal-alpha gets only its 8× type, so its 1× rows stay unpriced (a "—" with the reason).
  */
-export const PRICES = { fal: { gpu_1x_h100_sxm5: 2.49, gpu_8x_h100_sxm5: 19.92 }, "fal-alpha": { gpu_8x_h100_sxm5: 19.92 } };
+export const PRICES = {
+  fal: Object.fromEntries(Object.entries(FAL_PRICES).map(([t, micro]) => [t, micro / 1e6])),
+  "fal-alpha": { gpu_8x_h100_sxm5: FAL_PRICES.gpu_8x_h100_sxm5 / 1e6 },
+};
 
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
