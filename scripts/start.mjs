@@ -68,6 +68,15 @@ if (real) {
   sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now" });
   // .dev.vars may still set tokens, origins or limits; provider settings come from the sim.
   env = { ...devVars, ...(await simEnv(sim)), GPUFLEET_TOKEN: token };
+  // fal publishes no compute prices: the demo configures the sim's own (what its fal balance
+  // drains at) as your price table; .dev.vars' GPUFLEET_PRICES wins. fal-alpha gets only its 8×
+  // type, so its 1× rows show how an unpriced instance looks.
+  if (!devVars.GPUFLEET_PRICES) {
+    const { FAL_PRICES } = await import("../tests/sim/catalog.mjs");
+    const usd = (t) => FAL_PRICES[t] / 1e6;
+    const table = { fal: Object.fromEntries(Object.keys(FAL_PRICES).map((t) => [t, usd(t)])), "fal-alpha": { gpu_8x_h100_sxm5: usd("gpu_8x_h100_sxm5") } };
+    env.GPUFLEET_PRICES = JSON.stringify(table);
+  }
 }
 
 // The proxy's own origin is the address it listens on (http://127.0.0.1:<port>, see startProxy);
@@ -100,6 +109,7 @@ if (tokenFromFile) {
 }
 if (sim) {
   console.log(`  providers: simulated clouds at ${sim.url} (seed 1, 40 instances per provider, speed 5; control API ${sim.url}/__sim/)`);
+  if (!devVars.GPUFLEET_PRICES) console.log(`  prices:    fal's are the demo's configured ones (GPUFLEET_PRICES=${env.GPUFLEET_PRICES})`);
 } else {
   const names = [devVars.FAL_KEY && "fal, fal-alpha", devVars.SFC_TOKEN && "sfcompute", devVars.NOVITA_API_KEY && "novita"].filter(Boolean);
   console.log(`  providers: REAL APIs with the keys in .dev.vars (${names.join(", ")})`);

@@ -8,12 +8,16 @@ import { $, h, clock, errorText } from "./dom.js";
 import { FleetTable, STATUSES, rowOf, tickCountdowns } from "./table.js";
 import { ACTIONS, renderDetails } from "./details.js";
 import { buildFields, clearErrors, readInput, showFieldError } from "./create.js";
+import { attachPickers, choicePrice, hasPickers, usableOffers } from "./offers.js";
+import { moneyMicro, moneyUsd, perHourText, priceUsd, usdText } from "./money.js";
 
 const TOKEN_KEY = "gpufleet.token";
 const REFRESH_MS = 10_000; // auto-refresh interval while everything answers
 const MAX_REFRESH_MS = 160_000; // longest interval after repeated failures (doubling)
 const LIST_TIMEOUT_MS = 30_000;
 const WAIT = { minDelayMs: 1000, maxDelayMs: 5000, maxWaitMs: 30 * 60_000 };
+const BALANCE_MS = 60_000; // balances change slowly: asked once a minute while the tab is seen
+const OFFERS_MS = 60_000; // offers (and their prices) are kept this long per provider
 
 let gf = null; // the gpufleet module
 let fleet = null;
@@ -28,6 +32,12 @@ let listedOnce = false;
 let globalError = null;
 let selectedKey = null;
 let confirmOp = null;
+let lastListing = null; // the last listing's money: { cost, instances, errors }
+let balanceState = null; // { listing } | { error }, from fleet.balances()
+let balanceTimer = null;
+let balanceAt = 0;
+let balanceInflight = null;
+const offerCache = new Map(); // provider → { at, offers, error }
 
 // refresh loop
 let timer = null;
@@ -76,6 +86,12 @@ function showLogin(message) {
 function signOut(message) {
   clearTimeout(timer);
   timer = null;
+  clearTimeout(balanceTimer);
+  balanceTimer = null;
+  balanceState = null;
+  balanceAt = 0;
+  lastListing = null;
+  offerCache.clear();
   for (const t of transitions.values()) t.ctrl?.abort();
   transitions.clear();
   messages.clear();
@@ -93,6 +109,8 @@ function signOut(message) {
   delay = REFRESH_MS;
   lastOk = 0;
   table.setRows([]);
+  renderSummary();
+  renderBalances();
   $("banners").replaceChildren();
   $("toasts").replaceChildren();
   showLogin(message);
@@ -113,7 +131,9 @@ async function connect() {
   $("refresh").hidden = false;
   $("logout").hidden = false;
   $("loading").hidden = false;
-  await refresh();
+  const listed = refresh();
+  loadBalances();
+  await listed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,6 +213,7 @@ document.addEventListener("visibilitychange", () => {
     if (Date.now() - lastOk >= delay) refresh();
     else schedule();
   }
+  if (!document.hidden && !balanceInflight && Date.now() - balanceAt >= BALANCE_MS) loadBalances();
   tick();
 });
 
@@ -242,8 +263,10 @@ function applyListing(listing) {
   }
   providerState = next;
   listedOnce = true;
+  lastListing = { cost: listing.cost, instances: listing.instances, errors: listing.errors };
   rebuildRows();
   renderBanners();
+  renderSummary();
 }
 
 function rebuildRows() {
@@ -282,6 +305,135 @@ function setInstance(key, inst) {
 function removeInstance(key) {
   for (const st of providerState.values()) st.instances.delete(key);
   rebuildRows();
+}
+
+// ---------------------------------------------------------------------------------------------
+// money: the fleet's burn rate and cost so far (the listing's `cost`), balances
+
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The burn rate and cost so far of the last listing, as the library summed them (exact, on
+ * micro-dollars). Either is a lower bound ("≥") when something running is not counted: running
+ * instances without a price, priced ones whose run has no known start, providers not answering.
+ */
+function renderSummary() {
+  const burn = $("burn");
+  const spent = $("spent");
+  const cost = lastListing?.cost;
+  const burnMicro = moneyMicro(cost?.burnRatePerHour);
+  if (!cost || !Number.isFinite(burnMicro)) {
+    burn.hidden = true;
+    spent.hidden = true;
+    return;
+  }
+  const unpriced = Number.isFinite(cost.unpricedRunning) ? cost.unpricedRunning : 0;
+  const failing = (lastListing.errors || []).map((f) => displayName(f.provider));
+  const instances = Array.isArray(lastListing.instances) ? lastListing.instances : [];
+  const uncosted = instances.filter((i) => i && i.status === "running" && Number.isFinite(priceUsd(i.price)) && !Number.isFinite(moneyUsd(i.cost?.amount))).length;
+  const byProvider = Array.isArray(cost.byProvider) ? cost.byProvider : [];
+
+  const burnNotes = [];
+  if (unpriced > 0) burnNotes.push(`${plural(unpriced, "running instance")} without a price`);
+  if (failing.length) burnNotes.push(`${failing.join(", ")} not answering`);
+  const burnLower = unpriced > 0 || failing.length > 0;
+  burn.dataset.micro = String(burnMicro);
+  burn.dataset.lowerBound = String(burnLower);
+  burn.querySelector(".value").textContent = `${burnLower ? "≥ " : ""}${perHourText(burnMicro / 1e6)}`;
+  burn.querySelector(".note").textContent = burnNotes.join(" · ");
+  const priced = Number.isFinite(cost.pricedRunning) ? cost.pricedRunning : 0;
+  burn.title = [
+    `What the ${plural(priced, "priced running instance")} cost per hour${burnLower ? ": a lower bound" : ""}.`,
+    ...byProvider.map((p) => {
+      const bits = [`${displayName(p.provider)}: ${perHourText(moneyUsd(p.burnRatePerHour))}`];
+      if (p.unpricedRunning > 0) bits.push(`${plural(p.unpricedRunning, "running instance")} without a price not counted`);
+      return bits.join(", ");
+    }),
+    ...failing.map((n) => `${n}: not answering, not counted`),
+  ].join("\n");
+  burn.hidden = false;
+
+  const spentMicro = moneyMicro(cost.costSoFar);
+  if (!Number.isFinite(spentMicro)) {
+    spent.hidden = true;
+    return;
+  }
+  const spentLower = burnLower || uncosted > 0;
+  const spentNotes = ["est., current runs"];
+  if (uncosted > 0) spentNotes.push(`${plural(uncosted, "run")} with no known start not counted`);
+  spent.dataset.micro = String(spentMicro);
+  spent.dataset.lowerBound = String(spentLower);
+  spent.querySelector(".value").textContent = `${spentLower ? "≥ " : ""}${usdText(spentMicro / 1e6)}`;
+  spent.querySelector(".note").textContent = spentNotes.join(" · ");
+  spent.title = [
+    "What the current runs of the priced running instances have cost so far (an estimate: price × time since each started).",
+    ...byProvider.map((p) => `${displayName(p.provider)}: ${usdText(moneyUsd(p.costSoFar))}`),
+  ].join("\n");
+  spent.hidden = false;
+}
+
+/** Asks for the balances (at most one request at a time), then again in BALANCE_MS. */
+function loadBalances() {
+  if (!fleet || balanceInflight) return balanceInflight;
+  clearTimeout(balanceTimer);
+  balanceTimer = null;
+  const f = fleet;
+  balanceInflight = f
+    .balances({ timeoutMs: LIST_TIMEOUT_MS })
+    .then(
+      (listing) => ({ listing }),
+      (error) => ({ error }),
+    )
+    .then((st) => {
+      if (f !== fleet) return;
+      // A refused token is the listing's to report (it signs out); balances stay quiet.
+      if (st.error && isAuthError(st.error)) return;
+      balanceState = st;
+      balanceAt = Date.now();
+      renderBalances();
+    })
+    .finally(() => {
+      balanceInflight = null;
+      if (f === fleet && !document.hidden) balanceTimer = setTimeout(loadBalances, BALANCE_MS);
+    });
+  return balanceInflight;
+}
+
+/** One entry per provider: its balance, or a muted note of why there is none. */
+function renderBalances() {
+  const box = $("balances");
+  const list = box.querySelector(".list");
+  if (!balanceState) {
+    box.hidden = true;
+    list.replaceChildren();
+    return;
+  }
+  const out = [];
+  if (balanceState.error) {
+    out.push(h("span", { className: "balance unavailable muted", title: errorText(balanceState.error) }, "unavailable"));
+  } else {
+    const { balances = [], errors = [] } = balanceState.listing || {};
+    for (const b of Array.isArray(balances) ? balances : []) {
+      if (!b || typeof b !== "object") continue;
+      const usd = moneyUsd(b.available);
+      const details = b.details && typeof b.details === "object" ? Object.entries(b.details) : [];
+      const title = [
+        `${displayName(b.provider)}: ${usdText(usd)} available${typeof b.currency === "string" && b.currency !== "USD" ? ` (stated in ${b.currency})` : ""}`,
+        ...details.map(([k, m]) => `${k}: ${usdText(moneyUsd(m))}`),
+      ].join("\n");
+      const e = h("span", { className: "balance", dataset: { provider: String(b.provider), micro: String(moneyMicro(b.available)) }, title });
+      e.append(`${displayName(b.provider)} `, h("strong", {}, usdText(usd)));
+      out.push(e);
+    }
+    for (const f of Array.isArray(errors) ? errors : []) {
+      if (!f || typeof f !== "object") continue;
+      const e = h("span", { className: "balance unavailable muted", dataset: { provider: String(f.provider) }, title: `${displayName(f.provider)}'s balance could not be read: ${errorText(f.error)}` });
+      e.append(`${displayName(f.provider)} `, h("span", {}, "unavailable"));
+      out.push(e);
+    }
+  }
+  list.replaceChildren(...out);
+  box.hidden = out.length === 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +678,8 @@ async function watch(key, provider, id, target, label) {
 // create
 
 let createFields = [];
+let createOffers = []; // the usable offers of the provider the form is built for
+let createSeq = 0; // which form build the offers being loaded are for
 
 function openCreate() {
   const creatable = [...caps.values()].filter((c) => c.operations.includes("create"));
@@ -546,6 +700,70 @@ function buildCreateFields() {
   createFields = caps.get(p)?.createFields ?? fleet.capabilities(p).createFields;
   buildFields($("create-fields"), p, createFields);
   $("create-error").textContent = "";
+  createOffers = [];
+  const seq = ++createSeq;
+  updateCreatePrice();
+  if (!hasPickers(p)) {
+    setOffersNote("");
+    return;
+  }
+  const cached = offerCache.get(p);
+  if (cached && !cached.error && Date.now() - cached.at < OFFERS_MS) {
+    useOffers(p, cached);
+    return;
+  }
+  setOffersNote(`Loading ${displayName(p)}'s offers and prices…`, "loading");
+  loadOffers(p).then((st) => {
+    // Only for the form it was asked for (not after a switch of provider or a close).
+    if (seq === createSeq && $("create-provider").value === p) useOffers(p, st);
+  });
+}
+
+/** `fleet.offers(p)`, never rejecting: { at, offers } or { at, error }. */
+async function loadOffers(p) {
+  const f = fleet;
+  let st;
+  try {
+    const listing = await f.offers(p, { timeoutMs: LIST_TIMEOUT_MS });
+    const failure = (listing?.errors || []).find((x) => x && x.provider === p);
+    st = failure ? { at: Date.now(), error: failure.error } : { at: Date.now(), offers: usableOffers(listing?.offers, p) };
+  } catch (error) {
+    st = { at: Date.now(), error };
+  }
+  if (f === fleet) offerCache.set(p, st);
+  return st;
+}
+
+function setOffersNote(text, kind = "") {
+  const note = $("create-offers");
+  note.textContent = text;
+  note.dataset.state = kind;
+}
+
+/** Puts the loaded offers into the form, or says why the ids have to be typed. */
+function useOffers(p, st) {
+  const container = $("create-fields");
+  if (st.error) {
+    createOffers = [];
+    setOffersNote(`${displayName(p)}'s offers could not be loaded (${errorText(st.error)}): type the ids.`, "error");
+  } else if (attachPickers(container, p, st.offers)) {
+    createOffers = st.offers;
+    const priced = st.offers.filter((o) => Number.isFinite(priceUsd(o.price))).length;
+    setOffersNote(`${plural(st.offers.length, "offer")} from ${displayName(p)}, ${priced} with a price.`, "ok");
+  } else {
+    createOffers = [];
+    setOffersNote(`${displayName(p)} lists no offers: type the ids.`, "empty");
+  }
+  updateCreatePrice();
+}
+
+/** The hourly price of the current choice, above Create. */
+function updateCreatePrice() {
+  const line = $("create-price");
+  const { text, micro } = choicePrice($("create-fields"), $("create-provider").value, createOffers);
+  line.textContent = text;
+  if (Number.isFinite(micro)) line.dataset.micro = String(micro);
+  else delete line.dataset.micro;
 }
 
 async function submitCreate(ev) {
@@ -602,6 +820,8 @@ $("logout").addEventListener("click", () => signOut());
 $("new-instance").addEventListener("click", openCreate);
 $("create-close").addEventListener("click", () => ($("create").hidden = true));
 $("create-provider").addEventListener("change", buildCreateFields);
+$("create-fields").addEventListener("input", updateCreatePrice);
+$("create-fields").addEventListener("change", updateCreatePrice);
 $("create-form").addEventListener("submit", submitCreate);
 $("details-close").addEventListener("click", closeDetails);
 $("filter").addEventListener("input", (ev) => {

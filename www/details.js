@@ -3,6 +3,7 @@
 
 import { h, ageText, copyText } from "./dom.js";
 import { statusBadge, reclaimLine } from "./table.js";
+import { costKindText, costTitle, moneyUsd, perHourText, priceUsd, sourceText, usdText } from "./money.js";
 
 /**
  * Lifecycle actions in display order, with the status each one waits for. `when`: the statuses in
@@ -128,6 +129,20 @@ export function renderDetails(row, ctx) {
     field(dl, "SSH", null);
   }
   field(dl, "Created", i.createdAt && `${i.createdAt} (${ageText(Date.parse(i.createdAt))} ago)`);
+  if (i.startedAt) field(dl, "Started", i.startedAt);
+  if (i.stoppedAt) field(dl, "Stopped", i.stoppedAt);
+  if (i.offerId) field(dl, "Offer id", h("code", {}, i.offerId));
+  // Money: the library's figures, or why there are none (never a guess).
+  const price = priceUsd(i.price);
+  const note = (text) => (text ? h("small", { className: "muted note" }, text) : null);
+  field(
+    dl,
+    "Price",
+    Number.isFinite(price) ? `${i.price.source === "quote" ? "≈" : ""}${perHourText(price)} — ${sourceText(i.price.source)}` : null,
+    note([Number.isFinite(price) && typeof i.price.basis === "string" ? i.price.basis : "", typeof i.priceNote === "string" ? i.priceNote : ""].filter(Boolean).join("; ")),
+  );
+  const cost = moneyUsd(i.cost?.amount);
+  field(dl, "Cost so far", Number.isFinite(cost) ? `${usdText(cost)} (${costKindText(i.cost.kind)})` : null, note(costTitle(i)));
   const tags = i.tags && Object.keys(i.tags).length ? h("ul", { className: "tags" }, Object.entries(i.tags).map(([k, v]) => h("li", {}, h("code", {}, k), " = ", h("code", {}, v)))) : null;
   field(dl, "Tags", tags);
   // The 2026 fields, only where the provider sends them (SF Compute, Novita).

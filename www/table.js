@@ -3,6 +3,7 @@
 // filter smoothly. Every provider string is set with textContent.
 
 import { h, ageText, durationText } from "./dom.js";
+import { MISSING, costKindText, costTitle, moneyMicro, moneyUsd, perHourText, priceMicro, priceTitle, priceUsd, usdText } from "./money.js";
 
 export const STATUSES = ["pending", "provisioning", "running", "stopping", "stopped", "terminating", "terminated", "failed", "unknown"];
 const STATUS_RANK = Object.fromEntries(STATUSES.map((s, i) => [s, i]));
@@ -27,6 +28,9 @@ export function rowOf(inst, displayName) {
     search: [inst.name, inst.id, inst.ip, inst.instanceType].filter(Boolean).join("\n").toLowerCase(),
     created: Number.isFinite(created) ? created : NaN,
     ipKey: ipKey(inst.ip),
+    // Exact micro-dollars (NaN when missing: sorted last either way).
+    price: priceMicro(inst.price),
+    cost: moneyMicro(inst.cost?.amount),
     stale: false,
     transition: null,
   };
@@ -58,7 +62,12 @@ const SORTS = {
   ip: (a, b, d) => cmpText(a.ipKey, b.ipKey, d),
   // Age ascending = youngest first = newest createdAt first.
   age: (a, b, d) => cmpNum(a.created, b.created, -d),
+  price: (a, b, d) => cmpNum(a.price, b.price, d),
+  cost: (a, b, d) => cmpNum(a.cost, b.cost, d),
 };
+
+/** The direction of a column's first click: money columns start with the most expensive. */
+const FIRST_DIR = { price: -1, cost: -1 };
 
 export class FleetTable {
   /**
@@ -127,7 +136,7 @@ export class FleetTable {
 
   sortBy(key) {
     if (!SORTS[key]) return;
-    this.sort = this.sort.key === key ? { key, dir: -this.sort.dir } : { key, dir: 1 };
+    this.sort = this.sort.key === key ? { key, dir: -this.sort.dir } : { key, dir: FIRST_DIR[key] ?? 1 };
     this.updateSortHeaders();
     this.refresh();
   }
@@ -256,8 +265,43 @@ export class FleetTable {
     tr.append(cell("c-region", i.region ?? ""));
     tr.append(cell("c-ip", i.ip ?? ""));
     tr.append(cell("c-age", ageText(r.created, this.now), i.createdAt));
+    tr.append(priceCell(i), costCell(i));
     return tr;
   }
+}
+
+// ---- money cells ------------------------------------------------------------------------------
+
+/** The $/h cell: the price and its source on hover; "—" with the reason when there is none. */
+function priceCell(inst) {
+  const usd = priceUsd(inst.price);
+  const idle = inst.status !== "running";
+  const title = priceTitle(inst.price, inst.priceNote) + (Number.isFinite(usd) && idle ? `\nNot running now (${inst.status})` : "");
+  const td = h("td", { className: "c-price", title });
+  if (!Number.isFinite(usd)) {
+    td.classList.add("missing");
+    td.append(h("span", { className: "muted" }, MISSING));
+    return td;
+  }
+  td.dataset.source = String(inst.price.source);
+  // A market quote is an estimate: marked as one.
+  td.append(inst.price.source === "quote" ? `≈${perHourText(usd)}` : perHourText(usd));
+  if (idle) td.classList.add("idle");
+  return td;
+}
+
+/** The cost-so-far cell: the amount and whether it is billed or an estimate. */
+function costCell(inst) {
+  const usd = moneyUsd(inst.cost?.amount);
+  const td = h("td", { className: "c-cost", title: costTitle(inst) });
+  if (!Number.isFinite(usd)) {
+    td.classList.add("missing");
+    td.append(h("span", { className: "muted" }, MISSING));
+    return td;
+  }
+  td.dataset.kind = String(inst.cost.kind);
+  td.append(h("span", { className: "amount" }, usdText(usd)), " ", h("span", { className: `kind kind-${inst.cost.kind === "billed" ? "billed" : "est"}` }, costKindText(inst.cost.kind)));
+  return td;
 }
 
 // ---- spot reclaim countdown -------------------------------------------------------------------

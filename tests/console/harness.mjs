@@ -10,16 +10,30 @@ import { chromium } from "playwright-core";
 import { ROOT, ensurePkg, simEnv, startProxy } from "../../scripts/proxy-runtime.mjs";
 import { startSim } from "../sim/server.mjs";
 import { SIM_KEYS } from "../sim/defaults.mjs";
+import { FAL_PRICES } from "../sim/catalog.mjs";
 import { simControl } from "../sim/control-client.mjs";
 
 export const SHOTS = join(ROOT, "test-output", "console");
 export const SECRETS = [SIM_KEYS.fal, SIM_KEYS.sfcompute, SIM_KEYS.sfcWorkspace, SIM_KEYS.novita];
 export const PROVIDERS = ["fal", "fal-alpha", "sfcompute", "novita"];
+/**
+ * The proxy's price table in these tests (GPUFLEET_PRICES), as `npm start` gives the simulated
+ * clouds: fal publishes no compute prices, so fal rows are priced only from a configured table —
+ * here the sim's own fal prices (catalog.mjs FAL_PRICES, what its fal balance drains at), in USD
+ * per hour. fal-alpha gets only its 8× type, so its 1× rows stay unpriced (a "—" with the reason).
+ */
+export const PRICES = {
+  fal: Object.fromEntries(Object.entries(FAL_PRICES).map(([t, micro]) => [t, micro / 1e6])),
+  "fal-alpha": { gpu_8x_h100_sxm5: FAL_PRICES.gpu_8x_h100_sxm5 / 1e6 },
+};
 
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-/** Starts sim + proxy + Chromium. `sim`: startSim options (npm start's by default). */
-export async function startConsole({ sim: simOptions = {} } = {}) {
+/**
+ * Starts sim + proxy + Chromium. `sim`: startSim options (npm start's by default). `prices`:
+ * the proxy's GPUFLEET_PRICES (PRICES by default; null for none).
+ */
+export async function startConsole({ sim: simOptions = {}, prices = PRICES } = {}) {
   ensurePkg({ log: (m) => console.error(`[console tests] ${m}`) });
   mkdirSync(SHOTS, { recursive: true });
   const sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now", ...simOptions });
@@ -27,6 +41,7 @@ export async function startConsole({ sim: simOptions = {} } = {}) {
   const readOnlyToken = randomBytes(24).toString("base64url");
   const logs = [];
   const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, GPUFLEET_READONLY_TOKEN: readOnlyToken };
+  if (prices) env.GPUFLEET_PRICES = JSON.stringify(prices);
   const proxy = await startProxy({ env, port: 0, onLog: (l) => logs.push(l) });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 
