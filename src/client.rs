@@ -21,7 +21,7 @@ use crate::money::PriceTable;
 use crate::pricing;
 use crate::provider::novita::{Numbering, PagePosition, Product as NovitaProduct};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
-use crate::proxy_api::{self, ActionResponse, ProvidersResponse, ProxyConfig, Route};
+use crate::proxy_api::{ActionResponse, ProvidersResponse, ProxyConfig, Route};
 
 /// The most 31-day windows of Novita bills read for one instance (about a year); an older
 /// instance's billed cost counts from then (`cost.since` says so).
@@ -238,6 +238,13 @@ enum Target<'a> {
     Proxy(&'a ProxyConfig),
 }
 
+/// A client built without the `proxy-client` feature (the Worker's own wasm, which only ever calls
+/// the providers) was given a proxy to call: say so instead of carrying every answer's reader.
+#[cfg(not(feature = "proxy-client"))]
+fn no_proxy_client() -> Error {
+    Error::invalid_input("proxy", "this build of gpufleet cannot call a gpufleet proxy (built without the proxy-client feature)")
+}
+
 /// Which operations may be repeated after an ambiguous failure.
 fn retry_safe(op: Operation, idempotent_create: bool) -> bool {
     match op {
@@ -298,10 +305,18 @@ impl<T: Transport> Client<T> {
         route: Route,
         body: Option<Vec<u8>>,
     ) -> Result<R> {
-        let request = proxy_api::build_request(proxy, &route, body)?;
-        // Errors from the proxy already name their provider; a failure to reach the proxy does not.
-        let tag = provider.unwrap_or(Provider::Fal);
-        self.execute_with(tag, op, provider.is_some(), request, proxy_api::parse_response::<R>).await
+        #[cfg(feature = "proxy-client")]
+        {
+            let request = crate::proxy_api::build_request(proxy, &route, body)?;
+            // Errors from the proxy already name their provider; a failure to reach the proxy does not.
+            let tag = provider.unwrap_or(Provider::Fal);
+            self.execute_with(tag, op, provider.is_some(), request, crate::proxy_api::parse_response::<R>).await
+        }
+        #[cfg(not(feature = "proxy-client"))]
+        {
+            let _ = (proxy, provider, op, route, body);
+            Err(no_proxy_client())
+        }
     }
 
     /// [`Self::via_proxy`] for the answers that hold many instances (a page, a listing): read
@@ -314,9 +329,17 @@ impl<T: Transport> Client<T> {
         provider: Option<Provider>,
         route: Route,
     ) -> Result<R> {
-        let request = proxy_api::build_request(proxy, &route, None)?;
-        let tag = provider.unwrap_or(Provider::Fal);
-        self.execute_with(tag, Operation::List, provider.is_some(), request, proxy_api::parse_list_response::<R>).await
+        #[cfg(feature = "proxy-client")]
+        {
+            let request = crate::proxy_api::build_request(proxy, &route, None)?;
+            let tag = provider.unwrap_or(Provider::Fal);
+            self.execute_with(tag, Operation::List, provider.is_some(), request, crate::proxy_api::parse_list_response::<R>).await
+        }
+        #[cfg(not(feature = "proxy-client"))]
+        {
+            let _ = (proxy, provider, route);
+            Err(no_proxy_client())
+        }
     }
 
     /// The capabilities of every provider this client can reach: the configured ones, or in
