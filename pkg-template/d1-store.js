@@ -80,6 +80,7 @@ export class D1Store {
     if (f.provider != null) add("provider = ?", f.provider);
     if (f.instanceId != null) add("instance_id = ?", f.instanceId);
     if (f.caller != null) add("caller = ?", f.caller);
+    if (f.action != null) add("action = ?", f.action);
     args.push(limit + 1);
     const sql = `SELECT * FROM audit ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY seq DESC LIMIT ?${args.length}`;
     const { results } = await this.db.prepare(sql).bind(...args).all();

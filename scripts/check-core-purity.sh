@@ -28,6 +28,7 @@ declare -A may=(
   [proxy_api]="error http json_path model provider"
   [pricing]="error model money provider provider_id"
   [client]="error http model money pricing provider proxy_api"
+  [callers]="error model"
   [store]="error model provider_id"
   [deadlines]="client error http model provider provider_id store"
   [proxy_server]="error http json_path model provider proxy_api client answer_json"

@@ -182,16 +182,9 @@ impl Attempt {
     }
 
     fn failed(error: &Error, doing: &str) -> Attempt {
-        // A 5xx, a timeout, a lost or unreadable answer: the provider may have acted.
-        let unknown = matches!(error.code, ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Decode);
-        let outcome = if unknown {
-            AuditOutcome::Unknown
-        } else {
-            AuditOutcome::Error { code: error.code.as_str().to_owned(), status: error.status }
-        };
         Attempt {
             result: Err(format!("{doing}: {}", error.message)),
-            outcome,
+            outcome: AuditOutcome::of_error(error),
             detail: format!("{doing} failed: {}", error.message),
         }
     }
@@ -239,4 +232,106 @@ async fn attempt<T: Transport>(client: &Client<T>, d: &Deadline) -> Attempt {
 
 fn iso(ms: u64) -> String {
     crate::provider::unix_seconds_to_iso((ms / 1000) as i64)
+}
+
+/// The most audit pages ([`ORPHAN_AUDIT_PAGE`] entries each) the orphan report reads for the
+/// recorded creates; a log with more fails the report rather than call instances orphans that
+/// have an owner on a page not read.
+pub const ORPHAN_AUDIT_PAGES: usize = 40;
+/// Entries per audit page the orphan report reads.
+pub const ORPHAN_AUDIT_PAGE: u32 = 500;
+
+/// A forgotten GPU: an instance with no deadline and no recorded creator, running for a while.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphan {
+    /// The provider.
+    pub provider: Provider,
+    /// The instance.
+    pub id: String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+    /// Its status.
+    pub status: Status,
+    /// When it was created (as the provider says).
+    pub created_at: String,
+    /// Its age, in ms.
+    pub age_ms: u64,
+}
+
+/// The orphan report's answer (`GET /api/v1/orphans`, `fleet.orphans()`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct OrphanReport {
+    /// Instances older than `olderThanMs` with no deadline and no `create` in the audit log,
+    /// oldest first. Terminated ones are left out.
+    pub orphans: Vec<Orphan>,
+    /// The age threshold used.
+    pub older_than_ms: u64,
+    /// When the report was made (ms since the Unix epoch).
+    pub at_ms: u64,
+}
+
+/// The instance keys (provider, id) the audit log records a successful `create` for, read in
+/// full ([`ORPHAN_AUDIT_PAGES`] pages at most, else an error: a partial set would make owned
+/// instances look orphaned).
+pub async fn recorded_creates<S: Store>(store: &S) -> Result<std::collections::BTreeSet<(Provider, String)>> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut filter = crate::store::AuditFilter { action: Some("create".into()), limit: ORPHAN_AUDIT_PAGE, ..Default::default() };
+    for _ in 0..ORPHAN_AUDIT_PAGES {
+        let page = store.audit(&filter).await?;
+        for e in page.entries {
+            if let (Some(id), AuditOutcome::Ok) = (e.instance_id, e.outcome) {
+                out.insert((e.provider, id));
+            }
+        }
+        match page.next_cursor.and_then(|c| c.parse().ok()) {
+            Some(before) => filter.before_seq = Some(before),
+            None => return Ok(out),
+        }
+    }
+    Err(Error::new(
+        ErrorCode::Unsupported,
+        format!(
+            "the audit log holds more than {} creates; the orphan report cannot read them all",
+            ORPHAN_AUDIT_PAGES * ORPHAN_AUDIT_PAGE as usize
+        ),
+    ))
+}
+
+/// The orphans among `instances`: not terminated, created more than `older_than_ms` before
+/// `now_ms`, with no pending deadline and no recorded create. An instance without a creation
+/// time cannot be aged and is left out (it is not reported as forgotten on a guess).
+pub fn orphans(
+    instances: &[crate::model::Instance],
+    deadlines: &[Deadline],
+    created: &std::collections::BTreeSet<(Provider, String)>,
+    now_ms: u64,
+    older_than_ms: u64,
+) -> OrphanReport {
+    let with_deadline: std::collections::BTreeSet<(Provider, &str)> =
+        deadlines.iter().filter(|d| d.state == DeadlineState::Pending).map(|d| (d.provider, d.instance_id.as_str())).collect();
+    let mut orphans: Vec<Orphan> = instances
+        .iter()
+        .filter(|i| !matches!(i.status, Status::Terminated | Status::Terminating))
+        .filter(|i| !with_deadline.contains(&(i.provider, i.id.as_str())))
+        .filter(|i| !created.contains(&(i.provider, i.id.clone())))
+        .filter_map(|i| {
+            let created_at = i.created_at.clone()?;
+            let created_ms = u64::try_from(crate::money::iso_to_unix_seconds(&created_at)?).ok()? * 1000;
+            let age_ms = now_ms.checked_sub(created_ms)?;
+            (age_ms > older_than_ms).then(|| Orphan {
+                provider: i.provider,
+                id: i.id.clone(),
+                name: i.name.clone(),
+                status: i.status,
+                created_at,
+                age_ms,
+            })
+        })
+        .collect();
+    orphans.sort_by(|a, b| b.age_ms.cmp(&a.age_ms).then_with(|| (a.provider, &a.id).cmp(&(b.provider, &b.id))));
+    OrphanReport { orphans, older_than_ms, at_ms: now_ms }
 }

@@ -34,6 +34,7 @@
 #![allow(clippy::result_large_err)]
 
 mod answer_json;
+pub mod callers;
 pub mod client;
 pub mod deadlines;
 pub mod error;

@@ -217,6 +217,19 @@ pub enum AuditOutcome {
     Unknown,
 }
 
+impl AuditOutcome {
+    /// How a call that failed with `error` ended: `unknown` when the provider may still have
+    /// acted (a 5xx, a timeout, a lost or unreadable answer), else the refusal's code and status.
+    pub fn of_error(error: &Error) -> AuditOutcome {
+        use crate::error::ErrorCode;
+        if matches!(error.code, ErrorCode::Server | ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Decode) {
+            AuditOutcome::Unknown
+        } else {
+            AuditOutcome::Error { code: error.code.as_str().to_owned(), status: error.status }
+        }
+    }
+}
+
 /// One change, as the audit log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -258,6 +271,9 @@ pub struct AuditFilter {
     pub instance_id: Option<String>,
     /// Only this caller.
     pub caller: Option<String>,
+    /// Only this action (`create`, `deadline.fired`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// Only entries older than this `seq` (the cursor).
     pub before_seq: Option<u64>,
     /// At most this many (1–500).
@@ -336,6 +352,7 @@ impl Store for MemoryStore {
             .filter(|e| filter.provider.map_or(true, |p| e.provider == p))
             .filter(|e| filter.instance_id.as_deref().map_or(true, |id| e.instance_id.as_deref() == Some(id)))
             .filter(|e| filter.caller.as_deref().map_or(true, |c| e.caller == c))
+            .filter(|e| filter.action.as_deref().map_or(true, |a| e.action == a))
             .take(limit + 1)
             .cloned()
             .collect();

@@ -253,3 +253,92 @@ fn set_changed_cleared_are_logged_and_the_log_pages_newest_first() {
     assert_eq!(v["outcome"], serde_json::json!({ "kind": "ok" }));
     assert_eq!(v["requestId"], "r3");
 }
+
+fn instance(provider: Provider, id: &str, status: &str, created_at: Option<&str>) -> Instance {
+    let mut v =
+        serde_json::json!({"provider": provider.as_str(), "id": id, "status": status, "providerStatus": status, "raw": {}});
+    if let Some(at) = created_at {
+        v["createdAt"] = at.into();
+    }
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn orphans_are_old_instances_with_no_deadline_and_no_recorded_create() {
+    let store = MemoryStore::new();
+    let now = 1_764_849_600_000; // 2025-12-04T12:00:00Z
+    let hour = 3_600_000;
+    let create = |id: &str, outcome: AuditOutcome| AuditEntry {
+        seq: 0,
+        at_ms: now - 10 * hour,
+        caller: "alice".into(),
+        action: "create".into(),
+        provider: Provider::Novita,
+        instance_id: Some(id.into()),
+        instance_name: None,
+        request_id: "r".into(),
+        outcome,
+        detail: None,
+    };
+    block_on(store.append_audit(create("owned", AuditOutcome::Ok))).unwrap();
+    block_on(store.append_audit(create("failed-create", AuditOutcome::Unknown))).unwrap();
+    let mut stop = create("forgotten", AuditOutcome::Ok);
+    stop.action = "stop".into(); // a stop is not a create: it says nothing about who owns it
+    block_on(store.append_audit(stop)).unwrap();
+    block_on(store.put_deadline(Deadline::new(Provider::Fal, "timed", now + hour, DeadlineAction::Delete, "bob", now))).unwrap();
+
+    let created = block_on(recorded_creates(&store)).unwrap();
+    assert_eq!(created.into_iter().collect::<Vec<_>>(), vec![(Provider::Novita, "owned".to_string())]);
+    let created = block_on(recorded_creates(&store)).unwrap();
+    let old = Some("2025-12-03T12:00:00Z"); // a day old
+    let fleet = vec![
+        instance(Provider::Novita, "owned", "running", old),
+        instance(Provider::Novita, "failed-create", "running", old),
+        instance(Provider::Novita, "forgotten", "running", Some("2025-12-01T12:00:00Z")),
+        instance(Provider::Fal, "timed", "running", old),
+        instance(Provider::Fal, "young", "running", Some("2025-12-04T11:00:00Z")),
+        instance(Provider::Sfcompute, "ended", "terminated", old),
+        instance(Provider::Sfcompute, "ageless", "running", None),
+    ];
+    let deadlines = block_on(store.deadlines()).unwrap();
+    let report = orphans(&fleet, &deadlines, &created, now, 2 * hour);
+    let ids: Vec<(&str, u64)> = report.orphans.iter().map(|o| (o.id.as_str(), o.age_ms / hour)).collect();
+    assert_eq!(ids, vec![("forgotten", 72), ("failed-create", 24)], "oldest first");
+    assert_eq!((report.older_than_ms, report.at_ms), (2 * hour, now));
+    // A deadline that already fired no longer vouches for the instance.
+    let mut done = deadlines.clone();
+    done[0].state = DeadlineState::Done;
+    assert!(orphans(&fleet, &done, &created, now, 2 * hour).orphans.iter().any(|o| o.id == "timed"));
+}
+
+#[test]
+fn the_orphan_report_fails_rather_than_read_part_of_a_long_log() {
+    let store = MemoryStore::new();
+    for i in 0..(ORPHAN_AUDIT_PAGES * ORPHAN_AUDIT_PAGE as usize + 1) {
+        let entry = AuditEntry {
+            seq: 0,
+            at_ms: 0,
+            caller: "ci".into(),
+            action: "create".into(),
+            provider: Provider::Fal,
+            instance_id: Some(format!("i{i}")),
+            instance_name: None,
+            request_id: "r".into(),
+            outcome: AuditOutcome::Ok,
+            detail: None,
+        };
+        block_on(store.append_audit(entry)).unwrap();
+    }
+    let e = block_on(recorded_creates(&store)).unwrap_err();
+    assert!(e.message.contains("cannot read them all"), "{}", e.message);
+}
+
+#[test]
+fn the_audit_log_filters_by_action() {
+    let store = store_with_deadline();
+    block_on(clear_deadline(&store, Provider::Novita, "n1", "bob", "req-2", START_MS + 1)).unwrap();
+    let page =
+        block_on(store.audit(&AuditFilter { action: Some("deadline.cleared".into()), limit: 10, ..Default::default() })).unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].caller, "bob");
+}
