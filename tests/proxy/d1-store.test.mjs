@@ -97,7 +97,7 @@ test("audit: 1,000 concurrent appends, newest first, cursor paging and filters",
   const entry = (n) => ({
     atMs: n,
     caller: n % 3 === 0 ? "alice" : "bob",
-    action: "stop",
+    action: n % 5 === 0 ? "create" : "stop",
     provider: n % 2 ? "novita" : "fal",
     instanceId: `i${n % 10}`,
     requestId: `r${n}`,
@@ -125,7 +125,10 @@ test("audit: 1,000 concurrent appends, newest first, cursor paging and filters",
   assert.ok(alice.entries.length > 0);
   const byReq = new Map();
   for (const e of JSON.parse(await store.audit(JSON.stringify({ limit: 500, instanceId: "i5" }))).entries) byReq.set(e.requestId, e);
-  assert.deepEqual(byReq.get("r5"), { seq: byReq.get("r5").seq, atMs: 5, caller: "bob", action: "stop", provider: "novita", requestId: "r5", outcome: { kind: "ok" }, instanceId: "i5", instanceName: "five", detail: "five" });
+  assert.deepEqual(byReq.get("r5"), { seq: byReq.get("r5").seq, atMs: 5, caller: "bob", action: "create", provider: "novita", requestId: "r5", outcome: { kind: "ok" }, instanceId: "i5", instanceName: "five", detail: "five" });
+  const creates = JSON.parse(await store.audit(JSON.stringify({ action: "create", limit: 500 }))).entries;
+  assert.equal(creates.length, 200, "the action filter");
+  assert.ok(creates.every((e) => e.action === "create"));
   const e7 = JSON.parse(await store.audit(JSON.stringify({ limit: 500, instanceId: "i7" }))).entries.find((e) => e.requestId === "r7");
   assert.deepEqual(e7.outcome, { kind: "error", code: "rateLimited", status: 429 });
 });
