@@ -10,6 +10,7 @@
 // clock frozen so listings are stable), then
 //   1. lists every provider through pagination (listPage), checked against the sim's true state,
 //      and the same through `for await (… of fleet.instances())` and listAll();
+//   1b. offers (Novita's catalog prices) and balances, against the sim's own books;
 //   2. get;
 //   3. create (fal), waitFor running while the test moves the sim clock, delete (and delete
 //      again → alreadyGone);
@@ -136,6 +137,29 @@ export async function runScenario({ gpufleet, simUrl, runtime = "unknown", log =
   check(all.errors.length === 0, "listAll errors", all.errors);
   check(all.instances.length === total, "listAll instances", { got: all.instances.length, total });
   step("instances() and listAll()", { novitaRunning: iterated, listAll: all.instances.length });
+
+  // 1b. money: offers and balances against the sim's own price list and books (clock frozen)
+  const money = await control(simUrl, "/money");
+  const offers = await fleet.offers("novita");
+  check(offers.errors.length === 0, "offers errors", offers.errors);
+  const gpuProducts = money.prices.novita.filter((p) => p.kind === "gpu");
+  for (const p of gpuProducts) {
+    const o = offers.offers.find((x) => x.provider === "novita" && x.id === p.id);
+    check(o, `novita offer ${p.id}`, offers.offers.map((x) => x.id));
+    // The catalog's price is in 1/100,000 USD per GPU-hour; the model's in micro-USD.
+    check(o.price && o.price.microUsdPerHour === p.price * 10 && o.unit === "gpu", `novita offer ${p.id} price`, { offer: o.price, sim: p.price });
+    check(o.raw && o.raw.id === p.id, `novita offer ${p.id} raw`);
+  }
+  check(offers.offers.every((o) => o.provider === "novita"), "offers(provider) only that provider");
+  const balances = await fleet.balances();
+  check(balances.errors.length === 0, "balances errors", balances.errors);
+  const balanceOf = (provider) => balances.balances.find((b) => b.provider === provider);
+  // Novita's balance is in 1/10,000 USD (cash + credit − outstanding); fal's in micro-USD.
+  check(balanceOf("novita")?.available.microUsd === money.balances.novita.available * 100, "novita balance", { got: balanceOf("novita"), sim: money.balances.novita });
+  check(balanceOf("fal")?.available.microUsd === money.balances.fal.micro, "fal balance", { got: balanceOf("fal"), sim: money.balances.fal });
+  const sfc = balanceOf("sfcompute");
+  check(sfc && Number.isInteger(sfc.available.microUsd) && sfc.available.microUsd % 10_000 === 0, "sfcompute balance in whole cents", sfc);
+  step("offers() and balances()", { novitaOffers: gpuProducts.length, balances: balances.balances.map((b) => b.provider) });
 
   // 2. get
   const sample = all.instances.find((i) => i.provider === "sfcompute");
