@@ -30,6 +30,7 @@ declare -A may=(
   [client]="error http model money pricing provider proxy_api"
   [callers]="error model"
   [store]="error model provider_id"
+  [records_api]="deadlines error model money provider_id store"
   [deadlines]="client error http model provider provider_id store"
   [proxy_server]="error http json_path model provider proxy_api client answer_json"
 )

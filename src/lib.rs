@@ -49,6 +49,7 @@ pub mod proxy_api;
 #[cfg(feature = "proxy")]
 pub mod proxy_server;
 pub mod raw;
+pub mod records_api;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]

@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use tsify::Tsify;
 
 use crate::error::{Error, Result};
 use crate::model::Operation;
@@ -20,7 +21,7 @@ use crate::provider_id::Provider;
 
 /// What a deadline does to its instance: the end the provider supports (Novita stops, SF
 /// Compute terminates, fal deletes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub enum DeadlineAction {
     /// Stop the instance (Novita; it can be started again, its disk kept).
@@ -85,7 +86,7 @@ impl DeadlineAction {
 }
 
 /// Where a deadline stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub enum DeadlineState {
     /// Waiting for its time (or for a retry).
@@ -100,7 +101,7 @@ pub enum DeadlineState {
 pub const MAX_ATTEMPTS: u32 = 10;
 
 /// One instance's deadline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct Deadline {
     /// The provider.
@@ -109,6 +110,7 @@ pub struct Deadline {
     pub instance_id: String,
     /// Its name when the deadline was set (for the log; names can change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub instance_name: Option<String>,
     /// When it fires (ms since the Unix epoch).
     pub at_ms: u64,
@@ -126,15 +128,19 @@ pub struct Deadline {
     pub next_attempt_ms: u64,
     /// Who holds it, while an attempt runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub lease_owner: Option<String>,
     /// Until when the holder holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub lease_until_ms: Option<u64>,
     /// The last attempt's failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub last_error: Option<String>,
     /// When it fired (state `done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub fired_at_ms: Option<u64>,
 }
 
@@ -200,7 +206,7 @@ pub enum Finish {
 }
 
 /// How a logged change ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum AuditOutcome {
     /// Done.
@@ -211,6 +217,7 @@ pub enum AuditOutcome {
         code: String,
         /// The HTTP status, when there was an answer.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[tsify(optional)]
         status: Option<u16>,
     },
     /// Not known whether the provider acted (a timeout, a lost answer, a 5xx).
@@ -231,7 +238,7 @@ impl AuditOutcome {
 }
 
 /// One change, as the audit log keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     /// Its place in the log (assigned by the store, increasing); 0 before it is appended.
@@ -248,9 +255,11 @@ pub struct AuditEntry {
     pub provider: Provider,
     /// The instance (absent for a create that made none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub instance_id: Option<String>,
     /// Its name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub instance_name: Option<String>,
     /// The request id (`X-Request-Id`), or the scheduled run's id.
     pub request_id: String,
@@ -258,6 +267,7 @@ pub struct AuditEntry {
     pub outcome: AuditOutcome,
     /// More, in words (e.g. `at 2026-12-04T10:00:00Z, stop`, `already gone`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub detail: Option<String>,
 }
 
@@ -281,13 +291,14 @@ pub struct AuditFilter {
 }
 
 /// Audit entries, newest first, and where the next (older) page starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditPage {
     /// The entries.
     pub entries: Vec<AuditEntry>,
     /// The `before` cursor of the next page, when there are older entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
     pub next_cursor: Option<String>,
 }
 

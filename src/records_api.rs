@@ -1,0 +1,345 @@
+//! The wire shapes of the proxy's records — deadlines, the audit log and the orphan report —
+//! shared by the proxy (which reads requests and writes answers) and the client (which does the
+//! reverse), so both sides parse and check them the same way:
+//!
+//! | route | body / query | answer |
+//! |---|---|---|
+//! | `PUT /api/v1/{provider}/instances/{id}/deadline` | [`DeadlineRequest`] | [`DeadlineAnswer`] |
+//! | `DELETE /api/v1/{provider}/instances/{id}/deadline` | – | [`ClearedDeadline`] |
+//! | `GET /api/v1/deadlines` | – | [`DeadlineList`] |
+//! | `GET /api/v1/audit` | `provider`, `instance`, `caller`, `action`, `before`, `limit` | [`crate::store::AuditPage`] |
+//! | `GET /api/v1/orphans` | `olderThanMs` (default a day) | [`crate::deadlines::OrphanReport`] |
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tsify::Tsify;
+
+use crate::error::{Error, Result};
+use crate::model::Operation;
+use crate::provider_id::Provider;
+use crate::store::{AuditEntry, AuditFilter, AuditOutcome, Deadline, DeadlineAction};
+
+/// The orphan report's default age threshold: a day.
+pub const DEFAULT_ORPHAN_AGE_MS: u64 = 86_400_000;
+/// Audit entries per page when `limit` is not given.
+pub const DEFAULT_AUDIT_LIMIT: u32 = 50;
+
+/// When and how an instance's deadline fires: `at` (ms since the Unix epoch, or an ISO 8601
+/// time such as `2026-12-04T18:00:00Z`) or `after` (ms from now), and the `action` (default: the
+/// provider's end: Novita `stop`, SF Compute `terminate`, fal `delete`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadlineRequest {
+    /// When it fires, as ms since the Unix epoch or an ISO 8601 time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "number | string")]
+    pub at: Option<Value>,
+    /// Or: in this many ms from now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub after: Option<u64>,
+    /// What it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub action: Option<DeadlineAction>,
+}
+
+impl DeadlineRequest {
+    /// Reads a request body (a JSON object with only `at`, `after`, `action`); `field_prefix`
+    /// is put before field names in errors (e.g. `deadline.` inside a create body).
+    pub fn from_json(value: &Value, field_prefix: &str) -> Result<DeadlineRequest> {
+        let field = |f: &str| format!("{field_prefix}{f}");
+        let whole = if field_prefix.is_empty() { "body".to_owned() } else { field_prefix.trim_end_matches('.').to_owned() };
+        let Some(object) = value.as_object() else {
+            return Err(Error::invalid_input(whole, "must be a JSON object with at or after, and action"));
+        };
+        // An unknown key is the caller's text: the object is named, not the key.
+        if object.keys().any(|k| !matches!(k.as_str(), "at" | "after" | "action")) {
+            return Err(Error::invalid_input(whole, "takes only at, after and action"));
+        }
+        let at = match object.get("at") {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Number(_)) if v.as_u64().is_some() => Some(v.clone()),
+            Some(v @ Value::String(s)) if crate::money::iso_to_unix_seconds(s).is_some() => Some(v.clone()),
+            Some(_) => return Err(Error::invalid_input(field("at"), "must be ms since the Unix epoch or an ISO 8601 time")),
+        };
+        let after = match object.get("after") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.as_u64().ok_or_else(|| Error::invalid_input(field("after"), "must be a whole number of ms"))?),
+        };
+        let action = match object.get("action") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => {
+                Some(DeadlineAction::parse(s).map_err(|e| Error::invalid_input(field("action"), e.message))?)
+            }
+            Some(_) => return Err(Error::invalid_input(field("action"), "must be one of stop, terminate, delete")),
+        };
+        Ok(DeadlineRequest { at, after, action })
+    }
+
+    /// `at` as ms since the Unix epoch.
+    pub fn at_ms(&self) -> Option<u64> {
+        match self.at.as_ref()? {
+            Value::String(s) => crate::money::iso_to_unix_seconds(s).and_then(|s| u64::try_from(s).ok()).map(|s| s * 1000),
+            v => v.as_u64(),
+        }
+    }
+
+    /// The deadline this asks for on `provider`'s `instance_id`, set by `caller` at `now_ms`:
+    /// checked (in the future, within a year; the action one the provider has).
+    pub fn to_deadline(&self, provider: Provider, instance_id: &str, caller: &str, now_ms: u64) -> Result<Deadline> {
+        let at_ms = crate::deadlines::deadline_time(self.at_ms(), self.after, now_ms)?;
+        let action = self.action.unwrap_or_else(|| DeadlineAction::default_for(provider));
+        action.check(provider)?;
+        Ok(Deadline::new(provider, instance_id, at_ms, action, caller, now_ms))
+    }
+}
+
+/// The answer to setting a deadline: the deadline as stored, and the one it replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadlineAnswer {
+    /// The deadline now set.
+    pub deadline: Deadline,
+    /// The one it replaced, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub previous: Option<Deadline>,
+}
+
+/// The answer to clearing a deadline: the one removed (absent when there was none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct ClearedDeadline {
+    /// The deadline removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub cleared: Option<Deadline>,
+}
+
+/// Every deadline the proxy keeps: pending first, then by time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadlineList {
+    /// The deadlines.
+    pub deadlines: Vec<Deadline>,
+}
+
+/// Which audit entries to read (`fleet.audit(query)`; `GET /api/v1/audit`): all filters
+/// optional, newest first, `before` the previous page's `nextCursor`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditQuery {
+    /// Only this provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub provider: Option<Provider>,
+    /// Only this instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub instance_id: Option<String>,
+    /// Only this caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub caller: Option<String>,
+    /// Only this action (`create`, `stop`, `deadline.fired`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub action: Option<String>,
+    /// The page before this cursor (a previous page's `nextCursor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub before: Option<String>,
+    /// At most this many (1–500; default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub limit: Option<u32>,
+}
+
+impl AuditQuery {
+    /// Reads the query parameters (`provider`, `instance`, `caller`, `action`, `before`, `limit`).
+    pub fn from_params(params: &[(String, String)]) -> Result<AuditQuery> {
+        let mut q = AuditQuery::default();
+        for (name, value) in params {
+            match name.as_str() {
+                "provider" => {
+                    q.provider =
+                        Some(Provider::parse(value).ok_or_else(|| {
+                            Error::invalid_input("provider", "must be one of fal, fal-alpha, sfcompute, novita")
+                        })?)
+                }
+                "instance" => q.instance_id = Some(value.clone()),
+                "caller" => q.caller = Some(value.clone()),
+                "action" => q.action = Some(value.clone()),
+                "before" => q.before = Some(value.clone()),
+                "limit" => {
+                    q.limit =
+                        Some(value.parse().map_err(|_| Error::invalid_input("limit", "must be a whole number from 1 to 500"))?)
+                }
+                // The parameter is not named: its name is the caller's text.
+                _ => return Err(Error::invalid_input("query", "takes only provider, instance, caller, action, before, limit")),
+            }
+        }
+        q.filter()?;
+        Ok(q)
+    }
+
+    /// The query parameters (the client's side of [`Self::from_params`]).
+    pub fn to_params(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(p) = self.provider {
+            out.push(("provider", p.as_str().to_owned()));
+        }
+        let texts =
+            [("instance", &self.instance_id), ("caller", &self.caller), ("action", &self.action), ("before", &self.before)];
+        for (name, value) in texts {
+            if let Some(v) = value {
+                out.push((name, v.clone()));
+            }
+        }
+        if let Some(limit) = self.limit {
+            out.push(("limit", limit.to_string()));
+        }
+        out
+    }
+
+    /// The store's filter: checked (limit 1–500, `before` a cursor this log gave, texts of a
+    /// sane length).
+    pub fn filter(&self) -> Result<AuditFilter> {
+        let limit = self.limit.unwrap_or(DEFAULT_AUDIT_LIMIT);
+        if !(1..=500).contains(&limit) {
+            return Err(Error::invalid_input("limit", "must be a whole number from 1 to 500"));
+        }
+        let before_seq = match &self.before {
+            None => None,
+            Some(c) => {
+                Some(c.parse::<u64>().map_err(|_| Error::invalid_input("before", "must be a nextCursor from an earlier page"))?)
+            }
+        };
+        for (name, value) in [("instance", &self.instance_id), ("caller", &self.caller), ("action", &self.action)] {
+            if value.as_ref().is_some_and(|v| v.is_empty() || v.len() > 256) {
+                return Err(Error::invalid_input(name, "must be 1 to 256 characters"));
+            }
+        }
+        Ok(AuditFilter {
+            provider: self.provider,
+            instance_id: self.instance_id.clone(),
+            caller: self.caller.clone(),
+            action: self.action.clone(),
+            before_seq,
+            limit,
+        })
+    }
+}
+
+/// Reads the orphan report's `olderThanMs` parameter (default [`DEFAULT_ORPHAN_AGE_MS`]).
+pub fn orphan_age_from_params(params: &[(String, String)]) -> Result<u64> {
+    match params {
+        [] => Ok(DEFAULT_ORPHAN_AGE_MS),
+        [(name, value)] if name == "olderThanMs" => {
+            value.parse().map_err(|_| Error::invalid_input("olderThanMs", "must be a whole number of ms"))
+        }
+        _ => Err(Error::invalid_input("query", "takes only olderThanMs")),
+    }
+}
+
+/// The audit entry of one mutating call (`create`, `delete`, `start`, …) that ended with
+/// `outcome`.
+pub fn mutation_entry(
+    op: Operation,
+    provider: Provider,
+    instance_id: Option<String>,
+    instance_name: Option<String>,
+    caller: &str,
+    request_id: &str,
+    now_ms: u64,
+    outcome: AuditOutcome,
+    detail: Option<String>,
+) -> AuditEntry {
+    AuditEntry {
+        seq: 0,
+        at_ms: now_ms,
+        caller: caller.to_owned(),
+        action: op.as_str().to_owned(),
+        provider,
+        instance_id,
+        instance_name,
+        request_id: request_id.to_owned(),
+        outcome,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: u64 = 1_764_849_600_000; // 2025-12-04T12:00:00Z
+
+    #[test]
+    fn deadline_requests_read_at_after_and_action() {
+        let r = DeadlineRequest::from_json(&json!({"after": 3_600_000}), "").unwrap();
+        let d = r.to_deadline(Provider::Novita, "n1", "alice", NOW).unwrap();
+        assert_eq!((d.at_ms, d.action, d.set_by.as_str()), (NOW + 3_600_000, DeadlineAction::Stop, "alice"));
+        let r = DeadlineRequest::from_json(&json!({"at": "2025-12-04T18:00:00Z", "action": "delete"}), "").unwrap();
+        let d = r.to_deadline(Provider::Novita, "n1", "alice", NOW).unwrap();
+        assert_eq!((d.at_ms, d.action), (NOW + 6 * 3_600_000, DeadlineAction::Delete));
+        let r = DeadlineRequest::from_json(&json!({"at": NOW + 60_000}), "").unwrap();
+        assert_eq!(r.to_deadline(Provider::Sfcompute, "s", "a", NOW).unwrap().action, DeadlineAction::Terminate);
+    }
+
+    #[test]
+    fn bad_deadline_requests_name_the_field() {
+        let cases = [
+            (json!([]), "", "body"),
+            (json!({"when": 1}), "", "body"),
+            (json!({"at": "tomorrow"}), "", "at"),
+            (json!({"at": -5}), "", "at"),
+            (json!({"after": 1.5}), "", "after"),
+            (json!({"after": 60000, "action": "explode"}), "", "action"),
+            (json!({"after": 60000, "action": 3}), "deadline.", "deadline.action"),
+        ];
+        for (body, prefix, field) in cases {
+            let e = DeadlineRequest::from_json(&body, prefix).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{body}");
+        }
+        let past = DeadlineRequest::from_json(&json!({"at": NOW - 1}), "").unwrap();
+        assert_eq!(past.to_deadline(Provider::Fal, "f", "a", NOW).unwrap_err().field.as_deref(), Some("at"));
+        let neither = DeadlineRequest::from_json(&json!({}), "").unwrap();
+        assert_eq!(neither.to_deadline(Provider::Fal, "f", "a", NOW).unwrap_err().field.as_deref(), Some("at"));
+        let stop_fal = DeadlineRequest::from_json(&json!({"after": 60000, "action": "stop"}), "").unwrap();
+        let e = stop_fal.to_deadline(Provider::Fal, "f", "a", NOW).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("action"), "{}", e.message);
+    }
+
+    #[test]
+    fn audit_queries_round_trip_and_check() {
+        let q = AuditQuery {
+            provider: Some(Provider::Novita),
+            instance_id: Some("n1".into()),
+            caller: Some("alice".into()),
+            action: Some("stop".into()),
+            before: Some("42".into()),
+            limit: Some(10),
+        };
+        let params: Vec<(String, String)> = q.to_params().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        assert_eq!(AuditQuery::from_params(&params).unwrap(), q);
+        let f = q.filter().unwrap();
+        assert_eq!((f.before_seq, f.limit), (Some(42), 10));
+        for (name, value, field) in [
+            ("limit", "0", "limit"),
+            ("limit", "x", "limit"),
+            ("before", "abc", "before"),
+            ("provider", "aws", "provider"),
+            ("who", "x", "query"),
+        ] {
+            let e = AuditQuery::from_params(&[(name.into(), value.into())]).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field));
+        }
+        assert_eq!(AuditQuery::default().filter().unwrap().limit, DEFAULT_AUDIT_LIMIT);
+        assert_eq!(orphan_age_from_params(&[]).unwrap(), DEFAULT_ORPHAN_AGE_MS);
+        assert_eq!(orphan_age_from_params(&[("olderThanMs".into(), "5".into())]).unwrap(), 5);
+        assert_eq!(orphan_age_from_params(&[("x".into(), "5".into())]).unwrap_err().field.as_deref(), Some("query"));
+    }
+}
