@@ -15,9 +15,8 @@ use serde_json::Value;
 use tsify::Tsify;
 
 use crate::error::{Error, Result};
-use crate::model::Operation;
 use crate::provider_id::Provider;
-use crate::store::{AuditEntry, AuditFilter, AuditOutcome, Deadline, DeadlineAction};
+use crate::store::{AuditFilter, Deadline, DeadlineAction};
 
 /// The orphan report's default age threshold: a day.
 pub const DEFAULT_ORPHAN_AGE_MS: u64 = 86_400_000;
@@ -240,33 +239,6 @@ pub fn orphan_age_from_params(params: &[(String, String)]) -> Result<u64> {
             value.parse().map_err(|_| Error::invalid_input("olderThanMs", "must be a whole number of ms"))
         }
         _ => Err(Error::invalid_input("query", "takes only olderThanMs")),
-    }
-}
-
-/// The audit entry of one mutating call (`create`, `delete`, `start`, …) that ended with
-/// `outcome`.
-pub fn mutation_entry(
-    op: Operation,
-    provider: Provider,
-    instance_id: Option<String>,
-    instance_name: Option<String>,
-    caller: &str,
-    request_id: &str,
-    now_ms: u64,
-    outcome: AuditOutcome,
-    detail: Option<String>,
-) -> AuditEntry {
-    AuditEntry {
-        seq: 0,
-        at_ms: now_ms,
-        caller: caller.to_owned(),
-        action: op.as_str().to_owned(),
-        provider,
-        instance_id,
-        instance_name,
-        request_id: request_id.to_owned(),
-        outcome,
-        detail,
     }
 }
 
