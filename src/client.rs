@@ -21,7 +21,7 @@ use crate::money::PriceTable;
 use crate::pricing;
 use crate::provider::novita::{Numbering, PagePosition, Product as NovitaProduct};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
-use crate::proxy_api::{self, ActionResponse, ProvidersResponse, ProxyConfig, Route};
+use crate::proxy::api::{self as proxy_api, ActionResponse, ProvidersResponse, ProxyConfig, Route};
 
 /// The most 31-day windows of Novita bills read for one instance (about a year); an older
 /// instance's billed cost counts from then (`cost.since` says so).
