@@ -9,7 +9,7 @@
 // gpufleet_bg.wasm — the client build, without the proxy server) and a `_headers` file giving
 // every file the console's security headers (strict CSP with 'wasm-unsafe-eval', no framing, no
 // sniffing, no referrer, no-cache). Those headers come from the proxy's own `consoleHeaders()`
-// (src/proxy_server.rs), read by loading the Worker's wasm here, so there is one source of truth.
+// (src/proxy/headers.rs), read by loading the Worker's wasm here, so there is one source of truth.
 // Content types and ETags are the asset server's. Dotfiles in www/ are skipped.
 
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";

@@ -4,7 +4,10 @@
 # imports); no tokio anywhere; and the core's layers import one way (no cycle), so it reads
 # bottom-up:
 #   provider_id, json_path, raw  (leaves)  →  error  →  money  →  http  →  model  →  provider, answer_json
-#   →  proxy_api  →  client  →  proxy_server
+#   →  proxy/api, pricing  →  client  →  proxy/auth  →  proxy/rate_limit  →  proxy/config, proxy/headers,
+#   proxy/exchange, proxy/conceal  →  proxy/server
+# Every core file belongs to the longest entry of the table below that names its path (src/a/b.rs
+# and src/a/b/… to `a/b` if listed, else to `a`); `use crate::a::b…` names `a/b` if listed, else `a`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 core=$(find src -name '*.rs' -not -path 'src/bindings/*' -not -path 'src/transport/*' -not -name bindings.rs -not -name transport.rs | sort)
@@ -25,26 +28,51 @@ declare -A may=(
   [model]="error json_path money provider_id raw"
   [answer_json]="error model raw"
   [provider]="error http json_path model provider_id raw"
-  [proxy_api]="error http json_path model provider"
+  [proxy/api]="error http json_path model provider"
   [pricing]="error model money provider provider_id"
-  [client]="error http model money pricing provider proxy_api"
+  [client]="error http model money pricing provider proxy/api records_api"
   [callers]="error model"
   [store]="error model provider_id"
-  [records_api]="deadlines error model money provider_id store"
+  [records_api]="error model money provider_id store"
   [deadlines]="client error http model provider provider_id store"
-  [proxy_server]="error http json_path model provider proxy_api client answer_json"
+  [proxy]=""
+  [proxy/auth]=""
+  [proxy/rate_limit]="proxy/auth"
+  [proxy/headers]=""
+  [proxy/config]="provider proxy/auth proxy/rate_limit"
+  [proxy/exchange]="error provider"
+  [proxy/conceal]="error proxy/api"
+  [proxy/server]="answer_json client error http model provider proxy/api proxy/auth proxy/conceal proxy/config proxy/exchange proxy/headers proxy/rate_limit"
 )
+# The longest table entry naming `path` (a/b/c → a/b/c, a/b or a), or nothing.
+layer_of() {
+  local path=$1
+  while [ -n "$path" ]; do
+    if [ -n "${may[$path]+set}" ]; then echo "$path"; return; fi
+    case "$path" in */*) path=${path%/*} ;; *) path="" ;; esac
+  done
+}
 layering=""
-for module in "${!may[@]}"; do
-  files="src/$module.rs"
-  [ -d "src/$module" ] && files="$files $(find "src/$module" -name '*.rs' | tr '\n' ' ')"
-  for f in $files; do
-    [ -f "$f" ] || continue
-    for used in $(grep -oE '^use crate::[a-z_]+' "$f" | sed 's/^use crate:://' | sort -u); do
-      [ "$used" = "$module" ] && continue
-      case " ${may[$module]} " in *" $used "*) ;; *) layering="$layering\n  $f uses crate::$used (allowed: ${may[$module]:-nothing})";; esac
-    done
+unlisted=""
+for f in $core; do
+  [ "$f" = src/lib.rs ] && continue
+  rel=${f#src/}; rel=${rel%.rs}; rel=${rel%/mod}
+  module=$(layer_of "$rel")
+  if [ -z "$module" ]; then unlisted="$unlisted $f"; continue; fi
+  for used in $(grep -oE '^(pub(\(crate\))? )?use crate::[a-z_]+(::[a-z_]+)?' "$f" | sed -E 's/^.*use crate:://; s#::#/#' | sort -u); do
+    name=$used
+    used=$(layer_of "$used")
+    if [ -z "$used" ]; then layering="$layering\n  $f uses crate::${name//\//::}, which is in no layer"; continue; fi
+    [ "$used" = "$module" ] && continue
+    case " ${may[$module]} " in *" $used "*) ;; *) layering="$layering\n  $f uses crate::${used//\//::} (allowed: ${may[$module]:-nothing})";; esac
   done
 done
+if [ -n "$unlisted" ]; then echo "core purity: not in the layer table:$unlisted"; exit 1; fi
+# The table itself is one way: tsort refuses a cycle.
+edges=""
+for module in "${!may[@]}"; do for used in ${may[$module]}; do edges="$edges$used $module\n"; done; done
+if ! cycle=$(echo -e "$edges" | tsort 2>&1 >/dev/null); then
+  echo "core purity: the layer table has a cycle:"; echo "$cycle" | awk 'NR > 1 && /input contains a loop/ { exit } { print }'; exit 1
+fi
 if [ -n "$layering" ]; then echo -e "core purity: an import against the layers:$layering"; exit 1; fi
 echo "core purity: ok (no wasm-bindgen/web-sys/js-sys/tokio outside src/bindings and src/transport; layers import one way)"

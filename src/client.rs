@@ -21,7 +21,7 @@ use crate::money::PriceTable;
 use crate::pricing;
 use crate::provider::novita::{Numbering, PagePosition, Product as NovitaProduct};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
-use crate::proxy_api::{ActionResponse, ProvidersResponse, ProxyConfig, Route};
+use crate::proxy::api::{ActionResponse, ProvidersResponse, ProxyConfig, Route};
 
 /// The most 31-day windows of Novita bills read for one instance (about a year); an older
 /// instance's billed cost counts from then (`cost.since` says so).
@@ -307,10 +307,10 @@ impl<T: Transport> Client<T> {
     ) -> Result<R> {
         #[cfg(feature = "proxy-client")]
         {
-            let request = crate::proxy_api::build_request(proxy, &route, body)?;
+            let request = crate::proxy::api::build_request(proxy, &route, body)?;
             // Errors from the proxy already name their provider; a failure to reach the proxy does not.
             let tag = provider.unwrap_or(Provider::Fal);
-            self.execute_with(tag, op, provider.is_some(), request, crate::proxy_api::parse_response::<R>).await
+            self.execute_with(tag, op, provider.is_some(), request, crate::proxy::api::parse_response::<R>).await
         }
         #[cfg(not(feature = "proxy-client"))]
         {
@@ -321,7 +321,7 @@ impl<T: Transport> Client<T> {
 
     /// [`Self::via_proxy`] for the answers that hold many instances (a page, a listing): read
     /// straight into `R` with each `raw` kept as its text, no JSON tree (see
-    /// [`proxy_api::parse_list_response`]). Only these two types get that second reader: one per
+    /// [`crate::proxy::api::parse_list_response`]). Only these two types get that second reader: one per
     /// type is wasm bytes.
     async fn via_proxy_list<R: serde::de::DeserializeOwned>(
         &self,
@@ -331,9 +331,10 @@ impl<T: Transport> Client<T> {
     ) -> Result<R> {
         #[cfg(feature = "proxy-client")]
         {
-            let request = crate::proxy_api::build_request(proxy, &route, None)?;
+            let request = crate::proxy::api::build_request(proxy, &route, None)?;
             let tag = provider.unwrap_or(Provider::Fal);
-            self.execute_with(tag, Operation::List, provider.is_some(), request, crate::proxy_api::parse_list_response::<R>).await
+            self.execute_with(tag, Operation::List, provider.is_some(), request, crate::proxy::api::parse_list_response::<R>)
+                .await
         }
         #[cfg(not(feature = "proxy-client"))]
         {

@@ -16,9 +16,11 @@
 //!   [`HttpRequest`], `parse_*_response` turns an [`HttpResponse`] into the [`model`] (a fast
 //!   path into borrowed wire records, and a slow one that names a failing JSON path). No I/O.
 //! - [`Client`] ([`client`]) — retries, pagination with loop guards (Novita's numbering learned),
-//!   fan-out over providers, waiters, and proxy mode through [`proxy_api`], the edge proxy's wire
+//!   fan-out over providers, waiters, and proxy mode through [`proxy::api`], the edge proxy's wire
 //!   format. `answer_json` writes the proxy's answers and the JS handover (each `raw` spliced in).
-//! - [`proxy_server`] (feature `proxy`, on by default) — the edge proxy's pure logic.
+//! - [`proxy`] — the edge proxy, one job per file: its wire format ([`proxy::api`], always built)
+//!   and, with the feature `proxy` (on by default), its pure server side: auth, rate limit,
+//!   headers, config, concealment, and [`proxy::Proxy`], the handler.
 //! - `transport` and `bindings` (wasm32 only) — the `fetch` transport; the JavaScript API
 //!   (`Fleet`) and, with the `proxy` feature, the Worker entry. The npm package's wasm is built
 //!   without the feature, the Worker's with it.
@@ -45,9 +47,7 @@ pub mod money;
 pub mod pricing;
 pub mod provider;
 pub mod provider_id;
-pub mod proxy_api;
-#[cfg(feature = "proxy")]
-pub mod proxy_server;
+pub mod proxy;
 pub mod raw;
 pub mod records_api;
 pub mod store;
@@ -64,4 +64,11 @@ pub use error::{Error, ErrorCode, Result, TransportError};
 pub use http::{HttpRequest, HttpResponse, Method, Transport};
 pub use model::*;
 pub use provider::{Provider, ProviderConfig};
-pub use proxy_api::ProxyConfig;
+pub use proxy::api::ProxyConfig;
+
+// The former paths of the proxy's modules, kept while branches written against them are merged.
+#[cfg(feature = "proxy")]
+#[doc(hidden)]
+pub use proxy as proxy_server;
+#[doc(hidden)]
+pub use proxy::api as proxy_api;

@@ -87,7 +87,7 @@ impl DeadlineRequest {
     /// The deadline this asks for on `provider`'s `instance_id`, set by `caller` at `now_ms`:
     /// checked (in the future, within a year; the action one the provider has).
     pub fn to_deadline(&self, provider: Provider, instance_id: &str, caller: &str, now_ms: u64) -> Result<Deadline> {
-        let at_ms = crate::deadlines::deadline_time(self.at_ms(), self.after, now_ms)?;
+        let at_ms = crate::store::deadline_time(self.at_ms(), self.after, now_ms)?;
         let action = self.action.unwrap_or_else(|| DeadlineAction::default_for(provider));
         action.check(provider)?;
         Ok(Deadline::new(provider, instance_id, at_ms, action, caller, now_ms))

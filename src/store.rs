@@ -181,6 +181,29 @@ impl Deadline {
     }
 }
 
+/// When a new deadline fires: exactly one of `at_ms` (ms since the Unix epoch) or `after_ms`
+/// (from `now_ms`); it must be in the future and within a year.
+pub fn deadline_time(at_ms: Option<u64>, after_ms: Option<u64>, now_ms: u64) -> Result<u64> {
+    let at = match (at_ms, after_ms) {
+        (Some(_), Some(_)) => return Err(Error::invalid_input("at", "give `at` or `after`, not both")),
+        (None, None) => return Err(Error::invalid_input("at", "is required (or `after`)")),
+        (Some(at), None) => at,
+        (None, Some(after)) => {
+            if after == 0 {
+                return Err(Error::invalid_input("after", "must be more than 0"));
+            }
+            now_ms.saturating_add(after)
+        }
+    };
+    if at <= now_ms {
+        return Err(Error::invalid_input(if at_ms.is_some() { "at" } else { "after" }, "must be in the future"));
+    }
+    if at > now_ms.saturating_add(366 * 86_400_000) {
+        return Err(Error::invalid_input(if at_ms.is_some() { "at" } else { "after" }, "must be within a year"));
+    }
+    Ok(at)
+}
+
 /// How an attempt on a claimed deadline ended (JSON: `{"done":{"atMs":…}}`, `{"retry":{…}}`,
 /// `{"gaveUp":{"error":…}}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -528,7 +528,7 @@ fn fal_offers_are_its_instance_types_with_the_prices_you_set() {
 
 #[test]
 fn the_proxy_routes_offers_and_balances_and_refuses_a_bad_query() {
-    use gpufleet::proxy_api::{parse_route, Route};
+    use gpufleet::proxy::api::{parse_route, Route};
     assert_eq!(parse_route("GET", "/api/v1/offers", ""), Ok(Route::Offers(None)));
     assert_eq!(parse_route("GET", "/api/v1/offers", "provider=novita"), Ok(Route::Offers(Some(Provider::Novita))));
     assert_eq!(parse_route("GET", "/api/v1/balances", ""), Ok(Route::Balances));
@@ -540,7 +540,7 @@ fn the_proxy_routes_offers_and_balances_and_refuses_a_bad_query() {
 
 mod proxy_side {
     use super::*;
-    use gpufleet::proxy_server::{ProxyRequest, RateLimiter};
+    use gpufleet::proxy::{ProxyRequest, RateLimiter};
     use support::proxy_env::{proxy, RO_TOKEN, SECRETS};
 
     fn run(extra: &[(&str, &str)], path: &str, t: &ScriptedTransport) -> (u16, Value) {

@@ -17,16 +17,12 @@ fn sha256_is_what_sha2_computes_for_every_length_and_content() {
             x ^= x << 5;
             data.push((x >> 7) as u8);
         }
-        let ours = gpufleet::proxy_server::sha256(&data[..len]);
+        let ours = gpufleet::proxy::sha256(&data[..len]);
         let theirs: [u8; 32] = Sha256::digest(&data[..len]).into();
         assert_eq!(ours, theirs, "length {len}");
     }
     // A token's typical shapes.
     for token in ["", "a", "Bearer x", &"0123456789abcdef".repeat(8), "é😀"] {
-        assert_eq!(
-            gpufleet::proxy_server::sha256(token.as_bytes()),
-            <[u8; 32]>::from(Sha256::digest(token.as_bytes())),
-            "{token}"
-        );
+        assert_eq!(gpufleet::proxy::sha256(token.as_bytes()), <[u8; 32]>::from(Sha256::digest(token.as_bytes())), "{token}");
     }
 }

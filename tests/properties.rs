@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use futures::executor::block_on;
-use gpufleet::proxy_server::{Proxy, ProxyRequest, RateLimiter, RequestBody};
+use gpufleet::proxy::{Proxy, ProxyRequest, RateLimiter, RequestBody};
 use gpufleet::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -430,9 +430,9 @@ fn error_bodies_always_give_a_coded_error() {
 fn proxy_answers_decode_never_panics() {
     // What a client in proxy mode reads back from the proxy.
     check("proxy answer decoder", arb_response(), |response| {
-        ok_or_coded(proxy_api::parse_response::<Page<Instance>>(response.clone()))?;
-        ok_or_coded(proxy_api::parse_response::<Instance>(response.clone()))?;
-        ok_or_coded(proxy_api::parse_response::<FleetListing>(response))
+        ok_or_coded(proxy::api::parse_response::<Page<Instance>>(response.clone()))?;
+        ok_or_coded(proxy::api::parse_response::<Instance>(response.clone()))?;
+        ok_or_coded(proxy::api::parse_response::<FleetListing>(response))
     });
 }
 
@@ -578,14 +578,14 @@ fn arb_wellformed_request() -> impl Strategy<Value = ProxyRequest> {
 
 #[test]
 fn proxy_route_parsing_never_panics() {
-    check("proxy route parsing", ("[ -~]{0,8}", arb_path(), arb_query()), |(method, path, query)| {
-        match proxy_api::parse_route(&method, &path, &query) {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let (status, error) = e.to_error(&method);
-                prop_assert!((400..500).contains(&status), "{status}");
-                coded(&error)
-            }
+    check("proxy route parsing", ("[ -~]{0,8}", arb_path(), arb_query()), |(method, path, query)| match proxy::api::parse_route(
+        &method, &path, &query,
+    ) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let (status, error) = e.to_error(&method);
+            prop_assert!((400..500).contains(&status), "{status}");
+            coded(&error)
         }
     });
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use futures::executor::block_on;
-use gpufleet::proxy_server::*;
+use gpufleet::proxy::*;
 use gpufleet::*;
 use support::proxy_env::{proxy, server_config, FAL_KEY, NOVITA_KEY, RO_TOKEN, SECRETS, SFC_TOKEN, TOKEN};
 use support::scripted::{json, ScriptedTransport};
@@ -250,7 +250,7 @@ fn create_body_rules() {
     assert_eq!(run(&p, post(None, ok_body()), &t).status, 415);
     assert_eq!(run(&p, post(Some("application/x-www-form-urlencoded"), ok_body()), &t).status, 415);
     assert_eq!(run(&p, post(Some("application/json"), RequestBody::TooLarge), &t).status, 413);
-    let big = RequestBody::Bytes(vec![b' '; gpufleet::proxy_api::MAX_BODY_BYTES + 1]);
+    let big = RequestBody::Bytes(vec![b' '; gpufleet::proxy::api::MAX_BODY_BYTES + 1]);
     assert_eq!(run(&p, post(Some("application/json"), big), &t).status, 413);
     let declared = post(Some("application/json"), ok_body()).header("Content-Length", "10000000");
     assert_eq!(run(&p, declared, &t).status, 413);

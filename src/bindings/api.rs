@@ -20,7 +20,7 @@ use crate::client::{Client, ClientConfig, RetryPolicy, WaitOptions};
 use crate::error::Error;
 use crate::model::{CreateInput, FleetQuery, Instance, ListQuery, Operation, Page, Status};
 use crate::provider::{Provider, ProviderConfig};
-use crate::proxy_api::ProxyConfig;
+use crate::proxy::api::ProxyConfig;
 use crate::transport::{AbortSignalLike, FetchTransport};
 
 /// The per-attempt timeout when the config gives none.

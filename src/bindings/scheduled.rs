@@ -9,7 +9,7 @@ use super::worker::read_env;
 use crate::client::Client;
 use crate::deadlines::run_due_deadlines;
 use crate::http::Transport;
-use crate::proxy_server::{new_request_id, Proxy};
+use crate::proxy::{new_request_id, Proxy};
 use crate::transport::FetchTransport;
 
 /// One upstream attempt at most (as for requests): the run stays inside the platform's limits.

@@ -1,7 +1,7 @@
 //! The edge proxy's Worker entry: `handleFetch(request, env, ctx)`, called by `worker.js`.
 //!
 //! Only glue lives here: a JS `Request` becomes a [`ProxyRequest`], the pure
-//! [`crate::proxy_server::Proxy`] decides everything, and its [`ProxyResponse`] becomes a JS
+//! [`crate::proxy::Proxy`] decides everything, and its [`ProxyResponse`] becomes a JS
 //! `Response`. Upstream calls go through [`FetchTransport`] to the configured base URLs only.
 
 use std::cell::RefCell;
@@ -13,8 +13,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, Response, ResponseInit};
 
 use crate::http::Transport;
-use crate::proxy_api::MAX_BODY_BYTES;
-use crate::proxy_server::{
+use crate::proxy::api::MAX_BODY_BYTES;
+use crate::proxy::{
     console_headers, new_request_id, Admission, Proxy, ProxyRequest, ProxyResponse, RateLimiter, RequestBody, ServerConfig,
 };
 use crate::transport::FetchTransport;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use gpufleet::proxy_server::{Proxy, ServerConfig};
+use gpufleet::proxy::{Proxy, ServerConfig};
 
 /// The read-write token (`GPUFLEET_TOKEN`).
 pub const TOKEN: &str = "tok-full-0123456789abcdef";
