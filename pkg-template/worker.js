@@ -41,7 +41,7 @@ export default {
   async fetch(request, env, ctx) {
     if (startupFailed) return failure("the proxy failed to start");
     try {
-      return await handleFetch(request, env ?? {}, ctx);
+      return await handleFetch(request, env ?? {}, ctx, storeOf(env));
     } catch (e) {
       // Only the error's name: a message could quote a request detail.
       console.error(JSON.stringify({ event: "unhandled", error: String(e && e.name) }));

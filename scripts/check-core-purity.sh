@@ -28,7 +28,7 @@ declare -A may=(
   [model]="error json_path money provider_id raw"
   [answer_json]="error model raw"
   [provider]="error http json_path model provider_id raw"
-  [proxy/api]="error http json_path model provider"
+  [proxy/api]="error http json_path model provider records_api"
   [pricing]="error model money provider provider_id"
   [client]="error http model money pricing provider proxy/api records_api"
   [callers]="error model"
@@ -36,13 +36,13 @@ declare -A may=(
   [records_api]="error model money provider_id store"
   [deadlines]="client error http model provider provider_id store"
   [proxy]=""
-  [proxy/auth]=""
+  [proxy/auth]="callers model"
   [proxy/rate_limit]="proxy/auth"
   [proxy/headers]=""
-  [proxy/config]="provider proxy/auth proxy/rate_limit"
+  [proxy/config]="callers provider proxy/auth proxy/rate_limit"
   [proxy/exchange]="error provider"
   [proxy/conceal]="error proxy/api"
-  [proxy/server]="answer_json client error http model provider proxy/api proxy/auth proxy/conceal proxy/config proxy/exchange proxy/headers proxy/rate_limit"
+  [proxy/server]="answer_json client deadlines error http model provider proxy/api records_api store proxy/auth proxy/conceal proxy/config proxy/exchange proxy/headers proxy/rate_limit"
 )
 # The longest table entry naming `path` (a/b/c → a/b/c, a/b or a), or nothing.
 layer_of() {

@@ -121,11 +121,16 @@ impl CallerTable {
     /// Whether `digest` (a token's SHA-256) is one of the table's digests (each compared in
     /// constant time, every one of them, so the timing says nothing about which matched).
     pub fn identify(&self, digest: &[u8; 32]) -> Option<&NamedCaller> {
+        self.position(digest).map(|i| &self.callers[i])
+    }
+
+    /// [`Self::identify`], as the caller's index in [`Self::callers`].
+    pub fn position(&self, digest: &[u8; 32]) -> Option<usize> {
         let mut found = None;
-        for caller in &self.callers {
+        for (i, caller) in self.callers.iter().enumerate() {
             for d in &caller.digests {
                 if constant_time_eq(d, digest) && found.is_none() {
-                    found = Some(caller);
+                    found = Some(i);
                 }
             }
         }

@@ -181,7 +181,7 @@ fn cors_allows_listed_and_own_origin_only() {
 fn method_allowlist() {
     let p = proxy(&[]);
     let t = ScriptedTransport::unreachable();
-    for m in ["PUT", "PATCH", "HEAD", "TRACE", "CONNECT", "FOO"] {
+    for m in ["PATCH", "HEAD", "TRACE", "CONNECT", "FOO"] {
         let r = run(&p, authed(ProxyRequest::new(m, &format!("{BASE}/api/v1/fal/instances"))), &t);
         assert_eq!(r.status, 405, "{m}");
         assert_eq!(r.header("Allow"), Some(API_METHODS));
@@ -191,6 +191,9 @@ fn method_allowlist() {
     let r = run(&p, authed(ProxyRequest::new("DELETE", &format!("{BASE}/api/v1/providers"))), &t);
     assert_eq!(r.status, 405);
     assert_eq!(r.header("Allow"), Some("GET"));
+    let r = run(&p, authed(ProxyRequest::new("PUT", &format!("{BASE}/api/v1/fal/instances"))), &t);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("Allow"), Some("GET, POST"));
 }
 
 #[test]

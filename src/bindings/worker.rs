@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, Response, ResponseInit};
 
+use super::store::JsStore;
 use crate::http::Transport;
 use crate::proxy::api::MAX_BODY_BYTES;
 use crate::proxy::{
@@ -122,12 +123,17 @@ fn to_js_response(r: ProxyResponse, head: bool) -> Result<Response, JsValue> {
     Response::new_with_opt_buffer_source_and_init(body.as_ref(), &init)
 }
 
-/// The Worker's fetch handler: answers every request with a JSON API response, `/healthz`, or a
+/// The Worker's fetch handler (`store`: the D1 records, when `env.DB` is bound): answers every request with a JSON API response, `/healthz`, or a
 /// JSON 404/405 for paths that are not static files (worker.js serves those first). Never
 /// rejects for anything the caller sends; `worker.js` still turns a rejection into a 500 JSON.
 #[wasm_bindgen(js_name = handleFetch)]
-pub async fn handle_fetch(request: Request, env: JsValue, _ctx: JsValue) -> Result<Response, JsValue> {
-    let proxy = Proxy::new(read_env(&env));
+pub async fn handle_fetch(
+    request: Request,
+    env: JsValue,
+    _ctx: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "D1Store")] store: Option<JsStore>,
+) -> Result<Response, JsValue> {
+    let proxy = Proxy::new(read_env(&env)).with_records(store.is_some());
     let transport = FetchTransport::new().with_timeout_ms(Some(UPSTREAM_TIMEOUT_MS));
     let method = request.method();
     let incoming =
@@ -145,7 +151,7 @@ pub async fn handle_fetch(request: Request, env: JsValue, _ctx: JsValue) -> Resu
         return to_js_response(proxy.rate_limited(&admitted, retry_after_ms, transport.now_ms()), false);
     }
     let body = if admitted.wants_body() { read_body_capped(&request).await } else { RequestBody::Empty };
-    let response = proxy.serve(*admitted, body, transport).await;
+    let response = proxy.serve(*admitted, body, transport, store.as_ref()).await;
     to_js_response(response, false)
 }
 

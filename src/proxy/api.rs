@@ -118,19 +118,39 @@ pub enum Route {
     Offers(Option<Provider>),
     /// `GET /api/v1/balances`
     Balances,
+    /// `PUT /api/v1/{provider}/instances/{id}/deadline` (the body is read separately)
+    SetDeadline(Provider, String),
+    /// `DELETE /api/v1/{provider}/instances/{id}/deadline`
+    ClearDeadline(Provider, String),
+    /// `GET /api/v1/deadlines`
+    Deadlines,
+    /// `GET /api/v1/audit?provider=&instance=&caller=&action=&before=&limit=`
+    Audit(crate::records_api::AuditQuery),
+    /// `GET /api/v1/orphans[?olderThanMs=…]`
+    Orphans(u64),
 }
 
 impl Route {
     /// Whether the route changes anything (the read-only token may not call it).
     pub fn is_mutation(&self) -> bool {
-        matches!(self, Route::Create(_) | Route::Delete(..) | Route::Action(..))
+        matches!(
+            self,
+            Route::Create(_) | Route::Delete(..) | Route::Action(..) | Route::SetDeadline(..) | Route::ClearDeadline(..)
+        )
+    }
+
+    /// Whether the route reads or writes the proxy's records (D1), not only a provider.
+    pub fn uses_records(&self) -> bool {
+        matches!(self, Route::SetDeadline(..) | Route::ClearDeadline(..) | Route::Deadlines | Route::Audit(_) | Route::Orphans(_))
     }
 
     /// The provider the route targets, if one.
     pub fn provider(&self) -> Option<Provider> {
         match self {
-            Route::Providers | Route::Fleet(_) | Route::Balances => None,
+            Route::Providers | Route::Fleet(_) | Route::Balances | Route::Deadlines | Route::Orphans(_) => None,
             Route::Offers(p) => *p,
+            Route::Audit(q) => q.provider,
+            Route::SetDeadline(p, _) | Route::ClearDeadline(p, _) => Some(*p),
             Route::List(q) => Some(q.provider()),
             Route::Get(p, _) | Route::Create(p) | Route::Delete(p, _) | Route::Action(p, ..) | Route::Ssh(p, _) => Some(*p),
         }
@@ -244,6 +264,25 @@ pub fn parse_route(method: &str, path: &str, query: &str) -> std::result::Result
             no_query(&params)?;
             let (p, i) = (provider(p)?, id(i)?);
             Ok(if method == "GET" { Route::Get(p, i) } else { Route::Delete(p, i) })
+        }
+        ["deadlines"] => {
+            only(&["GET"])?;
+            no_query(&params)?;
+            Ok(Route::Deadlines)
+        }
+        ["audit"] => {
+            only(&["GET"])?;
+            Ok(Route::Audit(crate::records_api::AuditQuery::from_params(&params).map_err(RouteError::Invalid)?))
+        }
+        ["orphans"] => {
+            only(&["GET"])?;
+            Ok(Route::Orphans(crate::records_api::orphan_age_from_params(&params).map_err(RouteError::Invalid)?))
+        }
+        [p, "instances", i, "deadline"] => {
+            only(&["PUT", "DELETE"])?;
+            no_query(&params)?;
+            let (p, i) = (provider(p)?, id(i)?);
+            Ok(if method == "PUT" { Route::SetDeadline(p, i) } else { Route::ClearDeadline(p, i) })
         }
         [p, "instances", i, "ssh"] => {
             only(&["GET"])?;
@@ -459,6 +498,11 @@ pub fn build_request(proxy: &ProxyConfig, route: &Route, body: Option<Vec<u8>>) 
         Route::Offers(None) => (Method::Get, "/offers".to_owned()),
         Route::Offers(Some(p)) => (Method::Get, format!("/offers{}", query_string(&[("provider", p.as_str())]))),
         Route::Balances => (Method::Get, "/balances".to_owned()),
+        Route::SetDeadline(p, id) => (Method::Put, format!("{}/{}/deadline", inst(*p), checked(id)?)),
+        Route::ClearDeadline(p, id) => (Method::Delete, format!("{}/{}/deadline", inst(*p), checked(id)?)),
+        Route::Deadlines => (Method::Get, "/deadlines".to_owned()),
+        Route::Audit(q) => (Method::Get, format!("/audit{}", query_string(&q.to_params()))),
+        Route::Orphans(age) => (Method::Get, format!("/orphans{}", query_string(&[("olderThanMs", age.to_string())]))),
     };
     let mut req = HttpRequest::new(method, proxy.url(&path)).header("Authorization", format!("Bearer {}", proxy.token.trim()));
     if let Some(body) = body {

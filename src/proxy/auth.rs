@@ -2,6 +2,9 @@
 //! tokens in constant time (both hashed with SHA-256 first, so neither contents nor lengths show
 //! in the timing). The digest also keys the rate limiter without keeping a token around.
 
+use crate::callers::CallerTable;
+use crate::model::Access;
+
 /// A secret string: never printed by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub(super) String);
@@ -22,29 +25,65 @@ impl std::fmt::Debug for Secret {
 /// Who the caller is, from the `Authorization` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Caller {
+    /// `GPUFLEET_TOKEN`.
     Full,
+    /// `GPUFLEET_READONLY_TOKEN`.
     ReadOnly,
+    /// A caller of `GPUFLEET_CALLERS`, by its index there.
+    Named {
+        index: usize,
+        access: Access,
+    },
     Missing,
     Wrong,
 }
 
 impl Caller {
-    /// Who presents `presented` (the bearer token, if any), given the full-access `token` and the
-    /// optional read-only one. Both tokens are always compared.
-    pub(super) fn of(presented: Option<&str>, token: &Secret, readonly: Option<&Secret>) -> Caller {
+    /// Who presents `presented` (the bearer token, if any), given the full-access `token`, the
+    /// optional read-only one and the named callers. Every token is always compared.
+    pub(super) fn of(
+        presented: Option<&str>,
+        token: Option<&Secret>,
+        readonly: Option<&Secret>,
+        callers: &CallerTable,
+    ) -> Caller {
         match presented {
             None => Caller::Missing,
             Some(t) => {
-                let full = constant_time_eq(t, token.expose());
+                let full = token.is_some_and(|token| constant_time_eq(t, token.expose()));
                 let ro = readonly.is_some_and(|r| constant_time_eq(t, r.expose()));
+                let named = callers.position(&sha256(t.as_bytes()));
                 if full {
                     Caller::Full
                 } else if ro {
                     Caller::ReadOnly
+                } else if let Some(index) = named {
+                    Caller::Named { index, access: callers.callers()[index].access }
                 } else {
                     Caller::Wrong
                 }
             }
+        }
+    }
+
+    /// What the caller may do; `None` when it is not a caller at all (no or a wrong token).
+    pub(super) fn access(self) -> Option<Access> {
+        match self {
+            Caller::Full => Some(Access::ReadWrite),
+            Caller::ReadOnly => Some(Access::ReadOnly),
+            Caller::Named { access, .. } => Some(access),
+            Caller::Missing | Caller::Wrong => None,
+        }
+    }
+
+    /// The caller's name in the audit log: `token` and `readonly-token` for the shared tokens,
+    /// else the name `GPUFLEET_CALLERS` gives.
+    pub(super) fn name(self, callers: &CallerTable) -> &str {
+        match self {
+            Caller::Full => "token",
+            Caller::ReadOnly => "readonly-token",
+            Caller::Named { index, .. } => callers.callers().get(index).map_or("unknown", |c| c.name.as_str()),
+            Caller::Missing | Caller::Wrong => "anonymous",
         }
     }
 }

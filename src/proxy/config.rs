@@ -28,6 +28,7 @@ pub const ENV_NAMES: &[&str] = &[
     "RATE_LIMIT_PER_MINUTE",
     "RATE_LIMIT_BURST",
     "GPUFLEET_PRICES",
+    "GPUFLEET_CALLERS",
 ];
 
 /// The shortest accepted API token: a shorter one is treated as unset (the API refuses to run).
@@ -43,6 +44,8 @@ pub const DEFAULT_RATE_BURST: u32 = 120;
 pub struct ServerConfig {
     pub(super) token: Option<Secret>,
     pub(super) readonly_token: Option<Secret>,
+    /// `GPUFLEET_CALLERS`: named callers (token hashes and access).
+    pub(super) callers: crate::callers::CallerTable,
     /// Why the API refuses to serve, when it does (no secret inside).
     pub(super) refusal: Option<String>,
     pub(super) allowed_origins: Vec<String>,
@@ -138,15 +141,36 @@ impl ServerConfig {
         let token = get("GPUFLEET_TOKEN");
         let readonly = get("GPUFLEET_READONLY_TOKEN");
         let mut refusal = None;
+        // A malformed caller table refuses the API (fail closed, and loudly: /healthz says which
+        // entry and rule) rather than locking out some callers quietly.
+        let callers = match get("GPUFLEET_CALLERS") {
+            None => crate::callers::CallerTable::default(),
+            Some(text) => match crate::callers::CallerTable::from_json_text(&text, "GPUFLEET_CALLERS") {
+                Ok(table) => table,
+                Err(e) => {
+                    refusal = Some(format!(
+                        "{}: {}; the API refuses to run until it is fixed",
+                        e.field.as_deref().unwrap_or("GPUFLEET_CALLERS"),
+                        e.message
+                    ));
+                    crate::callers::CallerTable::default()
+                }
+            },
+        };
         match &token {
-            None => refusal = Some("GPUFLEET_TOKEN is not set; the API refuses to run open".to_owned()),
+            None if !callers.is_empty() => {}
+            None => {
+                refusal.get_or_insert_with(|| {
+                    "GPUFLEET_TOKEN is not set (nor GPUFLEET_CALLERS); the API refuses to run open".to_owned()
+                });
+            }
             Some(t) if t.chars().count() < MIN_TOKEN_LEN => {
-                refusal = Some(format!(
+                refusal.get_or_insert(format!(
                     "GPUFLEET_TOKEN is shorter than {MIN_TOKEN_LEN} characters; the API refuses to run with a guessable token"
-                ))
+                ));
             }
             Some(t) if t.chars().any(|c| c.is_control() || c == ' ') => {
-                refusal = Some("GPUFLEET_TOKEN contains spaces or control characters; the API refuses to run".to_owned())
+                refusal.get_or_insert("GPUFLEET_TOKEN contains spaces or control characters; the API refuses to run".to_owned());
             }
             _ => {}
         }
@@ -241,6 +265,7 @@ impl ServerConfig {
             price_cache: Default::default(),
             token: if refusal.is_none() { token.map(Secret) } else { None },
             readonly_token: if refusal.is_none() { readonly_token } else { None },
+            callers: if refusal.is_none() { callers } else { Default::default() },
             refusal,
             allowed_origins,
             own_origin,
@@ -273,6 +298,11 @@ impl ServerConfig {
     /// Configuration warnings (no secrets inside).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// The named callers (`GPUFLEET_CALLERS`).
+    pub fn callers(&self) -> &crate::callers::CallerTable {
+        &self.callers
     }
 
     /// The rate limiter's numbers.

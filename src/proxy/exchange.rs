@@ -67,6 +67,10 @@ pub struct LogRecord {
     /// The provider the route targets.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
+    /// Who called (a caller name: `token`, `readonly-token` or a `GPUFLEET_CALLERS` name), when
+    /// the token was valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
     /// The status answered.
     pub status: u16,
     /// The error code, when the answer is an error.

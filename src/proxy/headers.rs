@@ -10,7 +10,7 @@ pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsaf
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Methods the API accepts.
-pub const API_METHODS: &str = "GET, POST, DELETE, OPTIONS";
+pub const API_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 
 /// Request headers a cross-origin caller may send.
 pub const CORS_ALLOW_HEADERS: &str = "Authorization, Content-Type";

@@ -66,7 +66,9 @@ impl RateLimiter {
 /// `ip:<CF-Connecting-IP>` (or `ip:unknown`), kept to the characters of an address.
 pub(super) fn rate_key(caller: Caller, presented: Option<&str>, connecting_ip: Option<&str>) -> String {
     match (caller, presented) {
-        (Caller::Full | Caller::ReadOnly, Some(t)) => format!("token:{}", hex(&sha256(t.as_bytes())[..12])),
+        (Caller::Full | Caller::ReadOnly | Caller::Named { .. }, Some(t)) => {
+            format!("token:{}", hex(&sha256(t.as_bytes())[..12]))
+        }
         _ => {
             let ip = connecting_ip.map(str::trim).filter(|s| !s.is_empty());
             let ip: String =

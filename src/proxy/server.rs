@@ -21,6 +21,8 @@ use crate::proxy::config::{canonical_origin, ServerConfig};
 use crate::proxy::exchange::{LogRecord, ProxyRequest, ProxyResponse, RequestBody};
 use crate::proxy::headers::{base_security_headers, API_CSP, API_METHODS, CONSOLE_CSP, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS};
 use crate::proxy::rate_limit::{rate_key, RateLimiter};
+use crate::records_api::{ClearedDeadline, DeadlineAnswer, DeadlineList, DeadlineRequest};
+use crate::store::{AuditEntry, AuditOutcome, MemoryStore, Store};
 
 /// What kind of path a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +51,11 @@ impl Admitted {
         &self.rate_key
     }
 
-    /// Whether the Worker must read the body: a create from an authorized caller whose declared
-    /// length is within the cap.
+    /// Whether the Worker must read the body: a create or a deadline from a caller that may
+    /// change things, whose declared length is within the cap.
     pub fn wants_body(&self) -> bool {
-        matches!(self.route, Ok(Route::Create(_)))
-            && self.caller == Caller::Full
+        matches!(self.route, Ok(Route::Create(_) | Route::SetDeadline(..)))
+            && self.caller.access() == Some(Access::ReadWrite)
             && self.content_length.map_or(true, |n| n <= MAX_BODY_BYTES as u64)
     }
 }
@@ -77,6 +79,8 @@ struct Ctx {
     area: Area,
     cors_origin: Option<String>,
     start_ms: u64,
+    /// The caller's name, once the token is known to be valid.
+    caller: Option<String>,
     /// Everything the caller sent that an error message could quote: the path, the query (raw
     /// and decoded) and, for a create, the body (raw, and its keys and values).
     caller_input: Vec<String>,
@@ -86,6 +90,8 @@ struct Ctx {
 #[derive(Debug, Clone)]
 pub struct Proxy {
     config: ServerConfig,
+    /// Whether deadlines and the audit log are kept (a D1 database is bound); `/healthz` says.
+    records: bool,
 }
 
 /// Splits a URL into (scheme://authority, path, query) without decoding anything.
@@ -121,10 +127,19 @@ fn route_label(method: &str, route: &Result<Route, RouteError>, area: Area) -> S
         (Area::Api, Ok(Route::Ssh(..))) => "/api/v1/{provider}/instances/{id}/ssh",
         (Area::Api, Ok(Route::Offers(_))) => "/api/v1/offers",
         (Area::Api, Ok(Route::Balances)) => "/api/v1/balances",
+        (Area::Api, Ok(Route::SetDeadline(..) | Route::ClearDeadline(..))) => "/api/v1/{provider}/instances/{id}/deadline",
+        (Area::Api, Ok(Route::Deadlines)) => "/api/v1/deadlines",
+        (Area::Api, Ok(Route::Audit(_))) => "/api/v1/audit",
+        (Area::Api, Ok(Route::Orphans(_))) => "/api/v1/orphans",
         (Area::Api, Err(_)) => "/api (unmatched)",
     };
     let method: String = method.chars().filter(|c| c.is_ascii_alphabetic()).take(10).collect();
     format!("{method} {shape}")
+}
+
+/// The records routes are refused before this point when there is no store.
+fn unreachable_records() -> Result<(u16, Vec<u8>), Error> {
+    Err(Error::new(ErrorCode::Unsupported, "this proxy keeps no records (no D1 database bound as DB)"))
 }
 
 fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
@@ -136,7 +151,14 @@ fn json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 impl Proxy {
     /// A proxy with `config`.
     pub fn new(config: ServerConfig) -> Proxy {
-        Proxy { config }
+        Proxy { config, records: false }
+    }
+
+    /// Says whether the proxy keeps records (deadlines, the audit log): `/healthz` reports it, so
+    /// an operator sees that deadlines cannot fire without a D1 database.
+    pub fn with_records(mut self, kept: bool) -> Proxy {
+        self.records = kept;
+        self
     }
 
     /// The configuration.
@@ -166,6 +188,17 @@ impl Proxy {
     /// Answers one request: [`Self::admit`], the in-isolate rate limit, then [`Self::serve`].
     /// Never fails and never panics on anything the caller or an upstream sends.
     pub async fn handle<T: Transport>(&self, request: ProxyRequest, transport: T, limiter: &mut RateLimiter) -> ProxyResponse {
+        self.handle_with_records(request, transport, limiter, None::<&MemoryStore>).await
+    }
+
+    /// [`Self::handle`] with the proxy's records (deadlines and the audit log) in `store`.
+    pub async fn handle_with_records<T: Transport, S: Store>(
+        &self,
+        request: ProxyRequest,
+        transport: T,
+        limiter: &mut RateLimiter,
+        store: Option<&S>,
+    ) -> ProxyResponse {
         let now = transport.now_ms();
         let request_id = new_request_id(&transport);
         let admitted = match self.admit(&request, request_id, now) {
@@ -176,7 +209,7 @@ impl Proxy {
             return self.rate_limited(&admitted, retry_after_ms, now);
         }
         let body = if admitted.wants_body() { request.body } else { RequestBody::Empty };
-        self.serve(*admitted, body, transport).await
+        self.serve(*admitted, body, transport, store).await
     }
 
     /// The first step: CORS, preflight, method allowlist, refusal when no token is configured,
@@ -204,6 +237,7 @@ impl Proxy {
             area,
             cors_origin: None,
             start_ms: now_ms,
+            caller: None,
             caller_input: caller_input_of(&path, &query),
         };
 
@@ -248,20 +282,23 @@ impl Proxy {
         }
 
         // 2. Method allowlist.
-        if !matches!(method.as_str(), "GET" | "POST" | "DELETE") {
+        if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "DELETE") {
             return Admission::Respond(self.method_not_allowed(&ctx, API_METHODS, now_ms));
         }
 
-        // 3. No usable token: refuse rather than run open.
-        let Some(token) = &self.config.token else {
+        // 3. No usable token (or a malformed caller table): refuse rather than run open.
+        if self.config.refusal.is_some() || (self.config.token.is_none() && self.config.callers.is_empty()) {
             let message = self.config.refusal.clone().unwrap_or_else(|| "the API is not configured".to_owned());
             let e = Error::new(ErrorCode::Unauthorized, message);
             return Admission::Respond(self.error_response(&ctx, 503, &e, now_ms));
-        };
+        }
 
-        // 5 (decided now, answered after the rate limit). Both tokens are always compared.
+        // 5 (decided now, answered after the rate limit). Every token is always compared.
         let presented = bearer_token(request.header_value("authorization"));
-        let caller = Caller::of(presented, token, self.config.readonly_token.as_ref());
+        let caller = Caller::of(presented, self.config.token.as_ref(), self.config.readonly_token.as_ref(), &self.config.callers);
+        if caller.access().is_some() {
+            ctx.caller = Some(caller.name(&self.config.callers).to_owned());
+        }
         let rate_key = rate_key(caller, presented, request.header_value("cf-connecting-ip"));
         let content_type = request.header_value("content-type").map(str::to_owned);
         let content_length = request.header_value("content-length").and_then(|v| v.trim().parse().ok());
@@ -276,7 +313,17 @@ impl Proxy {
     }
 
     /// The last step: authorization, the route, the body, and the upstream call.
-    pub async fn serve<T: Transport>(&self, admitted: Admitted, body: RequestBody, transport: T) -> ProxyResponse {
+    ///
+    /// Deadlines, the audit log and the orphan report need `store` (without one they answer 503
+    /// `unsupported`); with one, every mutating call is appended to the audit log with its caller
+    /// and outcome once it has been tried upstream.
+    pub async fn serve<T: Transport, S: Store>(
+        &self,
+        admitted: Admitted,
+        body: RequestBody,
+        transport: T,
+        store: Option<&S>,
+    ) -> ProxyResponse {
         let ctx = &admitted.ctx;
         // The client owns the transport, so the Worker's `Client<FetchTransport>` is the very one
         // the JS `Fleet` uses (one copy of the client's code in the wasm, not two).
@@ -293,8 +340,9 @@ impl Proxy {
                 r.headers.push(("WWW-Authenticate".into(), "Bearer realm=\"gpufleet\"".into()));
                 return r;
             }
-            Caller::Full | Caller::ReadOnly => {}
+            Caller::Full | Caller::ReadOnly | Caller::Named { .. } => {}
         }
+        let caller_name = admitted.caller.name(&self.config.callers).to_owned();
         let route = match &admitted.route {
             Ok(r) => r.clone(),
             Err(e) => {
@@ -306,8 +354,8 @@ impl Proxy {
                 return r;
             }
         };
-        if admitted.caller == Caller::ReadOnly && route.is_mutation() {
-            let e = Error::new(ErrorCode::Forbidden, "the read-only token may only read (GET)");
+        if admitted.caller.access() == Some(Access::ReadOnly) && route.is_mutation() {
+            let e = Error::new(ErrorCode::Forbidden, "a read-only caller may only read (GET)");
             return self.error_response(ctx, 403, &e, now());
         }
         // A provider must be configured here, or nothing is sent anywhere.
@@ -320,7 +368,12 @@ impl Proxy {
             return self.error_response(ctx, 400, &e, now());
         }
         let id = match &route {
-            Route::Get(_, id) | Route::Delete(_, id) | Route::Action(_, _, id) | Route::Ssh(_, id) => Some(id.as_str()),
+            Route::Get(_, id)
+            | Route::Delete(_, id)
+            | Route::Action(_, _, id)
+            | Route::Ssh(_, id)
+            | Route::SetDeadline(_, id)
+            | Route::ClearDeadline(_, id) => Some(id.as_str()),
             _ => None,
         };
         if id.is_some_and(looks_like_host) {
@@ -334,9 +387,17 @@ impl Proxy {
             }
         }
 
+        if route.uses_records() && store.is_none() {
+            let e = Error::new(
+                ErrorCode::Unsupported,
+                "this proxy keeps no records: bind a D1 database as DB (wrangler.toml [[d1_databases]]) for deadlines, the audit log and orphans",
+            );
+            return self.error_response(ctx, 503, &e, now());
+        }
+
         let with_body;
         let ctx = match (&route, &body) {
-            (Route::Create(_), RequestBody::Bytes(bytes)) => {
+            (Route::Create(_) | Route::SetDeadline(..), RequestBody::Bytes(bytes)) => {
                 let mut c = admitted.ctx.clone();
                 add_body_input(&mut c.caller_input, bytes);
                 with_body = c;
@@ -344,10 +405,24 @@ impl Proxy {
             }
             _ => ctx,
         };
+        // What the audit log records of a mutating call, filled in as the call goes.
+        let mut audit: Option<AuditEntry> = None;
+        let entry = |action: &str, provider: Provider, id: Option<&str>| AuditEntry {
+            seq: 0,
+            at_ms: 0,
+            caller: caller_name.clone(),
+            action: action.to_owned(),
+            provider,
+            instance_id: id.map(str::to_owned),
+            instance_name: None,
+            request_id: ctx.request_id.clone(),
+            outcome: AuditOutcome::Ok,
+            detail: None,
+        };
         let result: Result<(u16, Vec<u8>), Error> = match route {
             Route::Providers => {
                 let providers = self.config.providers.keys().map(|p| p.capabilities()).collect();
-                let access = if admitted.caller == Caller::ReadOnly { Access::ReadOnly } else { Access::ReadWrite };
+                let access = admitted.caller.access().unwrap_or(Access::ReadOnly);
                 Ok((200, json_bytes(&ProvidersResponse { providers, access })))
             }
             Route::Fleet(q) => client.list_all(&q).await.and_then(|mut listing| {
@@ -361,25 +436,114 @@ impl Proxy {
             // The record's text spliced in as the provider sent it, not re-serialized.
             Route::Get(p, id) => client.get(p, &id).await.map(|v| (200, instance_json(&v))),
             Route::Create(p) => match self.create_input(p, &admitted, body) {
-                Ok(input) => client.create(&input).await.map(|v| (201, instance_json(&v))),
+                Ok(input) => {
+                    let created = client.create(&input).await;
+                    let mut e = entry("create", p, created.as_ref().ok().map(|i| i.id.as_str()));
+                    e.instance_name = created.as_ref().ok().and_then(|i| i.name.clone());
+                    audit = Some(e);
+                    created.map(|v| (201, instance_json(&v)))
+                }
                 Err((status, e)) => return self.error_response(ctx, status, &e, now()),
             },
-            Route::Delete(p, id) => client.delete(p, &id).await.map(|v| (200, json_bytes(&v))),
+            Route::Delete(p, id) => {
+                let deleted = client.delete(p, &id).await;
+                let mut e = entry("delete", p, Some(&id));
+                if deleted.as_ref().is_ok_and(|d| d.already_gone) {
+                    e.detail = Some("already gone".into());
+                }
+                audit = Some(e);
+                deleted.map(|v| (200, json_bytes(&v)))
+            }
             Route::Action(p, op, id) => {
+                audit = Some(entry(op.as_str(), p, Some(&id)));
                 client.action(p, op, &id).await.map(|instance| (200, json_bytes(&ActionResponse { instance })))
             }
+            Route::SetDeadline(p, id) => match (self.json_body(&admitted, body), store) {
+                (Err((status, e)), _) => return self.error_response(ctx, status, &e, now()),
+                (Ok(value), Some(store)) => {
+                    let deadline = DeadlineRequest::from_json(&value, "")
+                        .and_then(|r| r.to_deadline(p, &id, &caller_name, now()))
+                        .map_err(|e| e.with_provider(p));
+                    match deadline {
+                        Err(e) => return self.error_response(ctx, 400, &e, now()),
+                        Ok(deadline) => crate::deadlines::set_deadline(store, deadline.clone(), &ctx.request_id)
+                            .await
+                            .map(|previous| (200, json_bytes(&DeadlineAnswer { deadline, previous }))),
+                    }
+                }
+                (Ok(_), None) => unreachable_records(),
+            },
+            Route::ClearDeadline(p, id) => match store {
+                Some(store) => crate::deadlines::clear_deadline(store, p, &id, &caller_name, &ctx.request_id, now())
+                    .await
+                    .map(|cleared| (200, json_bytes(&ClearedDeadline { cleared }))),
+                None => unreachable_records(),
+            },
+            Route::Deadlines => match store {
+                Some(store) => store.deadlines().await.map(|deadlines| (200, json_bytes(&DeadlineList { deadlines }))),
+                None => unreachable_records(),
+            },
+            Route::Audit(q) => match (q.filter(), store) {
+                (Ok(filter), Some(store)) => store.audit(&filter).await.map(|page| (200, json_bytes(&page))),
+                (Err(e), _) => Err(e),
+                (_, None) => unreachable_records(),
+            },
+            Route::Orphans(older_than_ms) => match store {
+                Some(store) => self.orphans(&client, store, older_than_ms).await.map(|r| (200, json_bytes(&r))),
+                None => unreachable_records(),
+            },
             Route::Ssh(p, id) => client.ssh(p, &id).await.map(|v| (200, json_bytes(&v))),
             Route::Offers(p) => client.offers(p).await.map(|v| (200, json_bytes(&v))),
             Route::Balances => client.balances().await.map(|v| (200, json_bytes(&v))),
         };
-        match result {
+        // Appended once the call was tried upstream, whatever its outcome. A failed append does
+        // not hide the call's answer; the answer says the log missed it.
+        let mut audit_failed = false;
+        if let (Some(mut e), Some(store)) = (audit, store) {
+            e.at_ms = now();
+            if let Err(err) = &result {
+                e.outcome = AuditOutcome::of_error(err);
+            }
+            audit_failed = store.append_audit(e).await.is_err();
+        }
+        let mut response = match result {
             Ok((status, bytes)) => self.finish(ctx, status, "application/json; charset=utf-8", bytes, None, now()),
             Err(e) => self.error_response(ctx, http_status_for(&e), &e, now()),
+        };
+        if audit_failed {
+            response.headers.push(("X-Gpufleet-Audit".into(), "failed".into()));
         }
+        response
+    }
+
+    /// The orphan report: the whole fleet (a partial listing fails the report: an instance not
+    /// listed cannot be judged), the deadlines, and the recorded creates.
+    async fn orphans<T: Transport, S: Store>(
+        &self,
+        client: &Client<T>,
+        store: &S,
+        older_than_ms: u64,
+    ) -> Result<crate::deadlines::OrphanReport, Error> {
+        let listing = client.list_all(&Default::default()).await?;
+        if let Some(failure) = listing.errors.first() {
+            let mut e = failure.error.clone();
+            e.message =
+                format!("the orphan report needs the whole fleet, but {} failed: {}", failure.provider.as_str(), e.message);
+            return Err(e);
+        }
+        let deadlines = store.deadlines().await?;
+        let created = crate::deadlines::recorded_creates(store).await?;
+        Ok(crate::deadlines::orphans(&listing.instances, &deadlines, &created, client.transport().now_ms(), older_than_ms))
     }
 
     /// Checks and reads a create body.
     fn create_input(&self, p: Provider, admitted: &Admitted, body: RequestBody) -> Result<CreateInput, (u16, Error)> {
+        let value = self.json_body(admitted, body)?;
+        CreateInput::from_json(p, value).map_err(|e| (400, e.with_provider(p)))
+    }
+
+    /// Checks and reads a JSON object body (content type, size, syntax).
+    fn json_body(&self, admitted: &Admitted, body: RequestBody) -> Result<Value, (u16, Error)> {
         let ct = admitted.content_type.as_deref().unwrap_or("");
         let mime = ct.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/json") {
@@ -400,7 +564,7 @@ impl Proxy {
         if !value.is_object() {
             return Err((400, Error::invalid_input("body", "must be a JSON object")));
         }
-        CreateInput::from_json(p, value).map_err(|e| (400, e.with_provider(p)))
+        Ok(value)
     }
 
     /// What `/healthz` says: which providers are configured and whether the API serves. No secrets.
@@ -409,9 +573,11 @@ impl Proxy {
             Provider::ALL.iter().map(|p| (p.as_str().to_owned(), Value::Bool(self.config.providers.contains_key(p)))).collect();
         serde_json::json!({
             "ok": true,
-            "api": if self.config.token.is_some() { "ready" } else { "refusing" },
+            "api": if self.config.refusal.is_none() { "ready" } else { "refusing" },
             "reason": self.config.refusal,
             "readOnlyToken": self.config.readonly_token.is_some(),
+            "namedCallers": self.config.callers.callers().len(),
+            "records": if self.records { "d1" } else { "none" },
             "providers": providers,
             "warnings": self.config.warnings,
         })
@@ -509,6 +675,7 @@ impl Proxy {
                 method: ctx.method.chars().filter(|c| c.is_ascii_alphabetic()).take(10).collect(),
                 route: ctx.route_label.clone(),
                 provider: ctx.provider,
+                caller: ctx.caller.clone(),
                 status,
                 code,
                 duration_ms: now_ms.saturating_sub(ctx.start_ms),
