@@ -22,6 +22,8 @@ use crate::pricing;
 use crate::provider::novita::{Numbering, PagePosition, Product as NovitaProduct};
 use crate::provider::{self, provider_config_field, retry_after_ms, Created, Provider, ProviderConfig};
 use crate::proxy::api::{ActionResponse, ProvidersResponse, ProxyConfig, Route};
+use crate::records_api::{AuditQuery, ClearedDeadline, DeadlineAnswer, DeadlineList, DeadlineRequest, OrphanReport};
+use crate::store::AuditPage;
 
 /// The most 31-day windows of Novita bills read for one instance (about a year); an older
 /// instance's billed cost counts from then (`cost.since` says so).
@@ -1214,6 +1216,68 @@ impl<T: Transport> Client<T> {
             }
         };
         self.execute(provider, Operation::List, request, parse).await
+    }
+}
+
+/// The proxy's records: deadlines, the audit log and the orphan report. They live in the proxy
+/// (its D1 database, its scheduled runs), so these calls need `ClientConfig.proxy`; without
+/// one they fail with `unsupported`.
+impl<T: Transport> Client<T> {
+    fn records_proxy(&self, what: &str) -> Result<&ProxyConfig> {
+        self.config.proxy.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorCode::Unsupported,
+                format!("{what} are kept by the gpufleet proxy (its D1 database and schedule): give `proxy` in the config"),
+            )
+        })
+    }
+
+    /// Sets (or replaces) an instance's deadline: at `request.at` or `request.after` ms from now
+    /// the proxy stops (Novita), terminates (SF Compute) or deletes (fal) it. Checked here first
+    /// (fields, the action against the provider's capabilities), then by the proxy.
+    pub async fn set_deadline(&self, provider: Provider, id: &str, request: &DeadlineRequest) -> Result<DeadlineAnswer> {
+        let proxy = self.records_proxy("deadlines")?;
+        crate::provider::validate_id(id)?;
+        let value = serde_json::to_value(request).map_err(|e| Error::invalid_input("deadline", e))?;
+        let checked = DeadlineRequest::from_json(&value, "deadline.")?;
+        if let Some(action) = checked.action {
+            action.check(provider)?;
+        }
+        if checked.at.is_none() == checked.after.is_none() {
+            return Err(Error::invalid_input("deadline.at", "give `at` or `after` (one of them)"));
+        }
+        let body = serde_json::to_vec(&checked).map_err(|e| Error::invalid_input("deadline", e))?;
+        // Setting the same deadline twice leaves the same deadline: safe to retry (as a delete is).
+        let route = Route::SetDeadline(provider, id.to_owned());
+        self.via_proxy(proxy, Some(provider), Operation::Delete, route, Some(body)).await
+    }
+
+    /// Removes an instance's deadline; `cleared` is the one removed (absent if there was none).
+    pub async fn clear_deadline(&self, provider: Provider, id: &str) -> Result<ClearedDeadline> {
+        let proxy = self.records_proxy("deadlines")?;
+        crate::provider::validate_id(id)?;
+        self.via_proxy(proxy, Some(provider), Operation::Delete, Route::ClearDeadline(provider, id.to_owned()), None).await
+    }
+
+    /// Every deadline the proxy keeps (pending first, then by time; fired and failed ones too).
+    pub async fn deadlines(&self) -> Result<DeadlineList> {
+        let proxy = self.records_proxy("deadlines")?;
+        self.via_proxy(proxy, None, Operation::Get, Route::Deadlines, None).await
+    }
+
+    /// A page of the audit log, newest first (`query.before`: the previous page's `nextCursor`).
+    pub async fn audit(&self, query: &AuditQuery) -> Result<AuditPage> {
+        let proxy = self.records_proxy("the audit log")?;
+        query.filter()?;
+        self.via_proxy(proxy, query.provider, Operation::Get, Route::Audit(query.clone()), None).await
+    }
+
+    /// The forgotten GPUs: live instances older than `older_than_ms` (default a day) with no
+    /// pending deadline and no recorded create.
+    pub async fn orphans(&self, older_than_ms: Option<u64>) -> Result<OrphanReport> {
+        let proxy = self.records_proxy("orphan reports")?;
+        let age = older_than_ms.unwrap_or(crate::records_api::DEFAULT_ORPHAN_AGE_MS);
+        self.via_proxy(proxy, None, Operation::Get, Route::Orphans(age), None).await
     }
 }
 

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::http::Transport;
 use crate::model::Status;
 use crate::provider_id::Provider;
+pub use crate::records_api::{Orphan, OrphanReport};
 use crate::store::{AuditEntry, AuditOutcome, Deadline, DeadlineAction, DeadlineState, Finish, Store, MAX_ATTEMPTS};
 
 /// How long a run holds a claimed deadline: longer than one attempt can take (a get and an
@@ -219,39 +220,6 @@ fn iso(ms: u64) -> String {
 pub const ORPHAN_AUDIT_PAGES: usize = 40;
 /// Entries per audit page the orphan report reads.
 pub const ORPHAN_AUDIT_PAGE: u32 = 500;
-
-/// A forgotten GPU: an instance with no deadline and no recorded creator, running for a while.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, tsify::Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct Orphan {
-    /// The provider.
-    pub provider: Provider,
-    /// The instance.
-    pub id: String,
-    /// Its name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
-    pub name: Option<String>,
-    /// Its status.
-    pub status: Status,
-    /// When it was created (as the provider says).
-    pub created_at: String,
-    /// Its age, in ms.
-    pub age_ms: u64,
-}
-
-/// The orphan report's answer (`GET /api/v1/orphans`, `fleet.orphans()`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, tsify::Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct OrphanReport {
-    /// Instances older than `olderThanMs` with no deadline and no `create` in the audit log,
-    /// oldest first. Terminated ones are left out.
-    pub orphans: Vec<Orphan>,
-    /// The age threshold used.
-    pub older_than_ms: u64,
-    /// When the report was made (ms since the Unix epoch).
-    pub at_ms: u64,
-}
 
 /// The instance keys (provider, id) the audit log records a successful `create` for, read in
 /// full ([`ORPHAN_AUDIT_PAGES`] pages at most, else an error: a partial set would make owned

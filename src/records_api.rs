@@ -8,13 +8,14 @@
 //! | `DELETE /api/v1/{provider}/instances/{id}/deadline` | – | [`ClearedDeadline`] |
 //! | `GET /api/v1/deadlines` | – | [`DeadlineList`] |
 //! | `GET /api/v1/audit` | `provider`, `instance`, `caller`, `action`, `before`, `limit` | [`crate::store::AuditPage`] |
-//! | `GET /api/v1/orphans` | `olderThanMs` (default a day) | [`crate::deadlines::OrphanReport`] |
+//! | `GET /api/v1/orphans` | `olderThanMs` (default a day) | [`OrphanReport`] |
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tsify::Tsify;
 
 use crate::error::{Error, Result};
+use crate::model::Status;
 use crate::provider_id::Provider;
 use crate::store::{AuditFilter, Deadline, DeadlineAction};
 
@@ -27,7 +28,7 @@ pub const DEFAULT_AUDIT_LIMIT: u32 = 50;
 /// time such as `2026-12-04T18:00:00Z`) or `after` (ms from now), and the `action` (default: the
 /// provider's end: Novita `stop`, SF Compute `terminate`, fal `delete`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeadlineRequest {
     /// When it fires, as ms since the Unix epoch or an ISO 8601 time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,7 +128,7 @@ pub struct DeadlineList {
 /// Which audit entries to read (`fleet.audit(query)`; `GET /api/v1/audit`): all filters
 /// optional, newest first, `before` the previous page's `nextCursor`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only this provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,6 +241,39 @@ pub fn orphan_age_from_params(params: &[(String, String)]) -> Result<u64> {
         }
         _ => Err(Error::invalid_input("query", "takes only olderThanMs")),
     }
+}
+
+/// A forgotten GPU: an instance with no deadline and no recorded creator, running for a while.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphan {
+    /// The provider.
+    pub provider: Provider,
+    /// The instance.
+    pub id: String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub name: Option<String>,
+    /// Its status.
+    pub status: Status,
+    /// When it was created (as the provider says).
+    pub created_at: String,
+    /// Its age, in ms.
+    pub age_ms: u64,
+}
+
+/// The orphan report's answer (`GET /api/v1/orphans`, `fleet.orphans()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct OrphanReport {
+    /// Instances older than `olderThanMs` with no deadline and no `create` in the audit log,
+    /// oldest first. Terminated ones are left out.
+    pub orphans: Vec<Orphan>,
+    /// The age threshold used.
+    pub older_than_ms: u64,
+    /// When the report was made (ms since the Unix epoch).
+    pub at_ms: u64,
 }
 
 #[cfg(test)]

@@ -23,6 +23,14 @@ use crate::provider::{Provider, ProviderConfig};
 use crate::proxy::api::ProxyConfig;
 use crate::transport::{AbortSignalLike, FetchTransport};
 
+/// `fleet.orphans(query)`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OrphanQuery {
+    #[serde(default)]
+    older_than_ms: Option<u64>,
+}
+
 /// The per-attempt timeout when the config gives none.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
@@ -738,6 +746,80 @@ impl Fleet {
     #[wasm_bindgen(unchecked_return_type = "Promise<BalanceListing>")]
     pub fn balances(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue) -> Promise {
         run(&self.inner, options, move |call| async move { to_js(&call.client.balances().await?) })
+    }
+
+    /// Sets (or replaces) an instance's deadline, kept and fired by the proxy (proxy mode only):
+    /// `{ at }` (a `Date`, ms since the epoch or an ISO 8601 time) or `{ after }` (ms from now),
+    /// and `action` (default the provider's end: Novita `stop`, SF Compute `terminate`, fal
+    /// `delete`; checked against what the provider can do). Resolves to the deadline as stored
+    /// and the one it replaced.
+    #[wasm_bindgen(js_name = setDeadline, unchecked_return_type = "Promise<DeadlineAnswer>")]
+    pub fn set_deadline(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ at?: Date | number | string; after?: number; action?: DeadlineAction }")]
+        deadline: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
+    ) -> Promise {
+        run(&self.inner, options, move |call| async move {
+            let provider = provider_of(&provider)?;
+            let id = id_of(&id)?;
+            let request: crate::records_api::DeadlineRequest = from_js(&deadline, "deadline")?;
+            to_js(&call.client.set_deadline(provider, &id, &request).await?)
+        })
+    }
+
+    /// Removes an instance's deadline (proxy mode only); `cleared` is the one removed.
+    #[wasm_bindgen(js_name = clearDeadline, unchecked_return_type = "Promise<ClearedDeadline>")]
+    pub fn clear_deadline(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
+    ) -> Promise {
+        run(&self.inner, options, move |call| async move {
+            let provider = provider_of(&provider)?;
+            let id = id_of(&id)?;
+            to_js(&call.client.clear_deadline(provider, &id).await?)
+        })
+    }
+
+    /// Every deadline the proxy keeps: pending first, then by time; fired and failed ones keep
+    /// their outcome (`state`, `firedAtMs`, `lastError`). Proxy mode only.
+    #[wasm_bindgen(unchecked_return_type = "Promise<DeadlineList>")]
+    pub fn deadlines(&self, #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue) -> Promise {
+        run(&self.inner, options, move |call| async move { to_js(&call.client.deadlines().await?) })
+    }
+
+    /// A page of the proxy's audit log, newest first: every create, start, stop, restart,
+    /// terminate and delete through the proxy and every deadline change and firing, with who,
+    /// when, the request id and the outcome. Filters by provider, instance, caller, action;
+    /// `before` is the previous page's `nextCursor`. Proxy mode only.
+    #[wasm_bindgen(unchecked_return_type = "Promise<AuditPage>")]
+    pub fn audit(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuditQuery | null")] query: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
+    ) -> Promise {
+        run(&self.inner, options, move |call| async move {
+            let query: crate::records_api::AuditQuery = from_js(&query, "query")?;
+            to_js(&call.client.audit(&query).await?)
+        })
+    }
+
+    /// The forgotten GPUs: live instances older than `olderThanMs` (default a day) with no
+    /// pending deadline and no recorded create (nobody owns them). Proxy mode only.
+    #[wasm_bindgen(unchecked_return_type = "Promise<OrphanReport>")]
+    pub fn orphans(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ olderThanMs?: number } | null")] query: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
+    ) -> Promise {
+        run(&self.inner, options, move |call| async move {
+            let query: OrphanQuery = from_js(&query, "query")?;
+            to_js(&call.client.orphans(query.older_than_ms).await?)
+        })
     }
 
     /// Whether this fleet talks to a gpufleet proxy rather than to the providers.
