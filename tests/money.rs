@@ -317,8 +317,47 @@ fn a_quote_that_is_negative_or_not_a_number_is_an_error_naming_the_field() {
         let e = sfcompute::parse_quote_response(HttpResponse::new(200, body.into_bytes())).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("best_ask.dollars_per_node_hour"), "{bad}");
     }
-    let missing = sfcompute::parse_quote_response(HttpResponse::new(200, b"{}".to_vec())).unwrap_err();
-    assert_eq!(missing.field.as_deref(), Some("best_ask"));
+    // An ask that is there but not a price level is an error too.
+    for bad in [json!("14.00"), json!(14), json!([])] {
+        let body = json!({ "best_ask": bad }).to_string();
+        let e = sfcompute::parse_quote_response(HttpResponse::new(200, body.into_bytes())).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some("best_ask")), "{bad}");
+    }
+    let e = sfcompute::parse_quote_response(HttpResponse::new(200, b"[]".to_vec())).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("body"));
+}
+
+#[test]
+fn a_quote_without_an_ask_is_no_price_not_an_error() {
+    // SF Compute's docs: best_ask is null, or omitted, when no asks are resting.
+    for body in [
+        r#"{}"#,
+        r#"null"#,
+        r#"{"best_ask": null}"#,
+        r#"{"requirements": {}, "start_at": 1700000040, "end_at": 1700003640, "best_bid": null}"#,
+        r#"{"best_bid": {"instance_sku": "isku_b200x8000004", "dollars_per_node_hour": "26.400000"}}"#,
+    ] {
+        let quote = sfcompute::parse_quote_response(HttpResponse::new(200, body.as_bytes().to_vec()));
+        assert_eq!(quote.unwrap_or_else(|e| panic!("{body}: {e}")), None, "{body}: no ask, no price");
+    }
+    let body = r#"{"best_ask": {"instance_sku": "isku_h100x8ib0001", "dollars_per_node_hour": "14.000000", "new_field": 1}}"#;
+    assert_eq!(sfcompute::parse_quote_response(HttpResponse::new(200, body.as_bytes().to_vec())).unwrap(), Some(14_000_000));
+
+    // On a row: an omitted best_ask leaves the instance unpriced with the reason, the listing whole.
+    let t = ScriptedTransport::new(|r| {
+        if r.url.contains("/orderbook/quote?") {
+            return ok(
+                &json!({ "requirements": { "instance_sku": ["isku_b"] }, "start_at": 0, "end_at": 3600, "requested_at": 0 }),
+            );
+        }
+        ok(&json!({ "object": "list", "has_more": false, "data": [{ "object": "instance", "id": "i1", "status": "running",
+                     "instance_sku": { "id": "isku_b", "name": "8x B200" }, "created_at": now_secs() - 60 }] }))
+    });
+    let listing = block_on(Client::new(&t, client_config(&[Provider::Sfcompute])).list_all(&FleetQuery::default())).unwrap();
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    let i1 = &listing.instances[0];
+    assert_eq!((i1.price.is_none(), i1.cost.is_none()), (true, true));
+    assert_eq!(i1.price_note.as_deref(), Some("no ask in SF Compute's order book for isku_b"));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1166,28 +1166,33 @@ pub fn build_quote_request(sku: &str, now_secs: u64, config: &ProviderConfig) ->
         .header("Authorization", auth_header(config)))
 }
 
-/// Reads a quote: the best ask in micro-dollars per node-hour, `None` when nobody sells
-/// (`best_ask: null`).
+/// Reads a quote: the best ask in micro-dollars per node-hour, `None` when nobody sells. SF
+/// Compute's docs allow both `best_ask: null` and an omitted `best_ask` ("omitted if no asks are
+/// resting"), so both (and a `null` body) mean no ask, never a decode error; an ask that is there
+/// must be an object with a valid `dollars_per_node_hour`.
 pub fn parse_quote_response(response: HttpResponse) -> Result<Option<i64>> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
     let value = parse_json(P, &response.body)?;
-    match value.get("best_ask") {
-        None => Err(Error::decode(P, "best_ask", "missing field `best_ask`")),
-        Some(Value::Null) => Ok(None),
-        Some(ask) => {
-            let Some(price) = ask.get("dollars_per_node_hour") else {
-                return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "missing field `dollars_per_node_hour`"));
-            };
-            let micro =
-                crate::money::json_to_micro(price).map_err(|rule| Error::decode(P, "best_ask.dollars_per_node_hour", rule))?;
-            if !(0..=crate::money::MAX_MICRO_PER_HOUR).contains(&micro) {
-                return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "must be between 0 and 1000000"));
-            }
-            Ok(Some(micro))
-        }
+    let ask = match &value {
+        Value::Null => return Ok(None),
+        Value::Object(fields) => fields.get("best_ask"),
+        _ => return Err(Error::decode(P, "", "expected an object")),
+    };
+    let ask = match ask {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(ask)) => ask,
+        Some(_) => return Err(Error::decode(P, "best_ask", "expected an object or null")),
+    };
+    let Some(price) = ask.get("dollars_per_node_hour") else {
+        return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "missing field `dollars_per_node_hour`"));
+    };
+    let micro = crate::money::json_to_micro(price).map_err(|rule| Error::decode(P, "best_ask.dollars_per_node_hour", rule))?;
+    if !(0..=crate::money::MAX_MICRO_PER_HOUR).contains(&micro) {
+        return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "must be between 0 and 1000000"));
     }
+    Ok(Some(micro))
 }
 
 /// `GET https://api.sfcompute.com/v0/balance` (the base URL's `/preview/v2` becomes `/v0`).
