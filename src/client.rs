@@ -1209,11 +1209,27 @@ impl<T: Transport> Client<T> {
                 (provider::fal::build_balance_request(config)?, provider::fal::parse_balance_response)
             }
             Provider::Novita => (provider::novita::build_balance_request(config)?, provider::novita::parse_balance_response),
-            Provider::Sfcompute => {
-                (provider::sfcompute::build_balance_request(config)?, provider::sfcompute::parse_balance_response)
-            }
+            Provider::Sfcompute => return self.sfc_balance(config).await,
         };
         self.execute(provider, Operation::List, request, parse).await
+    }
+
+    /// SF Compute's balance: `GET /v1/balances` (what its spec documents now); when that answers
+    /// 404 (an API or mirror without it), `GET /v0/balance` (the older endpoint). Any other
+    /// failure of v1 is the answer: a 401 or a 500 there would not be mended by asking v0.
+    async fn sfc_balance(&self, config: &ProviderConfig) -> Result<Balance> {
+        let parse = provider::sfcompute::parse_balance_response;
+        let request = provider::sfcompute::build_balance_request(config)?;
+        match self.execute(Provider::Sfcompute, Operation::List, request, parse).await {
+            Err(e) if e.status == Some(404) => {
+                let request = provider::sfcompute::build_legacy_balance_request(config)?;
+                self.execute(Provider::Sfcompute, Operation::List, request, parse).await.map_err(|mut e| {
+                    e.message = format!("{} (after GET /v1/balances answered 404)", e.message);
+                    e
+                })
+            }
+            answer => answer,
+        }
     }
 }
 

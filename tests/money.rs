@@ -3,6 +3,9 @@
 //! offers — exact requests, unit conversions, caching, and bad input that drops a price with a
 //! reason instead of showing a wrong one.
 
+// Parsers return the crate's `Result` (its `Error` is large by design: a detailed error value).
+#![allow(clippy::result_large_err)]
+
 mod support;
 
 use futures::executor::block_on;
@@ -159,8 +162,16 @@ fn money_requests_are_exact() {
     );
     assert_eq!(auth(&r), Some(format!("Bearer {}", key(Provider::Sfcompute)).as_str()));
     assert!(sfcompute::build_quote_request("", 0, &s).is_err());
+    // The balance: v1 first, v0 the fallback; both beside the preview API, same token.
     let r = sfcompute::build_balance_request(&s).unwrap();
-    assert_eq!(r.url, "https://api.sfcompute.com/v0/balance");
+    assert_eq!((r.method, r.url.as_str()), (Method::Get, "https://api.sfcompute.com/v1/balances"));
+    assert_eq!(auth(&r), Some(format!("Bearer {}", key(Provider::Sfcompute)).as_str()));
+    let r = sfcompute::build_legacy_balance_request(&s).unwrap();
+    assert_eq!((r.method, r.url.as_str()), (Method::Get, "https://api.sfcompute.com/v0/balance"));
+    assert_eq!(auth(&r), Some(format!("Bearer {}", key(Provider::Sfcompute)).as_str()));
+    let sim = ProviderConfig::new(Provider::Sfcompute, "k").with_base_url("http://127.0.0.1:8787/sfcompute/preview/v2/");
+    assert_eq!(sfcompute::build_balance_request(&sim).unwrap().url, "http://127.0.0.1:8787/sfcompute/v1/balances");
+    assert_eq!(sfcompute::build_legacy_balance_request(&sim).unwrap().url, "http://127.0.0.1:8787/sfcompute/v0/balance");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -485,7 +496,7 @@ fn balances_are_converted_exactly_and_one_failure_leaves_the_others() {
             ok(&json!({ "username": "dev", "credits": { "current_balance": 123.45, "currency": "USD" } }))
         } else if r.url.ends_with("/billing/balance/detail") {
             ok(&json!({ "availableBalance": "5000001", "cashBalance": "4000000", "creditLimit": "0", "pendingCharges": "1" }))
-        } else if r.url.ends_with("/v0/balance") {
+        } else if r.url.ends_with("/v1/balances") {
             answer(401, r#"{"error":{"type":"authentication_error","message":"bad token"}}"#)
         } else {
             panic!("unexpected {}", r.url)
@@ -511,12 +522,94 @@ fn balances_are_converted_exactly_and_one_failure_leaves_the_others() {
         HttpResponse::new(200, euro.as_bytes().to_vec()).with_header("content-type", "application/json")
     )
     .is_err());
-    let sfc = r#"{"available_cents": 1234, "current_cents": 2000}"#;
-    let b = sfcompute::parse_balance_response(HttpResponse::new(200, sfc.as_bytes().to_vec())).unwrap();
-    assert_eq!((b.available.micro_usd, b.details["current"].micro_usd), (12_340_000, 20_000_000));
+    assert!(!t.urls().iter().any(|u| u.ends_with("/v0/balance")), "a 401 from v1 is not retried on v0");
     let bad = r#"{"availableBalance": "12.5"}"#;
     let e = novita::parse_balance_response(HttpResponse::new(200, bad.as_bytes().to_vec())).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("availableBalance"));
+}
+
+#[test]
+fn sf_compute_balances_read_in_every_shape() {
+    let sfc_balance = |body: &str| sfcompute::parse_balance_response(HttpResponse::new(200, body.as_bytes().to_vec()));
+    let details = |b: &Balance| -> Vec<(String, i64)> { b.details.iter().map(|(k, m)| (k.clone(), m.micro_usd)).collect() };
+    // GET /v1/balances (GetBalanceResponse, as the simulator serves it), cents.
+    let v1 = r#"{"object":"balances","available_balance_cents":1000000,"current_balance_cents":999950,
+                 "current_overage_cents":0,"overage_limit_cents":5000,"updated_at":1793491200,"new_field":{"x":1}}"#;
+    let b = sfc_balance(v1).unwrap();
+    assert_eq!((b.provider, b.available.micro_usd, b.currency.as_str()), (Provider::Sfcompute, 10_000_000_000, "USD"));
+    assert_eq!(details(&b), [("current".into(), 9_999_500_000), ("overage".into(), 0), ("overageLimit".into(), 50_000_000)]);
+    assert_eq!(b.raw["new_field"], json!({ "x": 1 }), "unknown fields survive in raw");
+    // The names in v1's operation example.
+    let b = sfc_balance(r#"{"available_cents": 1234, "current_cents": "2000", "current_hold_cents": 66}"#).unwrap();
+    assert_eq!(b.available.micro_usd, 12_340_000);
+    assert_eq!(details(&b), [("current".into(), 20_000_000), ("hold".into(), 660_000)]);
+    // GET /v0/balance.
+    let v0 = r#"{"object":"balance","available":{"amount":1999,"currency":"usd"},"reserved":{"amount":1,"currency":"usd"}}"#;
+    let b = sfc_balance(v0).unwrap();
+    assert_eq!((b.available.micro_usd, details(&b)), (19_990_000, vec![("reserved".into(), 10_000)]));
+
+    // Bad input: an error naming the field and the rule, never a panic or a wrong amount.
+    for (body, field) in [
+        (r#"{}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": null}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": 12.5}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": "lots"}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": 92233720368547758}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": 1, "current_overage_cents": true}"#, "current_overage_cents"),
+        (r#"{"available": {"amount": 1, "currency": "eur"}}"#, "available.currency"),
+        (r#"{"available": {"amount": 1}, "reserved": {"amount": 1, "currency": 7}}"#, "reserved.currency"),
+        (r#"{"available": {"amount": []}}"#, "available.amount"),
+        (r#"[1]"#, "body"),
+        (r#"null"#, "body"),
+    ] {
+        let e = sfc_balance(body).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some(field)), "{body}: {}", e.message);
+        assert!(e.message.contains(field), "{}", e.message);
+    }
+}
+
+#[test]
+fn the_sf_compute_balance_falls_back_to_v0_only_when_v1_is_not_there() {
+    let v0 = r#"{"object":"balance","available":{"amount":250,"currency":"usd"},"reserved":{"amount":0,"currency":"usd"}}"#;
+    let not_found = r#"{"error":{"type":"not_found","message":"Not found"}}"#;
+    let server = |v1: Answer, v0: Answer| {
+        ScriptedTransport::new(move |r| match r.url.as_str() {
+            "https://api.sfcompute.com/v1/balances" => v1.clone(),
+            "https://api.sfcompute.com/v0/balance" => v0.clone(),
+            other => panic!("unexpected {other}"),
+        })
+    };
+    let no_retry =
+        || client_config(&[Provider::Sfcompute]).with_retry(RetryPolicy { max_retries: 0, base_delay_ms: 1, max_delay_ms: 1 });
+    let balances = |t: &ScriptedTransport| block_on(Client::new(t, no_retry()).balances()).unwrap();
+
+    // v1 answers: v0 is never asked.
+    let t = server(ok(&json!({ "available_balance_cents": 100, "current_balance_cents": 100 })), answer(500, "{}"));
+    let listing = balances(&t);
+    assert_eq!(listing.balances[0].available.micro_usd, 1_000_000);
+    assert_eq!(t.urls(), ["https://api.sfcompute.com/v1/balances"]);
+
+    // v1 is not there (404): v0 is read.
+    let t = server(answer(404, not_found), answer(200, v0));
+    let listing = balances(&t);
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    assert_eq!(listing.balances[0].available.micro_usd, 2_500_000);
+    assert_eq!(t.urls(), ["https://api.sfcompute.com/v1/balances", "https://api.sfcompute.com/v0/balance"]);
+
+    // Neither: v0's error, saying v1 was tried.
+    let t = server(answer(404, not_found), answer(404, not_found));
+    let listing = balances(&t);
+    let e = &listing.errors[0].error;
+    assert_eq!((listing.errors[0].provider, e.code), (Provider::Sfcompute, ErrorCode::NotFound));
+    assert!(e.message.contains("after GET /v1/balances answered 404"), "{}", e.message);
+
+    // Any other failure of v1 is the answer (a 500, a bad body): v0 would not mend it.
+    for v1 in [answer(500, r#"{"error":{"type":"api_error","message":"boom"}}"#), ok(&json!({ "object": "balances" }))] {
+        let t = server(v1, answer(200, v0));
+        let listing = balances(&t);
+        assert_eq!(listing.errors.len(), 1);
+        assert_eq!(t.urls(), ["https://api.sfcompute.com/v1/balances"]);
+    }
 }
 
 #[test]
