@@ -726,9 +726,9 @@ impl<T: Transport> Client<T> {
     }
 
     /// Replaces a Novita instance's estimated cost with what Novita billed for it: its hourly
-    /// pay-as-you-go bills since it was created (in 31-day windows, at most
-    /// [`MAX_BILL_WINDOWS`] of them, newest first). No bill yet keeps the estimate; a bill
-    /// query that fails keeps it too, saying why in `priceNote`.
+    /// pay-as-you-go bills since it was created (in windows of whole hours, at most 31 days and
+    /// [`MAX_BILL_WINDOWS`] of them, newest first: [`provider::novita::bill_windows`]). No bill
+    /// yet keeps the estimate; a bill query that fails keeps it too, saying why in `priceNote`.
     async fn bill(&self, instance: &mut Instance) {
         let Ok(config) = self.provider_config(Provider::Novita) else { return };
         let now = (self.transport.now_ms() / 1000) as i64;
@@ -737,15 +737,8 @@ impl<T: Transport> Client<T> {
         else {
             return;
         };
-        let window = provider::novita::BILL_WINDOW_SECS;
-        let mut windows = Vec::new();
-        let mut end = now;
-        while end > created && windows.len() < MAX_BILL_WINDOWS {
-            let start = (end - window).max(created);
-            windows.push((start, end));
-            end = start;
-        }
-        let counted_from = end;
+        let windows = provider::novita::bill_windows(created, now, MAX_BILL_WINDOWS);
+        let Some(&(counted_from, _)) = windows.last() else { return };
         let id = instance.id.clone();
         let answers = join_all(windows.iter().map(|&(start, end)| {
             let id = &id;
@@ -779,7 +772,8 @@ impl<T: Transport> Client<T> {
         if total.bills == 0 {
             return;
         }
-        let since = total.first_start.unwrap_or(counted_from).max(counted_from);
+        // The first bill's hour, or where the oldest window began; never before the instance.
+        let since = total.first_start.unwrap_or(counted_from).max(counted_from).max(created);
         instance.cost = Some(Cost {
             amount: Money::from_micro(total.micro_usd),
             kind: CostKind::Billed,

@@ -436,27 +436,80 @@ fn novita_get_server(record: Value, bills: impl Fn(i64, i64) -> Answer + 'static
     })
 }
 
+const HOUR: i64 = 3600;
+
+/// How a bill server may pick the bills of `[startTime, endTime]` (the docs do not say): by the
+/// bill's start, by its end, or by overlap. Bills are `[start, start + 3599]`.
+#[derive(Clone, Copy, Debug)]
+enum Select {
+    Start,
+    End,
+    Overlap,
+}
+
+impl Select {
+    fn picks(self, bill_start: i64, q_start: i64, q_end: i64) -> bool {
+        let bill_end = bill_start + HOUR - 1;
+        match self {
+            Select::Start => (q_start..=q_end).contains(&bill_start),
+            Select::End => (q_start..=q_end).contains(&bill_end),
+            Select::Overlap => bill_start <= q_end && bill_end >= q_start,
+        }
+    }
+}
+
+/// Novita's hourly bills for instance `a`: one of `amount` (1/10,000 USD) per hour from the hour
+/// `from` to the hour holding `to`, and one of another owner's in every answer.
+fn hourly_bills(from: i64, to: i64, amount: i64, select: Select) -> impl Fn(i64, i64) -> Answer {
+    move |q_start, q_end| {
+        let mut bills: Vec<Value> = (from.div_euclid(HOUR)..=to.div_euclid(HOUR))
+            .map(|h| h * HOUR)
+            .filter(|&h| select.picks(h, q_start, q_end))
+            .map(|h| {
+                json!({ "ownerID": "a", "startTime": h.to_string(), "endTime": (h + HOUR - 1).to_string(),
+                             "amount": amount.to_string(), "voucherAmount": "0", "payAmount": amount.to_string() })
+            })
+            .collect();
+        bills.push(json!({ "ownerID": "someone-else", "startTime": q_start.to_string(), "amount": "999999" }));
+        ok(&json!({ "bills": bills }))
+    }
+}
+
+/// The `(startTime, endTime)` of every bill query sent, in order.
+fn bill_queries(t: &ScriptedTransport) -> Vec<(i64, i64)> {
+    t.urls()
+        .iter()
+        .filter_map(|u| u.split_once("/bill/list?").map(|(_, q)| q.to_owned()))
+        .map(|q| {
+            let p = |name: &str| -> i64 {
+                q.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap().parse().unwrap()
+            };
+            (p("startTime"), p("endTime"))
+        })
+        .collect()
+}
+
 #[test]
 fn a_novita_get_carries_what_novita_billed() {
-    let started = now_secs() - 3 * 3600;
+    // Created at 19:12:20, now 22:13:20: bills for 19:00, 20:00, 21:00 and 22:00 (pro rata).
+    let started = now_secs() - 3 * HOUR;
+    let created = started - 60;
     let record = novita_record("a", "prod-h100", 1, "onDemand", "running", started);
-    let t = novita_get_server(record.clone(), |start, end| {
-        ok(&json!({ "bills": [
-            { "ownerID": "a", "startTime": (start + 60).to_string(), "endTime": end.to_string(), "amount": "24900", "payAmount": "0" },
-            { "ownerID": "a", "startTime": (start + 3660).to_string(), "amount": 24900 },
-            { "ownerID": "someone-else", "amount": "999999" }
-        ]}))
-    });
+    let t = novita_get_server(record.clone(), hourly_bills(created, now_secs(), 24_900, Select::Start));
     let a = block_on(novita_client(&t).get(Provider::Novita, "a")).unwrap();
+    // One window, of whole hours: from the hour the instance was created in to the end of this one.
+    let first_hour = created - created.rem_euclid(HOUR);
+    assert_eq!(first_hour, 1_699_988_400, "19:00:00");
+    assert_eq!(bill_queries(&t), [(first_hour, first_hour + 4 * HOUR - 1)]);
     let cost = a.cost.unwrap();
     assert_eq!(
         (cost.amount.micro_usd, cost.kind),
-        (4_980_000, CostKind::Billed),
-        "two bills of $2.49, another owner's not counted"
+        (4 * 2_490_000, CostKind::Billed),
+        "four bills of $2.49, the hour it was created in included, another owner's not counted"
     );
-    let created = started - 60;
-    assert_eq!(cost.since, gpufleet::provider::unix_seconds_to_iso(created + 60));
-    assert_eq!(cost.seconds, (now_secs() - created - 60) as u64);
+    // Counted from the instance's creation: its first bill's hour began before it.
+    assert_eq!(cost.since, gpufleet::provider::unix_seconds_to_iso(created));
+    assert_eq!(cost.seconds, (now_secs() - created) as u64);
     assert_eq!(a.price.unwrap().micro_usd_per_hour, 2_490_000, "the price stays the catalog's");
 
     // No bill yet: the estimate stays. A bill query that fails: the estimate stays, and says so.
@@ -470,19 +523,58 @@ fn a_novita_get_carries_what_novita_billed() {
 }
 
 #[test]
-fn an_old_instance_is_billed_in_31_day_windows() {
-    let created = now_secs() - 40 * 86_400;
+fn an_old_instance_is_billed_in_31_day_windows_of_whole_hours() {
+    let now = now_secs();
+    let created = now - 40 * 86_400 + 1234; // not on an hour
     let mut record = novita_record("a", "prod-h100", 1, "onDemand", "running", created + 60);
     record["createdAt"] = json!(created.to_string());
-    let t = novita_get_server(record, |_, _| ok(&json!({ "bills": [{ "ownerID": "a", "amount": "10000" }] })));
-    let a = block_on(novita_client(&t).get(Provider::Novita, "a")).unwrap();
-    let windows: Vec<String> = t.urls().into_iter().filter(|u| u.contains("/bill/list?")).collect();
-    let now = now_secs();
-    let split = now - novita::BILL_WINDOW_SECS;
-    assert_eq!(windows.len(), 2);
-    assert!(windows[0].contains(&format!("startTime={split}&endTime={now}&")), "{}", windows[0]);
-    assert!(windows[1].contains(&format!("startTime={created}&endTime={split}&")), "{}", windows[1]);
-    assert_eq!(a.cost.unwrap().amount.micro_usd, 2_000_000, "$1 in each window");
+    let first = created - created.rem_euclid(HOUR);
+    let end = now - now.rem_euclid(HOUR) + HOUR; // the end of the current hour
+    let split = first + novita::BILL_WINDOW_SECS;
+    let hours = (end - first) / HOUR;
+    // However the server picks bills for a range, each is summed once: none lost at a window's
+    // edge, none counted in two windows.
+    for select in [Select::Start, Select::End, Select::Overlap] {
+        let t = novita_get_server(record.clone(), hourly_bills(created, now, 100, select));
+        let a = block_on(novita_client(&t).get(Provider::Novita, "a")).unwrap();
+        assert_eq!(bill_queries(&t), [(split, end - 1), (first, split - 1)], "newest first, {select:?}");
+        let cost = a.cost.unwrap();
+        assert_eq!(cost.amount.micro_usd, hours * 10_000, "{select:?}: {hours} hourly bills of $0.01, each once");
+        assert_eq!(cost.since, gpufleet::provider::unix_seconds_to_iso(created));
+    }
+}
+
+#[test]
+fn bill_windows_are_whole_hours_newest_first_and_at_most_the_maximum() {
+    let w = novita::BILL_WINDOW_SECS;
+    let h = |n: i64| n * HOUR;
+    // Created and asked within one hour: that hour.
+    assert_eq!(novita::bill_windows(h(10) + 5, h(10) + 50, 12), [(h(10), h(11) - 1)]);
+    // Now exactly on the hour: the hour that just ended is the last.
+    assert_eq!(novita::bill_windows(h(10) + 5, h(12), 12), [(h(10), h(12) - 1)]);
+    // Exactly one window long, then a second hour over.
+    assert_eq!(novita::bill_windows(h(10), h(10) + w, 12), [(h(10), h(10) + w - 1)]);
+    assert_eq!(novita::bill_windows(h(10), h(10) + w + 1, 12), [(h(10) + w, h(11) + w - 1), (h(10), h(10) + w - 1)]);
+    // Older than the maximum: the newest windows only, still on the same grid.
+    let windows = novita::bill_windows(h(1), h(1) + 400 * 86_400, 12);
+    assert_eq!(windows.len(), 12);
+    for (i, &(start, end)) in windows.iter().enumerate() {
+        assert_eq!((start - h(1)) % w, 0, "{i}: on the grid from the creation hour");
+        assert_eq!((start % HOUR, (end + 1) % HOUR), (0, 0), "{i}: whole hours");
+        assert!(end - start < w, "{i}: at most 31 days");
+        if let Some(&(newer, _)) = i.checked_sub(1).map(|j| &windows[j]) {
+            assert_eq!(end + 1, newer, "{i}: contiguous");
+        }
+    }
+    // Nothing to ask: created after now (a later hour), or a bad time.
+    assert!(novita::bill_windows(h(12), h(11), 12).is_empty());
+    assert!(novita::bill_windows(h(10), h(11), 0).is_empty());
+    assert_eq!(novita::bill_windows(-500, 100, 12), [(0, HOUR - 1)], "before 1970 counts from 1970");
+    assert!(novita::bill_windows(i64::MAX - 10, i64::MAX, 12).len() <= 1, "no overflow");
+    assert!(novita::bill_windows(0, i64::MAX, 2).len() == 2, "no overflow");
+    for (start, end) in novita::bill_windows(h(1), h(1) + 400 * 86_400, 12) {
+        assert!(novita::build_bill_request("a", start, end, &provider_config(Provider::Novita)).is_ok());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
