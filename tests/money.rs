@@ -190,6 +190,9 @@ fn novita_rows_are_priced_from_its_catalog_spot_and_on_demand_apart() {
         novita_record("f", "prod-h100", 1, "onDemand", "exited", started), // priced, but no cost
         novita_record("g", "prod-h100", 1, "monthly", "running", started),
         json!({ "id": "h", "status": "running", "gpuNum": "1" }), // no product id
+        // a CPU instance: List GPU Products has no CPU products
+        json!({ "id": "i", "status": "running", "productId": "prod-cpu-8c32g", "kind": "cpu", "billingMode": "onDemand",
+                "createdAt": (started - 60).to_string() }),
     ];
     let t = novita_server(records, ok(&catalog()));
     let listing = block_on(novita_client(&t).list_all(&FleetQuery::default())).unwrap();
@@ -212,6 +215,7 @@ fn novita_rows_are_priced_from_its_catalog_spot_and_on_demand_apart() {
         ("e", "prod-gone is not in Novita's catalog"),
         ("g", "billed monthly"),
         ("h", "no product id"),
+        ("i", "prod-cpu-8c32g is not in Novita's catalog (List GPU Products; CPU products are not in it): set prices.novita[\"prod-cpu-8c32g\"]"),
     ] {
         let i = by_id(id);
         assert_eq!((i.price.is_none(), i.cost.is_none()), (true, true), "{id}: missing stays missing");
@@ -224,7 +228,7 @@ fn novita_rows_are_priced_from_its_catalog_spot_and_on_demand_apart() {
     let fleet = listing.cost.unwrap();
     assert_eq!(fleet.burn_rate_per_hour.micro_usd, 4_980_000 + 5_000_000);
     assert_eq!(fleet.cost_so_far.micro_usd, 7_470_000 + 7_500_000);
-    assert_eq!((fleet.priced_running, fleet.unpriced_running), (2, 5));
+    assert_eq!((fleet.priced_running, fleet.unpriced_running), (2, 6));
     assert_eq!(fleet.by_provider.len(), 1);
     assert_eq!(fleet.by_provider[0].burn_rate_per_hour, fleet.burn_rate_per_hour);
 }

@@ -1649,7 +1649,11 @@ pub fn price_from_catalog(products: &[Product], instance: &Instance) -> std::res
         return Err("the record names no productId".into());
     };
     let Some(product) = products.iter().find(|p| p.id == product_id) else {
-        return Err(format!("product {product_id} is not in Novita's catalog"));
+        // List GPU Products has no CPU products: a CPU instance is priced only by the table.
+        return Err(format!(
+            "product {product_id} is not in Novita's catalog (List GPU Products; CPU products are not in it): set \
+             prices.novita[\"{product_id}\"]"
+        ));
     };
     let (per_gpu, mode) = match &instance.billing_mode {
         Some(BillingMode::Monthly) => return Err("billed monthly (prepaid): no hourly price".into()),
