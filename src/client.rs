@@ -728,9 +728,9 @@ impl<T: Transport> Client<T> {
     }
 
     /// Replaces a Novita instance's estimated cost with what Novita billed for it: its hourly
-    /// pay-as-you-go bills since it was created (in 31-day windows, at most
-    /// [`MAX_BILL_WINDOWS`] of them, newest first). No bill yet keeps the estimate; a bill
-    /// query that fails keeps it too, saying why in `priceNote`.
+    /// pay-as-you-go bills since it was created (in windows of whole hours, at most 31 days and
+    /// [`MAX_BILL_WINDOWS`] of them, newest first: [`provider::novita::bill_windows`]). No bill
+    /// yet keeps the estimate; a bill query that fails keeps it too, saying why in `priceNote`.
     async fn bill(&self, instance: &mut Instance) {
         let Ok(config) = self.provider_config(Provider::Novita) else { return };
         let now = (self.transport.now_ms() / 1000) as i64;
@@ -739,15 +739,8 @@ impl<T: Transport> Client<T> {
         else {
             return;
         };
-        let window = provider::novita::BILL_WINDOW_SECS;
-        let mut windows = Vec::new();
-        let mut end = now;
-        while end > created && windows.len() < MAX_BILL_WINDOWS {
-            let start = (end - window).max(created);
-            windows.push((start, end));
-            end = start;
-        }
-        let counted_from = end;
+        let windows = provider::novita::bill_windows(created, now, MAX_BILL_WINDOWS);
+        let Some(&(counted_from, _)) = windows.last() else { return };
         let id = instance.id.clone();
         let answers = join_all(windows.iter().map(|&(start, end)| {
             let id = &id;
@@ -781,7 +774,8 @@ impl<T: Transport> Client<T> {
         if total.bills == 0 {
             return;
         }
-        let since = total.first_start.unwrap_or(counted_from).max(counted_from);
+        // The first bill's hour, or where the oldest window began; never before the instance.
+        let since = total.first_start.unwrap_or(counted_from).max(counted_from).max(created);
         instance.cost = Some(Cost {
             amount: Money::from_micro(total.micro_usd),
             kind: CostKind::Billed,
@@ -1211,11 +1205,27 @@ impl<T: Transport> Client<T> {
                 (provider::fal::build_balance_request(config)?, provider::fal::parse_balance_response)
             }
             Provider::Novita => (provider::novita::build_balance_request(config)?, provider::novita::parse_balance_response),
-            Provider::Sfcompute => {
-                (provider::sfcompute::build_balance_request(config)?, provider::sfcompute::parse_balance_response)
-            }
+            Provider::Sfcompute => return self.sfc_balance(config).await,
         };
         self.execute(provider, Operation::List, request, parse).await
+    }
+
+    /// SF Compute's balance: `GET /v1/balances` (what its spec documents now); when that answers
+    /// 404 (an API or mirror without it), `GET /v0/balance` (the older endpoint). Any other
+    /// failure of v1 is the answer: a 401 or a 500 there would not be mended by asking v0.
+    async fn sfc_balance(&self, config: &ProviderConfig) -> Result<Balance> {
+        let parse = provider::sfcompute::parse_balance_response;
+        let request = provider::sfcompute::build_balance_request(config)?;
+        match self.execute(Provider::Sfcompute, Operation::List, request, parse).await {
+            Err(e) if e.status == Some(404) => {
+                let request = provider::sfcompute::build_legacy_balance_request(config)?;
+                self.execute(Provider::Sfcompute, Operation::List, request, parse).await.map_err(|mut e| {
+                    e.message = format!("{} (after GET /v1/balances answered 404)", e.message);
+                    e
+                })
+            }
+            answer => answer,
+        }
     }
 }
 

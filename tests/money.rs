@@ -3,6 +3,9 @@
 //! offers — exact requests, unit conversions, caching, and bad input that drops a price with a
 //! reason instead of showing a wrong one.
 
+// Parsers return the crate's `Result` (its `Error` is large by design: a detailed error value).
+#![allow(clippy::result_large_err)]
+
 mod support;
 
 use futures::executor::block_on;
@@ -159,8 +162,16 @@ fn money_requests_are_exact() {
     );
     assert_eq!(auth(&r), Some(format!("Bearer {}", key(Provider::Sfcompute)).as_str()));
     assert!(sfcompute::build_quote_request("", 0, &s).is_err());
+    // The balance: v1 first, v0 the fallback; both beside the preview API, same token.
     let r = sfcompute::build_balance_request(&s).unwrap();
-    assert_eq!(r.url, "https://api.sfcompute.com/v0/balance");
+    assert_eq!((r.method, r.url.as_str()), (Method::Get, "https://api.sfcompute.com/v1/balances"));
+    assert_eq!(auth(&r), Some(format!("Bearer {}", key(Provider::Sfcompute)).as_str()));
+    let r = sfcompute::build_legacy_balance_request(&s).unwrap();
+    assert_eq!((r.method, r.url.as_str()), (Method::Get, "https://api.sfcompute.com/v0/balance"));
+    assert_eq!(auth(&r), Some(format!("Bearer {}", key(Provider::Sfcompute)).as_str()));
+    let sim = ProviderConfig::new(Provider::Sfcompute, "k").with_base_url("http://127.0.0.1:8787/sfcompute/preview/v2/");
+    assert_eq!(sfcompute::build_balance_request(&sim).unwrap().url, "http://127.0.0.1:8787/sfcompute/v1/balances");
+    assert_eq!(sfcompute::build_legacy_balance_request(&sim).unwrap().url, "http://127.0.0.1:8787/sfcompute/v0/balance");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +190,9 @@ fn novita_rows_are_priced_from_its_catalog_spot_and_on_demand_apart() {
         novita_record("f", "prod-h100", 1, "onDemand", "exited", started), // priced, but no cost
         novita_record("g", "prod-h100", 1, "monthly", "running", started),
         json!({ "id": "h", "status": "running", "gpuNum": "1" }), // no product id
+        // a CPU instance: List GPU Products has no CPU products
+        json!({ "id": "i", "status": "running", "productId": "prod-cpu-8c32g", "kind": "cpu", "billingMode": "onDemand",
+                "createdAt": (started - 60).to_string() }),
     ];
     let t = novita_server(records, ok(&catalog()));
     let listing = block_on(novita_client(&t).list_all(&FleetQuery::default())).unwrap();
@@ -201,6 +215,7 @@ fn novita_rows_are_priced_from_its_catalog_spot_and_on_demand_apart() {
         ("e", "prod-gone is not in Novita's catalog"),
         ("g", "billed monthly"),
         ("h", "no product id"),
+        ("i", "prod-cpu-8c32g is not in Novita's catalog (List GPU Products; CPU products are not in it): set prices.novita[\"prod-cpu-8c32g\"]"),
     ] {
         let i = by_id(id);
         assert_eq!((i.price.is_none(), i.cost.is_none()), (true, true), "{id}: missing stays missing");
@@ -213,7 +228,7 @@ fn novita_rows_are_priced_from_its_catalog_spot_and_on_demand_apart() {
     let fleet = listing.cost.unwrap();
     assert_eq!(fleet.burn_rate_per_hour.micro_usd, 4_980_000 + 5_000_000);
     assert_eq!(fleet.cost_so_far.micro_usd, 7_470_000 + 7_500_000);
-    assert_eq!((fleet.priced_running, fleet.unpriced_running), (2, 5));
+    assert_eq!((fleet.priced_running, fleet.unpriced_running), (2, 6));
     assert_eq!(fleet.by_provider.len(), 1);
     assert_eq!(fleet.by_provider[0].burn_rate_per_hour, fleet.burn_rate_per_hour);
 }
@@ -317,8 +332,47 @@ fn a_quote_that_is_negative_or_not_a_number_is_an_error_naming_the_field() {
         let e = sfcompute::parse_quote_response(HttpResponse::new(200, body.into_bytes())).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("best_ask.dollars_per_node_hour"), "{bad}");
     }
-    let missing = sfcompute::parse_quote_response(HttpResponse::new(200, b"{}".to_vec())).unwrap_err();
-    assert_eq!(missing.field.as_deref(), Some("best_ask"));
+    // An ask that is there but not a price level is an error too.
+    for bad in [json!("14.00"), json!(14), json!([])] {
+        let body = json!({ "best_ask": bad }).to_string();
+        let e = sfcompute::parse_quote_response(HttpResponse::new(200, body.into_bytes())).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some("best_ask")), "{bad}");
+    }
+    let e = sfcompute::parse_quote_response(HttpResponse::new(200, b"[]".to_vec())).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("body"));
+}
+
+#[test]
+fn a_quote_without_an_ask_is_no_price_not_an_error() {
+    // SF Compute's docs: best_ask is null, or omitted, when no asks are resting.
+    for body in [
+        r#"{}"#,
+        r#"null"#,
+        r#"{"best_ask": null}"#,
+        r#"{"requirements": {}, "start_at": 1700000040, "end_at": 1700003640, "best_bid": null}"#,
+        r#"{"best_bid": {"instance_sku": "isku_b200x8000004", "dollars_per_node_hour": "26.400000"}}"#,
+    ] {
+        let quote = sfcompute::parse_quote_response(HttpResponse::new(200, body.as_bytes().to_vec()));
+        assert_eq!(quote.unwrap_or_else(|e| panic!("{body}: {e}")), None, "{body}: no ask, no price");
+    }
+    let body = r#"{"best_ask": {"instance_sku": "isku_h100x8ib0001", "dollars_per_node_hour": "14.000000", "new_field": 1}}"#;
+    assert_eq!(sfcompute::parse_quote_response(HttpResponse::new(200, body.as_bytes().to_vec())).unwrap(), Some(14_000_000));
+
+    // On a row: an omitted best_ask leaves the instance unpriced with the reason, the listing whole.
+    let t = ScriptedTransport::new(|r| {
+        if r.url.contains("/orderbook/quote?") {
+            return ok(
+                &json!({ "requirements": { "instance_sku": ["isku_b"] }, "start_at": 0, "end_at": 3600, "requested_at": 0 }),
+            );
+        }
+        ok(&json!({ "object": "list", "has_more": false, "data": [{ "object": "instance", "id": "i1", "status": "running",
+                     "instance_sku": { "id": "isku_b", "name": "8x B200" }, "created_at": now_secs() - 60 }] }))
+    });
+    let listing = block_on(Client::new(&t, client_config(&[Provider::Sfcompute])).list_all(&FleetQuery::default())).unwrap();
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    let i1 = &listing.instances[0];
+    assert_eq!((i1.price.is_none(), i1.cost.is_none()), (true, true));
+    assert_eq!(i1.price_note.as_deref(), Some("no ask in SF Compute's order book for isku_b"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,27 +440,80 @@ fn novita_get_server(record: Value, bills: impl Fn(i64, i64) -> Answer + 'static
     })
 }
 
+const HOUR: i64 = 3600;
+
+/// How a bill server may pick the bills of `[startTime, endTime]` (the docs do not say): by the
+/// bill's start, by its end, or by overlap. Bills are `[start, start + 3599]`.
+#[derive(Clone, Copy, Debug)]
+enum Select {
+    Start,
+    End,
+    Overlap,
+}
+
+impl Select {
+    fn picks(self, bill_start: i64, q_start: i64, q_end: i64) -> bool {
+        let bill_end = bill_start + HOUR - 1;
+        match self {
+            Select::Start => (q_start..=q_end).contains(&bill_start),
+            Select::End => (q_start..=q_end).contains(&bill_end),
+            Select::Overlap => bill_start <= q_end && bill_end >= q_start,
+        }
+    }
+}
+
+/// Novita's hourly bills for instance `a`: one of `amount` (1/10,000 USD) per hour from the hour
+/// `from` to the hour holding `to`, and one of another owner's in every answer.
+fn hourly_bills(from: i64, to: i64, amount: i64, select: Select) -> impl Fn(i64, i64) -> Answer {
+    move |q_start, q_end| {
+        let mut bills: Vec<Value> = (from.div_euclid(HOUR)..=to.div_euclid(HOUR))
+            .map(|h| h * HOUR)
+            .filter(|&h| select.picks(h, q_start, q_end))
+            .map(|h| {
+                json!({ "ownerID": "a", "startTime": h.to_string(), "endTime": (h + HOUR - 1).to_string(),
+                             "amount": amount.to_string(), "voucherAmount": "0", "payAmount": amount.to_string() })
+            })
+            .collect();
+        bills.push(json!({ "ownerID": "someone-else", "startTime": q_start.to_string(), "amount": "999999" }));
+        ok(&json!({ "bills": bills }))
+    }
+}
+
+/// The `(startTime, endTime)` of every bill query sent, in order.
+fn bill_queries(t: &ScriptedTransport) -> Vec<(i64, i64)> {
+    t.urls()
+        .iter()
+        .filter_map(|u| u.split_once("/bill/list?").map(|(_, q)| q.to_owned()))
+        .map(|q| {
+            let p = |name: &str| -> i64 {
+                q.split('&').find_map(|kv| kv.strip_prefix(&format!("{name}="))).unwrap().parse().unwrap()
+            };
+            (p("startTime"), p("endTime"))
+        })
+        .collect()
+}
+
 #[test]
 fn a_novita_get_carries_what_novita_billed() {
-    let started = now_secs() - 3 * 3600;
+    // Created at 19:12:20, now 22:13:20: bills for 19:00, 20:00, 21:00 and 22:00 (pro rata).
+    let started = now_secs() - 3 * HOUR;
+    let created = started - 60;
     let record = novita_record("a", "prod-h100", 1, "onDemand", "running", started);
-    let t = novita_get_server(record.clone(), |start, end| {
-        ok(&json!({ "bills": [
-            { "ownerID": "a", "startTime": (start + 60).to_string(), "endTime": end.to_string(), "amount": "24900", "payAmount": "0" },
-            { "ownerID": "a", "startTime": (start + 3660).to_string(), "amount": 24900 },
-            { "ownerID": "someone-else", "amount": "999999" }
-        ]}))
-    });
+    let t = novita_get_server(record.clone(), hourly_bills(created, now_secs(), 24_900, Select::Start));
     let a = block_on(novita_client(&t).get(Provider::Novita, "a")).unwrap();
+    // One window, of whole hours: from the hour the instance was created in to the end of this one.
+    let first_hour = created - created.rem_euclid(HOUR);
+    assert_eq!(first_hour, 1_699_988_400, "19:00:00");
+    assert_eq!(bill_queries(&t), [(first_hour, first_hour + 4 * HOUR - 1)]);
     let cost = a.cost.unwrap();
     assert_eq!(
         (cost.amount.micro_usd, cost.kind),
-        (4_980_000, CostKind::Billed),
-        "two bills of $2.49, another owner's not counted"
+        (4 * 2_490_000, CostKind::Billed),
+        "four bills of $2.49, the hour it was created in included, another owner's not counted"
     );
-    let created = started - 60;
-    assert_eq!(cost.since, gpufleet::provider::unix_seconds_to_iso(created + 60));
-    assert_eq!(cost.seconds, (now_secs() - created - 60) as u64);
+    // Counted from the instance's creation: its first bill's hour began before it.
+    assert_eq!(cost.since, gpufleet::provider::unix_seconds_to_iso(created));
+    assert_eq!(cost.seconds, (now_secs() - created) as u64);
     assert_eq!(a.price.unwrap().micro_usd_per_hour, 2_490_000, "the price stays the catalog's");
 
     // No bill yet: the estimate stays. A bill query that fails: the estimate stays, and says so.
@@ -420,19 +527,58 @@ fn a_novita_get_carries_what_novita_billed() {
 }
 
 #[test]
-fn an_old_instance_is_billed_in_31_day_windows() {
-    let created = now_secs() - 40 * 86_400;
+fn an_old_instance_is_billed_in_31_day_windows_of_whole_hours() {
+    let now = now_secs();
+    let created = now - 40 * 86_400 + 1234; // not on an hour
     let mut record = novita_record("a", "prod-h100", 1, "onDemand", "running", created + 60);
     record["createdAt"] = json!(created.to_string());
-    let t = novita_get_server(record, |_, _| ok(&json!({ "bills": [{ "ownerID": "a", "amount": "10000" }] })));
-    let a = block_on(novita_client(&t).get(Provider::Novita, "a")).unwrap();
-    let windows: Vec<String> = t.urls().into_iter().filter(|u| u.contains("/bill/list?")).collect();
-    let now = now_secs();
-    let split = now - novita::BILL_WINDOW_SECS;
-    assert_eq!(windows.len(), 2);
-    assert!(windows[0].contains(&format!("startTime={split}&endTime={now}&")), "{}", windows[0]);
-    assert!(windows[1].contains(&format!("startTime={created}&endTime={split}&")), "{}", windows[1]);
-    assert_eq!(a.cost.unwrap().amount.micro_usd, 2_000_000, "$1 in each window");
+    let first = created - created.rem_euclid(HOUR);
+    let end = now - now.rem_euclid(HOUR) + HOUR; // the end of the current hour
+    let split = first + novita::BILL_WINDOW_SECS;
+    let hours = (end - first) / HOUR;
+    // However the server picks bills for a range, each is summed once: none lost at a window's
+    // edge, none counted in two windows.
+    for select in [Select::Start, Select::End, Select::Overlap] {
+        let t = novita_get_server(record.clone(), hourly_bills(created, now, 100, select));
+        let a = block_on(novita_client(&t).get(Provider::Novita, "a")).unwrap();
+        assert_eq!(bill_queries(&t), [(split, end - 1), (first, split - 1)], "newest first, {select:?}");
+        let cost = a.cost.unwrap();
+        assert_eq!(cost.amount.micro_usd, hours * 10_000, "{select:?}: {hours} hourly bills of $0.01, each once");
+        assert_eq!(cost.since, gpufleet::provider::unix_seconds_to_iso(created));
+    }
+}
+
+#[test]
+fn bill_windows_are_whole_hours_newest_first_and_at_most_the_maximum() {
+    let w = novita::BILL_WINDOW_SECS;
+    let h = |n: i64| n * HOUR;
+    // Created and asked within one hour: that hour.
+    assert_eq!(novita::bill_windows(h(10) + 5, h(10) + 50, 12), [(h(10), h(11) - 1)]);
+    // Now exactly on the hour: the hour that just ended is the last.
+    assert_eq!(novita::bill_windows(h(10) + 5, h(12), 12), [(h(10), h(12) - 1)]);
+    // Exactly one window long, then a second hour over.
+    assert_eq!(novita::bill_windows(h(10), h(10) + w, 12), [(h(10), h(10) + w - 1)]);
+    assert_eq!(novita::bill_windows(h(10), h(10) + w + 1, 12), [(h(10) + w, h(11) + w - 1), (h(10), h(10) + w - 1)]);
+    // Older than the maximum: the newest windows only, still on the same grid.
+    let windows = novita::bill_windows(h(1), h(1) + 400 * 86_400, 12);
+    assert_eq!(windows.len(), 12);
+    for (i, &(start, end)) in windows.iter().enumerate() {
+        assert_eq!((start - h(1)) % w, 0, "{i}: on the grid from the creation hour");
+        assert_eq!((start % HOUR, (end + 1) % HOUR), (0, 0), "{i}: whole hours");
+        assert!(end - start < w, "{i}: at most 31 days");
+        if let Some(&(newer, _)) = i.checked_sub(1).map(|j| &windows[j]) {
+            assert_eq!(end + 1, newer, "{i}: contiguous");
+        }
+    }
+    // Nothing to ask: created after now (a later hour), or a bad time.
+    assert!(novita::bill_windows(h(12), h(11), 12).is_empty());
+    assert!(novita::bill_windows(h(10), h(11), 0).is_empty());
+    assert_eq!(novita::bill_windows(-500, 100, 12), [(0, HOUR - 1)], "before 1970 counts from 1970");
+    assert!(novita::bill_windows(i64::MAX - 10, i64::MAX, 12).len() <= 1, "no overflow");
+    assert!(novita::bill_windows(0, i64::MAX, 2).len() == 2, "no overflow");
+    for (start, end) in novita::bill_windows(h(1), h(1) + 400 * 86_400, 12) {
+        assert!(novita::build_bill_request("a", start, end, &provider_config(Provider::Novita)).is_ok());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -446,7 +592,7 @@ fn balances_are_converted_exactly_and_one_failure_leaves_the_others() {
             ok(&json!({ "username": "dev", "credits": { "current_balance": 123.45, "currency": "USD" } }))
         } else if r.url.ends_with("/billing/balance/detail") {
             ok(&json!({ "availableBalance": "5000001", "cashBalance": "4000000", "creditLimit": "0", "pendingCharges": "1" }))
-        } else if r.url.ends_with("/v0/balance") {
+        } else if r.url.ends_with("/v1/balances") {
             answer(401, r#"{"error":{"type":"authentication_error","message":"bad token"}}"#)
         } else {
             panic!("unexpected {}", r.url)
@@ -472,12 +618,94 @@ fn balances_are_converted_exactly_and_one_failure_leaves_the_others() {
         HttpResponse::new(200, euro.as_bytes().to_vec()).with_header("content-type", "application/json")
     )
     .is_err());
-    let sfc = r#"{"available_cents": 1234, "current_cents": 2000}"#;
-    let b = sfcompute::parse_balance_response(HttpResponse::new(200, sfc.as_bytes().to_vec())).unwrap();
-    assert_eq!((b.available.micro_usd, b.details["current"].micro_usd), (12_340_000, 20_000_000));
+    assert!(!t.urls().iter().any(|u| u.ends_with("/v0/balance")), "a 401 from v1 is not retried on v0");
     let bad = r#"{"availableBalance": "12.5"}"#;
     let e = novita::parse_balance_response(HttpResponse::new(200, bad.as_bytes().to_vec())).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("availableBalance"));
+}
+
+#[test]
+fn sf_compute_balances_read_in_every_shape() {
+    let sfc_balance = |body: &str| sfcompute::parse_balance_response(HttpResponse::new(200, body.as_bytes().to_vec()));
+    let details = |b: &Balance| -> Vec<(String, i64)> { b.details.iter().map(|(k, m)| (k.clone(), m.micro_usd)).collect() };
+    // GET /v1/balances (GetBalanceResponse, as the simulator serves it), cents.
+    let v1 = r#"{"object":"balances","available_balance_cents":1000000,"current_balance_cents":999950,
+                 "current_overage_cents":0,"overage_limit_cents":5000,"updated_at":1793491200,"new_field":{"x":1}}"#;
+    let b = sfc_balance(v1).unwrap();
+    assert_eq!((b.provider, b.available.micro_usd, b.currency.as_str()), (Provider::Sfcompute, 10_000_000_000, "USD"));
+    assert_eq!(details(&b), [("current".into(), 9_999_500_000), ("overage".into(), 0), ("overageLimit".into(), 50_000_000)]);
+    assert_eq!(b.raw["new_field"], json!({ "x": 1 }), "unknown fields survive in raw");
+    // The names in v1's operation example.
+    let b = sfc_balance(r#"{"available_cents": 1234, "current_cents": "2000", "current_hold_cents": 66}"#).unwrap();
+    assert_eq!(b.available.micro_usd, 12_340_000);
+    assert_eq!(details(&b), [("current".into(), 20_000_000), ("hold".into(), 660_000)]);
+    // GET /v0/balance.
+    let v0 = r#"{"object":"balance","available":{"amount":1999,"currency":"usd"},"reserved":{"amount":1,"currency":"usd"}}"#;
+    let b = sfc_balance(v0).unwrap();
+    assert_eq!((b.available.micro_usd, details(&b)), (19_990_000, vec![("reserved".into(), 10_000)]));
+
+    // Bad input: an error naming the field and the rule, never a panic or a wrong amount.
+    for (body, field) in [
+        (r#"{}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": null}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": 12.5}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": "lots"}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": 92233720368547758}"#, "available_balance_cents"),
+        (r#"{"available_balance_cents": 1, "current_overage_cents": true}"#, "current_overage_cents"),
+        (r#"{"available": {"amount": 1, "currency": "eur"}}"#, "available.currency"),
+        (r#"{"available": {"amount": 1}, "reserved": {"amount": 1, "currency": 7}}"#, "reserved.currency"),
+        (r#"{"available": {"amount": []}}"#, "available.amount"),
+        (r#"[1]"#, "body"),
+        (r#"null"#, "body"),
+    ] {
+        let e = sfc_balance(body).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), (ErrorCode::Decode, Some(field)), "{body}: {}", e.message);
+        assert!(e.message.contains(field), "{}", e.message);
+    }
+}
+
+#[test]
+fn the_sf_compute_balance_falls_back_to_v0_only_when_v1_is_not_there() {
+    let v0 = r#"{"object":"balance","available":{"amount":250,"currency":"usd"},"reserved":{"amount":0,"currency":"usd"}}"#;
+    let not_found = r#"{"error":{"type":"not_found","message":"Not found"}}"#;
+    let server = |v1: Answer, v0: Answer| {
+        ScriptedTransport::new(move |r| match r.url.as_str() {
+            "https://api.sfcompute.com/v1/balances" => v1.clone(),
+            "https://api.sfcompute.com/v0/balance" => v0.clone(),
+            other => panic!("unexpected {other}"),
+        })
+    };
+    let no_retry =
+        || client_config(&[Provider::Sfcompute]).with_retry(RetryPolicy { max_retries: 0, base_delay_ms: 1, max_delay_ms: 1 });
+    let balances = |t: &ScriptedTransport| block_on(Client::new(t, no_retry()).balances()).unwrap();
+
+    // v1 answers: v0 is never asked.
+    let t = server(ok(&json!({ "available_balance_cents": 100, "current_balance_cents": 100 })), answer(500, "{}"));
+    let listing = balances(&t);
+    assert_eq!(listing.balances[0].available.micro_usd, 1_000_000);
+    assert_eq!(t.urls(), ["https://api.sfcompute.com/v1/balances"]);
+
+    // v1 is not there (404): v0 is read.
+    let t = server(answer(404, not_found), answer(200, v0));
+    let listing = balances(&t);
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    assert_eq!(listing.balances[0].available.micro_usd, 2_500_000);
+    assert_eq!(t.urls(), ["https://api.sfcompute.com/v1/balances", "https://api.sfcompute.com/v0/balance"]);
+
+    // Neither: v0's error, saying v1 was tried.
+    let t = server(answer(404, not_found), answer(404, not_found));
+    let listing = balances(&t);
+    let e = &listing.errors[0].error;
+    assert_eq!((listing.errors[0].provider, e.code), (Provider::Sfcompute, ErrorCode::NotFound));
+    assert!(e.message.contains("after GET /v1/balances answered 404"), "{}", e.message);
+
+    // Any other failure of v1 is the answer (a 500, a bad body): v0 would not mend it.
+    for v1 in [answer(500, r#"{"error":{"type":"api_error","message":"boom"}}"#), ok(&json!({ "object": "balances" }))] {
+        let t = server(v1, answer(200, v0));
+        let listing = balances(&t);
+        assert_eq!(listing.errors.len(), 1);
+        assert_eq!(t.urls(), ["https://api.sfcompute.com/v1/balances"]);
+    }
 }
 
 #[test]

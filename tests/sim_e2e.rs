@@ -321,3 +321,167 @@ fn novita_missing_instances_answer_400_resource_not_found_and_read_as_not_found(
     assert_eq!(e.code, ErrorCode::QuotaExceeded, "{e}");
     assert!(e.message.contains("quota"), "{}", e.message);
 }
+
+/// [`PlainHttp`] on the simulator's clock (frozen with `--speed 0`), so the client's "now" (bill
+/// windows, quote times, costs so far) is the sim's.
+struct OnSimClock(u64);
+
+impl Transport for OnSimClock {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        PlainHttp.send(request).await
+    }
+
+    async fn sleep(&self, duration: std::time::Duration) -> Result<(), TransportError> {
+        PlainHttp.sleep(duration).await
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.0
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        PlainHttp.fill_random(buf)
+    }
+}
+
+/// Novita's hourly bills of `id` as the simulator serves them, summed (1/10,000 USD) over
+/// `[from, to)` in its own day-aligned 30-day ranges (not the client's windows): the total, the
+/// number of bills, the first bill's start.
+fn sim_bill_total(sim: &Sim, id: &str, from: i64, to: i64) -> (i64, usize, Option<i64>) {
+    let (mut total, mut bills, mut first) = (0, 0, None);
+    let mut start = from - from.rem_euclid(86_400);
+    while start < to {
+        let end = (start + 30 * 86_400).min(to);
+        let url = format!(
+            "{}/novita/openapi/v1/billing/bill/list?cycleType=Hour&productCategory=gpu&startTime={start}&endTime={end}&ownerId={id}",
+            sim.url
+        );
+        let req = HttpRequest::new(Method::Get, url)
+            .header("Authorization", "Bearer sim-novita-key")
+            .header("Content-Type", "application/json");
+        let resp = block_on(PlainHttp.send(req)).unwrap();
+        assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+        let body: Value = serde_json::from_slice(&resp.body).unwrap();
+        for bill in body["bills"].as_array().unwrap() {
+            total += bill["amount"].as_str().unwrap().parse::<i64>().unwrap();
+            bills += 1;
+            let start = bill["startTime"].as_str().unwrap().parse::<i64>().unwrap();
+            first = Some(first.map_or(start, |f: i64| f.min(start)));
+        }
+        start = end;
+    }
+    (total, bills, first)
+}
+
+#[test]
+fn money_offers_balances_and_billed_cost_read_the_simulators_answers() {
+    let sim = Sim::start(&["--instances", "20", "--seed", "3", "--speed", "0"]);
+    // 1 h 31 min 7 s of sim time: balances move, the current hour is partly billed.
+    sim.control(Method::Post, "advance", json!({"ms": 5_467_000}));
+    let now_ms = sim.control(Method::Get, "clock", Value::Null)["now"].as_u64().unwrap();
+    let now = (now_ms / 1000) as i64;
+    let money = sim.control(Method::Get, "money", Value::Null);
+    let fal_prices = money["prices"]["fal"].as_object().unwrap().clone();
+    // The user's table for fal, from the sim's price list (micro-USD per instance-hour).
+    let table: serde_json::Map<String, Value> =
+        fal_prices.iter().map(|(t, m)| (t.clone(), json!(format!("{}", m.as_i64().unwrap() as f64 / 1e6)))).collect();
+    let prices = money::PriceTable::from_json(&json!({ "fal": table }), "prices").unwrap();
+    let client = Client::new(OnSimClock(now_ms), sim.config().with_prices(prices));
+
+    // Offers: Novita's GPU products (CPU products are not in /products), spot apart; SF
+    // Compute's fleet SKUs with the book's best ask; fal's types at the configured prices.
+    let listing = block_on(client.offers(None)).unwrap();
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    let offers_of = |p: Provider| listing.offers.iter().filter(move |o| o.provider == p);
+    for product in money["prices"]["novita"].as_array().unwrap() {
+        let id = product["id"].as_str().unwrap();
+        let of = |billing: BillingMode| offers_of(Provider::Novita).find(|o| o.id == id && o.billing == billing);
+        if product["kind"] == "cpu" {
+            assert!(of(BillingMode::OnDemand).is_none(), "{id}: CPU products are not listed");
+            continue;
+        }
+        let on_demand = of(BillingMode::OnDemand).unwrap_or_else(|| panic!("{id} on demand"));
+        assert_eq!(on_demand.price.as_ref().map(|p| p.micro_usd_per_hour), Some(product["price"].as_i64().unwrap() * 10), "{id}");
+        assert_eq!(on_demand.available, product["availableDeploy"].as_bool(), "{id}");
+        let spot = product["billingMethods"].as_array().unwrap().iter().any(|m| m == "spot");
+        match of(BillingMode::Spot) {
+            Some(o) if spot => {
+                assert_eq!(o.price.as_ref().unwrap().micro_usd_per_hour, product["spotPrice"].as_i64().unwrap() * 10)
+            }
+            None if !spot => {}
+            other => panic!("{id}: spot offer {other:?}, billingMethods {}", product["billingMethods"]),
+        }
+    }
+    let fleet_skus: BTreeSet<String> = block_on(client.list_all_pages(ListQuery::first_page(Provider::Sfcompute)))
+        .unwrap()
+        .into_iter()
+        .filter_map(|i| i.offer_id)
+        .collect();
+    let sfc: Vec<&Offer> = offers_of(Provider::Sfcompute).collect();
+    assert_eq!(sfc.iter().map(|o| o.id.clone()).collect::<BTreeSet<_>>(), fleet_skus);
+    assert!(fleet_skus.len() >= 3, "{fleet_skus:?}");
+    for offer in &sfc {
+        let book = &money["prices"]["sfcompute"][&offer.id];
+        match book["ask"].as_i64() {
+            Some(cents) => {
+                let price = offer.price.as_ref().unwrap_or_else(|| panic!("{}: {:?}", offer.id, offer.price_note));
+                assert_eq!((price.micro_usd_per_hour, price.source), (cents * 10_000, PriceSource::Quote), "{}", offer.id);
+            }
+            None => {
+                assert!(offer.price.is_none(), "{}", offer.id);
+                assert_eq!(
+                    offer.price_note.as_deref(),
+                    Some(format!("no ask in SF Compute's order book for {}", offer.id).as_str())
+                );
+            }
+        }
+    }
+    assert!(sfc.iter().any(|o| o.price.is_none()), "the sim's book has a SKU without an ask in this fleet");
+    for (t, micro) in &fal_prices {
+        let o = offers_of(Provider::Fal).find(|o| &o.id == t).unwrap_or_else(|| panic!("fal {t}"));
+        assert_eq!(o.price.as_ref().map(|p| p.micro_usd_per_hour), micro.as_i64(), "{t}");
+    }
+
+    // Balances: exactly the sim's, converted from its units; SF Compute's from /v1/balances.
+    sim.control(Method::Delete, "requests", Value::Null);
+    let listing = block_on(client.balances()).unwrap();
+    assert!(listing.errors.is_empty(), "{:?}", listing.errors);
+    let of = |p: Provider| listing.balances.iter().find(|b| b.provider == p).unwrap_or_else(|| panic!("{p}"));
+    let b = &money["balances"];
+    let int = |v: &Value| v.as_i64().unwrap();
+    assert!(int(&b["novita"]["charged"]) > 0 && int(&b["fal"]["charged"]) > 0 && int(&b["sfcompute"]["charged"]) > 0, "{b}");
+    assert_eq!(of(Provider::Fal).available.micro_usd, int(&b["fal"]["micro"]));
+    let n = of(Provider::Novita);
+    assert_eq!(n.available.micro_usd, int(&b["novita"]["available"]) * 100);
+    assert_eq!(n.details["cashBalance"].micro_usd, int(&b["novita"]["cash"]) * 100);
+    assert_eq!(n.details["creditLimit"].micro_usd, int(&b["novita"]["creditLimit"]) * 100);
+    let s = of(Provider::Sfcompute);
+    assert_eq!(s.available.micro_usd, int(&b["sfcompute"]["current"]) * 10_000);
+    assert_eq!(s.details["current"].micro_usd, int(&b["sfcompute"]["current"]) * 10_000);
+    assert_eq!(s.details["overage"].micro_usd, int(&b["sfcompute"]["overage"]) * 10_000);
+    assert_eq!(s.raw["object"], "balances");
+    let paths: Vec<String> = sim.requests(Provider::Sfcompute).iter().map(|e| e["path"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(paths, ["/sfcompute/v1/balances"], "v1 answered: v0 is not asked");
+
+    // Billed cost: every Novita instance's get sums exactly the hourly bills the sim serves for
+    // it, the hour it was created in included.
+    let (mut billed, mut mid_hour) = (0, 0);
+    for id in sim.true_ids(Provider::Novita) {
+        let instance = block_on(client.get(Provider::Novita, &id)).unwrap();
+        let created = instance.created_at.as_deref().and_then(money::iso_to_unix_seconds).unwrap();
+        let (units, bills, first) = sim_bill_total(&sim, &id, created, now + 1);
+        if bills == 0 {
+            assert!(instance.cost.as_ref().is_none_or(|c| c.kind == CostKind::Estimate), "{id}: {:?}", instance.cost);
+            continue;
+        }
+        let cost = instance.cost.unwrap_or_else(|| panic!("{id}: no cost ({:?})", instance.price_note));
+        assert_eq!((cost.kind, cost.amount.micro_usd), (CostKind::Billed, units * 100), "{id}: {bills} bills");
+        // Counted from the first bill's hour, but never from before the instance existed.
+        let first = first.unwrap();
+        assert_eq!(cost.since, provider::unix_seconds_to_iso(first.max(created)), "{id}");
+        billed += 1;
+        mid_hour += usize::from(first < created);
+    }
+    assert!(billed >= 5, "{billed} Novita instances with bills");
+    assert!(mid_hour >= 1, "some first bills began before their instance (created mid-hour) and are counted");
+}

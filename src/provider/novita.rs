@@ -1649,7 +1649,11 @@ pub fn price_from_catalog(products: &[Product], instance: &Instance) -> std::res
         return Err("the record names no productId".into());
     };
     let Some(product) = products.iter().find(|p| p.id == product_id) else {
-        return Err(format!("product {product_id} is not in Novita's catalog"));
+        // List GPU Products has no CPU products: a CPU instance is priced only by the table.
+        return Err(format!(
+            "product {product_id} is not in Novita's catalog (List GPU Products; CPU products are not in it): set \
+             prices.novita[\"{product_id}\"]"
+        ));
     };
     let (per_gpu, mode) = match &instance.billing_mode {
         Some(BillingMode::Monthly) => return Err("billed monthly (prepaid): no hourly price".into()),
@@ -1712,6 +1716,29 @@ pub fn parse_balance_response(response: HttpResponse) -> Result<crate::model::Ba
 /// Novita bills usage hour by hour; one billed-usage query may span at most 31 days ("Query
 /// Usage-based Billing": no pagination, split longer ranges).
 pub const BILL_WINDOW_SECS: i64 = 31 * 86_400;
+
+/// The billed-usage queries for an instance created at `created_secs`, as `(startTime,
+/// endTime)` pairs, newest first, at most `max`. Bills are per UTC clock hour
+/// (`startTime` = the hour, `endTime` = the hour + 3599), so every window runs from a whole
+/// hour to the second before a whole hour: the first starts at `created_secs` floored to the
+/// hour (the hour the instance was created in has a bill too), the last ends with the current
+/// hour, and each is at most [`BILL_WINDOW_SECS`] long. Whether the server selects bills by
+/// start, by end or by overlap, each bill then falls in exactly one window: none is missed or
+/// counted twice.
+pub fn bill_windows(created_secs: i64, now_secs: i64, max: usize) -> Vec<(i64, i64)> {
+    const HOUR: i64 = 3600;
+    let first = created_secs.max(0).div_euclid(HOUR) * HOUR;
+    let end = now_secs.saturating_add(HOUR - 1).div_euclid(HOUR) * HOUR;
+    let count = if end > first { (end - first - 1) / BILL_WINDOW_SECS + 1 } else { 0 };
+    let newest = i64::try_from(max).unwrap_or(i64::MAX).min(count);
+    (count - newest..count)
+        .rev()
+        .map(|k| {
+            let start = first + k * BILL_WINDOW_SECS;
+            (start, start.saturating_add(BILL_WINDOW_SECS).min(end) - 1)
+        })
+        .collect()
+}
 
 /// `GET https://api.novita.ai/openapi/v1/billing/bill/list?cycleType=Hour&productCategory=gpu&
 /// startTime=…&endTime=…&ownerId=<instance>`: the pay-as-you-go bills of one instance between

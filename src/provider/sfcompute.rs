@@ -1166,63 +1166,107 @@ pub fn build_quote_request(sku: &str, now_secs: u64, config: &ProviderConfig) ->
         .header("Authorization", auth_header(config)))
 }
 
-/// Reads a quote: the best ask in micro-dollars per node-hour, `None` when nobody sells
-/// (`best_ask: null`).
+/// Reads a quote: the best ask in micro-dollars per node-hour, `None` when nobody sells. SF
+/// Compute's docs allow both `best_ask: null` and an omitted `best_ask` ("omitted if no asks are
+/// resting"), so both (and a `null` body) mean no ask, never a decode error; an ask that is there
+/// must be an object with a valid `dollars_per_node_hour`.
 pub fn parse_quote_response(response: HttpResponse) -> Result<Option<i64>> {
     if !response.is_success() {
         return Err(parse_error(&response));
     }
     let value = parse_json(P, &response.body)?;
-    match value.get("best_ask") {
-        None => Err(Error::decode(P, "best_ask", "missing field `best_ask`")),
-        Some(Value::Null) => Ok(None),
-        Some(ask) => {
-            let Some(price) = ask.get("dollars_per_node_hour") else {
-                return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "missing field `dollars_per_node_hour`"));
-            };
-            let micro =
-                crate::money::json_to_micro(price).map_err(|rule| Error::decode(P, "best_ask.dollars_per_node_hour", rule))?;
-            if !(0..=crate::money::MAX_MICRO_PER_HOUR).contains(&micro) {
-                return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "must be between 0 and 1000000"));
-            }
-            Ok(Some(micro))
-        }
+    let ask = match &value {
+        Value::Null => return Ok(None),
+        Value::Object(fields) => fields.get("best_ask"),
+        _ => return Err(Error::decode(P, "", "expected an object")),
+    };
+    let ask = match ask {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(ask)) => ask,
+        Some(_) => return Err(Error::decode(P, "best_ask", "expected an object or null")),
+    };
+    let Some(price) = ask.get("dollars_per_node_hour") else {
+        return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "missing field `dollars_per_node_hour`"));
+    };
+    let micro = crate::money::json_to_micro(price).map_err(|rule| Error::decode(P, "best_ask.dollars_per_node_hour", rule))?;
+    if !(0..=crate::money::MAX_MICRO_PER_HOUR).contains(&micro) {
+        return Err(Error::decode(P, "best_ask.dollars_per_node_hour", "must be between 0 and 1000000"));
     }
+    Ok(Some(micro))
 }
 
-/// `GET https://api.sfcompute.com/v0/balance` (the base URL's `/preview/v2` becomes `/v0`).
+/// `GET https://api.sfcompute.com/v1/balances`, the balance endpoint SF Compute's spec documents
+/// now (the base URL's `/preview/v2` becomes `/v1/balances`). [`crate::Client::balances`] asks
+/// it first and falls back to [`build_legacy_balance_request`] when it answers 404.
 pub fn build_balance_request(config: &ProviderConfig) -> Result<HttpRequest> {
+    Ok(HttpRequest::new(Method::Get, config.sibling_url("/preview/v2", "/v1/balances"))
+        .header("Authorization", auth_header(config)))
+}
+
+/// `GET https://api.sfcompute.com/v0/balance`, the endpoint the spec documented until 2026-02
+/// (older CLIs still read it).
+pub fn build_legacy_balance_request(config: &ProviderConfig) -> Result<HttpRequest> {
     Ok(HttpRequest::new(Method::Get, config.sibling_url("/preview/v2", "/v0/balance"))
         .header("Authorization", auth_header(config)))
 }
 
-/// Reads the balance in cents: `{available_cents, current_cents}` or, as older CLIs read it,
-/// `{available: {amount, currency}, reserved: {amount, …}}`.
+/// Where each figure of a balance may be, first match wins: `/v1/balances` (its schema, then
+/// the names its operation's example uses), then `/v0/balance`. All in cents.
+const BALANCE_FIELDS: [(&str, &[&str]); 5] = [
+    ("current", &["current_balance_cents", "current_cents"]),
+    ("overage", &["current_overage_cents"]),
+    ("overageLimit", &["overage_limit_cents"]),
+    ("hold", &["current_hold_cents"]),
+    ("reserved", &["reserved.amount"]),
+];
+
+/// Reads the balance in cents from either endpoint: `/v1/balances` (`available_balance_cents`,
+/// `current_balance_cents`, `current_overage_cents`, `overage_limit_cents`; or the example's
+/// `available_cents`, `current_cents`, `current_hold_cents`) or `/v0/balance`
+/// (`{available: {amount, currency: "usd"}, reserved: {amount, …}}`). `available` is the first of
+/// `available_balance_cents`, `available_cents`, `available.amount`; the others go to `details`
+/// (`current`, `overage`, `overageLimit`, `hold`, `reserved`). A currency other than USD is
+/// refused rather than shown as dollars; the whole body stays in `raw`.
 pub fn parse_balance_response(response: HttpResponse) -> Result<crate::model::Balance> {
     use crate::model::{Balance, Money};
     if !response.is_success() {
         return Err(parse_error(&response));
     }
     let value = parse_json(P, &response.body)?;
-    let cents = |path: &str, v: &Value| -> Result<Money> {
+    if !value.is_object() {
+        return Err(Error::decode(P, "", "expected an object"));
+    }
+    // The first of `paths` that is present and not null, read as cents.
+    let cents = |paths: &[&str]| -> Result<Option<Money>> {
+        let found = paths.iter().find_map(|path| {
+            let v = path.split('.').try_fold(&value, |v, key| v.get(key))?;
+            (!v.is_null()).then_some((*path, v))
+        });
+        let Some((path, v)) = found else { return Ok(None) };
         let n = crate::money::json_integer(v).map_err(|rule| Error::decode(P, path, rule))?;
         let micro =
             crate::money::units_to_micro(n, BALANCE_UNITS_PER_USD).ok_or_else(|| Error::decode(P, path, "is too large"))?;
-        Ok(Money::from_micro(micro))
+        Ok(Some(Money::from_micro(micro)))
     };
-    let mut details = BTreeMap::new();
-    let available = if let Some(v) = value.get("available_cents") {
-        cents("available_cents", v)?
-    } else if let Some(v) = value.get("available").and_then(|a| a.get("amount")) {
-        cents("available.amount", v)?
-    } else {
-        return Err(Error::decode(P, "available_cents", "missing field `available_cents`"));
+    let Some(available) = cents(&["available_balance_cents", "available_cents", "available.amount"])? else {
+        return Err(Error::decode(
+            P,
+            "available_balance_cents",
+            "missing field `available_balance_cents` (or v0's `available.amount`)",
+        ));
     };
-    if let Some(v) = value.get("current_cents") {
-        details.insert("current".to_owned(), cents("current_cents", v)?);
+    for side in ["available", "reserved"] {
+        if let Some(currency) = value.get(side).and_then(|a| a.get("currency")) {
+            if !currency.as_str().is_some_and(|c| c.eq_ignore_ascii_case("usd")) {
+                return Err(Error::decode(P, format!("{side}.currency"), format!("must be usd (got {currency})")));
+            }
+        }
     }
-    if let Some(v) = value.get("reserved").and_then(|a| a.get("amount")) {
-        details.insert("reserved".to_owned(), cents("reserved.amount", v)?);
+    let mut details = BTreeMap::new();
+    for (name, paths) in BALANCE_FIELDS {
+        if let Some(m) = cents(paths)? {
+            details.insert(name.to_owned(), m);
+        }
     }
     Ok(Balance { provider: P, available, currency: "USD".into(), details, raw: value })
 }

@@ -64,11 +64,14 @@ describe("money: the URLs gpufleet's client builds", () => {
       ["fal", `${base.fal}/account/billing?expand=credits`],
       // sfcompute.rs build_quote_request: config.url("/orderbook/quote?requirements=instance_sku:<sku>&start_at&end_at"), the colon percent-encoded
       ["sfcompute", `${base.sfcompute}/orderbook/quote?requirements=instance_sku%3A${SKU}&start_at=${start}&end_at=${start + 3600}`],
-      // sfcompute.rs build_balance_request: sibling_url("/preview/v2", "/v0/balance")
+      // sfcompute.rs build_balance_request: sibling_url("/preview/v2", "/v1/balances")
+      ["sfcompute", siblingUrl(base.sfcompute, "/preview/v2", "/v1/balances")],
+      // sfcompute.rs build_legacy_balance_request (asked only when v1 answers 404): sibling_url("/preview/v2", "/v0/balance")
       ["sfcompute", siblingUrl(base.sfcompute, "/preview/v2", "/v0/balance")],
     ];
     assert.equal(requests[1][1], `${t.url}/novita/openapi/v1/billing/balance/detail`);
-    assert.equal(requests[5][1], `${t.url}/sfcompute/v0/balance`);
+    assert.equal(requests[5][1], `${t.url}/sfcompute/v1/balances`);
+    assert.equal(requests[6][1], `${t.url}/sfcompute/v0/balance`);
     for (const [p, url] of requests) {
       const headers = { authorization: AUTH_HEADERS[p] };
       if (p === "novita") headers["content-type"] = "application/json";
@@ -78,7 +81,7 @@ describe("money: the URLs gpufleet's client builds", () => {
       assert.match(r.headers.get("x-request-id"), /^req_sim/);
     }
     const log = (await t.control("GET", "/requests")).json;
-    assert.deepEqual(log.slice(-6).map((e) => e.provider), requests.map(([p]) => p), "each is logged under its provider");
+    assert.deepEqual(log.slice(-requests.length).map((e) => e.provider), requests.map(([p]) => p), "each is logged under its provider");
     assert.deepEqual((await t.control("GET", "/config")).json.siblingPaths, SIBLING_PATHS);
     assert.deepEqual((await (await fetch(t.url + "/")).json()).siblingPaths, SIBLING_PATHS);
   });
@@ -99,13 +102,17 @@ describe("money: the URLs gpufleet's client builds", () => {
     const f = (await t.call("fal", "GET", "/account/billing", { query: { expand: "credits" } })).json;
     assert.equal(typeof f.credits.current_balance, "number");
     assert.equal(f.credits.currency, "USD");
-    // sfcompute parse_quote_response: best_ask present, null or {dollars_per_node_hour}
+    // sfcompute parse_quote_response: best_ask absent or null (no ask, no price) or {dollars_per_node_hour}
     const q = (await t.call("sfcompute", "GET", "/orderbook/quote", { query: { requirements: `instance_sku:${SKU}`, start_at: EPOCH_S, end_at: EPOCH_S + 3600 } })).json;
     assert.ok("best_ask" in q);
     assert.equal(q.best_ask.dollars_per_node_hour, "14.000000");
-    // sfcompute parse_balance_response: available_cents, else available.amount (cents)
+    // sfcompute parse_balance_response: available_balance_cents (v1), else available.amount (v0), cents
+    const s1 = (await t.call("sfcompute", "GET", "/v1/balances", { root: true })).json;
+    assert.equal(s1.available_balance_cents, OPENING.sfcCents);
+    for (const k of ["current_balance_cents", "current_overage_cents", "overage_limit_cents"]) assert.ok(Number.isInteger(s1[k]), k);
     const s = (await t.call("sfcompute", "GET", "/v0/balance", { root: true })).json;
     assert.equal(s.available.amount, OPENING.sfcCents);
+    assert.equal(s.available.currency, "usd");
   });
 });
 
