@@ -266,19 +266,25 @@ pub fn orphans(
         .filter(|i| !with_deadline.contains(&(i.provider, i.id.as_str())))
         .filter(|i| !created.contains(&(i.provider, i.id.clone())))
         .filter_map(|i| {
-            let created_at = i.created_at.clone()?;
-            let created_ms = u64::try_from(crate::money::iso_to_unix_seconds(&created_at)?).ok()? * 1000;
-            let age_ms = now_ms.checked_sub(created_ms)?;
-            (age_ms > older_than_ms).then(|| Orphan {
+            let created_ms = i.created_at.as_deref().and_then(crate::money::iso_to_unix_ms);
+            // An unreadable time is as good as none: the instance is reported, its age unknown.
+            let age_ms = created_ms.map(|c| i64::try_from(now_ms).unwrap_or(i64::MAX).saturating_sub(c).max(0) as u64);
+            if age_ms.is_some_and(|age| age <= older_than_ms) {
+                return None;
+            }
+            Some(Orphan {
                 provider: i.provider,
                 id: i.id.clone(),
                 name: i.name.clone(),
                 status: i.status,
-                created_at,
+                created_at: i.created_at.clone(),
                 age_ms,
             })
         })
         .collect();
-    orphans.sort_by(|a, b| b.age_ms.cmp(&a.age_ms).then_with(|| (a.provider, &a.id).cmp(&(b.provider, &b.id))));
+    // Oldest first; unknown ages (None) last.
+    orphans.sort_by(|a, b| {
+        b.age_ms.map(|x| x + 1).cmp(&a.age_ms.map(|x| x + 1)).then_with(|| (a.provider, &a.id).cmp(&(b.provider, &b.id)))
+    });
     OrphanReport { orphans, older_than_ms, at_ms: now_ms }
 }

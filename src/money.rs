@@ -170,8 +170,13 @@ impl PriceTable {
 }
 
 /// An ISO 8601 / RFC 3339 time (`2025-02-08T00:00:00Z`, fractions and `±hh:mm` offsets allowed,
-/// or a date alone) as Unix seconds. `None` for anything else.
+/// or a date alone) as Unix seconds (a fraction rounds down). `None` for anything else.
 pub fn iso_to_unix_seconds(text: &str) -> Option<i64> {
+    iso_to_unix_ms(text).map(|ms| ms.div_euclid(1000))
+}
+
+/// The same as [`iso_to_unix_seconds`], in ms: a fraction's first three digits count.
+pub fn iso_to_unix_ms(text: &str) -> Option<i64> {
     let b = text.trim().as_bytes();
     let num = |s: &[u8]| -> Option<i64> {
         if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
@@ -188,7 +193,7 @@ pub fn iso_to_unix_seconds(text: &str) -> Option<i64> {
     }
     let mut secs = days_from_civil(y, m, d) * 86_400;
     if b.len() == 10 {
-        return Some(secs);
+        return Some(secs * 1000);
     }
     if !matches!(b[10], b'T' | b't' | b' ') || b.len() < 19 || b[13] != b':' || b[16] != b':' {
         return None;
@@ -199,22 +204,25 @@ pub fn iso_to_unix_seconds(text: &str) -> Option<i64> {
     }
     secs += h * 3600 + min * 60 + s;
     let mut rest = &b[19..];
+    let mut millis = 0;
     if let Some(frac) = rest.strip_prefix(b".") {
         let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
         if n == 0 {
             return None;
         }
+        millis = frac[..n].iter().chain(b"00").take(3).fold(0, |acc, c| acc * 10 + i64::from(c - b'0'));
         rest = &frac[n..];
     }
+    let ms = |secs: i64| secs * 1000 + millis;
     match rest {
-        [] | [b'Z'] | [b'z'] => Some(secs),
+        [] | [b'Z'] | [b'z'] => Some(ms(secs)),
         [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2] => {
             let (oh, om) = (num(&[*hh1, *hh2])?, num(&[*mm1, *mm2])?);
             if oh > 23 || om > 59 {
                 return None;
             }
             let offset = oh * 3600 + om * 60;
-            Some(if *sign == b'+' { secs - offset } else { secs + offset })
+            Some(ms(if *sign == b'+' { secs - offset } else { secs + offset }))
         }
         _ => None,
     }
@@ -288,6 +296,18 @@ mod tests {
         assert_eq!(iso_to_unix_seconds("2025-13-01T00:00:00Z"), None);
         assert_eq!(iso_to_unix_seconds("yesterday"), None);
         assert_eq!(iso_to_unix_seconds("2025-02-08T00:00:00+0100"), None);
+        assert_eq!(iso_to_unix_seconds("1969-12-31T23:59:59.5Z"), Some(-1), "a fraction rounds down");
+    }
+
+    #[test]
+    fn iso_times_in_ms() {
+        assert_eq!(iso_to_unix_ms("2025-02-08T00:00:00Z"), Some(1_738_972_800_000));
+        assert_eq!(iso_to_unix_ms("2025-02-08T00:00:00.5Z"), Some(1_738_972_800_500));
+        assert_eq!(iso_to_unix_ms("2025-02-08T00:00:00.05Z"), Some(1_738_972_800_050));
+        assert_eq!(iso_to_unix_ms("2025-02-08T01:00:00.123+01:00"), Some(1_738_972_800_123));
+        assert_eq!(iso_to_unix_ms("2025-02-08T00:00:00.123456789Z"), Some(1_738_972_800_123), "past ms, dropped");
+        assert_eq!(iso_to_unix_ms("2025-02-08"), Some(1_738_972_800_000));
+        assert_eq!(iso_to_unix_ms("2025-02-08T00:00:00.Z"), None);
     }
 
     #[test]

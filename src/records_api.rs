@@ -80,7 +80,7 @@ impl DeadlineRequest {
     /// `at` as ms since the Unix epoch.
     pub fn at_ms(&self) -> Option<u64> {
         match self.at.as_ref()? {
-            Value::String(s) => crate::money::iso_to_unix_seconds(s).and_then(|s| u64::try_from(s).ok()).map(|s| s * 1000),
+            Value::String(s) => crate::money::iso_to_unix_ms(s).and_then(|ms| u64::try_from(ms).ok()),
             v => v.as_u64(),
         }
     }
@@ -257,18 +257,24 @@ pub struct Orphan {
     pub name: Option<String>,
     /// Its status.
     pub status: Status,
-    /// When it was created (as the provider says).
-    pub created_at: String,
-    /// Its age, in ms.
-    pub age_ms: u64,
+    /// When it was created (as the provider says). Absent when the provider does not say (fal's
+    /// Platform API): such an instance is reported whatever the threshold, after the aged ones,
+    /// since its age cannot clear it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub created_at: Option<String>,
+    /// Its age, in ms (absent with `createdAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub age_ms: Option<u64>,
 }
 
 /// The orphan report's answer (`GET /api/v1/orphans`, `fleet.orphans()`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct OrphanReport {
-    /// Instances older than `olderThanMs` with no deadline and no `create` in the audit log,
-    /// oldest first. Terminated ones are left out.
+    /// Instances older than `olderThanMs` with no pending deadline and no `create` in the audit
+    /// log, oldest first, then those of unknown age. Terminated ones are left out.
     pub orphans: Vec<Orphan>,
     /// The age threshold used.
     pub older_than_ms: u64,

@@ -302,8 +302,22 @@ fn orphans_are_old_instances_with_no_deadline_and_no_recorded_create() {
     ];
     let deadlines = block_on(store.deadlines()).unwrap();
     let report = orphans(&fleet, &deadlines, &created, now, 2 * hour);
-    let ids: Vec<(&str, u64)> = report.orphans.iter().map(|o| (o.id.as_str(), o.age_ms / hour)).collect();
-    assert_eq!(ids, vec![("forgotten", 72), ("failed-create", 24)], "oldest first");
+    let ids: Vec<(&str, Option<u64>)> = report.orphans.iter().map(|o| (o.id.as_str(), o.age_ms.map(|a| a / hour))).collect();
+    assert_eq!(
+        ids,
+        vec![("forgotten", Some(72)), ("failed-create", Some(24)), ("ageless", None)],
+        "oldest first, then those whose age the provider does not give"
+    );
+    // Ages to the ms, and an unreadable creation time counts as unknown, not as new.
+    let precise = vec![
+        instance(Provider::Novita, "ms", "running", Some("2025-12-04T09:59:59.250Z")),
+        instance(Provider::Novita, "garbled", "running", Some("last tuesday")),
+    ];
+    let report = orphans(&precise, &[], &Default::default(), now, 2 * hour);
+    assert_eq!(
+        report.orphans.iter().map(|o| (o.id.as_str(), o.age_ms)).collect::<Vec<_>>(),
+        vec![("ms", Some(2 * hour + 750)), ("garbled", None)]
+    );
     assert_eq!((report.older_than_ms, report.at_ms), (2 * hour, now));
     // A deadline that already fired no longer vouches for the instance.
     let mut done = deadlines.clone();

@@ -29,9 +29,10 @@ async function startDecoy() {
 
 /**
  * Starts the sim (frozen clock) and the proxy. `env` overrides/extends the Worker env (a value of
- * undefined removes a variable). Returns the harness.
+ * undefined removes a variable). `d1: false` runs it without the D1 database (no records).
+ * Returns the harness.
  */
-export async function startHarness({ env = {}, sim: simOptions = {}, rateLimit } = {}) {
+export async function startHarness({ env = {}, sim: simOptions = {}, rateLimit, d1 = true } = {}) {
   ensurePkg({ log: (m) => console.error(`[proxy tests] ${m}`) });
   const sim = await startSim({ port: 0, seed: 7, instances: 6, speed: 0, ...simOptions });
   const decoy = await startDecoy();
@@ -48,7 +49,7 @@ export async function startHarness({ env = {}, sim: simOptions = {}, rateLimit }
   };
   for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];
   const logs = [];
-  const proxy = await startProxy({ env: fullEnv, port: 0, onLog: (line) => logs.push(line), rateLimit });
+  const proxy = await startProxy({ env: fullEnv, port: 0, onLog: (line) => logs.push(line), rateLimit, d1 });
   const responses = [];
 
   const h = {
