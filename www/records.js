@@ -61,12 +61,12 @@ function words(action) {
 
 /**
  * The one-line state of a deadline at `now`: "stops in 12 min", "stop due", "stop retrying",
- * "stop fired 3 min ago", "stop failed".
+ * "stop fired", "stop failed".
  */
 export function deadlineText(d, now = Date.now()) {
   if (!d) return "";
   const w = words(d.action);
-  if (d.state === "done") return `${d.action} fired${Number.isFinite(d.firedAtMs) ? ` ${ageText(d.firedAtMs, now)} ago` : ""}`;
+  if (d.state === "done") return `${d.action} fired`;
   if (d.state === "failed") return `${d.action} failed`;
   if (d.lastError) return `${d.action} retrying`;
   return d.atMs > now ? `${w.future} in ${durationText(d.atMs - now)}` : `${d.action} due`;
@@ -110,7 +110,9 @@ export function deadlineCell(d, now = Date.now()) {
   td.dataset.state = d.state;
   td.title = deadlineTitle(d);
   td.append(deadlineLine(d, now));
-  if (d.lastError) td.append(h("span", { className: "deadline-error" }, d.lastError));
+  // Under it: when a fired one fired, or why the last attempt failed.
+  if (d.state === "done" && Number.isFinite(d.firedAtMs)) td.append(h("span", { className: "deadline-when muted" }, `${ageText(d.firedAtMs, now)} ago`));
+  else if (d.lastError) td.append(h("span", { className: "deadline-error" }, d.lastError));
   return td;
 }
 
