@@ -4,12 +4,13 @@
 //
 // Every provider string is rendered with textContent (see dom.js); nothing here builds HTML.
 
-import { $, h, clock, errorText } from "./dom.js";
+import { $, h, clock, durationText, errorText } from "./dom.js";
 import { FleetTable, STATUSES, rowOf, tickCountdowns } from "./table.js";
 import { ACTIONS, renderDetails } from "./details.js";
 import { buildFields, clearErrors, readInput, showFieldError } from "./create.js";
 import { attachPickers, choicePrice, hasPickers, usableOffers } from "./offers.js";
 import { moneyMicro, moneyUsd, perHourText, priceUsd, usdText } from "./money.js";
+import { AUDIT_ACTIONS, auditList, deadlineKey, defaultDeadlineAction, fieldErrorText, localInputValue, renderDeadlineSection, tickDeadlines } from "./records.js";
 
 const TOKEN_KEY = "gpufleet.token";
 const REFRESH_MS = 10_000; // auto-refresh interval while everything answers
@@ -18,6 +19,8 @@ const LIST_TIMEOUT_MS = 30_000;
 const WAIT = { minDelayMs: 1000, maxDelayMs: 5000, maxWaitMs: 30 * 60_000 };
 const BALANCE_MS = 60_000; // balances change slowly: asked once a minute while the tab is seen
 const OFFERS_MS = 60_000; // offers (and their prices) are kept this long per provider
+const AUDIT_PAGE = 50; // audit entries per page in the Audit log panel
+const INSTANCE_AUDIT_PAGE = 20; // … and in an instance's History
 
 let gf = null; // the gpufleet module
 let fleet = null;
@@ -38,6 +41,20 @@ let balanceTimer = null;
 let balanceAt = 0;
 let balanceInflight = null;
 const offerCache = new Map(); // provider → { at, offers, error }
+
+// The proxy's records (deadlines, the audit log, orphans): kept only with a D1 database. "off"
+// when /healthz says `records: "none"` or a records call answers `unsupported` (503); then the
+// console shows one notice and none of the records' controls.
+let records = "unknown"; // "on" | "off" | "unknown"
+let deadlinesByKey = new Map(); // key → Deadline (fleet.deadlines(), once per poll)
+let deadlinesError = null; // the last fleet.deadlines() failure (one banner), or null
+const deadlineDrafts = new Map(); // key → { mode, after, at, action }: what the deadline form holds
+const deadlineUi = new Map(); // key → { busy?, error?, message? } of the deadline calls
+const instanceAudit = new Map(); // key → { entries, nextCursor, loading, more, error }
+let auditState = { entries: [], nextCursor: null, loading: false, error: null, query: {} };
+let auditSeq = 0;
+let orphanState = null; // { loading } | { report } | { error }
+let orphanSeq = 0;
 
 // refresh loop
 let timer = null;
@@ -74,9 +91,8 @@ function takeTokenFromFragment() {
 
 function showLogin(message) {
   $("main").hidden = true;
-  for (const id of ["refresh", "logout", "new-instance", "read-only"]) $(id).hidden = true;
-  $("details").hidden = true;
-  $("create").hidden = true;
+  for (const id of ["refresh", "logout", "new-instance", "read-only", "audit-open", "orphans-open", "records-notice"]) $(id).hidden = true;
+  for (const id of ["details", "create", "audit", "orphans"]) $(id).hidden = true;
   $("updated").textContent = "";
   $("login").hidden = false;
   $("login-error").textContent = message || "";
@@ -96,6 +112,15 @@ function signOut(message) {
   transitions.clear();
   messages.clear();
   sshState.clear();
+  records = "unknown";
+  deadlinesByKey = new Map();
+  deadlinesError = null;
+  deadlineDrafts.clear();
+  deadlineUi.clear();
+  instanceAudit.clear();
+  auditState = { entries: [], nextCursor: null, loading: false, error: null, query: {} };
+  orphanState = null;
+  $("fleet").classList.remove("no-records");
   sessionStorage.removeItem(TOKEN_KEY);
   if (fleet) fleet.free();
   fleet = null;
@@ -143,12 +168,14 @@ async function loadProviders() {
   const [list, access] = await Promise.all([
     fleet.providers({ timeoutMs: LIST_TIMEOUT_MS }),
     fleet.access({ timeoutMs: LIST_TIMEOUT_MS }),
+    loadHealth(),
   ]);
   caps = new Map(list.map((c) => [c.provider, c]));
   // Offer only what this token may do: the proxy refuses mutations from its read-only token.
   readOnly = access === "readOnly";
   $("read-only").hidden = !readOnly;
   $("new-instance").hidden = readOnly || !list.some((c) => c.operations.includes("create"));
+  applyRecordsMode();
 }
 
 function refresh() {
@@ -171,10 +198,12 @@ async function doRefresh() {
   $("refresh").disabled = true;
   try {
     if (!caps.size) await loadProviders();
-    const listing = await f.listAll(null, { timeoutMs: LIST_TIMEOUT_MS });
+    // The deadlines come with every poll: one call for the whole fleet, joined to the rows.
+    const [listing] = await Promise.all([f.listAll(null, { timeoutMs: LIST_TIMEOUT_MS }), loadDeadlines(f)]);
     if (f !== fleet) return; // signed out meanwhile
     globalError = null;
     applyListing(listing);
+    if (selectedKey) loadInstanceAudit(selectedKey, { quiet: true });
     failed = listing.errors.length > 0;
     lastOk = Date.now();
   } catch (e) {
@@ -232,6 +261,7 @@ setInterval(() => {
   if (document.hidden) return;
   tick();
   tickCountdowns(document); // spot reclaim countdowns in the rows and the details panel
+  tickDeadlines(document); // deadline countdowns, likewise
 }, 1000);
 
 function displayName(p) {
@@ -278,13 +308,14 @@ function rebuildRows() {
       const r = rowOf(inst, name);
       r.stale = Boolean(st.error);
       r.transition = transitions.get(key) || null;
+      r.deadline = records === "off" ? null : deadlinesByKey.get(key) || null;
       rows.push(r);
       byKey.set(key, r);
     }
   }
   // The open details keep showing an instance that vanished, marked as gone.
   if (selectedKey && !byKey.has(selectedKey) && rowsByKey.has(selectedKey)) {
-    const gone = { ...rowsByKey.get(selectedKey), gone: true, transition: null };
+    const gone = { ...rowsByKey.get(selectedKey), gone: true, transition: null, deadline: records === "off" ? null : deadlinesByKey.get(selectedKey) || null };
     rowsByKey = byKey;
     rowsByKey.set(selectedKey, gone);
   } else {
@@ -459,6 +490,11 @@ function renderBanners() {
     b.append(h("strong", {}, `${displayName(p)} is failing: `), `${e.message} (${bits.join(", ")}). ${kept}`);
     out.push(b);
   }
+  if (deadlinesError && records !== "off") {
+    const n = deadlinesByKey.size;
+    out.push(h("p", { className: "banner banner-error", dataset: { scope: "deadlines" } },
+      `Could not read the deadlines: ${errorText(deadlinesError)}. ${n ? `Showing the ${n} last seen.` : ""}`));
+  }
   $("banners").replaceChildren(...out);
 }
 
@@ -536,11 +572,15 @@ function toast(text, kind = "error") {
 
 function openDetails(key) {
   if (!rowsByKey.has(key)) return;
-  $("create").hidden = true;
-  if (selectedKey !== key) confirmOp = null;
+  for (const id of ["create", "audit", "orphans"]) $(id).hidden = true;
+  if (selectedKey !== key) {
+    confirmOp = null;
+    deadlineUi.delete(key); // an earlier visit's "Deadline set." or error is not news
+  }
   selectedKey = key;
   table.select(key);
   renderDetailsPanel();
+  loadInstanceAudit(key);
   $("details").hidden = false;
   $("details-close").focus();
 }
@@ -564,12 +604,34 @@ function renderDetailsPanel() {
   if (!row) return;
   const key = selectedKey;
   const t = row.transition;
-  const signature = JSON.stringify([key, row.inst, row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps.get(row.inst.provider)?.operations, readOnly]);
+  const audit = instanceAudit.get(key);
+  const ui = deadlineUi.get(key);
+  const signature = JSON.stringify([
+    key, row.inst, row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps.get(row.inst.provider)?.operations, readOnly,
+    records, row.deadline, ui && [ui.busy, ui.message, ui.error && fieldErrorText(ui.error)],
+    audit && [audit.entries.map((e) => e.seq), audit.nextCursor, audit.error && fieldErrorText(audit.error), audit.loading && !audit.entries.length, audit.loadingMore],
+  ]);
   if (signature === detailsSignature && !$("details").hidden) return;
   detailsSignature = signature;
+  // A re-render (every poll changes the cost so far) keeps the deadline form's focus.
+  const body = $("details-body");
+  const focused = body.contains(document.activeElement) ? document.activeElement.dataset.deadlineInput : undefined;
   $("details-title").textContent = row.inst.name || row.inst.id;
-  $("details-body").replaceChildren(
+  const recordsOn = records !== "off";
+  body.replaceChildren(
     renderDetails(row, {
+      afterActions: recordsOn
+        ? [renderDeadlineSection(row, {
+          caps: caps.get(row.inst.provider),
+          readOnly,
+          draft: draftOf(key, row),
+          state: ui,
+          onDraft: (patch) => deadlineDrafts.set(key, { ...draftOf(key, row), ...patch }),
+          onSet: () => saveDeadline(key),
+          onClear: () => clearDeadline(key),
+        })]
+        : [],
+      beforeRaw: recordsOn ? [historySection(key)] : [],
       caps: caps.get(row.inst.provider),
       readOnly,
       confirm: confirmOp,
@@ -590,6 +652,7 @@ function renderDetailsPanel() {
       onSsh: () => loadSsh(key),
     }),
   );
+  if (focused) body.querySelector(`[data-deadline-input="${focused}"]`)?.focus();
 }
 
 async function loadSsh(key) {
@@ -624,9 +687,11 @@ async function runAction(key, op) {
   try {
     const result = await fleet[op](provider, id);
     if (op !== "delete" && result && result.id) setInstance(key, result);
+    loadInstanceAudit(key);
   } catch (e) {
     transitions.delete(key);
     rebuildRows();
+    loadInstanceAudit(key);
     setMessage(key, "error", `${a.label} failed: ${errorText(e)}`);
     toast(`${a.label} ${displayName(provider)} instance ${row.inst.name || id} failed: ${errorText(e)}`);
     return;
@@ -675,6 +740,332 @@ async function watch(key, provider, id, target, label) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// records: deadlines, the audit log, orphans (only when the proxy keeps them: a D1 database)
+
+const isRecordsOff = (e) => e && e.code === "unsupported";
+
+/** `/healthz` (no token) says whether the proxy keeps records; unknown if it cannot be read. */
+async function loadHealth() {
+  try {
+    const r = await fetch("/healthz", { cache: "no-store", headers: { accept: "application/json" } });
+    const body = r.ok ? await r.json() : null;
+    if (body && body.records === "none") setRecords("off");
+    else if (body && body.records === "d1") setRecords("on");
+  } catch {
+    // the records calls themselves say (an `unsupported` answer turns them off)
+  }
+}
+
+function setRecords(state) {
+  if (records === state || (records === "off" && state !== "off")) return;
+  records = state;
+  applyRecordsMode();
+}
+
+/** One notice when the proxy keeps no records, and none of their controls; else the controls. */
+function applyRecordsMode() {
+  const off = records === "off";
+  $("records-notice").hidden = !off || !fleet;
+  $("fleet").classList.toggle("no-records", off);
+  $("audit-open").hidden = off || !fleet;
+  $("orphans-open").hidden = off || !fleet;
+  if (off) {
+    deadlinesByKey = new Map();
+    deadlinesError = null;
+    $("audit").hidden = true;
+    $("orphans").hidden = true;
+    if (listedOnce) {
+      rebuildRows();
+      renderBanners();
+    }
+  }
+}
+
+/** `fleet.deadlines()` into `deadlinesByKey` (never rejects; the caller rebuilds the rows). */
+async function loadDeadlines(f) {
+  if (records === "off") return;
+  try {
+    const list = await f.deadlines({ timeoutMs: LIST_TIMEOUT_MS });
+    if (f !== fleet) return;
+    deadlinesByKey = new Map((list?.deadlines || []).map((d) => [deadlineKey(d), d]));
+    deadlinesError = null;
+  } catch (e) {
+    if (f !== fleet) return;
+    if (isRecordsOff(e)) setRecords("off");
+    else if (!isAuthError(e)) deadlinesError = e; // a refused token is the listing's to report
+  }
+}
+
+/** What the deadline form of `key` holds: the draft, or a start from its deadline (or an hour). */
+function draftOf(key, row) {
+  const kept = deadlineDrafts.get(key);
+  if (kept) return kept;
+  const d = row?.deadline;
+  const pending = d && d.state === "pending";
+  return {
+    mode: "after",
+    after: "60",
+    at: localInputValue(pending ? d.atMs : Date.now() + 3_600_000),
+    action: d?.action || defaultDeadlineAction(row?.inst.provider, caps.get(row?.inst.provider)),
+  };
+}
+
+/** The deadline form's request: `{ at }` or `{ after }`, and the action; or a field error. */
+function deadlineRequest(draft) {
+  const req = { action: draft.action };
+  if (draft.mode === "at") {
+    const at = draft.at ? new Date(draft.at) : null;
+    if (!at || !Number.isFinite(at.getTime())) return { error: { code: "invalidInput", field: "at", message: "at: choose a date and time" } };
+    req.at = at;
+  } else {
+    const text = String(draft.after ?? "").trim();
+    const minutes = Number(text);
+    if (!text || !Number.isFinite(minutes)) return { error: { code: "invalidInput", field: "after", message: "after: enter the minutes from now" } };
+    req.after = Math.round(minutes * 60_000);
+  }
+  return { req };
+}
+
+async function saveDeadline(key) {
+  const row = rowsByKey.get(key);
+  if (!row || !fleet || readOnly || deadlineUi.get(key)?.busy) return;
+  const { req, error } = deadlineRequest(draftOf(key, row));
+  if (error) {
+    deadlineUi.set(key, { error });
+    return renderDetailsPanel();
+  }
+  const f = fleet;
+  deadlineUi.set(key, { busy: "set" });
+  renderDetailsPanel();
+  try {
+    const answer = await f.setDeadline(row.inst.provider, row.inst.id, req);
+    if (f !== fleet) return;
+    deadlinesByKey.set(key, answer.deadline);
+    deadlineUi.set(key, { message: answer.previous && answer.previous.state === "pending" ? "Deadline changed." : "Deadline set." });
+    rebuildRows();
+    loadInstanceAudit(key);
+  } catch (e) {
+    if (f !== fleet) return;
+    if (isRecordsOff(e)) return setRecords("off");
+    deadlineUi.set(key, { error: e });
+  }
+  if (selectedKey === key) renderDetailsPanel();
+}
+
+async function clearDeadline(key) {
+  const row = rowsByKey.get(key);
+  if (!row || !fleet || readOnly || deadlineUi.get(key)?.busy) return;
+  const f = fleet;
+  deadlineUi.set(key, { busy: "clear" });
+  renderDetailsPanel();
+  try {
+    const answer = await f.clearDeadline(row.inst.provider, row.inst.id);
+    if (f !== fleet) return;
+    deadlinesByKey.delete(key);
+    deadlineDrafts.delete(key);
+    deadlineUi.set(key, { message: answer.cleared ? "Deadline cleared." : "It had no deadline." });
+    rebuildRows();
+    loadInstanceAudit(key);
+  } catch (e) {
+    if (f !== fleet) return;
+    if (isRecordsOff(e)) return setRecords("off");
+    deadlineUi.set(key, { error: e });
+  }
+  if (selectedKey === key) renderDetailsPanel();
+}
+
+/**
+ * An instance's audit entries (its History): the first page, or with `more` the next one.
+ * `quiet` (a poll) re-reads the first page only while nothing more was loaded.
+ */
+async function loadInstanceAudit(key, { more = false, quiet = false } = {}) {
+  const row = rowsByKey.get(key);
+  if (!row || !fleet || records === "off") return;
+  const prev = instanceAudit.get(key);
+  if (prev?.loading || prev?.loadingMore || (quiet && prev?.more)) return;
+  if (more && !prev?.nextCursor) return;
+  const f = fleet;
+  instanceAudit.set(key, { entries: [], ...prev, error: null, [more ? "loadingMore" : "loading"]: true });
+  if (selectedKey === key && (more || !prev)) renderDetailsPanel();
+  let next;
+  try {
+    const query = { provider: row.inst.provider, instanceId: row.inst.id, limit: INSTANCE_AUDIT_PAGE };
+    if (more) query.before = prev.nextCursor;
+    const page = await f.audit(query, { timeoutMs: LIST_TIMEOUT_MS });
+    const entries = more ? [...prev.entries, ...page.entries] : page.entries;
+    next = { entries, nextCursor: page.nextCursor || null, more };
+  } catch (e) {
+    if (f !== fleet) return;
+    if (isRecordsOff(e)) {
+      instanceAudit.delete(key);
+      return setRecords("off");
+    }
+    next = { ...prev, entries: prev?.entries || [], error: e };
+  }
+  if (f !== fleet) return;
+  instanceAudit.set(key, { ...next, loading: false, loadingMore: false });
+  if (selectedKey === key) renderDetailsPanel();
+}
+
+/** The details panel's History: this instance's audit entries, newest first. */
+function historySection(key) {
+  const st = instanceAudit.get(key);
+  const sec = h("section", { className: "history", attrs: { "aria-label": "History" } }, h("h3", {}, "History"));
+  if (!st || (st.loading && !st.entries.length && !st.error)) {
+    sec.append(h("p", { className: "muted" }, "Reading the audit log…"));
+  } else if (st.entries.length) {
+    sec.append(auditList(st.entries));
+  } else if (!st.error) {
+    sec.append(h("p", { className: "muted", dataset: { auditEmpty: "" } }, "Nothing recorded: no change to this instance went through this proxy's audit log."));
+  }
+  if (st?.error) sec.append(h("p", { className: "error", attrs: { role: "alert" } }, `The audit log could not be read: ${fieldErrorText(st.error)}`));
+  if (st?.nextCursor) {
+    const b = h("button", { type: "button", dataset: { auditMore: "" }, disabled: Boolean(st.loadingMore) }, st.loadingMore ? "Loading…" : "Load more");
+    b.addEventListener("click", () => loadInstanceAudit(key, { more: true }));
+    sec.append(b);
+  }
+  return sec;
+}
+
+// ---- the Audit log panel ----
+
+function openAudit() {
+  if (!fleet || records === "off") return;
+  closeDetails();
+  $("create").hidden = true;
+  $("orphans").hidden = true;
+  const select = $("audit-provider");
+  const current = select.value;
+  select.replaceChildren(h("option", { value: "" }, "All providers"), ...[...caps.values()].map((c) => h("option", { value: c.provider }, c.displayName)));
+  if (caps.has(current)) select.value = current;
+  const action = $("audit-action");
+  if (action.options.length === 0) action.append(h("option", { value: "" }, "All actions"), ...AUDIT_ACTIONS.map((a) => h("option", { value: a }, a)));
+  $("audit").hidden = false;
+  loadAudit();
+  $("audit-close").focus();
+}
+
+function auditFilters() {
+  const q = {};
+  const provider = $("audit-provider").value;
+  const caller = $("audit-caller").value.trim();
+  const action = $("audit-action").value;
+  if (provider) q.provider = provider;
+  if (caller) q.caller = caller;
+  if (action) q.action = action;
+  return q;
+}
+
+/** The first page for the filters as they are, or (`more`) the next page of the last query. */
+async function loadAudit({ more = false } = {}) {
+  const f = fleet;
+  if (!f || records === "off") return;
+  if (more && (!auditState.nextCursor || auditState.loading)) return;
+  const query = more ? { ...auditState.query, before: auditState.nextCursor } : auditFilters();
+  const seq = ++auditSeq;
+  auditState = more ? { ...auditState, loading: "more", error: null } : { entries: [], nextCursor: null, loading: "first", error: null, query };
+  renderAuditPanel();
+  try {
+    const page = await f.audit({ ...query, limit: AUDIT_PAGE }, { timeoutMs: LIST_TIMEOUT_MS });
+    if (f !== fleet || seq !== auditSeq) return;
+    auditState = { ...auditState, entries: [...auditState.entries, ...page.entries], nextCursor: page.nextCursor || null, loading: false };
+  } catch (e) {
+    if (f !== fleet || seq !== auditSeq) return;
+    if (isRecordsOff(e)) return setRecords("off");
+    auditState = { ...auditState, loading: false, error: e };
+  }
+  renderAuditPanel();
+}
+
+function renderAuditPanel() {
+  const st = auditState;
+  $("audit-error").textContent = st.error ? `The audit log could not be read: ${fieldErrorText(st.error)}` : "";
+  const list = $("audit-list");
+  if (st.loading === "first") list.replaceChildren(h("p", { className: "muted" }, "Reading the audit log…"));
+  else if (!st.entries.length) list.replaceChildren(st.error ? "" : h("p", { className: "muted", dataset: { auditEmpty: "" } }, "No entries match."));
+  else list.replaceChildren(auditList(st.entries, { instance: true, onOpen: openDetails, isKnown: (k) => rowsByKey.has(k) }));
+  const more = $("audit-more");
+  more.hidden = !st.nextCursor;
+  more.disabled = st.loading === "more";
+  more.textContent = st.loading === "more" ? "Loading…" : "Load more";
+  const q = st.query;
+  const bits = [q.provider && displayName(q.provider), q.caller && `caller ${q.caller}`, q.action && `action ${q.action}`].filter(Boolean);
+  $("audit-count").textContent = st.loading === "first" ? "" : `${plural(st.entries.length, "entry", "entries")}${st.nextCursor ? " shown, more older" : ""}${bits.length ? ` · ${bits.join(", ")}` : ""}`;
+  // The callers seen so far, offered in the caller filter.
+  const callers = new Set(["token", "deadline", ...st.entries.map((e) => e.caller)]);
+  $("audit-callers").replaceChildren(...[...callers].sort().map((c) => h("option", { value: c })));
+}
+
+// ---- the Orphans panel ----
+
+function openOrphans() {
+  if (!fleet || records === "off") return;
+  closeDetails();
+  $("create").hidden = true;
+  $("audit").hidden = true;
+  $("orphans").hidden = false;
+  loadOrphans();
+  $("orphans-close").focus();
+}
+
+async function loadOrphans() {
+  const f = fleet;
+  if (!f || records === "off") return;
+  const olderThanMs = Number($("orphans-age").value);
+  const seq = ++orphanSeq;
+  orphanState = { loading: true };
+  renderOrphans();
+  try {
+    const report = await f.orphans({ olderThanMs }, { timeoutMs: LIST_TIMEOUT_MS });
+    if (f !== fleet || seq !== orphanSeq) return;
+    orphanState = { report };
+  } catch (error) {
+    if (f !== fleet || seq !== orphanSeq) return;
+    if (isRecordsOff(error)) return setRecords("off");
+    orphanState = { error };
+  }
+  renderOrphans();
+}
+
+function renderOrphans() {
+  const st = orphanState || {};
+  $("orphans-error").textContent = st.error ? `The orphan report failed: ${fieldErrorText(st.error)}` : "";
+  $("orphans-reload").disabled = Boolean(st.loading);
+  const list = $("orphans-list");
+  const summary = $("orphans-summary");
+  if (st.loading) {
+    summary.textContent = "Listing the whole fleet and reading the audit log…";
+    list.replaceChildren();
+    return;
+  }
+  if (!st.report) {
+    summary.textContent = "";
+    list.replaceChildren();
+    return;
+  }
+  const { orphans = [], olderThanMs, atMs } = st.report;
+  summary.textContent = `${plural(orphans.length, "orphan")} older than ${durationText(olderThanMs)} (report at ${clock(atMs)}).`;
+  list.replaceChildren(
+    ...orphans.map((o) => {
+      const key = `${o.provider}/${o.id}`;
+      const li = h("li", { className: "orphan", dataset: { key, provider: o.provider } });
+      const name = o.name || o.id;
+      const open = rowsByKey.has(key)
+        ? h("button", { type: "button", className: "link", dataset: { open: key }, title: o.id }, name)
+        : h("span", { title: o.id }, name);
+      if (open.tagName === "BUTTON") open.addEventListener("click", () => openDetails(key));
+      li.append(
+        h("span", { className: "provider" }, displayName(o.provider)),
+        open,
+        h("span", { className: `badge status-${STATUSES.includes(o.status) ? o.status : "unknown"}` }, o.status),
+        h("span", { className: "age muted", title: o.createdAt }, `${durationText(o.ageMs)} old`),
+      );
+      return li;
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 // create
 
 let createFields = [];
@@ -685,6 +1076,8 @@ function openCreate() {
   const creatable = [...caps.values()].filter((c) => c.operations.includes("create"));
   if (!creatable.length) return;
   closeDetails();
+  $("audit").hidden = true;
+  $("orphans").hidden = true;
   const select = $("create-provider");
   const current = select.value;
   select.replaceChildren(...creatable.map((c) => h("option", { value: c.provider }, c.displayName)));
@@ -824,6 +1217,18 @@ $("create-fields").addEventListener("input", updateCreatePrice);
 $("create-fields").addEventListener("change", updateCreatePrice);
 $("create-form").addEventListener("submit", submitCreate);
 $("details-close").addEventListener("click", closeDetails);
+$("audit-open").addEventListener("click", openAudit);
+$("audit-close").addEventListener("click", () => ($("audit").hidden = true));
+$("audit-filters").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  loadAudit();
+});
+for (const id of ["audit-provider", "audit-action"]) $(id).addEventListener("change", () => loadAudit());
+$("audit-more").addEventListener("click", () => loadAudit({ more: true }));
+$("orphans-open").addEventListener("click", openOrphans);
+$("orphans-close").addEventListener("click", () => ($("orphans").hidden = true));
+$("orphans-age").addEventListener("change", loadOrphans);
+$("orphans-reload").addEventListener("click", loadOrphans);
 $("filter").addEventListener("input", (ev) => {
   table.setFilter({ text: ev.target.value });
   renderChips();
@@ -837,6 +1242,8 @@ document.addEventListener("keydown", (ev) => {
   if (ev.key !== "Escape") return;
   if (!$("create").hidden) $("create").hidden = true;
   else if (!$("details").hidden) closeDetails();
+  else if (!$("audit").hidden) $("audit").hidden = true;
+  else if (!$("orphans").hidden) $("orphans").hidden = true;
 });
 
 async function boot() {

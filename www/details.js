@@ -52,6 +52,8 @@ function field(dl, label, value, extra) {
  *   confirm         the op awaiting confirmation for this instance, or null
  *   message         {kind: "error"|"ok", text} shown above the actions, or null
  *   ssh             {state: "loading"|"ok"|"error", details?, error?} for SF Compute, or null
+ *   afterActions    nodes put after the actions (the Deadline section), or undefined
+ *   beforeRaw       nodes put before the raw record (the History section), or undefined
  *   onAsk(op) / onConfirm(op) / onCancel() / onStopWatching() / onSsh()
  */
 export function renderDetails(row, ctx) {
@@ -106,6 +108,8 @@ export function renderDetails(row, ctx) {
     actions.append(h("p", { className: "muted" }, `No action applies to a ${i.status} instance.`));
   }
   out.append(actions);
+  // The deadline (app.js, records.js), when the proxy keeps records.
+  if (ctx.afterActions) out.append(...ctx.afterActions);
 
   // ---- normalized fields ----
   const dl = h("dl", { className: "fields" });
@@ -191,6 +195,9 @@ export function renderDetails(row, ctx) {
     }
     out.append(sec);
   }
+
+  // The instance's audit entries, when the proxy keeps records.
+  if (ctx.beforeRaw) out.append(...ctx.beforeRaw);
 
   // ---- raw ----
   const raw = JSON.stringify(i.raw, null, 2);

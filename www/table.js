@@ -3,6 +3,7 @@
 // filter smoothly. Every provider string is set with textContent.
 
 import { h, ageText, durationText } from "./dom.js";
+import { deadlineCell } from "./records.js";
 import { MISSING, costKindText, costTitle, moneyMicro, moneyUsd, perHourText, priceMicro, priceTitle, priceUsd, usdText } from "./money.js";
 
 export const STATUSES = ["pending", "provisioning", "running", "stopping", "stopped", "terminating", "terminated", "failed", "unknown"];
@@ -33,6 +34,7 @@ export function rowOf(inst, displayName) {
     cost: moneyMicro(inst.cost?.amount),
     stale: false,
     transition: null,
+    deadline: null, // the proxy's Deadline for it (app.js joins fleet.deadlines() in)
   };
 }
 
@@ -64,7 +66,13 @@ const SORTS = {
   age: (a, b, d) => cmpNum(a.created, b.created, -d),
   price: (a, b, d) => cmpNum(a.price, b.price, d),
   cost: (a, b, d) => cmpNum(a.cost, b.cost, d),
+  // Pending deadlines by when they fire (soonest first); fired, failed and none last.
+  deadline: (a, b, d) => cmpNum(pendingAt(a), pendingAt(b), d),
 };
+
+function pendingAt(r) {
+  return r.deadline && r.deadline.state === "pending" ? r.deadline.atMs : NaN;
+}
 
 /** The direction of a column's first click: money columns start with the most expensive. */
 const FIRST_DIR = { price: -1, cost: -1 };
@@ -266,6 +274,7 @@ export class FleetTable {
     tr.append(cell("c-ip", i.ip ?? ""));
     tr.append(cell("c-age", ageText(r.created, this.now), i.createdAt));
     tr.append(priceCell(i), costCell(i));
+    tr.append(deadlineCell(r.deadline, this.now));
     return tr;
   }
 }

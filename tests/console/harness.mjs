@@ -31,9 +31,10 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
 
 /**
  * Starts sim + proxy + Chromium. `sim`: startSim options (npm start's by default). `prices`:
- * the proxy's GPUFLEET_PRICES (PRICES by default; null for none).
+ * the proxy's GPUFLEET_PRICES (PRICES by default; null for none). `d1`: bind the D1 database
+ * (the records: deadlines, audit log; true by default, as `npm start`), see startProxy.
  */
-export async function startConsole({ sim: simOptions = {}, prices = PRICES } = {}) {
+export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 = true } = {}) {
   ensurePkg({ log: (m) => console.error(`[console tests] ${m}`) });
   mkdirSync(SHOTS, { recursive: true });
   const sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now", ...simOptions });
@@ -42,7 +43,7 @@ export async function startConsole({ sim: simOptions = {}, prices = PRICES } = {
   const logs = [];
   const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, GPUFLEET_READONLY_TOKEN: readOnlyToken };
   if (prices) env.GPUFLEET_PRICES = JSON.stringify(prices);
-  const proxy = await startProxy({ env, port: 0, onLog: (l) => logs.push(l) });
+  const proxy = await startProxy({ env, port: 0, d1, onLog: (l) => logs.push(l) });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 
   const c = {
