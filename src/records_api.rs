@@ -257,8 +257,8 @@ pub struct Orphan {
     pub name: Option<String>,
     /// Its status.
     pub status: Status,
-    /// When it was created (as the provider says). Absent when the provider does not say (fal's
-    /// Platform API): such an instance is reported whatever the threshold, after the aged ones,
+    /// When it was created (as the provider says). Absent when the provider does not say (fal,
+    /// both APIs): such an instance is reported whatever the threshold, after the aged ones,
     /// since its age cannot clear it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]

@@ -1044,7 +1044,11 @@ function renderOrphans() {
     return;
   }
   const { orphans = [], olderThanMs, atMs } = st.report;
-  summary.textContent = `${plural(orphans.length, "orphan")} older than ${durationText(olderThanMs)} (report at ${clock(atMs)}).`;
+  const ageless = orphans.filter((o) => o.ageMs === undefined).length;
+  summary.textContent =
+    `${plural(orphans.length - ageless, "orphan")} older than ${durationText(olderThanMs)}` +
+    (ageless ? `, and ${ageless} of unknown age (no creation time from the provider)` : "") +
+    ` (report at ${clock(atMs)}).`;
   list.replaceChildren(
     ...orphans.map((o) => {
       const key = `${o.provider}/${o.id}`;
@@ -1058,7 +1062,9 @@ function renderOrphans() {
         h("span", { className: "provider" }, displayName(o.provider)),
         open,
         h("span", { className: `badge status-${STATUSES.includes(o.status) ? o.status : "unknown"}` }, o.status),
-        h("span", { className: "age muted", title: o.createdAt }, `${durationText(o.ageMs)} old`),
+        o.ageMs === undefined
+          ? h("span", { className: "age muted", title: "the provider gives no creation time, so no age can clear it" }, "age unknown")
+          : h("span", { className: "age muted", title: o.createdAt }, `${durationText(o.ageMs)} old`),
       );
       return li;
     }),

@@ -230,6 +230,10 @@ test("the Orphans panel lists what the report says; a deadline takes an instance
   await p.waitForFunction((n) => document.querySelectorAll("#orphans-list li.orphan").length === n && /^\d+ orphans? older than/.test(document.getElementById("orphans-summary").textContent), want.orphans.length);
   const keys = await p.$$eval("#orphans-list li.orphan", (lis) => lis.map((li) => li.dataset.key));
   assert.deepEqual(keys, want.orphans.map((o) => `${o.provider}/${o.id}`), "the report's orphans, oldest first");
+  // fal (both APIs) gives no creation time: its orphans say so rather than show an age.
+  const ageText = await p.$$eval("#orphans-list li.orphan", (lis) => lis.map((li) => li.querySelector(".age").textContent));
+  assert.deepEqual(ageText.map((t) => t === "age unknown"), want.orphans.map((o) => o.ageMs === undefined), ageText.join(" | "));
+  assert.ok(want.orphans.some((o) => o.ageMs === undefined) && ageText.every((t) => !/NaN|undefined/.test(t)));
 
   // A pending deadline makes an instance owned: off the list after a reload.
   const first = want.orphans.find((o) => o.provider === "novita") ?? want.orphans[0];
