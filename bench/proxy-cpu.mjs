@@ -12,6 +12,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { listBodies } from "./bodies.mjs";
 import { interleave, median, ROOT, row } from "./lib.mjs";
+import { startSim } from "../tests/sim/server.mjs";
+import { simEnv } from "../scripts/proxy-runtime.mjs";
 
 const PER_PROVIDER = 250;
 
@@ -34,23 +36,52 @@ export async function run({ quick, log }) {
   const realLog = console.log;
   console.log = () => {};
   let upstreamCalls = 0;
+  // A listing also prices its instances: Novita's catalog (GET /products) and SF Compute's quotes
+  // (GET /orderbook/quote). Those answers come from the simulated clouds, fetched once during the
+  // first (checked) request and then served from memory like the list bodies, keyed by path and
+  // the query without its times (a quote's window moves with the clock).
+  const sim = await startSim({ port: 0, seed: 8, instances: 1, speed: 0 });
+  const simBase = await simEnv(sim);
+  const BENCH_BASE = {
+    "fal.bench.invalid": ["https://fal.bench.invalid/v1", simBase.FAL_BASE_URL],
+    "fal-alpha.bench.invalid": ["https://fal-alpha.bench.invalid", simBase.FAL_ALPHA_BASE_URL],
+    "sfc.bench.invalid": ["https://sfc.bench.invalid/preview/v2", simBase.SFC_BASE_URL],
+    "novita.bench.invalid": ["https://novita.bench.invalid/gpu-instance/openapi/v1", simBase.NOVITA_BASE_URL],
+  };
+  const LIST_PATHS = new Set(["/v1/compute/instances", "/compute/instances", "/preview/v2/instances", "/gpu-instance/openapi/v1/gpu/instances"]);
+  const side = new Map();
+  let sideMisses = 0;
+  const keyOf = (url) => {
+    const q = new URLSearchParams(url.search);
+    for (const k of ["start_at", "end_at", "startTime", "endTime"]) q.delete(k);
+    return `${url.hostname}${url.pathname}?${q}`;
+  };
   globalThis.fetch = async (input) => {
     upstreamCalls += 1;
-    const url = new URL(typeof input === "string" ? input : input.url);
-    const body = byHost[url.hostname];
-    if (body === undefined) return new Response("{}", { status: 404 });
-    return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+    const request = typeof input === "string" ? new Request(input) : input;
+    const url = new URL(request.url);
+    if (LIST_PATHS.has(url.pathname)) {
+      return new Response(byHost[url.hostname], { status: 200, headers: { "content-type": "application/json" } });
+    }
+    const key = keyOf(url);
+    let answer = side.get(key);
+    if (!answer) {
+      sideMisses += 1;
+      const [from, to] = BENCH_BASE[url.hostname] ?? [];
+      if (!from) return new Response("{}", { status: 404 });
+      const r = await realFetch(to + url.href.slice(from.length), { headers: request.headers });
+      answer = { status: r.status, text: await r.text() };
+      side.set(key, answer);
+    }
+    return new Response(answer.text, { status: answer.status, headers: { "content-type": "application/json" } });
   };
   const token = "bench-token-0123456789abcdef";
   const env = {
+    ...simBase,
     GPUFLEET_TOKEN: token,
-    FAL_KEY: "k",
     FAL_BASE_URL: "https://fal.bench.invalid/v1",
     FAL_ALPHA_BASE_URL: "https://fal-alpha.bench.invalid",
-    SFC_TOKEN: "t",
-    SFC_WORKSPACE: "wksp_bench",
     SFC_BASE_URL: "https://sfc.bench.invalid/preview/v2",
-    NOVITA_API_KEY: "n",
     NOVITA_BASE_URL: "https://novita.bench.invalid/gpu-instance/openapi/v1",
     GPUFLEET_ORIGIN: "https://proxy.bench.invalid",
     RATE_LIMIT_PER_MINUTE: "0",
@@ -62,6 +93,7 @@ export async function run({ quick, log }) {
     if (first.status !== 200 || answer.instances.length !== 4 * PER_PROVIDER || answer.errors.length) {
       throw new Error(`proxy cpu: answered ${first.status} with ${answer.instances?.length} instances, errors ${JSON.stringify(answer.errors)}`);
     }
+    const missesBefore = sideMisses;
     const rounds = quick ? 10 : 40;
     const texts = Object.values(byHost);
     const times = await interleave(
@@ -79,9 +111,10 @@ export async function run({ quick, log }) {
       },
       { rounds, warmup: 3 },
     );
+    if (sideMisses !== missesBefore) throw new Error(`proxy cpu: ${sideMisses - missesBefore} price answers were not in memory while timing`);
     const g = median(times.gpufleet);
     const b = median(times.baseline);
-    log(`handleFetch /api/v1/instances, ${4 * PER_PROVIDER} instances: ${g.toFixed(2)} ms (baseline JSON round trip ${b.toFixed(2)} ms), ${upstreamCalls} upstream calls in all`);
+    log(`handleFetch /api/v1/instances, ${4 * PER_PROVIDER} instances: ${g.toFixed(2)} ms (baseline JSON round trip ${b.toFixed(2)} ms), ${upstreamCalls} upstream calls in all (${side.size} price answers from the simulated clouds, held in memory)`);
     return {
       rows: [
         row({
@@ -99,5 +132,6 @@ export async function run({ quick, log }) {
   } finally {
     globalThis.fetch = realFetch;
     console.log = realLog;
+    await sim.close();
   }
 }
