@@ -66,9 +66,3 @@ pub use model::*;
 pub use provider::{Provider, ProviderConfig};
 pub use proxy::api::ProxyConfig;
 
-// The former paths of the proxy's modules, kept while branches written against them are merged.
-#[cfg(feature = "proxy")]
-#[doc(hidden)]
-pub use proxy as proxy_server;
-#[doc(hidden)]
-pub use proxy::api as proxy_api;
