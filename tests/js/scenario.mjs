@@ -327,6 +327,35 @@ export async function runProxyScenario({ gpufleet, simUrl, proxyUrl, token, runt
   check(unauthorized.provider === undefined, "a proxy 401 names no provider", unauthorized);
   await expectError(badToken.providers(), "unauthorized", "providers() with a wrong proxy token");
   step("errors through the proxy", { notFound: notFound.message, unauthorized: unauthorized.message });
+
+  // The proxy's records (D1): a deadline as a Date, an ISO string and ms; the audit log of this
+  // scenario's own mutations, with the caller; the orphan report.
+  const target = all.instances.find((i) => i.provider === "sfcompute");
+  const at = new Date(Date.now() + 3_600_000);
+  const set = await fleet.setDeadline("sfcompute", target.id, { at });
+  check(set.deadline.atMs === at.getTime() && set.deadline.action === "terminate" && set.deadline.setBy === "token" && set.previous === undefined, "setDeadline(at: Date), SF Compute's default action", set);
+  const iso = new Date(Date.now() + 7_200_123).toISOString();
+  const moved = await fleet.setDeadline("sfcompute", target.id, { at: iso, action: "delete" });
+  check(moved.deadline.atMs === Date.parse(iso) && moved.deadline.action === "delete" && moved.previous?.atMs === at.getTime(), "setDeadline(at: ISO) replaces, to the ms", moved);
+  const listed = await fleet.deadlines();
+  check(listed.deadlines.some((d) => d.instanceId === target.id && d.state === "pending"), "deadlines()", listed);
+  await expectError(fleet.setDeadline("sfcompute", target.id, { after: 60_000, at }), "invalidInput", "setDeadline with at and after");
+  await expectError(fleet.setDeadline("fal", "inst_x", { after: 60_000, action: "stop" }), "invalidInput", "a deadline action fal does not have");
+  const cleared = await fleet.clearDeadline("sfcompute", target.id);
+  check(cleared.cleared?.instanceId === target.id, "clearDeadline()", cleared);
+  const audit = await fleet.audit({ caller: "token", limit: 500 });
+  const actions = new Set(audit.entries.map((e) => `${e.action} ${e.instanceId}`));
+  for (const want of [`create ${created.id}`, `stop ${victim.id}`, `delete ${created.id}`, `deadline.set ${target.id}`, `deadline.changed ${target.id}`, `deadline.cleared ${target.id}`]) {
+    check(actions.has(want), `audit(): ${want}`, [...actions]);
+  }
+  check(audit.entries.every((e) => e.caller === "token"), "audit({ caller })", audit.entries.slice(0, 3));
+  const page = await fleet.audit({ limit: 2 });
+  const next = await fleet.audit({ limit: 2, before: page.nextCursor });
+  check(page.entries.length === 2 && next.entries.length === 2 && next.entries[0].seq < page.entries[1].seq, "audit() pages by cursor", { page, next });
+  const orphans = await fleet.orphans({ olderThanMs: 60_000 });
+  check(Array.isArray(orphans.orphans) && orphans.olderThanMs === 60_000 && !orphans.orphans.some((o) => o.id === created.id), "orphans()", orphans.orphans.length);
+  step("records through the proxy", { audited: audit.entries.length, orphans: orphans.orphans.length });
+
   badToken.free();
   fleet.free();
   report.ok = true;
