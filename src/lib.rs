@@ -65,4 +65,3 @@ pub use http::{HttpRequest, HttpResponse, Method, Transport};
 pub use model::*;
 pub use provider::{Provider, ProviderConfig};
 pub use proxy::api::ProxyConfig;
-

@@ -40,8 +40,37 @@ fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(obj, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
 }
 
+/// The variables a config was read from: (name, value), in the order read.
+type EnvRead = Vec<(String, Option<String>)>;
+
+thread_local! {
+    // The config of the last request, with every variable it was read from (name, value). A
+    // request whose env gives the same values reuses it — and with it the config's price cache
+    // (Novita's catalog, SF Compute quotes, kept a minute), which a config per request would
+    // throw away, re-reading the catalog on every listing.
+    static CONFIG: RefCell<Option<(EnvRead, ServerConfig)>> = const { RefCell::new(None) };
+}
+
+/// The proxy's config from `env`: the isolate's cached one while every variable it was read
+/// from is unchanged, else read afresh (and cached).
 pub(crate) fn read_env(env: &JsValue) -> ServerConfig {
-    ServerConfig::from_env(|name| get(env, name).and_then(|v| v.as_string()))
+    let var = |name: &str| get(env, name).and_then(|v| v.as_string());
+    let cached = CONFIG.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|(read, config)| read.iter().all(|(name, value)| var(name) == *value).then(|| config.clone()))
+    });
+    if let Some(config) = cached {
+        return config;
+    }
+    let read = RefCell::new(Vec::new());
+    let config = ServerConfig::from_env(|name| {
+        let value = var(name);
+        read.borrow_mut().push((name.to_owned(), value.clone()));
+        value
+    });
+    CONFIG.with(|c| *c.borrow_mut() = Some((read.into_inner(), config.clone())));
+    config
 }
 
 fn read_headers(request: &Request) -> Vec<(String, String)> {

@@ -76,3 +76,19 @@ test("no provider key in any response or log line of this file", () => {
   for (const secret of SECRETS) assert.ok(!all.includes(secret), `found ${secret}`);
   for (const h of harnesses) for (const t of [h.token, h.readOnlyToken]) assert.ok(!all.includes(t));
 });
+
+test("the isolate keeps its config between requests: Novita's catalog is read once a minute, not on every listing", async () => {
+  const h = await harness({ sim: { instances: 3 } });
+  await h.clearUpstream();
+  for (let i = 0; i < 3; i++) {
+    const r = await h.fetch("/api/v1/instances", { headers: h.auth() });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.errors, []);
+    assert.ok(r.json.instances.some((x) => x.provider === "novita" && x.price), "Novita rows priced from the catalog");
+  }
+  const calls = await h.upstream();
+  const catalog = calls.filter((c) => c.provider === "novita" && c.path.endsWith("/products"));
+  const lists = calls.filter((c) => c.provider === "novita" && c.path.endsWith("/gpu/instances"));
+  assert.equal(lists.length >= 3, true, JSON.stringify(lists.map((c) => c.path)));
+  assert.equal(catalog.length, 1, "one catalog read for three listings");
+});
