@@ -1253,9 +1253,7 @@ impl<T: Transport> Client<T> {
         if let Some(action) = checked.action {
             action.check(provider)?;
         }
-        if checked.at.is_none() == checked.after.is_none() {
-            return Err(Error::invalid_input("deadline.at", "give `at` or `after` (one of them)"));
-        }
+        crate::store::one_of_at_or_after(checked.at.is_some(), checked.after.is_some(), "deadline.at")?;
         let body = serde_json::to_vec(&checked).map_err(|e| Error::invalid_input("deadline", e))?;
         // Setting the same deadline twice leaves the same deadline: safe to retry (as a delete is).
         let route = Route::SetDeadline(provider, id.to_owned());

@@ -184,11 +184,11 @@ impl Deadline {
 /// When a new deadline fires: exactly one of `at_ms` (ms since the Unix epoch) or `after_ms`
 /// (from `now_ms`); it must be in the future and within a year.
 pub fn deadline_time(at_ms: Option<u64>, after_ms: Option<u64>, now_ms: u64) -> Result<u64> {
-    let at = match (at_ms, after_ms) {
-        (Some(_), Some(_)) => return Err(Error::invalid_input("at", "give `at` or `after`, not both")),
-        (None, None) => return Err(Error::invalid_input("at", "is required (or `after`)")),
-        (Some(at), None) => at,
-        (None, Some(after)) => {
+    one_of_at_or_after(at_ms.is_some(), after_ms.is_some(), "at")?;
+    let at = match at_ms {
+        Some(at) => at,
+        None => {
+            let after = after_ms.unwrap_or(0);
             if after == 0 {
                 return Err(Error::invalid_input("after", "must be more than 0"));
             }
@@ -202,6 +202,15 @@ pub fn deadline_time(at_ms: Option<u64>, after_ms: Option<u64>, now_ms: u64) -> 
         return Err(Error::invalid_input(if at_ms.is_some() { "at" } else { "after" }, "must be within a year"));
     }
     Ok(at)
+}
+
+/// Checks that a deadline gives exactly one of `at` and `after` (the error names `at_field`).
+pub fn one_of_at_or_after(at_given: bool, after_given: bool, at_field: &str) -> Result<()> {
+    match (at_given, after_given) {
+        (true, true) => Err(Error::invalid_input(at_field, "give `at` or `after`, not both")),
+        (false, false) => Err(Error::invalid_input(at_field, "is required (or `after`)")),
+        _ => Ok(()),
+    }
 }
 
 /// How an attempt on a claimed deadline ended (JSON: `{"done":{"atMs":…}}`, `{"retry":{…}}`,
