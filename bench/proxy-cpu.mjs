@@ -56,9 +56,9 @@ export async function run({ quick, log }) {
     for (const k of ["start_at", "end_at", "startTime", "endTime"]) q.delete(k);
     return `${url.hostname}${url.pathname}?${q}`;
   };
-  globalThis.fetch = async (input) => {
+  globalThis.fetch = async (input, init) => {
     upstreamCalls += 1;
-    const request = typeof input === "string" ? new Request(input) : input;
+    const request = new Request(input, init);
     const url = new URL(request.url);
     if (LIST_PATHS.has(url.pathname)) {
       return new Response(byHost[url.hostname], { status: 200, headers: { "content-type": "application/json" } });
@@ -71,6 +71,7 @@ export async function run({ quick, log }) {
       if (!from) return new Response("{}", { status: 404 });
       const r = await realFetch(to + url.href.slice(from.length), { headers: request.headers });
       answer = { status: r.status, text: await r.text() };
+      if (r.status !== 200) throw new Error(`proxy cpu: the simulated clouds answered ${r.status} to ${url.pathname}: ${answer.text.slice(0, 200)}`);
       side.set(key, answer);
     }
     return new Response(answer.text, { status: answer.status, headers: { "content-type": "application/json" } });
