@@ -266,9 +266,9 @@ pub fn orphans(
         .filter(|i| !with_deadline.contains(&(i.provider, i.id.as_str())))
         .filter(|i| !created.contains(&(i.provider, i.id.clone())))
         .filter_map(|i| {
-            let created_ms = i.created_at.as_deref().and_then(crate::money::iso_to_unix_ms);
             // An unreadable time is as good as none: the instance is reported, its age unknown.
-            let age_ms = created_ms.map(|c| i64::try_from(now_ms).unwrap_or(i64::MAX).saturating_sub(c).max(0) as u64);
+            let created_ms = i.created_at.as_deref().and_then(crate::money::iso_to_unix_ms);
+            let age_ms = created_ms.and_then(|c| u64::try_from(c).ok()).map(|c| now_ms.saturating_sub(c));
             if age_ms.is_some_and(|age| age <= older_than_ms) {
                 return None;
             }
@@ -282,9 +282,8 @@ pub fn orphans(
             })
         })
         .collect();
-    // Oldest first; unknown ages (None) last.
-    orphans.sort_by(|a, b| {
-        b.age_ms.map(|x| x + 1).cmp(&a.age_ms.map(|x| x + 1)).then_with(|| (a.provider, &a.id).cmp(&(b.provider, &b.id)))
-    });
+    // Oldest first, unknown ages last.
+    let order = |o: &Orphan| (o.age_ms.is_none(), std::cmp::Reverse(o.age_ms), o.provider);
+    orphans.sort_by(|a, b| order(a).cmp(&order(b)).then_with(|| a.id.cmp(&b.id)));
     OrphanReport { orphans, older_than_ms, at_ms: now_ms }
 }
