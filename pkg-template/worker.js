@@ -37,16 +37,43 @@ function failure(message) {
   return new Response(body, { status: 500, headers: FALLBACK_HEADERS });
 }
 
+// A request body the answer did not need (a refused POST, an oversized one) is read to its end
+// before answering, up to this many bytes. workerd closes the connection after answering a
+// request whose body is left unread, and the body bytes that then reach the closed socket make
+// the kernel send a reset, which can destroy the answer before the client reads it (seen as
+// ECONNRESET instead of a 403 on a loaded machine). Past this, the rest is cancelled: a client
+// sending megabytes to a refused route gets a closed connection.
+const DRAIN_LIMIT_BYTES = 1 << 20;
+
+async function drainUnread(request) {
+  const body = request.body;
+  if (!body || body.locked) return;
+  const reader = body.getReader();
+  try {
+    for (let seen = 0; seen <= DRAIN_LIMIT_BYTES; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value ? value.byteLength : 0;
+    }
+    await reader.cancel();
+  } catch {
+    // A broken upload: nothing left to protect.
+  }
+}
+
 export default {
   async fetch(request, env, ctx) {
     if (startupFailed) return failure("the proxy failed to start");
+    let response;
     try {
-      return await handleFetch(request, env ?? {}, ctx, storeOf(env));
+      response = await handleFetch(request, env ?? {}, ctx, storeOf(env));
     } catch (e) {
       // Only the error's name: a message could quote a request detail.
       console.error(JSON.stringify({ event: "unhandled", error: String(e && e.name) }));
-      return failure("internal error");
+      response = failure("internal error");
     }
+    await drainUnread(request);
+    return response;
   },
 
   // Cron Trigger (wrangler.toml [triggers] crons, every minute): fire the due deadlines. A run

@@ -86,8 +86,10 @@ fn read_headers(request: &Request) -> Vec<(String, String)> {
     out
 }
 
-/// Reads the request body, stopping (and cancelling the stream) as soon as it passes
-/// [`MAX_BODY_BYTES`], so an oversized body is never buffered whole.
+/// Reads the request body, stopping as soon as it passes [`MAX_BODY_BYTES`], so an oversized
+/// body is never buffered whole. The rest is left in the stream (its reader's lock released, not
+/// cancelled): `worker.js` drains it after the answer is made, so workerd keeps the connection
+/// and the client reads its 413 instead of a reset.
 async fn read_body_capped(request: &Request) -> RequestBody {
     let Some(stream) = get(request.as_ref(), "body") else { return RequestBody::Empty };
     let Some(reader) = get(&stream, "getReader").and_then(|f| f.dyn_into::<Function>().ok()).and_then(|f| f.call0(&stream).ok())
@@ -115,8 +117,8 @@ async fn read_body_capped(request: &Request) -> RequestBody {
             }
         }
         if bytes.len() > MAX_BODY_BYTES {
-            if let Some(cancel) = get(&reader, "cancel").and_then(|f| f.dyn_into::<Function>().ok()) {
-                let _ = cancel.call0(&reader);
+            if let Some(release) = get(&reader, "releaseLock").and_then(|f| f.dyn_into::<Function>().ok()) {
+                let _ = release.call0(&reader);
             }
             return RequestBody::TooLarge;
         }

@@ -5,6 +5,8 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { assertBaseHeaders, SECRETS, startHarness } from "./harness.mjs";
 import { BASE_PATHS, PROVIDERS } from "../sim/defaults.mjs";
 
@@ -322,6 +324,37 @@ describe("attacks: the right status and no upstream call", () => {
     await attack(h, () => h.fetch(`${LIST}/inst_abc`, { method: "DELETE", headers: h.auth(h.readOnlyToken) }), 403, "forbidden");
     await attack(h, () => h.fetch("/api/v1/novita/instances/abc/stop", { method: "POST", headers: h.auth(h.readOnlyToken) }), 403, "forbidden");
     await attack(h, () => h.fetch("/api/v1/sfcompute/instances/inst_abc/terminate", { method: "POST", headers: h.auth(h.readOnlyToken) }), 403, "forbidden");
+  });
+
+  test("a refused request's unread body does not cost the connection (workerd would close it, and the late body bytes reset the answer)", async () => {
+    // Two requests on one keep-alive connection; the first one's body arrives after the proxy
+    // has refused it, as it may on a loaded machine. Both must be answered on this connection.
+    const { port } = new URL(h.url);
+    const cases = [
+      { token: h.readOnlyToken, body: JSON.stringify(CREATE.fal), status: "403" },
+      { token: h.token, body: JSON.stringify({ ...CREATE.fal, sshKey: "x".repeat(70 * 1024) }), status: "413" },
+    ];
+    for (const c of cases) {
+      const socket = net.connect(Number(port), "127.0.0.1");
+      let received = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (d) => (received += d));
+      const closed = new Promise((resolve) => socket.on("close", resolve));
+      const errors = [];
+      socket.on("error", (e) => errors.push(e.code));
+      await new Promise((resolve) => socket.on("connect", resolve));
+      socket.write(`POST /api/v1/fal/instances HTTP/1.1\r\nHost: proxy.test\r\nAuthorization: Bearer ${c.token}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(c.body)}\r\n\r\n`);
+      await sleep(150);
+      socket.write(c.body);
+      await sleep(150);
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: proxy.test\r\n\r\n`);
+      for (let i = 0; i < 100 && (received.match(/HTTP\/1\.1 /g) ?? []).length < 2; i++) await sleep(20);
+      socket.end();
+      await closed;
+      const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+      assert.deepEqual(statuses, [c.status, "200"], `both answered on one connection (errors: ${errors.join(", ")}): ${received.slice(0, 200)}`);
+    }
   });
 
   test("foreign-origin preflight and request", async () => {
