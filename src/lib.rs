@@ -6,7 +6,7 @@
 //! The crate is built in layers (the oauth2-rs shape), read bottom-up:
 //!
 //! - [`provider_id`] — [`Provider`] and its names, a leaf (as are `json_path`, the slow-path
-//!   reader that names a failing JSON path, and [`raw`]).
+//!   reader that names a failing JSON path, [`raw`], and [`ssh_key`], the public-key check).
 //! - [`error`] — one [`Error`] with a stable [`ErrorCode`]; [`http`] — [`HttpRequest`],
 //!   [`HttpResponse`] and the [`Transport`] trait, the only I/O seam (send, sleep, clock, random
 //!   bytes; on wasm the global `fetch` and `setTimeout`, natively you bring your own).
@@ -50,6 +50,7 @@ pub mod provider_id;
 pub mod proxy;
 pub mod raw;
 pub mod records_api;
+pub mod ssh_key;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]

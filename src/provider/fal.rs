@@ -20,6 +20,7 @@ use crate::model::{
     Capabilities, DeleteOutcome, FalCreateInput, FalListQuery, FieldKind, FieldSpec, Instance, Operation, Page, Pagination,
     SshInfo, Status,
 };
+use crate::ssh_key::check as check_ssh_key;
 
 const P: Provider = Provider::Fal;
 
@@ -310,9 +311,7 @@ struct WireCreate<'a> {
 /// Checks a create input against the documented rules (shared with the alpha API).
 pub(crate) fn validate_create(instance_type: &str, ssh_key: &str, sector: Option<&str>) -> Result<()> {
     check_enum("instanceType", instance_type, INSTANCE_TYPES)?;
-    if ssh_key.trim().is_empty() {
-        return Err(Error::invalid_input("sshKey", "must not be empty (an SSH public key, e.g. ssh-ed25519 AAAA…)"));
-    }
+    check_ssh_key(ssh_key).map_err(|rule| Error::invalid_input("sshKey", rule))?;
     if let Some(sector) = sector {
         check_enum("sector", sector, SECTORS)?;
         if instance_type != SECTOR_INSTANCE_TYPE {
