@@ -117,6 +117,25 @@ function refName(p, v, key, path) {
   return r;
 }
 
+/** GPUs per node and their model from a SKU name or its accelerator (src/provider/sfcompute.rs gpus_from_sku). */
+function sfcGpus(name, accelerator) {
+  const parts = name.split(/[-_ .]/).filter(Boolean);
+  let count;
+  for (const part of parts) {
+    const m = /^(?:([1-9]\d*)x|x([1-9]\d*))$/i.exec(part);
+    if (m) {
+      const n = Number(m[1] ?? m[2]);
+      if (n >= 1 && n <= 64) { count = n; break; }
+    }
+  }
+  let model = accelerator && accelerator.trim() ? accelerator.trim().toUpperCase() : undefined;
+  if (model === undefined) {
+    const part = parts.find((p) => { const l = p.toLowerCase(); return !/^(sxm|pcie|nvl|ib)/.test(l) && /^[a-z]{1,3}\d{2,}[a-z]?$/.test(l); });
+    if (part) model = part.toUpperCase();
+  }
+  return [count, model];
+}
+
 function sfcInstance(v, path) {
   const p = "sfcompute";
   if (!isObj(v)) throw new DecodeError(p, path, "expected an instance object");
@@ -128,6 +147,8 @@ function sfcInstance(v, path) {
   const sku = refName(p, v, "instance_sku", path);
   const skuName = sku && (nonEmpty(optStr(p, sku, "alias", path)) ?? nonEmpty(optStr(p, sku, "name", path)));
   const region = sku && nonEmpty(optStr(p, sku, "region", path));
+  const accelerator = sku && nonEmpty(optStr(p, sku, "accelerator", path));
+  const [gpuCount, gpuModel] = skuName !== undefined ? sfcGpus(skuName, accelerator) : [undefined, accelerator?.toUpperCase()];
   const pool = refName(p, v, "pool", path);
   const capacity = refName(p, v, "capacity", path);
   const hardware = (pool && nonEmpty(optStr(p, pool, "name", path))) ?? (capacity && nonEmpty(optStr(p, capacity, "name", path)));
@@ -144,6 +165,8 @@ function sfcInstance(v, path) {
   out.providerStatus = providerStatus;
   const instanceType = skuName ?? hardware;
   if (instanceType !== undefined) out.instanceType = instanceType;
+  if (gpuCount !== undefined) out.gpuCount = gpuCount;
+  if (gpuModel !== undefined) out.gpuModel = gpuModel;
   if (region !== undefined) out.region = region;
   if (ip !== undefined) out.ip = ip;
   if (created !== undefined && created !== null) out.createdAt = isoFromSeconds(created);

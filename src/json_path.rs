@@ -665,7 +665,7 @@ mod tests {
         };
         add(mutate::<FalCreateInput>(
             "fal create",
-            json!({"instanceType": "gpu_8x_h100_sxm5", "sshKey": "ssh-ed25519 AAAA", "sector": "sector_1", "idempotencyKey": "k"}),
+            json!({"instanceType": "gpu_8x_h100_sxm5", "sshKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2", "sector": "sector_1", "idempotencyKey": "k"}),
         ));
         add(mutate::<SfcCreateInput>(
             "sfc create",

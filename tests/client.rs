@@ -27,7 +27,7 @@ const FAL_429: &str = r#"{"error":{"type":"rate_limited","message":"Rate limit e
 fn fal_create() -> CreateInput {
     CreateInput::Fal(FalCreateInput {
         instance_type: "gpu_1x_h100_sxm5".into(),
-        ssh_key: "ssh-ed25519 AAAA".into(),
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2".into(),
         ..Default::default()
     })
 }
@@ -143,8 +143,11 @@ fn fal_create_is_retried_with_the_same_idempotency_key() {
 fn callers_idempotency_key_is_used() {
     let fake = ScriptedTransport::script(vec![json(201, &fal_instance("inst_new", "pending"))]);
     let client = Client::new(&fake, all_providers());
-    let mut input =
-        FalCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA".into(), ..Default::default() };
+    let mut input = FalCreateInput {
+        instance_type: "gpu_1x_h100_sxm5".into(),
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2".into(),
+        ..Default::default()
+    };
     input.idempotency_key = Some("my-key-1".into());
     block_on(client.create(&CreateInput::Fal(input))).unwrap();
     assert_eq!(fake.requests()[0].header_value("Idempotency-Key"), Some("my-key-1"));
@@ -156,7 +159,7 @@ fn non_idempotent_create_is_not_retried_after_an_ambiguous_failure() {
     let client = Client::new(&fake, all_providers());
     let input = CreateInput::FalAlpha(FalAlphaCreateInput {
         instance_type: "gpu_1x_h100_sxm5".into(),
-        ssh_key: "ssh-ed25519 AAAA".into(),
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2".into(),
         sector: None,
     });
     let err = block_on(client.create(&input)).unwrap_err();

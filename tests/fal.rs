@@ -101,7 +101,12 @@ fn delete_request() {
 
 #[test]
 fn create_request_with_sector() {
-    let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1"), None);
+    let input = create(
+        "gpu_8x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        Some("sector_1"),
+        None,
+    );
     let req = fal::build_create_request(&input, GENERATED, &config()).unwrap();
     let (k, v) = auth();
     assert_request(
@@ -109,13 +114,20 @@ fn create_request_with_sector() {
         Method::Post,
         "https://api.fal.ai/v1/compute/instances",
         &[(k, &v), ("Content-Type", "application/json"), ("Idempotency-Key", GENERATED)],
-        Some(r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA","sector":"sector_1"}"#),
+        Some(
+            r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2","sector":"sector_1"}"#,
+        ),
     );
 }
 
 #[test]
 fn create_request_omits_an_absent_sector() {
-    let input = create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None, None);
+    let input = create(
+        "gpu_1x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        None,
+        None,
+    );
     let req = fal::build_create_request(&input, GENERATED, &config()).unwrap();
     let (k, v) = auth();
     assert_request(
@@ -123,16 +135,23 @@ fn create_request_omits_an_absent_sector() {
         Method::Post,
         "https://api.fal.ai/v1/compute/instances",
         &[(k, &v), ("Content-Type", "application/json"), ("Idempotency-Key", GENERATED)],
-        Some(r#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA"}"#),
+        Some(
+            r#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2"}"#,
+        ),
     );
-    let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", None, None);
+    let input = create(
+        "gpu_8x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        None,
+        None,
+    );
     let req = fal::build_create_request(&input, GENERATED, &config()).unwrap();
-    assert_eq!(req.body.as_deref(), Some(&br#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA"}"#[..]));
+    assert_eq!(req.body.as_deref(), Some(&br#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2"}"#[..]));
 }
 
 #[test]
 fn create_request_json_escapes_the_ssh_key() {
-    let key = "ssh-rsa AAAAB3 \"quoted\" user@host\n";
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 \"quoted\" user@host\n";
     let req = fal::build_create_request(&create("gpu_1x_h100_sxm5", key, None, None), GENERATED, &config()).unwrap();
     let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
     assert_eq!(body, json!({"instance_type": "gpu_1x_h100_sxm5", "ssh_key": key}));
@@ -140,7 +159,12 @@ fn create_request_json_escapes_the_ssh_key() {
 
 #[test]
 fn the_callers_idempotency_key_wins_over_the_generated_one() {
-    let input = create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None, Some("my-key-1"));
+    let input = create(
+        "gpu_1x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        None,
+        Some("my-key-1"),
+    );
     let req = fal::build_create_request(&input, GENERATED, &config()).unwrap();
     assert_eq!(req.header_value("Idempotency-Key"), Some("my-key-1"));
     assert_eq!(req.headers.iter().filter(|(k, _)| k == "Idempotency-Key").count(), 1);
@@ -152,14 +176,24 @@ fn the_callers_idempotency_key_wins_over_the_generated_one() {
 fn an_invalid_idempotency_key_is_invalid_input() {
     let long = "k".repeat(256);
     for bad in ["", long.as_str(), "a\r\nInjected: 1", "a\nb", "a\rb", "a b", "tab\there", "clé"] {
-        let input = create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None, Some(bad));
+        let input = create(
+            "gpu_1x_h100_sxm5",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+            None,
+            Some(bad),
+        );
         let e = fal::build_create_request(&input, GENERATED, &config()).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
         assert_eq!(e.field.as_deref(), Some("idempotencyKey"), "{bad:?}");
         assert!(e.message.starts_with("idempotencyKey: "), "{}", e.message);
     }
     let max = "k".repeat(255);
-    let input = create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None, Some(&max));
+    let input = create(
+        "gpu_1x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        None,
+        Some(&max),
+    );
     assert!(fal::build_create_request(&input, GENERATED, &config()).is_ok());
     assert!(fal::validate_idempotency_key(GENERATED).is_ok());
 }
@@ -192,7 +226,12 @@ fn the_dispatcher_builds_the_same_requests() {
         provider::build_delete_request(Provider::Fal, "inst_1", &cfg).unwrap(),
         fal::build_delete_request("inst_1", &cfg).unwrap()
     );
-    let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_2"), None);
+    let input = create(
+        "gpu_8x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        Some("sector_2"),
+        None,
+    );
     assert_eq!(
         provider::build_create_request(&CreateInput::Fal(input.clone()), GENERATED, &cfg).unwrap(),
         fal::build_create_request(&input, GENERATED, &cfg).unwrap()
@@ -215,7 +254,12 @@ fn create_err(input: FalCreateInput) -> gpufleet::Error {
 #[test]
 fn instance_type_must_be_documented() {
     for bad in ["", "gpu_2x_h100_sxm5", "GPU_8X_H100_SXM5", "gpu_8x_h100_sxm5 "] {
-        let e = create_err(create(bad, "ssh-ed25519 AAAA", None, None));
+        let e = create_err(create(
+            bad,
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+            None,
+            None,
+        ));
         assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
         assert_eq!(e.field.as_deref(), Some("instanceType"));
         assert!(e.message.contains("gpu_8x_h100_sxm5") && e.message.contains("gpu_1x_h100_sxm5"), "{}", e.message);
@@ -235,18 +279,37 @@ fn ssh_key_must_not_be_empty() {
 #[test]
 fn sector_must_be_documented_and_only_with_the_8x_type() {
     for bad in ["", "sector_0", "sector_4", "Sector_1"] {
-        let e = create_err(create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some(bad), None));
+        let e = create_err(create(
+            "gpu_8x_h100_sxm5",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+            Some(bad),
+            None,
+        ));
         assert_eq!(e.code, ErrorCode::InvalidInput, "{bad:?}");
         assert_eq!(e.field.as_deref(), Some("sector"));
         assert!(e.message.contains("sector_1"), "{}", e.message);
     }
-    let e = create_err(create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1"), None));
+    let e = create_err(create(
+        "gpu_1x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        Some("sector_1"),
+        None,
+    ));
     assert_eq!(e.code, ErrorCode::InvalidInput);
     assert_eq!(e.field.as_deref(), Some("sector"));
     assert!(e.message.contains("gpu_8x_h100_sxm5"), "{}", e.message);
     for ok in ["sector_1", "sector_2", "sector_3"] {
-        assert!(fal::build_create_request(&create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some(ok), None), GENERATED, &config())
-            .is_ok());
+        assert!(fal::build_create_request(
+            &create(
+                "gpu_8x_h100_sxm5",
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+                Some(ok),
+                None
+            ),
+            GENERATED,
+            &config()
+        )
+        .is_ok());
     }
 }
 

@@ -89,24 +89,39 @@ fn delete_request_is_singular() {
 
 #[test]
 fn create_request_is_singular_and_has_no_idempotency_key() {
-    let req =
-        fal_alpha::build_create_request(&create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")), &config()).unwrap();
+    let req = fal_alpha::build_create_request(
+        &create(
+            "gpu_8x_h100_sxm5",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+            Some("sector_1"),
+        ),
+        &config(),
+    )
+    .unwrap();
     assert_request(
         &req,
         Method::Post,
         "https://rest.alpha.fal.ai/compute/instance",
         &[("Authorization", &auth()), ("Content-Type", "application/json")],
-        Some(r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA","sector":"sector_1"}"#),
+        Some(
+            r#"{"instance_type":"gpu_8x_h100_sxm5","ssh_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2","sector":"sector_1"}"#,
+        ),
     );
     assert_eq!(req.header_value("Idempotency-Key"), None);
 
-    let req = fal_alpha::build_create_request(&create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", None), &config()).unwrap();
+    let req = fal_alpha::build_create_request(
+        &create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2", None),
+        &config(),
+    )
+    .unwrap();
     assert_request(
         &req,
         Method::Post,
         "https://rest.alpha.fal.ai/compute/instance",
         &[("Authorization", &auth()), ("Content-Type", "application/json")],
-        Some(r#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA"}"#),
+        Some(
+            r#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2"}"#,
+        ),
     );
 }
 
@@ -115,9 +130,16 @@ fn the_seeds_create_example_is_not_json_but_our_body_is() {
     // Seed 002's request example has a trailing comma; gpufleet sends the same fields as valid JSON.
     let seed = fixture("create-request.txt");
     assert!(serde_json::from_slice::<Value>(&seed).is_err());
-    let req = fal_alpha::build_create_request(&create("gpu_1x_h100_sxm5", "ssh-rsa ...", None), &config()).unwrap();
+    let req = fal_alpha::build_create_request(
+        &create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2", None),
+        &config(),
+    )
+    .unwrap();
     let body: Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
-    assert_eq!(body, json!({"instance_type": "gpu_1x_h100_sxm5", "ssh_key": "ssh-rsa ..."}));
+    assert_eq!(
+        body,
+        json!({"instance_type": "gpu_1x_h100_sxm5", "ssh_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2"})
+    );
 }
 
 #[test]
@@ -135,7 +157,11 @@ fn the_dispatcher_builds_the_same_requests_and_never_an_idempotency_key() {
         provider::build_delete_request(Provider::FalAlpha, "abc", &cfg).unwrap(),
         fal_alpha::build_delete_request("abc", &cfg).unwrap()
     );
-    let input = create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_3"));
+    let input = create(
+        "gpu_8x_h100_sxm5",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+        Some("sector_3"),
+    );
     let via = provider::build_create_request(&CreateInput::FalAlpha(input.clone()), "generated-key", &cfg).unwrap();
     assert_eq!(via, fal_alpha::build_create_request(&input, &cfg).unwrap());
     assert_eq!(via.header_value("Idempotency-Key"), None);
@@ -148,7 +174,7 @@ fn the_dispatcher_builds_the_same_requests_and_never_an_idempotency_key() {
 fn the_create_input_has_no_idempotency_key_field() {
     let e = CreateInput::from_json(
         Provider::FalAlpha,
-        json!({"instanceType": "gpu_1x_h100_sxm5", "sshKey": "ssh-ed25519 AAAA", "idempotencyKey": "k"}),
+        json!({"instanceType": "gpu_1x_h100_sxm5", "sshKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2", "idempotencyKey": "k"}),
     )
     .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
@@ -172,20 +198,44 @@ fn base_url_override() {
 #[test]
 fn create_input_rules() {
     let cases: &[(FalAlphaCreateInput, &str)] = &[
-        (create("gpu_2x_h100_sxm5", "ssh-ed25519 AAAA", None), "instanceType"),
-        (create("", "ssh-ed25519 AAAA", None), "instanceType"),
+        (
+            create("gpu_2x_h100_sxm5", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2", None),
+            "instanceType",
+        ),
+        (create("", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2", None), "instanceType"),
         (create("gpu_1x_h100_sxm5", "", None), "sshKey"),
         (create("gpu_1x_h100_sxm5", " \n\t", None), "sshKey"),
-        (create("gpu_8x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_9")), "sector"),
-        (create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")), "sector"),
+        (
+            create(
+                "gpu_8x_h100_sxm5",
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+                Some("sector_9"),
+            ),
+            "sector",
+        ),
+        (
+            create(
+                "gpu_1x_h100_sxm5",
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+                Some("sector_1"),
+            ),
+            "sector",
+        ),
     ];
     for (input, field) in cases {
         let e = fal_alpha::build_create_request(input, &config()).expect_err("no request may be built");
         assert_eq!(e.code, ErrorCode::InvalidInput, "{input:?}");
         assert_eq!(e.field.as_deref(), Some(*field), "{input:?}");
     }
-    let e = fal_alpha::build_create_request(&create("gpu_1x_h100_sxm5", "ssh-ed25519 AAAA", Some("sector_1")), &config())
-        .unwrap_err();
+    let e = fal_alpha::build_create_request(
+        &create(
+            "gpu_1x_h100_sxm5",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2",
+            Some("sector_1"),
+        ),
+        &config(),
+    )
+    .unwrap_err();
     assert!(e.message.contains("gpu_8x_h100_sxm5"), "{}", e.message);
 }
 

@@ -333,14 +333,14 @@ fn with_cursor_keeps_the_filters() {
 fn create_input_from_json() {
     let input = CreateInput::from_json(
         Provider::Fal,
-        json!({"instanceType": "gpu_8x_h100_sxm5", "sshKey": "ssh-ed25519 AAAA", "sector": "sector_1", "idempotencyKey": "k1"}),
+        json!({"instanceType": "gpu_8x_h100_sxm5", "sshKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2", "sector": "sector_1", "idempotencyKey": "k1"}),
     )
     .unwrap();
     assert_eq!(
         input,
         CreateInput::Fal(FalCreateInput {
             instance_type: "gpu_8x_h100_sxm5".into(),
-            ssh_key: "ssh-ed25519 AAAA".into(),
+            ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2".into(),
             sector: Some("sector_1".into()),
             idempotency_key: Some("k1".into()),
         })

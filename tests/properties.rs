@@ -522,10 +522,16 @@ fn arb_request() -> impl Strategy<Value = ProxyRequest> {
 
 /// Create bodies the proxy accepts, one per provider, as bases for mild mutations.
 fn create_bodies() -> Vec<Value> {
-    let fal =
-        FalCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA x".into(), ..Default::default() };
-    let alpha =
-        FalAlphaCreateInput { instance_type: "gpu_1x_h100_sxm5".into(), ssh_key: "ssh-ed25519 AAAA x".into(), sector: None };
+    let fal = FalCreateInput {
+        instance_type: "gpu_1x_h100_sxm5".into(),
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 x".into(),
+        ..Default::default()
+    };
+    let alpha = FalAlphaCreateInput {
+        instance_type: "gpu_1x_h100_sxm5".into(),
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 x".into(),
+        sector: None,
+    };
     let sfc = SfcCreateInput {
         capacity: Some("cap_h100sfprod01".into()),
         image: "image_ubuntu2204cuda127".into(),

@@ -248,7 +248,9 @@ fn create_body_rules() {
         }
         r.body(body)
     };
-    let ok_body = || RequestBody::Bytes(br#"{"instanceType":"gpu_1x_h100_sxm5","sshKey":"ssh-ed25519 AAAA"}"#.to_vec());
+    let ok_body = || {
+        RequestBody::Bytes(br#"{"instanceType":"gpu_1x_h100_sxm5","sshKey":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2"}"#.to_vec())
+    };
     assert_eq!(run(&p, post(Some("text/plain"), ok_body()), &t).status, 415);
     assert_eq!(run(&p, post(None, ok_body()), &t).status, 415);
     assert_eq!(run(&p, post(Some("application/x-www-form-urlencoded"), ok_body()), &t).status, 415);

@@ -152,12 +152,12 @@ fn create_input(p: Provider) -> CreateInput {
     match p {
         Provider::Fal => CreateInput::Fal(FalCreateInput {
             instance_type: "gpu_1x_h100_sxm5".into(),
-            ssh_key: "ssh-ed25519 AAAAC3Nza reliability".into(),
+            ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 reliability".into(),
             ..Default::default()
         }),
         Provider::FalAlpha => CreateInput::FalAlpha(FalAlphaCreateInput {
             instance_type: "gpu_1x_h100_sxm5".into(),
-            ssh_key: "ssh-ed25519 AAAAC3Nza reliability".into(),
+            ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 reliability".into(),
             sector: None,
         }),
         Provider::Sfcompute => CreateInput::Sfcompute(SfcCreateInput {

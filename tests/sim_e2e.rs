@@ -67,7 +67,7 @@ fn fal_create_after_a_dropped_answer_makes_one_instance() {
     for _ in 0..3 {
         let input = CreateInput::Fal(FalCreateInput {
             instance_type: "gpu_1x_h100_sxm5".into(),
-            ssh_key: "ssh-ed25519 AAAAC3Nza test".into(),
+            ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 test".into(),
             ..Default::default()
         });
         block_on(client.create(&input)).expect("create succeeds after retries");
@@ -125,7 +125,7 @@ fn lifecycles_end_to_end() {
     // fal: create → running (IP assigned) → delete → gone.
     let created = block_on(client.create(&CreateInput::Fal(FalCreateInput {
         instance_type: "gpu_8x_h100_sxm5".into(),
-        ssh_key: "ssh-ed25519 AAAA e2e".into(),
+        ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 e2e".into(),
         sector: Some("sector_2".into()),
         idempotency_key: None,
     })))

@@ -78,7 +78,7 @@ async fn send_returns_status_headers_and_body() {
 #[wasm_bindgen_test]
 async fn send_delivers_method_headers_and_body() {
     let key = format!("wasm-test-{}", now() as u64);
-    let body = br#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAA wasm"}"#.to_vec();
+    let body = br#"{"instance_type":"gpu_1x_h100_sxm5","ssh_key":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 wasm"}"#.to_vec();
     let create = HttpRequest::new(Method::Post, format!("{}/fal/v1/compute/instances", sim()))
         .header("Authorization", format!("Key {FAL_KEY}"))
         .header("Content-Type", "application/json")
@@ -94,7 +94,10 @@ async fn send_delivers_method_headers_and_body() {
     let log: serde_json::Value = serde_json::from_slice(&log.body).expect("log JSON");
     let text = log.to_string();
     assert!(text.contains(&key), "the Idempotency-Key reached the sim: {text:.400}");
-    assert!(text.contains("ssh-ed25519 AAAA wasm"), "the body reached the sim");
+    assert!(
+        text.contains("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 wasm"),
+        "the body reached the sim"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -549,6 +549,39 @@ struct WireSku<'a> {
     alias: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     region: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    accelerator: Option<Cow<'a, str>>,
+}
+
+/// GPUs per node and their model, read off a SKU: its `accelerator` when given, else its name
+/// (`h100-8x-sxm5-ib` → 8 × H100): the count is a `<n>x` (or `x<n>`) part, the model the first
+/// part that is letters then digits and not a form factor (`sxm5`, `pcie4`). A name without them
+/// gives nothing: a guess is never shown as a count.
+pub fn gpus_from_sku(name: &str, accelerator: Option<&str>) -> (Option<u32>, Option<String>) {
+    let parts = || name.split(['-', '_', ' ', '.']).filter(|p| !p.is_empty());
+    let count = parts().find_map(|p| {
+        let lower = p.to_ascii_lowercase();
+        let digits = lower.strip_suffix('x').or_else(|| lower.strip_prefix('x'))?;
+        digits.parse::<u32>().ok().filter(|n| (1..=64).contains(n) && !digits.starts_with('0'))
+    });
+    let model = accelerator
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_uppercase)
+        .or_else(|| parts().find(|p| gpu_model_part(&p.to_ascii_lowercase())).map(str::to_uppercase));
+    (count, model)
+}
+
+/// `h100`, `b200`, `l40s`, `mi300x`, `gb200`: one to three letters, two or more digits, at most
+/// one letter after them; not a form factor or interconnect.
+fn gpu_model_part(part: &str) -> bool {
+    if ["sxm", "pcie", "nvl", "ib"].iter().any(|f| part.starts_with(f)) {
+        return false;
+    }
+    let letters = part.bytes().take_while(u8::is_ascii_lowercase).count();
+    let digits = part.bytes().skip(letters).take_while(u8::is_ascii_digit).count();
+    let rest = &part[letters + digits..];
+    (1..=3).contains(&letters) && digits >= 2 && (rest.is_empty() || rest.len() == 1 && rest.as_bytes()[0].is_ascii_lowercase())
 }
 
 /// Every field of an instance the normalizer reads, in every documented shape; the whole record
@@ -810,9 +843,15 @@ fn normalize(value: Value, path: &str) -> Result<Instance> {
 /// paths.
 fn from_wire(wire: WireInstance<'_>) -> Instance {
     let provider_status = wire.status.map(Cow::into_owned).unwrap_or_default();
-    let (sku_id, sku_name, region) = match wire.instance_sku {
-        Some(sku) => (non_empty(sku.id), non_empty(sku.alias).or(non_empty(sku.name)), non_empty(sku.region)),
-        None => (None, None, None),
+    let (sku_id, sku_name, region, accelerator) = match wire.instance_sku {
+        Some(sku) => {
+            (non_empty(sku.id), non_empty(sku.alias).or(non_empty(sku.name)), non_empty(sku.region), non_empty(sku.accelerator))
+        }
+        None => (None, None, None, None),
+    };
+    let (gpu_count, gpu_model) = match &sku_name {
+        Some(name) => gpus_from_sku(name, accelerator.as_deref()),
+        None => (None, accelerator.map(|a| a.to_uppercase())),
     };
     // The pool's (else the capacity's) name, for `instanceType` when there is no SKU.
     let hardware_name = name_of(&wire.pool).or_else(|| name_of(&wire.capacity)).map(str::to_owned);
@@ -824,8 +863,8 @@ fn from_wire(wire: WireInstance<'_>) -> Instance {
         provider_status,
         status_reason: None,
         instance_type: sku_name.or(hardware_name),
-        gpu_count: None,
-        gpu_model: None,
+        gpu_count,
+        gpu_model,
         region,
         sector: None,
         ip: wire.public_ip.text().map(str::to_owned),
@@ -1273,6 +1312,26 @@ pub fn parse_balance_response(response: HttpResponse) -> Result<crate::model::Ba
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn gpus_come_from_the_sku_name_or_its_accelerator_never_a_guess() {
+        let cases: &[(&str, Option<&str>, Option<u32>, Option<&str>)] = &[
+            ("h100-8x-sxm5-ib", None, Some(8), Some("H100")),
+            ("h200-8x-sxm5-ib", None, Some(8), Some("H200")),
+            ("b200-8x", None, Some(8), Some("B200")),
+            ("H100_x4_PCIe", None, Some(4), Some("H100")),
+            ("8x-sxm5", Some("h100"), Some(8), Some("H100")),
+            ("l40s-1x", None, Some(1), Some("L40S")),
+            ("mi300x-8x", None, Some(8), Some("MI300X")),
+            ("custom", None, None, None),
+            ("sxm5-ib", None, None, None),
+            ("h100-0x", None, None, Some("H100")),
+            ("h100-100x", None, None, Some("H100")),
+        ];
+        for (name, accelerator, count, model) in cases {
+            assert_eq!(gpus_from_sku(name, *accelerator), (*count, model.map(str::to_owned)), "{name}");
+        }
+    }
     use super::*;
 
     #[test]

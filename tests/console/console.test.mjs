@@ -244,7 +244,7 @@ test("details: every field, the raw record, copy IP and SSH command", async () =
   const sfcCmd = page.locator("#details-body section.ssh dt:text-is('SSH command') + dd");
   await sfcCmd.waitFor();
   assert.match(await sfcCmd.locator("code").textContent(), /^ssh (-p \d+ )?\d+\.\d+\.\d+\.\d+$/);
-  assert.match(await page.textContent("#details-body section.ssh"), /ssh-ed25519 AAAA/);
+  assert.match(await page.textContent("#details-body section.ssh"), /ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2);
   await sfcCmd.locator("button[data-copy='SSH command']").click();
   await page.waitForFunction(() => document.querySelector("section.ssh button[data-copy='SSH command']")?.textContent === "Copied");
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await sfcCmd.locator("code").textContent());
@@ -271,7 +271,7 @@ test("create a fal instance, with the library's validation messages, and watch i
   assert.equal(await typeError.textContent(), await libMessage({}));
   // 1× H100 with a sector: the library's rule, shown next to "sector".
   await page.selectOption("#cf-instanceType", "gpu_1x_h100_sxm5");
-  await page.fill("#cf-sshKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIconsoletest console@test");
+  await page.fill("#cf-sshKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 console@test");
   await page.selectOption("#cf-sector", "sector_1");
   await page.click("#create-submit");
   const sectorError = page.locator(".field[data-field=sector] .field-error");

@@ -168,7 +168,7 @@ export async function runScenario({ gpufleet, simUrl, runtime = "unknown", log =
   step("get", { provider: "sfcompute", id: got.id, status: got.status });
 
   // 3. create (fal) → wait until running (moving the sim clock) → delete
-  const created = await fleet.create("fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3Nza scenario" });
+  const created = await fleet.create("fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 scenario" });
   check(created.provider === "fal" && typeof created.id === "string", "create", created);
   check(created.status === "pending" || created.status === "provisioning", "a new instance is not running yet", created.status);
   const polled = [];
@@ -302,7 +302,7 @@ export async function runProxyScenario({ gpufleet, simUrl, proxyUrl, token, runt
   check(iterated === counts.sfcompute.instances, "instances() walked every page", { iterated });
   step("list through the proxy", { ...counts, runningEverywhere: all.instances.length });
 
-  const created = await fleet.create("fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3Nza proxy" });
+  const created = await fleet.create("fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 proxy" });
   const waiting = fleet.waitFor("fal", created.id, { until: "running", minDelayMs: 20, maxDelayMs: 60, maxWaitMs: 60_000 });
   let done = false;
   waiting.then(() => (done = true), () => (done = true));

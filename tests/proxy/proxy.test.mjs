@@ -23,8 +23,8 @@ after(async () => {
 });
 
 const CREATE = {
-  fal: { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProxyTestKey proxy@test" },
-  "fal-alpha": { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIProxyTestKey proxy@test" },
+  fal: { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 proxy@test" },
+  "fal-alpha": { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 proxy@test" },
   sfcompute: { name: "proxy-test-1", capacity: "cap_h100sfprod01", image: "image_ubuntu2204cuda127" },
   novita: { name: "proxy-test", productId: "prod-rtx4090-24g", gpuNum: 1, rootfsSize: 20, imageUrl: "nginx:latest", kind: "gpu" },
 };

@@ -225,7 +225,7 @@ test("orphans: old instances nobody created through the proxy and nobody gave a 
   const created = await h.fetch("/api/v1/fal/instances", {
     method: "POST",
     headers: { ...h.auth(ALICE), "content-type": "application/json" },
-    body: JSON.stringify({ instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRecordsTestKey records@test" }),
+    body: JSON.stringify({ instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 records@test" }),
   });
   assert.equal(created.status, 201, created.text);
   const withDeadline = (await state("novita")).find((i) => i.status === "running");
