@@ -4,32 +4,16 @@
 // validation messages), Novita stop/start, SF Compute terminate/delete, a failing provider's
 // banner, and a phone-width screen in dark mode. Screenshots go to test-output/console/.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { copyFileSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
-import { SECRETS, SHOTS, PROVIDERS, startConsole, waitForRows, column, row, assertClean } from "./harness.mjs";
+import { SECRETS, SHOTS, PROVIDERS, useConsole, openDetails, waitForRows, column, row, assertClean } from "./harness.mjs";
 import { ROOT } from "../../scripts/proxy-runtime.mjs";
 
-let c;
+const c = useConsole();
 let page;
 const apiBodies = [];
-
-before(async () => {
-  c = await startConsole();
-});
-after(async () => {
-  await c?.close();
-});
-
-/** Opens `inst`'s details through the UI: filter by its id, click its row. */
-async function openDetails(p, provider, id) {
-  await p.fill("#filter", id);
-  await waitForRows(p, 1);
-  await row(p, provider, id).click();
-  await p.waitForSelector("#details:not([hidden])");
-  assert.equal(await p.textContent("#details-body dd code"), id);
-}
 
 async function statusOf(p, provider, id) {
   return row(p, provider, id).locator("td.c-status .badge").textContent();
