@@ -3,7 +3,7 @@
 # JS crates; #[wasm_bindgen] exports live only in src/bindings (src/transport may declare JS
 # imports); no tokio anywhere; and the core's layers import one way (no cycle), so it reads
 # bottom-up:
-#   provider_id, json_path, raw  (leaves)  →  error  →  money  →  http  →  model  →  callers, store
+#   provider_id, json_path, raw, civil  (leaves)  →  error  →  money  →  http  →  model  →  callers, store
 #   →  provider, answer_json, records_api  →  proxy/api, pricing  →  client  →  deadlines, proxy/auth
 #   →  proxy/rate_limit  →  proxy/config, proxy/headers, proxy/exchange, proxy/conceal  →  proxy/server
 # Every core file belongs to the longest entry of the table below that names its path (src/a/b.rs
@@ -22,13 +22,13 @@ if grep -rqnE '(^|[^a-z_])tokio(::| *=|\b.*features)' src Cargo.toml; then echo 
 # One-way layers: the modules each core module may name (a `use` or a `crate::…` path anywhere in
 # its code; comments and its closing `mod tests` aside).
 declare -A may=(
-  [provider_id]="" [json_path]="" [raw]=""
+  [provider_id]="" [json_path]="" [raw]="" [civil]=""
   [error]="provider_id"
   [http]="error"
-  [money]="error provider_id"
+  [money]="civil error provider_id"
   [model]="error json_path money provider_id raw"
   [answer_json]="error model raw"
-  [provider]="error http json_path model money provider_id raw"
+  [provider]="civil error http json_path model money provider_id raw"
   [proxy/api]="error http json_path model provider records_api"
   [pricing]="error model money provider provider_id"
   [client]="error http model money pricing provider proxy/api records_api store"

@@ -37,6 +37,7 @@
 
 mod answer_json;
 pub mod callers;
+mod civil;
 pub mod client;
 pub mod deadlines;
 pub mod error;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{validate_id, Provider, ProviderConfig};
+use crate::civil::{civil_from_days, days_from_civil, days_in_month};
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{percent_encode, HttpResponse};
 use crate::model::Instance;
@@ -350,30 +351,6 @@ pub fn unix_seconds_to_iso(secs: i64) -> String {
     out
 }
 
-// Howard Hinnant's days → civil date algorithm.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 } as i64;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Parses an HTTP date in any of the three forms RFC 9110 §5.6.7 requires recipients to accept
 /// into Unix milliseconds:
 ///
@@ -421,15 +398,6 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         return None;
     }
     Some(((days as u64) * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2]) * 1000)
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// A string field that some providers send as a number (Novita `cpuNum`, `gpuNum`): the number
