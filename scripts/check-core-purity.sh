@@ -3,11 +3,11 @@
 # JS crates; #[wasm_bindgen] exports live only in src/bindings (src/transport may declare JS
 # imports); no tokio anywhere; and the core's layers import one way (no cycle), so it reads
 # bottom-up:
-#   provider_id, json_path, raw, ssh_key  (leaves)  →  error  →  money  →  http  →  model  →  provider, answer_json
-#   →  proxy/api, pricing  →  client  →  proxy/auth  →  proxy/rate_limit  →  proxy/config, proxy/headers,
-#   proxy/exchange, proxy/conceal  →  proxy/server
+#   provider_id, json_path, raw, civil, ssh_key  (leaves)  →  error  →  money  →  http  →  model  →  callers, store
+#   →  provider, answer_json, records_api  →  proxy/api, pricing  →  client  →  deadlines, proxy/auth
+#   →  proxy/rate_limit  →  proxy/config, proxy/headers, proxy/exchange, proxy/conceal  →  proxy/server
 # Every core file belongs to the longest entry of the table below that names its path (src/a/b.rs
-# and src/a/b/… to `a/b` if listed, else to `a`); `use crate::a::b…` names `a/b` if listed, else `a`.
+# and src/a/b/… to `a/b` if listed, else to `a`); `crate::a::b…` names `a/b` if listed, else `a`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 core=$(find src -name '*.rs' -not -path 'src/bindings/*' -not -path 'src/transport/*' -not -name bindings.rs -not -name transport.rs | sort)
@@ -19,15 +19,16 @@ stray=$(grep -rln '#\[wasm_bindgen' src --include='*.rs' | grep -v '^src/binding
 if [ -n "$stray" ]; then echo "core purity: #[wasm_bindgen] outside src/bindings and src/transport: $stray"; exit 1; fi
 if grep -rqnE '(^|[^a-z_])tokio(::| *=|\b.*features)' src Cargo.toml; then echo "core purity: tokio appears"; exit 1; fi
 
-# One-way layers: the modules each core module may `use` at its top level (test modules aside).
+# One-way layers: the modules each core module may name (a `use` or a `crate::…` path anywhere in
+# its code; comments and its closing `mod tests` aside).
 declare -A may=(
-  [provider_id]="" [json_path]="" [raw]="" [ssh_key]=""
+  [provider_id]="" [json_path]="" [raw]="" [civil]="" [ssh_key]=""
   [error]="provider_id"
   [http]="error"
-  [money]="error provider_id"
+  [money]="civil error provider_id"
   [model]="error json_path money provider_id raw"
   [answer_json]="error model raw"
-  [provider]="error http json_path model provider_id raw ssh_key"
+  [provider]="civil error http json_path model money provider_id raw ssh_key"
   [proxy/api]="error http json_path model provider records_api"
   [pricing]="error model money provider provider_id"
   [client]="error http model money pricing provider proxy/api records_api store"
@@ -39,7 +40,7 @@ declare -A may=(
   [proxy/auth]="callers model"
   [proxy/rate_limit]="proxy/auth"
   [proxy/headers]=""
-  [proxy/config]="callers provider proxy/auth proxy/rate_limit"
+  [proxy/config]="callers client http money provider proxy/auth proxy/rate_limit"
   [proxy/exchange]="error provider"
   [proxy/conceal]="error proxy/api"
   [proxy/server]="answer_json client deadlines error http model provider proxy/api records_api store proxy/auth proxy/conceal proxy/config proxy/exchange proxy/headers proxy/rate_limit"
@@ -59,7 +60,7 @@ for f in $core; do
   rel=${f#src/}; rel=${rel%.rs}; rel=${rel%/mod}
   module=$(layer_of "$rel")
   if [ -z "$module" ]; then unlisted="$unlisted $f"; continue; fi
-  for used in $(grep -oE '^(pub(\(crate\))? )?use crate::[a-z_]+(::[a-z_]+)?' "$f" | sed -E 's/^.*use crate:://; s#::#/#' | sort -u); do
+  for used in $(awk '/^mod tests \{/ { exit } { print }' "$f" | grep -vE '^\s*//' | grep -oE 'crate::[a-z_]+(::[a-z_]+)?' | sed -E 's/^crate:://; s#::#/#' | sort -u); do
     name=$used
     used=$(layer_of "$used")
     if [ -z "$used" ]; then layering="$layering\n  $f uses crate::${name//\//::}, which is in no layer"; continue; fi

@@ -100,11 +100,9 @@ impl fmt::Display for ErrorCode {
 pub struct ErrorDetail {
     /// The offending field, when the provider names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub field: Option<String>,
     /// The provider's machine-readable code for this detail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub code: Option<String>,
     /// Human-readable explanation.
     pub message: String,
@@ -125,35 +123,27 @@ pub struct Error {
     pub message: String,
     /// The provider involved, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub provider: Option<Provider>,
     /// The HTTP status the provider answered with, if it answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub status: Option<u16>,
     /// The provider's own error type, e.g. fal `validation_error` or SF Compute `conflict`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub provider_type: Option<String>,
     /// The provider's request id (from the error body or a response header), for support tickets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub request_id: Option<String>,
     /// A documentation link the provider sent with the error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub docs_url: Option<String>,
     /// How long the provider asked us to wait (from `Retry-After`), in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub retry_after_ms: Option<u64>,
     /// The input field at fault (`invalidInput`) or the JSON path that failed (`decode`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub field: Option<String>,
     /// Field-level problems the provider listed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub details: Vec<ErrorDetail>,
     /// Whether the failure is transient (rate limit, 5xx, network, timeout).
     pub retryable: bool,

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::civil::{days_from_civil, days_in_month};
 use crate::error::{Error, Result};
 use crate::provider_id::Provider;
 
@@ -188,7 +189,8 @@ pub fn iso_to_unix_ms(text: &str) -> Option<i64> {
         return None;
     }
     let (y, m, d) = (num(&b[..4])?, num(&b[5..7])?, num(&b[8..10])?);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+    let (m, d) = (u32::try_from(m).ok().filter(|m| (1..=12).contains(m))?, u32::try_from(d).ok()?);
+    if d < 1 || d > days_in_month(y, m) {
         return None;
     }
     let mut secs = days_from_civil(y, m, d) * 86_400;
@@ -226,26 +228,6 @@ pub fn iso_to_unix_ms(text: &str) -> Option<i64> {
         }
         _ => None,
     }
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -36,11 +36,9 @@ pub struct DeadlineRequest {
     pub at: Option<Value>,
     /// Or: in this many ms from now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub after: Option<u64>,
     /// What it does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub action: Option<DeadlineAction>,
 }
 
@@ -103,7 +101,6 @@ pub struct DeadlineAnswer {
     pub deadline: Deadline,
     /// The one it replaced, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub previous: Option<Deadline>,
 }
 
@@ -113,7 +110,6 @@ pub struct DeadlineAnswer {
 pub struct ClearedDeadline {
     /// The deadline removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cleared: Option<Deadline>,
 }
 
@@ -132,27 +128,21 @@ pub struct DeadlineList {
 pub struct AuditQuery {
     /// Only this provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub provider: Option<Provider>,
     /// Only this instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub instance_id: Option<String>,
     /// Only this caller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub caller: Option<String>,
     /// Only this action (`create`, `stop`, `deadline.fired`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub action: Option<String>,
     /// The page before this cursor (a previous page's `nextCursor`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub before: Option<String>,
     /// At most this many (1–500; default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub limit: Option<u32>,
 }
 
@@ -253,7 +243,6 @@ pub struct Orphan {
     pub id: String,
     /// Its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub name: Option<String>,
     /// Its status.
     pub status: Status,
@@ -261,11 +250,9 @@ pub struct Orphan {
     /// both APIs): such an instance is reported whatever the threshold, after the aged ones,
     /// since its age cannot clear it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub created_at: Option<String>,
     /// Its age, in ms (absent with `createdAt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub age_ms: Option<u64>,
 }
 

@@ -110,7 +110,6 @@ pub struct Deadline {
     pub instance_id: String,
     /// Its name when the deadline was set (for the log; names can change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub instance_name: Option<String>,
     /// When it fires (ms since the Unix epoch).
     pub at_ms: u64,
@@ -128,19 +127,15 @@ pub struct Deadline {
     pub next_attempt_ms: u64,
     /// Who holds it, while an attempt runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub lease_owner: Option<String>,
     /// Until when the holder holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub lease_until_ms: Option<u64>,
     /// The last attempt's failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub last_error: Option<String>,
     /// When it fired (state `done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub fired_at_ms: Option<u64>,
 }
 
@@ -249,7 +244,6 @@ pub enum AuditOutcome {
         code: String,
         /// The HTTP status, when there was an answer.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        #[tsify(optional)]
         status: Option<u16>,
     },
     /// Not known whether the provider acted (a timeout, a lost answer, a 5xx).
@@ -287,11 +281,9 @@ pub struct AuditEntry {
     pub provider: Provider,
     /// The instance (absent for a create that made none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub instance_id: Option<String>,
     /// Its name, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub instance_name: Option<String>,
     /// The request id (`X-Request-Id`), or the scheduled run's id.
     pub request_id: String,
@@ -299,7 +291,6 @@ pub struct AuditEntry {
     pub outcome: AuditOutcome,
     /// More, in words (e.g. `at 2026-12-04T10:00:00Z, stop`, `already gone`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub detail: Option<String>,
 }
 
@@ -330,7 +321,6 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// The `before` cursor of the next page, when there are older entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub next_cursor: Option<String>,
 }
 

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 
 use futures::executor::block_on;
 use gpufleet::*;
-use support::fixtures::{all_providers, proxy_client_config, SFC_WORKSPACE};
+use support::fixtures::{all_providers, client_config, proxy_client_config, SFC_WORKSPACE};
 use support::scripted::{json, ScriptedTransport};
 
 fn fal_instance(id: &str, status: &str) -> String {
@@ -360,6 +360,25 @@ fn list_all_reports_each_failure_beside_the_others() {
     assert_eq!(listing.errors[0].provider, Provider::FalAlpha);
     assert_eq!(listing.errors[0].error.code, ErrorCode::Unauthorized);
     assert!(listing.errors[0].error.message.contains("bad key"));
+}
+
+#[test]
+fn list_all_reports_a_named_provider_that_is_not_configured() {
+    // `listAll({ providers: ["fal", "sfcompute"] })` on a fleet without fal: fal is not left out
+    // silently, it is in `errors` (invalidInput naming its config key), and nothing is sent for it.
+    let fake = ScriptedTransport::new(|_| json(200, r#"{"object":"list","data":[],"has_more":false}"#));
+    let client = Client::new(&fake, client_config(&[Provider::Sfcompute]));
+    let listing = block_on(
+        client.list_all(&FleetQuery { providers: Some(vec![Provider::Fal, Provider::Sfcompute]), ..Default::default() }),
+    )
+    .unwrap();
+    assert!(listing.instances.is_empty());
+    assert_eq!(listing.errors.len(), 1);
+    let failure = &listing.errors[0];
+    assert_eq!((failure.provider, failure.error.code), (Provider::Fal, ErrorCode::InvalidInput));
+    assert_eq!(failure.error.field.as_deref(), Some("fal"));
+    assert!(failure.error.message.contains("not configured"), "{}", failure.error.message);
+    assert!(fake.requests().iter().all(|r| r.url.starts_with("https://api.sfcompute.com")), "only SF Compute was asked");
 }
 
 #[test]

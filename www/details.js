@@ -108,7 +108,7 @@ export function renderDetails(row, ctx) {
     actions.append(h("p", { className: "muted" }, `No action applies to a ${i.status} instance.`));
   }
   out.append(actions);
-  // The deadline (app.js, records.js), when the proxy keeps records.
+  // The deadline (details-panel.js, records.js), when the proxy keeps records.
   if (ctx.afterActions) out.append(...ctx.afterActions);
 
   // ---- normalized fields ----

@@ -48,6 +48,9 @@ export function durationText(ms) {
   return `${Math.round(s / 86400)} d`;
 }
 
+/** "1 run", "3 runs"; `many` for an irregular plural ("2 entries"). */
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 /** A short local time, e.g. 14:03:07. */
 export function clock(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });

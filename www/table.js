@@ -34,7 +34,7 @@ export function rowOf(inst, displayName) {
     cost: moneyMicro(inst.cost?.amount),
     stale: false,
     transition: null,
-    deadline: null, // the proxy's Deadline for it (app.js joins fleet.deadlines() in)
+    deadline: null, // the proxy's Deadline for it (fleet-view.js joins fleet.deadlines() in)
   };
 }
 

@@ -45,7 +45,6 @@ pub struct FalConfig {
     /// Override the API base URL (default `https://api.fal.ai/v1`, or `https://rest.alpha.fal.ai`
     /// for `falAlpha`): `https://`, or `http://` to localhost, 127.x.x.x or [::1] only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub base_url: Option<String>,
 }
 
@@ -60,7 +59,6 @@ pub struct SfcomputeConfig {
     /// Override the API base URL (default `https://api.sfcompute.com/preview/v2`): `https://`, or
     /// `http://` to localhost, 127.x.x.x or [::1] only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub base_url: Option<String>,
 }
 
@@ -73,7 +71,6 @@ pub struct NovitaConfig {
     /// Override the API base URL (default `https://api.novita.ai/gpu-instance/openapi/v1`):
     /// `https://`, or `http://` to localhost, 127.x.x.x or [::1] only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub base_url: Option<String>,
 }
 
@@ -97,11 +94,9 @@ pub struct RetryOptions {
     pub max: u32,
     /// First backoff delay in ms (default 300); doubles each retry, with jitter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub base_delay_ms: Option<u64>,
     /// Longest backoff delay in ms (default 10000). A `Retry-After` may ask for more, up to 60 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub max_delay_ms: Option<u64>,
 }
 
@@ -111,36 +106,28 @@ pub struct RetryOptions {
 pub struct FleetConfig {
     /// fal Platform API v1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub fal: Option<FalConfig>,
     /// fal's older alpha Compute API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub fal_alpha: Option<FalConfig>,
     /// SF Compute preview v2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub sfcompute: Option<SfcomputeConfig>,
     /// Novita GPU instances.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub novita: Option<NovitaConfig>,
     /// Send every call through a gpufleet proxy instead (no provider key in this process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub proxy: Option<ProxyOptions>,
     /// Retry policy (default: up to 3 retries, 300 ms doubling to 10 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub retries: Option<RetryOptions>,
     /// Novita pages fetched at once by `listAll` once the first page gives the total, 1–64
     /// (default 8; 1 = one page after another).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub page_concurrency: Option<u32>,
     /// Timeout of each HTTP attempt in ms, 1–2147483647 (default 30000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub timeout_ms: Option<u32>,
     /// A `fetch` to use instead of the global one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -156,7 +143,6 @@ pub struct FleetConfig {
     /// Allow provider keys in a browser page, where anyone who opens the page can read them.
     /// Prefer `proxy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub dangerously_allow_browser: Option<bool>,
 }
 
@@ -171,7 +157,6 @@ pub struct CallOptions {
     pub signal: Option<serde_json::Value>,
     /// Timeout of each HTTP attempt in ms for this call (overrides the fleet's `timeoutMs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub timeout_ms: Option<u32>,
 }
 
@@ -183,15 +168,12 @@ pub struct WaitForOptions {
     pub until: Status,
     /// Give up after this many ms with a `timeout` error listing the statuses seen (default 20 min).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub max_wait_ms: Option<u64>,
     /// First delay between polls in ms (default 2000); grows ×1.5 up to `maxDelayMs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub min_delay_ms: Option<u64>,
     /// Longest delay between polls in ms (default 15000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub max_delay_ms: Option<u64>,
     /// Called with every instance read; if it throws, waiting stops and `waitFor` rejects with
     /// what it threw.
@@ -204,7 +186,6 @@ pub struct WaitForOptions {
     pub signal: Option<serde_json::Value>,
     /// Timeout of each HTTP attempt in ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub timeout_ms: Option<u32>,
 }
 
@@ -215,19 +196,15 @@ pub struct WaitForOptions {
 pub struct InstancesQuery {
     /// Only these providers (default: every configured one, or the proxy's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub providers: Option<Vec<Provider>>,
     /// Only instances in these normalized statuses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub status: Option<Vec<Status>>,
     /// Case-insensitive text match on id, name, IP and instance type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub q: Option<String>,
     /// Page size asked of each provider (where it has one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub page_size: Option<u32>,
     /// Aborts the iteration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,7 +212,6 @@ pub struct InstancesQuery {
     pub signal: Option<serde_json::Value>,
     /// Timeout of each HTTP attempt in ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub timeout_ms: Option<u32>,
 }
 

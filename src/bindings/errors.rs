@@ -1,5 +1,7 @@
 //! [`Error`] → a thrown JS `Error` with `name = "GpufleetError"` and a stable `code` (the
-//! workers-rs `build_coded_error` shape), declared in the `.d.ts` as `GpufleetError`.
+//! workers-rs `build_coded_error` shape), declared in the `.d.ts` as `GpufleetError`: the
+//! generated `ErrorInfo` (the [`Error`] record's own TypeScript type) on a JS `Error`, so the
+//! fields are declared once, where they are defined.
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
@@ -11,30 +13,11 @@ use crate::transport::AbortSignalLike;
 const GPUFLEET_ERROR_TS: &'static str = r#"
 /**
  * What every gpufleet call throws (or rejects with): a real `Error` whose `name` is
- * `"GpufleetError"`, with a stable `code` to branch on. Keys and tokens never appear in it.
+ * `"GpufleetError"`, carrying the fields of `ErrorInfo` (the error record the proxy answers with
+ * too), with a stable `code` to branch on. Keys and tokens never appear in it.
  */
-export interface GpufleetError extends Error {
+export interface GpufleetError extends Error, ErrorInfo {
   name: "GpufleetError";
-  /** The stable category: branch on this, not on `message`. */
-  code: ErrorCode;
-  /** The provider involved, if any. */
-  provider?: Provider;
-  /** The HTTP status the provider answered with, if it answered. */
-  status?: number;
-  /** The provider's own error type, e.g. fal `validation_error`. */
-  providerType?: string;
-  /** The provider's request id, for support tickets. */
-  requestId?: string;
-  /** Whether trying again later may succeed (rate limit, 5xx, network, timeout). */
-  retryable: boolean;
-  /** How long the provider asked to wait before retrying, in milliseconds. */
-  retryAfterMs?: number;
-  /** A documentation link the provider sent. */
-  docsUrl?: string;
-  /** The input field at fault (`invalidInput`, e.g. `"sfcompute.workspace"`) or the JSON path that failed (`decode`). */
-  field?: string;
-  /** Field-level problems the provider listed. */
-  details?: ErrorDetail[];
   /** For `aborted`: the `AbortSignal`'s reason. */
   cause?: unknown;
 }

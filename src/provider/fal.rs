@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{
+use super::shared::{
     check_enum, child_path, decode_value, fast_record, http_error, id_url, is_object_text, json_kind, loose_error_parts,
-    parse_json, skips_as_strictly, ErrorParts, Provider, ProviderConfig, RETRY_AFTER_CAP_MS,
+    parse_json, skips_as_strictly, ErrorParts, RETRY_AFTER_CAP_MS,
 };
+use super::{Provider, ProviderConfig};
 use crate::error::{Error, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{

@@ -8,8 +8,8 @@
 use serde_json::Value;
 
 use super::fal::{auth_header, create_body, error_for, fast_instance, normalize, validate_create};
-use super::json_kind;
-use super::{id_url, parse_json, Provider, ProviderConfig};
+use super::shared::{id_url, json_kind, parse_json, skips_as_strictly};
+use super::{Provider, ProviderConfig};
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse, Method};
 use crate::model::{Capabilities, DeleteOutcome, FalAlphaCreateInput, FalAlphaListQuery, Instance, Operation, Page, Pagination};
@@ -56,7 +56,7 @@ pub fn parse_list_response(response: HttpResponse) -> Result<Page<Instance>> {
 
 /// The list the fast way (see `provider::fast_record`): the array's records as spans.
 pub(crate) fn fast_list(body: &std::sync::Arc<[u8]>) -> Option<Page<Instance>> {
-    if !super::skips_as_strictly(body) {
+    if !skips_as_strictly(body) {
         return None;
     }
     let records = serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(body).ok()?;

@@ -38,11 +38,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{
-    check_enum, check_len, check_range, decode_value, http_error, lenient_u32, loose_error_parts, parse_json, str_field,
-    unix_seconds_to_iso, validate_id, ErrorParts, Provider, ProviderConfig,
+use super::shared::{
+    check_enum, check_len, check_range, child_path, decode_value, fast_record, http_error, is_object_text, json_kind,
+    lenient_u32, loose_error_parts, parse_json, skips_as_strictly, str_field, unix_seconds_to_iso, ErrorParts,
 };
-use super::{child_path, fast_record, is_object_text, json_kind};
+use super::{validate_id, Provider, ProviderConfig};
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{
@@ -1319,7 +1319,7 @@ struct FastList<'a> {
 /// [`parse_list_response`]'s items and `total` read the fast way, or `None` (then the slow way
 /// decides: it also tells an error wrapped in a 200 from an answer).
 pub(crate) fn fast_list(query: &NovitaListQuery, body: &Arc<[u8]>) -> Option<Page<Instance>> {
-    if !is_object_text(body) || !super::skips_as_strictly(body) {
+    if !is_object_text(body) || !skips_as_strictly(body) {
         return None;
     }
     let list: FastList = serde_json::from_slice(body).ok()?;

@@ -33,10 +33,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{
+use super::shared::{
     check_enum, check_range, decode_value, fast_record, http_error, id_url, is_object_text, loose_error_parts, parse_json,
-    skips_as_strictly, unix_seconds_to_iso, ErrorParts, Provider, ProviderConfig,
+    skips_as_strictly, unix_seconds_to_iso, ErrorParts,
 };
+use super::{Provider, ProviderConfig};
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::http::{query_string, HttpRequest, HttpResponse, Method};
 use crate::model::{

@@ -8,30 +8,15 @@
 // device that no real cloud has. So the test sets the page's clock (Playwright's fake clock) to
 // known distances from the instance's reclaim time and moves it; the sim stays put.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SHOTS, startConsole, waitForRows, row, assertClean } from "./harness.mjs";
+import { SHOTS, useConsole, openDetails, waitForRows, row, assertClean } from "./harness.mjs";
 
-let c;
-before(async () => {
-  c = await startConsole({ sim: { sfcShape: "july", speed: 0 } });
-});
-after(async () => {
-  await c?.close();
-});
+const c = useConsole({ sim: { sfcShape: "july", speed: 0 } });
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const iso = (secs) => new Date(Number(secs) * 1000).toISOString().replace(".000Z", "Z");
-
-/** Shows one instance's row (filter by id) and opens its details. */
-async function openDetails(p, provider, id) {
-  await p.fill("#filter", id);
-  await waitForRows(p, 1);
-  await row(p, provider, id).click();
-  await p.waitForSelector("#details:not([hidden])");
-  assert.equal(await p.textContent("#details-body dd code"), id);
-}
 
 /** The details panel's normalized fields, label → text. */
 function detailFields(p) {

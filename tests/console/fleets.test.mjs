@@ -3,19 +3,13 @@
 // no CSP violation; and 5,000 instances (1,250 per provider) must render, filter, sort and scroll
 // with only the rows near the viewport in the DOM.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SHOTS, startConsole, waitForRows, row, assertClean } from "./harness.mjs";
+import { SHOTS, useConsole, waitForRows, row, assertClean } from "./harness.mjs";
 import { HOSTILE } from "../sim/hostile.mjs";
 
-let c;
-before(async () => {
-  c = await startConsole({ sim: { hostile: true } });
-});
-after(async () => {
-  await c?.close();
-});
+const c = useConsole({ sim: { hostile: true } });
 
 /** Elements that provider text must never become. */
 const ACTIVE = "script, img, svg, iframe, object, embed, a[href], [onerror], [onload], [onclick]";

@@ -3,6 +3,8 @@
 // simEnv, startProxy with the default limits), plus a page that records everything that must not
 // happen: dialogs, page errors, console errors and CSP violations.
 
+import { before, after } from "node:test";
+import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -45,6 +47,7 @@ export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 =
   if (prices) env.GPUFLEET_PRICES = JSON.stringify(prices);
   const proxy = await startProxy({ env, port: 0, d1, onLog: (l) => logs.push(l) });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  const libraries = [];
 
   const c = {
     sim,
@@ -95,13 +98,48 @@ export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 =
       page.cspViolations = async () => [...problems.csp, ...(await page.evaluate(() => window.__csp))];
       return page;
     },
+    /** The package's own `Fleet` in proxy mode against this proxy (the read-write token); close() frees it. */
+    async library() {
+      const { Fleet } = await import("../../pkg/node.js");
+      const lib = new Fleet({ proxy: { url: `${c.url}/api`, token: c.token } });
+      libraries.push(lib);
+      return lib;
+    },
     async close() {
+      for (const lib of libraries.splice(0)) lib.free();
       await browser.close().catch(() => {});
       await proxy.dispose().catch(() => {});
       await sim.close().catch(() => {});
     },
   };
   return c;
+}
+
+/**
+ * The console of one test file: started with startConsole(`options`) before the file's tests and
+ * closed after them. The object returned is that console once the tests run; with `library`, its
+ * `lib` is the package's own Fleet against the same proxy (c.library()).
+ */
+export function useConsole({ library = false, ...options } = {}) {
+  const c = {};
+  // One hook: Node 20 runs a file's top-level before() hooks at once, not one after another.
+  before(async () => {
+    Object.assign(c, await startConsole(options));
+    if (library) c.lib = await c.library();
+  });
+  after(async () => {
+    await c.close?.();
+  });
+  return c;
+}
+
+/** Opens an instance's details through the UI: filter by its id, click its row. */
+export async function openDetails(p, provider, id) {
+  await p.fill("#filter", id);
+  await waitForRows(p, 1);
+  await row(p, provider, id).click();
+  await p.waitForSelector("#details:not([hidden])");
+  assert.equal(await p.textContent("#details-body dd code"), id);
 }
 
 /** Waits until the table has rendered a listing with `n` matching rows (or any, without n). */

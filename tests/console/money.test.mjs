@@ -7,23 +7,13 @@
 // offers fail leaving the form usable. Every expected price is read from the simulator's catalog
 // (tests/sim/catalog.mjs) or from what the API returned, never copied here.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PRICES, SHOTS, startConsole, waitForRows, row, assertClean } from "./harness.mjs";
+import { PRICES, SHOTS, useConsole, waitForRows, row, assertClean } from "./harness.mjs";
 import { NOVITA_IMAGES, NOVITA_PRODUCTS, SFC_PRICES } from "../sim/catalog.mjs";
 
-let c;
-let lib;
-before(async () => {
-  c = await startConsole();
-  const { Fleet } = await import("../../pkg/node.js");
-  lib = new Fleet({ proxy: { url: `${c.url}/api`, token: c.token } });
-});
-after(async () => {
-  lib?.free();
-  await c?.close();
-});
+const c = useConsole({ library: true });
 
 /** The page's own dollar format (www/money.js usdText), for a micro-dollar amount. */
 function usd(micro) {
@@ -107,7 +97,7 @@ test("a provider whose offers fail (and a balance that fails) leaves the form us
 });
 
 test("the $/h column: the configured fal price, Novita's catalog, SF Compute's quote, and — with the reason", async () => {
-  const { instances } = await lib.listAll();
+  const { instances } = await c.lib.listAll();
   const p = await c.open();
   await waitForRows(p, null);
   const cell = async (inst, cls = "c-price") => {
@@ -172,7 +162,7 @@ test("the $/h column: the configured fal price, Novita's catalog, SF Compute's q
 });
 
 test("the burn rate is the sum of the running instances' prices in the listing the page got; cost so far and balances", async () => {
-  const before = await lib.balances();
+  const before = await c.lib.balances();
   const p = await c.open();
   await waitForRows(p, null);
   const body = await refreshAndRead(p);
@@ -198,7 +188,7 @@ test("the burn rate is the sum of the running instances' prices in the listing t
 
   // Balances: what the API said between the two reads (they only drain while instances run).
   await p.locator("#balances [data-provider]").first().waitFor();
-  const after = await lib.balances();
+  const after = await c.lib.balances();
   assert.deepEqual(after.errors, []);
   for (const b of after.balances) {
     const shown = Number(await p.getAttribute(`#balances [data-provider="${b.provider}"]`, "data-micro"));

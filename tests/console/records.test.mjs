@@ -6,22 +6,12 @@
 // panel (filters, "Load more" through the cursor), the Orphans panel, a read-only token offered
 // no enabled deadline control, and a proxy without D1 showing one notice and no records controls.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SHOTS, startConsole, waitForRows, row, assertClean } from "./harness.mjs";
+import { SHOTS, startConsole, useConsole, waitForRows, row, assertClean } from "./harness.mjs";
 
-let c;
-let lib;
-before(async () => {
-  c = await startConsole();
-  const { Fleet } = await import("../../pkg/node.js");
-  lib = new Fleet({ proxy: { url: `${c.url}/api`, token: c.token } });
-});
-after(async () => {
-  lib?.free();
-  await c?.close();
-});
+const c = useConsole({ library: true });
 
 /** Opens an instance's details through the UI: filter by its id, click its row. */
 async function openDetails(p, provider, id) {
@@ -225,7 +215,7 @@ test("the Orphans panel lists what the report says; a deadline takes an instance
   await waitForRows(p, null); // 159 now: a fal instance was deleted
   await p.click("#orphans-open");
   await p.selectOption("#orphans-age", String(3_600_000));
-  const want = await lib.orphans({ olderThanMs: 3_600_000 });
+  const want = await c.lib.orphans({ olderThanMs: 3_600_000 });
   assert.ok(want.orphans.length > 0, "the simulated fleet has old instances nobody created here");
   await p.waitForFunction((n) => document.querySelectorAll("#orphans-list li.orphan").length === n && /^\d+ orphans? older than/.test(document.getElementById("orphans-summary").textContent), want.orphans.length);
   const keys = await p.$$eval("#orphans-list li.orphan", (lis) => lis.map((li) => li.dataset.key));
@@ -237,11 +227,11 @@ test("the Orphans panel lists what the report says; a deadline takes an instance
 
   // A pending deadline makes an instance owned: off the list after a reload.
   const first = want.orphans.find((o) => o.provider === "novita") ?? want.orphans[0];
-  await lib.setDeadline(first.provider, first.id, { after: 3_600_000 });
+  await c.lib.setDeadline(first.provider, first.id, { after: 3_600_000 });
   await p.click("#orphans-reload");
   await p.waitForFunction((n) => document.querySelectorAll("#orphans-list li.orphan").length === n - 1, want.orphans.length);
   assert.ok(!(await p.$$eval("#orphans-list li.orphan", (lis) => lis.map((li) => li.dataset.key))).includes(`${first.provider}/${first.id}`));
-  await lib.clearDeadline(first.provider, first.id);
+  await c.lib.clearDeadline(first.provider, first.id);
 
   // An orphan opens its details.
   const second = p.locator("#orphans-list li.orphan button[data-open]").first();
@@ -257,10 +247,10 @@ test("the Orphans panel lists what the report says; a deadline takes an instance
 
 test("the read-only token sees the deadlines and the audit log but no enabled deadline control", async () => {
   const novita = await running("novita");
-  await lib.setDeadline("novita", novita.id, { after: 45 * 60_000, action: "delete" });
+  await c.lib.setDeadline("novita", novita.id, { after: 45 * 60_000, action: "delete" });
   // One given up after its attempts (as the cron leaves it), with its last error.
   const other = await running("novita", [novita.id]);
-  await lib.setDeadline("novita", other.id, { after: 60_000 });
+  await c.lib.setDeadline("novita", other.id, { after: 60_000 });
   await c.proxy.db.prepare("UPDATE deadlines SET state = 'failed', attempts = 10, last_error = 'novita: HTTP 500 upstream' WHERE provider = 'novita' AND instance_id = ?1").bind(other.id).run();
   const p = await c.open({ token: c.readOnlyToken });
   await waitForRows(p, null); // 159 now: a fal instance was deleted
@@ -283,8 +273,8 @@ test("the read-only token sees the deadlines and the audit log but no enabled de
   await p.waitForFunction(() => [...document.querySelectorAll("#details-body .history li.audit-entry")].some((li) => li.dataset.caller === "token" && li.dataset.action === "deadline.set"));
   await assertClean(assert, p, "(read-only)");
   await p.context().close();
-  await lib.clearDeadline("novita", novita.id);
-  await lib.clearDeadline("novita", other.id);
+  await c.lib.clearDeadline("novita", novita.id);
+  await c.lib.clearDeadline("novita", other.id);
 });
 
 test("a proxy without D1: one notice, no Deadline column, no records controls, no records calls — and a 503 unsupported turns them off too", async () => {

@@ -6,7 +6,7 @@ import { testSim, assertNoDupes } from "./helpers.mjs";
 import { SIM_KEYS } from "./defaults.mjs";
 import { LIFECYCLE } from "./fleet.mjs";
 
-const SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 user@host";
+const SSH = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpufleetsim user@host";
 
 describe("fal v1", () => {
   let t;

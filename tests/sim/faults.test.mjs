@@ -5,7 +5,7 @@ import http from "node:http";
 import { testSim } from "./helpers.mjs";
 import { AUTH_HEADERS, BASE_PATHS } from "./defaults.mjs";
 
-const FAL_BODY = { instance_type: "gpu_1x_h100_sxm5", ssh_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 x@y" };
+const FAL_BODY = { instance_type: "gpu_1x_h100_sxm5", ssh_key: "ssh-ed25519 AAAA x@y" };
 
 /** A raw GET that reports exactly what arrived before the socket closed. */
 function rawGet(url, headers) {

@@ -203,7 +203,7 @@ export function generateSfc(n, seed, hostileMode, epochMs) {
       ? Buffer.from(
           hostileMode
             ? `#cloud-config\n# ${hostile(i)}\nruncmd:\n  - echo '${hostile(i + 1).replace(/'/g, "")}'\n`
-            : `#cloud-config\nssh_authorized_keys:\n  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2${rng.chars(43, ALNUM)} ${name}\n`,
+            : `#cloud-config\nssh_authorized_keys:\n  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${rng.chars(43, ALNUM)} ${name}\n`,
           "utf8",
         ).toString("base64")
       : null;

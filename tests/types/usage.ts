@@ -7,6 +7,7 @@ import {
   init,
   type Capabilities,
   type CreateInputMap,
+  type ErrorInfo,
   type FleetConfig,
   type FleetListing,
   type GpufleetError,
@@ -113,6 +114,10 @@ try {
     else if (err.code === "rateLimited") console.log("retry after", err.retryAfterMs);
     else if (err.retryable) console.log("transient", err.message);
     console.log(err.field, err.docsUrl, err.details?.[0]?.message, err instanceof Error);
+    // The thrown error is the generated error record (what the proxy answers with) on an Error.
+    const record: ErrorInfo = err;
+    const thrown: Error = err;
+    console.log(record.code, thrown.name, err.cause);
   }
 }
 fleet.free();

@@ -1,0 +1,121 @@
+// The session: loading the package, the proxy's token (sessionStorage, this tab only), signing in
+// and out. Signing out forgets everything every part of the page holds.
+
+import { $, errorText } from "./dom.js";
+import { state } from "./state.js";
+import { refresh, stopPolling } from "./poll.js";
+import { table } from "./fleet-view.js";
+import { forgetBalances, loadBalances, renderBalances, renderSummary } from "./fleet-money.js";
+import { forgetDetails } from "./details-panel.js";
+import { forgetDeadlineForms } from "./deadlines.js";
+import { forgetAudit } from "./audit-panel.js";
+import { forgetOrphans } from "./orphans-panel.js";
+import { forgetOffers } from "./create-panel.js";
+
+const TOKEN_KEY = "gpufleet.token";
+
+let gf = null; // the gpufleet module
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+// `npm start` prints a URL ending in #token=…: take it, keep it in this tab, drop it from the URL.
+function takeTokenFromFragment() {
+  const m = /^#token=([^&]+)$/.exec(location.hash);
+  if (m) {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    } catch {
+      // a malformed escape: ignore it, the prompt asks for the token
+    }
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+}
+
+function showLogin(message) {
+  $("main").hidden = true;
+  for (const id of ["refresh", "logout", "new-instance", "read-only", "audit-open", "orphans-open", "records-notice"]) $(id).hidden = true;
+  for (const id of ["details", "create", "audit", "orphans"]) $(id).hidden = true;
+  $("updated").textContent = "";
+  $("login").hidden = false;
+  $("login-error").textContent = message || "";
+  $("token").focus();
+}
+
+export function signOut(message) {
+  stopPolling();
+  forgetBalances();
+  state.lastListing = null;
+  forgetOffers();
+  forgetDetails();
+  state.records = "unknown";
+  state.deadlinesByKey = new Map();
+  state.deadlinesError = null;
+  forgetDeadlineForms();
+  forgetAudit();
+  forgetOrphans();
+  $("fleet").classList.remove("no-records");
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (state.fleet) state.fleet.free();
+  state.fleet = null;
+  state.caps = new Map();
+  state.providerState = new Map();
+  state.rowsByKey = new Map();
+  state.listedOnce = false;
+  state.globalError = null;
+  table.setRows([]);
+  renderSummary();
+  renderBalances();
+  $("banners").replaceChildren();
+  $("toasts").replaceChildren();
+  showLogin(message);
+}
+
+async function connect() {
+  const t = token();
+  if (!t) return showLogin();
+  try {
+    state.fleet = new gf.Fleet({ proxy: { url: "/api", token: t } });
+  } catch (e) {
+    return signOut(`This token cannot be used: ${errorText(e)}`);
+  }
+  $("login").hidden = true;
+  $("main").hidden = false;
+  $("refresh").hidden = false;
+  $("logout").hidden = false;
+  $("loading").hidden = false;
+  const listed = refresh();
+  loadBalances();
+  await listed;
+}
+
+/** The sign-in form: keeps the token in this tab and connects. */
+export function submitLogin(ev) {
+  ev.preventDefault();
+  const value = $("token").value.trim();
+  if (!value) {
+    $("login-error").textContent = "Enter the token.";
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, value);
+  $("token").value = "";
+  connect();
+}
+
+/** Loads the package, then connects with the token this tab holds or asks for one. */
+export async function boot() {
+  takeTokenFromFragment();
+  try {
+    gf = await import("/pkg/index.js");
+  } catch (e) {
+    $("boot").hidden = true;
+    const f = $("fatal");
+    f.textContent = `The console could not load the gpufleet package (/pkg/index.js): ${e && e.message ? e.message : String(e)}`;
+    f.hidden = false;
+    return;
+  }
+  $("boot").hidden = true;
+  if (token()) await connect();
+  else showLogin();
+}
