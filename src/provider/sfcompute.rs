@@ -1316,7 +1316,8 @@ mod tests {
 
     #[test]
     fn gpus_come_from_the_sku_name_or_its_accelerator_never_a_guess() {
-        let cases: &[(&str, Option<&str>, Option<u32>, Option<&str>)] = &[
+        type Case<'a> = (&'a str, Option<&'a str>, Option<u32>, Option<&'a str>);
+        let cases: &[Case] = &[
             ("h100-8x-sxm5-ib", None, Some(8), Some("H100")),
             ("h200-8x-sxm5-ib", None, Some(8), Some("H200")),
             ("b200-8x", None, Some(8), Some("B200")),
