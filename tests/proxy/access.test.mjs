@@ -7,81 +7,33 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import { createHmac, generateKeyPairSync, sign, X509Certificate } from "node:crypto";
+import { createHmac, X509Certificate } from "node:crypto";
 import { startHarness } from "./harness.mjs";
+import { AUD, b64url, certificate, jwk, rsa, startAccessTeam } from "./access-team.mjs";
 import { startProxy } from "../../scripts/proxy-runtime.mjs";
 
-const AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
 const WRITER = "ops@example.com";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** The keys' reads happen at most once a second per isolate: a test that needs one waits this long. */
+/** The keys are read at most once a second per isolate: a test that needs a read waits this long. */
 const REREAD_GAP = 1_100;
 
-const rsa = () => generateKeyPairSync("rsa", { modulusLength: 2048 });
-const K1 = rsa(); // the team's key
-const K2 = rsa(); // the key it rotates to
+const K2 = rsa(); // the key the team rotates to
 const K3 = rsa(); // served only as a PEM certificate (public_certs)
 const STRANGER = rsa(); // nobody's
 
-/** The team's certs endpoint: the document it serves (changed by the tests), what it answers, and its reads. */
-const certs = { doc: null, status: 200, reads: 0 };
-let jwks;
-let team;
+let certs; // the team (its certs endpoint: doc, status, reads)
 let h;
-
-const b64url = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
-const jwk = (kid, pair) => ({ kid, kty: "RSA", alg: "RS256", use: "sig", ...pair.publicKey.export({ format: "jwk" }) });
-
-/** An assertion as Access makes one: RS256 over `header.payload`, signed with `key` (K1 by default). */
-function assertion(claims = {}, { kid = "k1", key = K1.privateKey, header = {} } = {}) {
-  const now = Math.floor(Date.now() / 1000);
-  const payload = { aud: [AUD], email: "alice@example.com", exp: now + 600, iat: now, nbf: now, iss: team, type: "app", sub: "7335d417", ...claims };
-  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k];
-  const input = `${b64url({ alg: "RS256", kid, typ: "JWT", ...header })}.${b64url(payload)}`;
-  return `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
-}
-
-/** A self-signed X.509 certificate of `pair`'s public key, in PEM (DER built by hand: Node makes no certificates). */
-function certificate(pair) {
-  const len = (n) => (n < 128 ? Buffer.from([n]) : Buffer.from([0x82, n >> 8, n & 255]));
-  const der = (tag, ...parts) => {
-    const body = Buffer.concat(parts);
-    return Buffer.concat([Buffer.from([tag]), len(body.length), body]);
-  };
-  const seq = (...p) => der(0x30, ...p);
-  const algorithm = seq(der(0x06, Buffer.from("2a864886f70d01010b", "hex")), Buffer.from([5, 0]));
-  const name = seq(der(0x31, seq(der(0x06, Buffer.from("550403", "hex")), der(0x0c, Buffer.from("gpufleet test")))));
-  const validity = seq(der(0x17, Buffer.from("260101000000Z")), der(0x17, Buffer.from("360101000000Z")));
-  const spki = pair.publicKey.export({ type: "spki", format: "der" });
-  const tbs = seq(der(0xa0, der(0x02, Buffer.from([2]))), der(0x02, Buffer.from([1])), algorithm, name, validity, name, spki);
-  const signature = sign("sha256", tbs, pair.privateKey);
-  const body = seq(tbs, algorithm, der(0x03, Buffer.concat([Buffer.from([0]), signature])));
-  return `-----BEGIN CERTIFICATE-----\n${body.toString("base64").match(/.{1,64}/g).join("\n")}\n-----END CERTIFICATE-----\n`;
-}
-
+const assertion = (...args) => certs.assertion(...args);
 const asCaller = (token, init = {}) => ({ ...init, headers: { ...(init.headers ?? {}), "cf-access-jwt-assertion": token } });
 const put = (token, body) => asCaller(token, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 before(async () => {
-  jwks = http.createServer((req, res) => {
-    if (req.url !== "/cdn-cgi/access/certs") {
-      res.writeHead(404).end();
-      return;
-    }
-    certs.reads += 1;
-    res.writeHead(certs.status, { "content-type": "application/json" });
-    res.end(certs.status === 200 ? JSON.stringify(certs.doc) : "{}");
-  });
-  await new Promise((r) => jwks.listen(0, "127.0.0.1", r));
-  team = `http://127.0.0.1:${jwks.address().port}`;
-  certs.doc = { keys: [jwk("k1", K1)], public_cert: { kid: "k1", cert: certificate(K1) }, public_certs: [{ kid: "k1", cert: certificate(K1) }] };
-  h = await startHarness({ env: { CF_ACCESS_TEAM_DOMAIN: team, CF_ACCESS_AUD: `other-app, ${AUD}`, CF_ACCESS_WRITERS: `${WRITER.toUpperCase()}, service:deploy.access` } });
+  certs = await startAccessTeam();
+  h = await startHarness({ env: { CF_ACCESS_TEAM_DOMAIN: certs.url, CF_ACCESS_AUD: `other-app, ${AUD}`, CF_ACCESS_WRITERS: `${WRITER.toUpperCase()}, service:deploy.access` } });
 });
 after(async () => {
   await h?.close();
-  jwks?.closeAllConnections();
-  await new Promise((r) => (jwks ? jwks.close(() => r()) : r()));
+  await certs?.close();
 });
 
 const novita = async () => (await (await fetch(`${h.sim.url}/__sim/state?provider=novita`)).json()).instances.find((i) => i.status === "running");
@@ -154,8 +106,8 @@ test("a bearer token decides when one is sent: the assertion is then not even ch
 test("every assertion that does not hold: a 401 `unauthorized` naming the rule, quoting nothing, reading no keys", async () => {
   const now = Math.floor(Date.now() / 1000);
   const hs256Header = b64url({ alg: "HS256", kid: "k1", typ: "JWT" });
-  const hs256Body = b64url({ aud: AUD, email: "alice@example.com", exp: now + 600, iss: team });
-  const hs256Key = K1.publicKey.export({ type: "spki", format: "pem" });
+  const hs256Body = b64url({ aud: AUD, email: "alice@example.com", exp: now + 600, iss: certs.url });
+  const hs256Key = certs.k1.publicKey.export({ type: "spki", format: "pem" });
   const hs256 = `${hs256Header}.${hs256Body}.${createHmac("sha256", hs256Key).update(`${hs256Header}.${hs256Body}`).digest("base64url")}`;
   const valid = assertion();
   const [vh, vp, vs] = valid.split(".");
@@ -205,7 +157,7 @@ test("an unknown kid reads the keys again (once) before it is refused; a rotated
   assert.equal(certs.reads, reads + 1, "one read, to be sure");
 
   // Access rotates: the new key is listed beside the old one and signs the new assertions.
-  certs.doc = { ...certs.doc, keys: [jwk("k2", K2), jwk("k1", K1)] };
+  certs.doc = { ...certs.doc, keys: [jwk("k2", K2), jwk("k1", certs.k1)] };
   await sleep(REREAD_GAP);
   reads = certs.reads;
   const rotated = await h.fetch("/api/v1/providers", asCaller(assertion({}, { kid: "k2", key: K2.privateKey })));
@@ -233,15 +185,13 @@ test("the keys' endpoint failing: a coded 502 saying so (keys already read still
   const cached = await h.fetch("/api/v1/providers", asCaller(assertion()));
   assert.equal(cached.status, 200, "a key read before still verifies");
 
-  jwks.closeAllConnections();
-  await new Promise((done) => jwks.close(() => done()));
+  await certs.close();
   await sleep(REREAD_GAP);
   const down = await h.fetch("/api/v1/providers", asCaller(assertion({}, { kid: "k5", key: STRANGER.privateKey })));
   assert.equal(down.status, 502, down.text);
   assert.match(down.json.error.message, /could not read the Cloudflare Access signing keys .*: the request failed \(network\); try again/);
   const health = await h.fetch("/healthz");
   assert.equal(health.status, 200, "the proxy is still up");
-  jwks = null;
 });
 
 test("one of the two variables alone: the API refuses, naming the missing one", async () => {
@@ -269,5 +219,5 @@ test("no assertion, signing key or API token in any recorded response or log lin
   const all = h.everything();
   assert.ok(!all.includes(h.token));
   assert.ok(!all.includes(assertion().split(".")[0] + "." + assertion().split(".")[1]), "no assertion");
-  assert.ok(!all.includes(K1.publicKey.export({ format: "jwk" }).n), "no key material");
+  assert.ok(!all.includes(certs.k1.publicKey.export({ format: "jwk" }).n), "no key material");
 });
