@@ -1,6 +1,9 @@
 // gpufleet console: every instance on every provider this proxy holds keys for, through the
 // gpufleet package itself in proxy mode (`new Fleet({ proxy: { url: "/api", token } })`). The page
-// holds only the proxy's token (sessionStorage, this tab); provider keys never reach it.
+// holds only the proxy's token (sessionStorage, this tab); provider keys never reach it. Behind
+// Cloudflare Access (`/healthz` says `cloudflareAccess`) it needs no token: the page's Access
+// session (its CF_Authorization cookie) makes Cloudflare add the signed identity to every `/api`
+// request, so the Fleet is made without one.
 //
 // Every provider string is rendered with textContent (see dom.js); nothing here builds HTML.
 
@@ -26,6 +29,7 @@ let gf = null; // the gpufleet module
 let fleet = null;
 let caps = new Map(); // provider → Capabilities (the proxy's configured providers)
 let readOnly = false; // the proxy's read-only token: list and inspect only
+let viaAccess = false; // signed in by Cloudflare Access (no token): "Sign out" is Access's logout
 let providerState = new Map(); // provider → { instances: Map<key, Instance>, at, error }
 let rowsByKey = new Map();
 const transitions = new Map(); // key → { op, target, label, ctrl }
@@ -122,6 +126,7 @@ function signOut(message) {
   orphanState = null;
   $("fleet").classList.remove("no-records");
   sessionStorage.removeItem(TOKEN_KEY);
+  viaAccess = false;
   if (fleet) fleet.free();
   fleet = null;
   caps = new Map();
@@ -142,12 +147,16 @@ function signOut(message) {
 }
 
 const isAuthError = (e) => e && (e.code === "unauthorized");
+// Behind Access, an ended session makes Cloudflare answer `/api` with a redirect to its sign-in.
+const isRedirect = (e) => e && Array.isArray(e.details) && e.details.some((d) => d.code === "redirect");
 
-async function connect() {
+/** Connects with the token this tab holds, or with none through Cloudflare Access (`access`). */
+async function connect({ access = false } = {}) {
   const t = token();
-  if (!t) return showLogin();
+  if (!t && !access) return showLogin();
+  viaAccess = !t;
   try {
-    fleet = new gf.Fleet({ proxy: { url: "/api", token: t } });
+    fleet = new gf.Fleet({ proxy: t ? { url: "/api", token: t } : { url: "/api" } });
   } catch (e) {
     return signOut(`This token cannot be used: ${errorText(e)}`);
   }
@@ -208,6 +217,8 @@ async function doRefresh() {
     lastOk = Date.now();
   } catch (e) {
     if (f !== fleet) return;
+    if (viaAccess && isAuthError(e)) return signOut(`The proxy did not accept your Cloudflare Access sign-in: ${errorText(e)}. Enter a token instead.`);
+    if (viaAccess && isRedirect(e)) return signOut("Your Cloudflare Access session has ended: reload the page to sign in again.");
     if (isAuthError(e)) return signOut(`The proxy did not accept the token: ${errorText(e)}`);
     failed = true;
     globalError = e;
@@ -744,16 +755,22 @@ async function watch(key, provider, id, target, label) {
 
 const isRecordsOff = (e) => e && e.code === "unsupported";
 
-/** `/healthz` (no token) says whether the proxy keeps records; unknown if it cannot be read. */
-async function loadHealth() {
+/** `/healthz` (no token needed): its answer, or null when it cannot be read. */
+async function readHealth() {
   try {
     const r = await fetch("/healthz", { cache: "no-store", headers: { accept: "application/json" } });
-    const body = r.ok ? await r.json() : null;
-    if (body && body.records === "none") setRecords("off");
-    else if (body && body.records === "d1") setRecords("on");
+    return r.ok ? await r.json() : null;
   } catch {
-    // the records calls themselves say (an `unsupported` answer turns them off)
+    return null;
   }
+}
+
+/** Whether the proxy keeps records, from `/healthz`; unknown if it cannot be read (the records
+ * calls themselves then say: an `unsupported` answer turns them off). */
+async function loadHealth() {
+  const body = await readHealth();
+  if (body && body.records === "none") setRecords("off");
+  else if (body && body.records === "d1") setRecords("on");
 }
 
 function setRecords(state) {
@@ -1215,7 +1232,8 @@ $("refresh").addEventListener("click", () => {
   delay = REFRESH_MS;
   refresh();
 });
-$("logout").addEventListener("click", () => signOut());
+// Signed in by Access, signing out is Access's: its logout ends the session (and the cookie).
+$("logout").addEventListener("click", () => (viaAccess ? location.assign("/cdn-cgi/access/logout") : signOut()));
 $("new-instance").addEventListener("click", openCreate);
 $("create-close").addEventListener("click", () => ($("create").hidden = true));
 $("create-provider").addEventListener("change", buildCreateFields);
@@ -1265,6 +1283,7 @@ async function boot() {
   }
   $("boot").hidden = true;
   if (token()) await connect();
+  else if ((await readHealth())?.cloudflareAccess) await connect({ access: true });
   else showLogin();
 }
 
