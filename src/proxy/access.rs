@@ -21,10 +21,9 @@ pub const ASSERTION_HEADER: &str = "cf-access-jwt-assertion";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessConfig {
     /// The team domain as Access writes it in `iss` (`https://<team>.cloudflareaccess.com`).
+    /// (The Worker's JS reads `CF_ACCESS_TEAM_DOMAIN` and `CF_ACCESS_AUD` itself for its check;
+    /// the API serves only when this configuration is valid.)
     pub issuer: String,
-    /// `CF_ACCESS_AUD` as given: the application audience tags (comma-separated), one of which
-    /// an assertion's `aud` must hold.
-    pub audiences: String,
     /// `CF_ACCESS_WRITERS`, lowercased, as `,<name>,<name>,` (a lookup is one `contains`): the
     /// emails and `service:<common_name>`s that may mutate.
     writers: String,
@@ -42,12 +41,12 @@ pub enum AccessCheck {
 }
 
 impl AccessConfig {
-    /// Access for the team at `issuer` (checked by the caller: an origin), the application
-    /// audience tags `audiences`, and the writers listed in `writers` (emails and
-    /// `service:<common_name>`s, separated by commas or spaces; compared case-insensitively).
-    pub fn new(issuer: String, audiences: &str, writers: Option<&str>) -> AccessConfig {
+    /// Access for the team at `issuer` (checked by the caller: an origin), with the writers listed
+    /// in `writers` (emails and `service:<common_name>`s, separated by commas or spaces; compared
+    /// case-insensitively).
+    pub fn new(issuer: String, writers: Option<&str>) -> AccessConfig {
         let writers = format!(",{},", writers.unwrap_or("").to_ascii_lowercase().replace(' ', ","));
-        AccessConfig { issuer, audiences: audiences.to_owned(), writers }
+        AccessConfig { issuer, writers }
     }
 
     /// How many identities `CF_ACCESS_WRITERS` lists.
@@ -72,8 +71,7 @@ mod tests {
 
     #[test]
     fn read_only_unless_a_listed_writer() {
-        let c =
-            AccessConfig::new("https://acme.cloudflareaccess.com".into(), "aud", Some("Ops@Example.com, service:ci.access  ,"));
+        let c = AccessConfig::new("https://acme.cloudflareaccess.com".into(), Some("Ops@Example.com, service:ci.access  ,"));
         assert_eq!(c.writers(), 2);
         assert_eq!(c.access_of("ops@example.com"), Access::ReadWrite);
         assert_eq!(c.access_of("service:ci.access"), Access::ReadWrite);
@@ -82,7 +80,7 @@ mod tests {
         for not_one in ["", "ops@example.com,service:ci.access", "example.com", "ops@example.co"] {
             assert_eq!(c.access_of(not_one), Access::ReadOnly, "{not_one:?}");
         }
-        let none = AccessConfig::new("https://acme.cloudflareaccess.com".into(), "aud", None);
+        let none = AccessConfig::new("https://acme.cloudflareaccess.com".into(), None);
         assert_eq!((none.writers(), none.access_of("ops@example.com")), (0, Access::ReadOnly));
     }
 }

@@ -146,8 +146,8 @@ fn access_from_env(team: Option<String>, aud: Option<String>, writers: Option<&s
         (None, None) => Ok(None),
         (Some(_), None) => Err("CF_ACCESS_AUD is not set but CF_ACCESS_TEAM_DOMAIN is: Access needs both".into()),
         (None, Some(_)) => Err("CF_ACCESS_TEAM_DOMAIN is not set but CF_ACCESS_AUD is: Access needs both".into()),
-        (Some(team), Some(aud)) => match canonical_origin(&team).filter(|o| acceptable_base_url(o)) {
-            Some(issuer) => Ok(Some(AccessConfig::new(issuer, &aud, writers))),
+        (Some(team), Some(_)) => match canonical_origin(&team).filter(|o| acceptable_base_url(o)) {
+            Some(issuer) => Ok(Some(AccessConfig::new(issuer, writers))),
             None => {
                 Err("CF_ACCESS_TEAM_DOMAIN must be https://<team>.cloudflareaccess.com (http:// only to localhost or 127.x)"
                     .into())
