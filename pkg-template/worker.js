@@ -5,11 +5,13 @@
 // dist/console/ with its security headers in `_headers`) before this Worker runs. Everything the
 // assets do not answer (/api/v1/…, /healthz, unknown paths) goes to the Rust handler
 // `handleFetch` of the Worker's own wasm build (with the proxy server), which holds the provider
-// keys and never throws.
+// keys and never throws. With Cloudflare Access configured (CF_ACCESS_TEAM_DOMAIN, CF_ACCESS_AUD),
+// access.js checks the request's Access assertion first (WebCrypto) and hands over what it found.
 
 import wasmModule from "./proxy/gpufleet_proxy_bg.wasm";
 import { initSync, handleFetch, runScheduled } from "./proxy/gpufleet_proxy.js";
 import { D1Store } from "./d1-store.js";
+import { checkAccess } from "./access.js";
 
 let startupFailed = false;
 try {
@@ -66,7 +68,7 @@ export default {
     if (startupFailed) return failure("the proxy failed to start");
     let response;
     try {
-      response = await handleFetch(request, env ?? {}, ctx, storeOf(env));
+      response = await handleFetch(request, env ?? {}, ctx, storeOf(env), await checkAccess(request, env));
     } catch (e) {
       // Only the error's name: a message could quote a request detail.
       console.error(JSON.stringify({ event: "unhandled", error: String(e && e.name) }));

@@ -4,7 +4,7 @@
 # imports); no tokio anywhere; and the core's layers import one way (no cycle), so it reads
 # bottom-up:
 #   provider_id, json_path, raw, civil, ssh_key  (leaves)  →  error  →  money  →  http  →  model  →  callers, store
-#   →  provider, answer_json, records_api  →  proxy/api, pricing  →  client  →  deadlines, proxy/auth
+#   →  provider, answer_json, records_api  →  proxy/api, pricing  →  client  →  deadlines, proxy/access, proxy/auth
 #   →  proxy/rate_limit  →  proxy/config, proxy/headers, proxy/exchange, proxy/conceal  →  proxy/server
 # Every core file belongs to the longest entry of the table below that names its path (src/a/b.rs
 # and src/a/b/… to `a/b` if listed, else to `a`); `crate::a::b…` names `a/b` if listed, else `a`.
@@ -37,13 +37,14 @@ declare -A may=(
   [records_api]="error model money provider_id store"
   [deadlines]="client error http model money provider provider_id records_api store"
   [proxy]=""
+  [proxy/access]="model"
   [proxy/auth]="callers model"
   [proxy/rate_limit]="proxy/auth"
   [proxy/headers]=""
-  [proxy/config]="callers client http money provider proxy/auth proxy/rate_limit"
-  [proxy/exchange]="error provider"
+  [proxy/config]="callers client http money provider proxy/access proxy/auth proxy/rate_limit"
+  [proxy/exchange]="error provider proxy/access"
   [proxy/conceal]="error proxy/api"
-  [proxy/server]="answer_json client deadlines error http model provider proxy/api records_api store proxy/auth proxy/conceal proxy/config proxy/exchange proxy/headers proxy/rate_limit"
+  [proxy/server]="answer_json client deadlines error http model provider proxy/api records_api store proxy/access proxy/auth proxy/conceal proxy/config proxy/exchange proxy/headers proxy/rate_limit"
 )
 # The longest table entry naming `path` (a/b/c → a/b/c, a/b or a), or nothing.
 layer_of() {

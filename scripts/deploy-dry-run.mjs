@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ROOT } from "./proxy-runtime.mjs";
 
-/** Runs the dry run; returns { printed, toml, files: [{ name, raw, gzip }], gzipTotal, worker }. */
+/** Runs the dry run; returns { printed, toml, files: [{ name, raw, gzip }], gzipTotal, worker, outDir }. */
 export function deployDryRun() {
   const tmp = join(ROOT, ".tmp", "deploy-dry-run");
   rmSync(tmp, { recursive: true, force: true });
@@ -51,5 +51,6 @@ export function deployDryRun() {
     files,
     gzipTotal: files.reduce((a, f) => a + f.gzip, 0),
     worker: readFileSync(join(out, "worker.js"), "utf8"),
+    outDir: out,
   };
 }

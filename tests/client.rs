@@ -577,6 +577,20 @@ fn proxy_mode_speaks_the_proxy_routes() {
 }
 
 #[test]
+fn proxy_mode_without_a_token_sends_no_authorization() {
+    // Behind Cloudflare Access the proxy knows the caller by Access's assertion: no token to send.
+    let fake = ScriptedTransport::script(vec![json(200, r#"{"providers":[],"access":"readOnly"}"#)]);
+    let config = ClientConfig::new().with_proxy(ProxyConfig { base_url: "https://fleet.example/api".into(), token: None });
+    assert_eq!(block_on(Client::new(&fake, config).access()).unwrap(), Access::ReadOnly);
+    assert_eq!(fake.requests()[0].headers, vec![]);
+    // A token given must still be one.
+    for bad in ["", "  ", "a\nb"] {
+        let e = ProxyConfig { base_url: "https://fleet.example/api".into(), token: Some(bad.into()) }.validate().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("proxy.token"), "{bad:?}");
+    }
+}
+
+#[test]
 fn proxy_errors_arrive_as_the_same_error() {
     let body = r#"{"error":{"code":"conflict","message":"SF Compute answered HTTP 409: Instance must be terminated before deletion","provider":"sfcompute","status":409,"requestId":"req_9","retryable":false}}"#;
     let fake = ScriptedTransport::script(vec![json(409, body)]);

@@ -146,7 +146,7 @@ fn a_proxy_that_redirects_is_refused_too() {
         Ok(HttpResponse::new(301, Vec::new()).with_header("Location", "https://fleet.example.com/api/v1/providers"))
     });
     let config =
-        ClientConfig::new().with_proxy(ProxyConfig { base_url: "http://127.0.0.1:8787/api".into(), token: "tok".into() });
+        ClientConfig::new().with_proxy(ProxyConfig { base_url: "http://127.0.0.1:8787/api".into(), token: Some("tok".into()) });
     let c = Client::new(&t, config);
     let e = block_on(c.available_providers()).unwrap_err();
     assert_eq!(

@@ -1,6 +1,7 @@
 // gpufleet console: every instance on every provider this proxy holds keys for, through the
 // gpufleet package itself in proxy mode (`new Fleet({ proxy: { url: "/api", token } })`). The page
-// holds only the proxy's token (sessionStorage, this tab); provider keys never reach it.
+// holds only the proxy's token (sessionStorage, this tab), or none behind Cloudflare Access
+// (session.js); provider keys never reach it.
 //
 // Every provider string is rendered with textContent (see dom.js); nothing here builds HTML.
 //
@@ -23,7 +24,7 @@
 // before boot() below.
 
 import { $ } from "./dom.js";
-import { boot, signOut, submitLogin } from "./session.js";
+import { boot, signOutByUser, submitLogin } from "./session.js";
 import { refreshNow } from "./poll.js";
 import { renderChips, table } from "./fleet-view.js";
 import { closeDetails } from "./details-panel.js";
@@ -33,7 +34,7 @@ import { buildCreateFields, openCreate, submitCreate, updateCreatePrice } from "
 
 $("login").addEventListener("submit", submitLogin);
 $("refresh").addEventListener("click", refreshNow);
-$("logout").addEventListener("click", () => signOut());
+$("logout").addEventListener("click", signOutByUser);
 $("new-instance").addEventListener("click", openCreate);
 $("create-close").addEventListener("click", () => ($("create").hidden = true));
 $("create-provider").addEventListener("change", buildCreateFields);

@@ -5,7 +5,7 @@
 import { $, errorText } from "./dom.js";
 import { tickCountdowns } from "./table.js";
 import { tickDeadlines } from "./records.js";
-import { LIST_TIMEOUT_MS, isAuthError, state } from "./state.js";
+import { LIST_TIMEOUT_MS, isAuthError, isRedirect, state } from "./state.js";
 import { applyListing, renderBanners, renderEmpty } from "./fleet-view.js";
 import { loadBalancesIfDue } from "./fleet-money.js";
 import { loadInstanceAudit } from "./audit-panel.js";
@@ -80,6 +80,8 @@ async function doRefresh() {
     lastOk = Date.now();
   } catch (e) {
     if (f !== state.fleet) return;
+    if (state.viaAccess && isAuthError(e)) return signOut(`The proxy did not accept your Cloudflare Access sign-in: ${errorText(e)}. Enter a token instead.`);
+    if (state.viaAccess && isRedirect(e)) return signOut("Your Cloudflare Access session has ended: reload the page to sign in again.");
     if (isAuthError(e)) return signOut(`The proxy did not accept the token: ${errorText(e)}`);
     failed = true;
     state.globalError = e;

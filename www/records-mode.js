@@ -9,16 +9,22 @@ import { rebuildRows, renderBanners } from "./fleet-view.js";
 /** A records call's answer when the proxy keeps no records (503 `unsupported`). */
 export const isRecordsOff = (e) => e && e.code === "unsupported";
 
-/** `/healthz` (no token) says whether the proxy keeps records; unknown if it cannot be read. */
-export async function loadHealth() {
+/** `/healthz` (no token needed): its answer, or null when it cannot be read. */
+export async function readHealth() {
   try {
     const r = await fetch("/healthz", { cache: "no-store", headers: { accept: "application/json" } });
-    const body = r.ok ? await r.json() : null;
-    if (body && body.records === "none") setRecords("off");
-    else if (body && body.records === "d1") setRecords("on");
+    return r.ok ? await r.json() : null;
   } catch {
-    // the records calls themselves say (an `unsupported` answer turns them off)
+    return null;
   }
+}
+
+/** Whether the proxy keeps records, from `/healthz`; unknown if it cannot be read (the records
+ * calls themselves then say: an `unsupported` answer turns them off). */
+export async function loadHealth() {
+  const body = await readHealth();
+  if (body && body.records === "none") setRecords("off");
+  else if (body && body.records === "d1") setRecords("on");
 }
 
 /** "on" or "off" from here on; "off" stays for the session. */

@@ -1,5 +1,8 @@
 // The session: loading the package, the proxy's token (sessionStorage, this tab only), signing in
-// and out. Signing out forgets everything every part of the page holds.
+// and out. Signing out forgets everything every part of the page holds. Behind Cloudflare Access
+// (`/healthz` says `cloudflareAccess`) no token is needed: the page's Access session (its
+// CF_Authorization cookie) makes Cloudflare add the signed identity to every `/api` request, so
+// the Fleet is made without one.
 
 import { $, errorText } from "./dom.js";
 import { state } from "./state.js";
@@ -11,6 +14,7 @@ import { forgetDeadlineForms } from "./deadlines.js";
 import { forgetAudit } from "./audit-panel.js";
 import { forgetOrphans } from "./orphans-panel.js";
 import { forgetOffers } from "./create-panel.js";
+import { readHealth } from "./records-mode.js";
 
 const TOKEN_KEY = "gpufleet.token";
 
@@ -43,6 +47,13 @@ function showLogin(message) {
   $("token").focus();
 }
 
+/** The Sign out button: signed in by Access, signing out is Access's (its logout ends the session
+ * and the cookie); with a token, the page forgets it. */
+export function signOutByUser() {
+  if (state.viaAccess) location.assign("/cdn-cgi/access/logout");
+  else signOut();
+}
+
 export function signOut(message) {
   stopPolling();
   forgetBalances();
@@ -57,6 +68,7 @@ export function signOut(message) {
   forgetOrphans();
   $("fleet").classList.remove("no-records");
   sessionStorage.removeItem(TOKEN_KEY);
+  state.viaAccess = false;
   if (state.fleet) state.fleet.free();
   state.fleet = null;
   state.caps = new Map();
@@ -72,11 +84,13 @@ export function signOut(message) {
   showLogin(message);
 }
 
-async function connect() {
+/** Connects with the token this tab holds, or with none through Cloudflare Access (`access`). */
+async function connect({ access = false } = {}) {
   const t = token();
-  if (!t) return showLogin();
+  if (!t && !access) return showLogin();
+  state.viaAccess = !t;
   try {
-    state.fleet = new gf.Fleet({ proxy: { url: "/api", token: t } });
+    state.fleet = new gf.Fleet({ proxy: t ? { url: "/api", token: t } : { url: "/api" } });
   } catch (e) {
     return signOut(`This token cannot be used: ${errorText(e)}`);
   }
@@ -117,5 +131,6 @@ export async function boot() {
   }
   $("boot").hidden = true;
   if (token()) await connect();
+  else if ((await readHealth())?.cloudflareAccess) await connect({ access: true });
   else showLogin();
 }

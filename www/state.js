@@ -11,6 +11,7 @@ export const state = {
   fleet: null,
   caps: new Map(), // provider → Capabilities (the proxy's configured providers)
   readOnly: false, // the proxy's read-only token: list and inspect only
+  viaAccess: false, // signed in by Cloudflare Access (no token): "Sign out" is Access's logout
   providerState: new Map(), // provider → { instances: Map<key, Instance>, at, error }
   rowsByKey: new Map(), // key → the table's row of the instance (rowOf, table.js)
   transitions: new Map(), // key → { target, label, ctrl }: an action's wait under way
@@ -31,3 +32,5 @@ export function displayName(p) {
 }
 
 export const isAuthError = (e) => e && (e.code === "unauthorized");
+/** Behind Access, an ended session makes Cloudflare answer `/api` with a redirect to its sign-in. */
+export const isRedirect = (e) => e && Array.isArray(e.details) && e.details.some((d) => d.code === "redirect");

@@ -81,8 +81,12 @@ pub struct ProxyOptions {
     /// The proxy's API base, e.g. `https://fleet.example.com/api`, or `/api` in a page (resolved
     /// against `location`). Routes are appended after `/v1`.
     pub url: String,
-    /// The proxy's bearer token (`GPUFLEET_TOKEN`, or its read-only token for GETs only).
-    pub token: String,
+    /// The proxy's bearer token (`GPUFLEET_TOKEN`, its read-only token for GETs only, or a
+    /// named caller's). Leave it out for a proxy behind Cloudflare Access on the page's own
+    /// origin: the browser's Access session then says who calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub token: Option<String>,
 }
 
 /// How failed requests are retried (429 always; 5xx, timeouts and network errors only where

@@ -16,7 +16,8 @@ use super::store::JsStore;
 use crate::http::Transport;
 use crate::proxy::api::MAX_BODY_BYTES;
 use crate::proxy::{
-    console_headers, new_request_id, Admission, Proxy, ProxyRequest, ProxyResponse, RateLimiter, RequestBody, ServerConfig,
+    console_headers, new_request_id, AccessCheck, Admission, Proxy, ProxyRequest, ProxyResponse, RateLimiter, RequestBody,
+    ServerConfig,
 };
 use crate::transport::FetchTransport;
 
@@ -154,21 +155,42 @@ fn to_js_response(r: ProxyResponse, head: bool) -> Result<Response, JsValue> {
     Response::new_with_opt_buffer_source_and_init(body.as_ref(), &init)
 }
 
-/// The Worker's fetch handler (`store`: the D1 records, when `env.DB` is bound): answers every request with a JSON API response, `/healthz`, or a
-/// JSON 404/405 for paths that are not static files (worker.js serves those first). Never
-/// rejects for anything the caller sends; `worker.js` still turns a rejection into a 500 JSON.
+/// What `access.js`'s `checkAccess` found: `{ name }` when the assertion holds, else
+/// `{ status, message }`; `undefined` when it made no check.
+fn access_check(answer: &JsValue) -> Option<AccessCheck> {
+    if let Some(name) = get(answer, "name").and_then(|n| n.as_string()) {
+        return Some(AccessCheck::Verified(name));
+    }
+    let status = get(answer, "status")?.as_f64().unwrap_or(502.0) as u16;
+    let message = get(answer, "message").and_then(|m| m.as_string()).unwrap_or_default();
+    Some(AccessCheck::Refused(status, message))
+}
+
+/// The Worker's fetch handler (`store`: the D1 records, when `env.DB` is bound; `access`: what
+/// `access.js` found of the request's Cloudflare Access assertion, when it checked one): answers
+/// every request with a JSON API response, `/healthz`, or a JSON 404/405 for paths that are not
+/// static files (worker.js serves those first). Never rejects for anything the caller sends;
+/// `worker.js` still turns a rejection into a 500 JSON.
 #[wasm_bindgen(js_name = handleFetch)]
 pub async fn handle_fetch(
     request: Request,
     env: JsValue,
     _ctx: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "D1Store")] store: Option<JsStore>,
+    #[wasm_bindgen(unchecked_optional_param_type = "{ name: string } | { status: number; message: string }")] access: Option<
+        JsValue,
+    >,
 ) -> Result<Response, JsValue> {
     let proxy = Proxy::new(read_env(&env)).with_records(store.is_some());
     let transport = FetchTransport::new().with_timeout_ms(Some(UPSTREAM_TIMEOUT_MS));
     let method = request.method();
-    let incoming =
-        ProxyRequest { method: method.clone(), url: request.url(), headers: read_headers(&request), body: RequestBody::Empty };
+    let incoming = ProxyRequest {
+        method: method.clone(),
+        url: request.url(),
+        headers: read_headers(&request),
+        body: RequestBody::Empty,
+        access: access.as_ref().and_then(access_check),
+    };
     let now = transport.now_ms();
     let admitted = match proxy.admit(&incoming, new_request_id(&transport), now) {
         Admission::Respond(r) => return to_js_response(r, method == "HEAD"),

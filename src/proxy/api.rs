@@ -35,8 +35,10 @@ pub struct ProxyConfig {
     /// The API base, e.g. `https://fleet.example.com/api` or `/api` resolved by the caller; the
     /// routes above are appended after `/v1`.
     pub base_url: String,
-    /// The proxy's bearer token (`GPUFLEET_TOKEN` or the read-only token).
-    pub token: String,
+    /// The proxy's bearer token (`GPUFLEET_TOKEN`, the read-only token or a named caller's);
+    /// `None` sends no `Authorization`, for a proxy behind Cloudflare Access that knows the
+    /// caller by the identity Access vouches for.
+    pub token: Option<String>,
 }
 
 impl std::fmt::Debug for ProxyConfig {
@@ -52,8 +54,11 @@ impl ProxyConfig {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
             return Err(Error::invalid_input("proxy.url", "must be an absolute http(s) URL (resolve relative URLs first)"));
         }
-        if self.token.trim().is_empty() || self.token.chars().any(|c| c.is_control()) {
-            return Err(Error::invalid_input("proxy.token", "must be a non-empty token without control characters"));
+        if self.token.as_deref().is_some_and(|t| t.trim().is_empty() || t.chars().any(|c| c.is_control())) {
+            return Err(Error::invalid_input(
+                "proxy.token",
+                "must be a non-empty token without control characters (or left out behind Cloudflare Access)",
+            ));
         }
         Ok(())
     }
@@ -504,7 +509,10 @@ pub fn build_request(proxy: &ProxyConfig, route: &Route, body: Option<Vec<u8>>) 
         Route::Audit(q) => (Method::Get, format!("/audit{}", query_string(&q.to_params()))),
         Route::Orphans(age) => (Method::Get, format!("/orphans{}", query_string(&[("olderThanMs", age.to_string())]))),
     };
-    let mut req = HttpRequest::new(method, proxy.url(&path)).header("Authorization", format!("Bearer {}", proxy.token.trim()));
+    let mut req = HttpRequest::new(method, proxy.url(&path));
+    if let Some(token) = &proxy.token {
+        req = req.header("Authorization", format!("Bearer {}", token.trim()));
+    }
     if let Some(body) = body {
         req = req.header("Content-Type", "application/json").json_body(body);
     }

@@ -1,6 +1,7 @@
 //! Who is calling: the bearer token read from `Authorization`, compared with the configured
 //! tokens in constant time (both hashed with SHA-256 first, so neither contents nor lengths show
-//! in the timing). The digest also keys the rate limiter without keeping a token around.
+//! in the timing), or else a Cloudflare Access identity (`access`). The digest also keys the rate
+//! limiter without keeping a token around.
 
 use crate::callers::CallerTable;
 use crate::model::Access;
@@ -22,8 +23,8 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Who the caller is, from the `Authorization` header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who the caller is, from the `Authorization` header or a Cloudflare Access assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Caller {
     /// `GPUFLEET_TOKEN`.
     Full,
@@ -33,6 +34,17 @@ pub(super) enum Caller {
     Named {
         index: usize,
         access: Access,
+    },
+    /// A Cloudflare Access identity, its assertion checked: the name it gives and what
+    /// `CF_ACCESS_WRITERS` grants it.
+    Access {
+        name: String,
+        access: Access,
+    },
+    /// A Cloudflare Access assertion that names no caller: the status to answer and why.
+    AccessRefused {
+        status: u16,
+        message: String,
     },
     Missing,
     Wrong,
@@ -67,23 +79,24 @@ impl Caller {
     }
 
     /// What the caller may do; `None` when it is not a caller at all (no or a wrong token).
-    pub(super) fn access(self) -> Option<Access> {
+    pub(super) fn access(&self) -> Option<Access> {
         match self {
             Caller::Full => Some(Access::ReadWrite),
             Caller::ReadOnly => Some(Access::ReadOnly),
-            Caller::Named { access, .. } => Some(access),
-            Caller::Missing | Caller::Wrong => None,
+            Caller::Named { access, .. } | Caller::Access { access, .. } => Some(*access),
+            Caller::AccessRefused { .. } | Caller::Missing | Caller::Wrong => None,
         }
     }
 
     /// The caller's name in the audit log: `token` and `readonly-token` for the shared tokens,
-    /// else the name `GPUFLEET_CALLERS` gives.
-    pub(super) fn name(self, callers: &CallerTable) -> &str {
+    /// the name `GPUFLEET_CALLERS` gives, or the Access identity's (email or `service:…`).
+    pub(super) fn name<'a>(&'a self, callers: &'a CallerTable) -> &'a str {
         match self {
             Caller::Full => "token",
             Caller::ReadOnly => "readonly-token",
-            Caller::Named { index, .. } => callers.callers().get(index).map_or("unknown", |c| c.name.as_str()),
-            Caller::Missing | Caller::Wrong => "anonymous",
+            Caller::Named { index, .. } => callers.callers().get(*index).map_or("unknown", |c| c.name.as_str()),
+            Caller::Access { name, .. } => name,
+            Caller::AccessRefused { .. } | Caller::Missing | Caller::Wrong => "anonymous",
         }
     }
 }

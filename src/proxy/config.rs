@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::provider::{Provider, ProviderConfig};
+use crate::proxy::access::AccessConfig;
 use crate::proxy::auth::Secret;
 use crate::proxy::rate_limit::RateConfig;
 
@@ -29,6 +30,9 @@ pub const ENV_NAMES: &[&str] = &[
     "RATE_LIMIT_BURST",
     "GPUFLEET_PRICES",
     "GPUFLEET_CALLERS",
+    "CF_ACCESS_TEAM_DOMAIN",
+    "CF_ACCESS_AUD",
+    "CF_ACCESS_WRITERS",
 ];
 
 /// The shortest accepted API token: a shorter one is treated as unset (the API refuses to run).
@@ -46,6 +50,9 @@ pub struct ServerConfig {
     pub(super) readonly_token: Option<Secret>,
     /// `GPUFLEET_CALLERS`: named callers (token hashes and access).
     pub(super) callers: crate::callers::CallerTable,
+    /// `CF_ACCESS_TEAM_DOMAIN`, `CF_ACCESS_AUD`, `CF_ACCESS_WRITERS`: Cloudflare Access
+    /// identities as callers, when configured.
+    pub(super) access: Option<AccessConfig>,
     /// Why the API refuses to serve, when it does (no secret inside).
     pub(super) refusal: Option<String>,
     pub(super) allowed_origins: Vec<String>,
@@ -130,6 +137,25 @@ fn provider_from_env(
     Ok(Some(config))
 }
 
+/// Cloudflare Access from `CF_ACCESS_TEAM_DOMAIN`, `CF_ACCESS_AUD` and `CF_ACCESS_WRITERS`:
+/// `Ok(None)` when neither of the first two is set, `Err(why)` (naming the variable, quoting no
+/// value: `/healthz` is public) when it is unusable. Both or neither: one alone is a half-done
+/// setup, refused rather than guessed at.
+fn access_from_env(team: Option<String>, aud: Option<String>, writers: Option<&str>) -> Result<Option<AccessConfig>, String> {
+    match (team, aud) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err("CF_ACCESS_AUD is not set but CF_ACCESS_TEAM_DOMAIN is: Access needs both".into()),
+        (None, Some(_)) => Err("CF_ACCESS_TEAM_DOMAIN is not set but CF_ACCESS_AUD is: Access needs both".into()),
+        (Some(team), Some(_)) => match canonical_origin(&team).filter(|o| acceptable_base_url(o)) {
+            Some(issuer) => Ok(Some(AccessConfig::new(issuer, writers))),
+            None => {
+                Err("CF_ACCESS_TEAM_DOMAIN must be https://<team>.cloudflareaccess.com (http:// only to localhost or 127.x)"
+                    .into())
+            }
+        },
+    }
+}
+
 impl ServerConfig {
     /// Reads the configuration through `get` (the Worker's `env`, or a map in tests). Never fails:
     /// problems become a refusal to serve the API (tokens) or a warning and an unconfigured
@@ -157,11 +183,28 @@ impl ServerConfig {
                 }
             },
         };
+        // Cloudflare Access: both variables or neither; anything unusable refuses the API, as a
+        // malformed caller table does.
+        let access_writers = get("CF_ACCESS_WRITERS");
+        let access = match access_from_env(get("CF_ACCESS_TEAM_DOMAIN"), get("CF_ACCESS_AUD"), access_writers.as_deref()) {
+            Ok(access) => access,
+            Err(why) => {
+                refusal.get_or_insert(format!("{why}; the API refuses to run until it is fixed"));
+                None
+            }
+        };
+        if access.is_none() && access_writers.is_some() && refusal.is_none() {
+            warnings.push(
+                "CF_ACCESS_WRITERS ignored: Cloudflare Access is not configured (CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD)"
+                    .to_owned(),
+            );
+        }
         match &token {
-            None if !callers.is_empty() => {}
+            None if !callers.is_empty() || access.is_some() => {}
             None => {
                 refusal.get_or_insert_with(|| {
-                    "GPUFLEET_TOKEN is not set (nor GPUFLEET_CALLERS); the API refuses to run open".to_owned()
+                    "GPUFLEET_TOKEN is not set (nor GPUFLEET_CALLERS, nor Cloudflare Access); the API refuses to run open"
+                        .to_owned()
                 });
             }
             Some(t) if t.chars().count() < MIN_TOKEN_LEN => {
@@ -266,6 +309,7 @@ impl ServerConfig {
             token: if refusal.is_none() { token.map(Secret) } else { None },
             readonly_token: if refusal.is_none() { readonly_token } else { None },
             callers: if refusal.is_none() { callers } else { Default::default() },
+            access: if refusal.is_none() { access } else { None },
             refusal,
             allowed_origins,
             own_origin,
@@ -303,6 +347,11 @@ impl ServerConfig {
     /// The named callers (`GPUFLEET_CALLERS`).
     pub fn callers(&self) -> &crate::callers::CallerTable {
         &self.callers
+    }
+
+    /// The Cloudflare Access configuration, when set.
+    pub fn access(&self) -> Option<&AccessConfig> {
+        self.access.as_ref()
     }
 
     /// The rate limiter's numbers.
@@ -349,6 +398,31 @@ mod tests {
             "http://127.0.0.1:80x/",
         ] {
             assert!(!acceptable_base_url(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn access_needs_both_variables_and_an_origin_for_the_team() {
+        let team = || Some("https://acme.cloudflareaccess.com".to_owned());
+        let aud = || Some("4714c1358e65fe4b".to_owned());
+        assert_eq!(access_from_env(None, None, Some("a@b.c")), Ok(None));
+        assert!(access_from_env(team(), None, None).unwrap_err().starts_with("CF_ACCESS_AUD is not set"));
+        assert!(access_from_env(None, aud(), None).unwrap_err().starts_with("CF_ACCESS_TEAM_DOMAIN is not set"));
+        for bad in [
+            "acme.cloudflareaccess.com",
+            "http://acme.cloudflareaccess.com",
+            "https://acme.cloudflareaccess.com/x",
+            "https://u@acme.x",
+        ] {
+            let e = access_from_env(Some(bad.into()), aud(), None).unwrap_err();
+            assert!(e.starts_with("CF_ACCESS_TEAM_DOMAIN must be"), "{bad}: {e}");
+        }
+        for (ok, issuer) in [
+            ("https://Acme.CloudflareAccess.com/", "https://acme.cloudflareaccess.com"),
+            ("http://127.0.0.1:8790", "http://127.0.0.1:8790"),
+            ("http://localhost:1", "http://localhost:1"),
+        ] {
+            assert_eq!(access_from_env(Some(ok.into()), aud(), None).unwrap().unwrap().issuer, issuer, "{ok}");
         }
     }
 

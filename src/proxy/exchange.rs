@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::ErrorCode;
 use crate::provider::Provider;
+use crate::proxy::access::AccessCheck;
 
 /// The body of an incoming request, as far as the Worker read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,17 +30,33 @@ pub struct ProxyRequest {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: RequestBody,
+    /// What the Worker's check of the request's Cloudflare Access assertion found (`access.js`),
+    /// when it made one: it does for an `/api` request with `Cf-Access-Jwt-Assertion` and no
+    /// `Authorization`, when Access is configured.
+    pub access: Option<AccessCheck>,
 }
 
 impl ProxyRequest {
     /// A request with no headers and no body.
     pub fn new(method: &str, url: &str) -> ProxyRequest {
-        ProxyRequest { method: method.to_owned(), url: url.to_owned(), headers: Vec::new(), body: RequestBody::Empty }
+        ProxyRequest {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: RequestBody::Empty,
+            access: None,
+        }
     }
 
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> ProxyRequest {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets what the Worker's check of the Cloudflare Access assertion found.
+    pub fn access(mut self, check: AccessCheck) -> ProxyRequest {
+        self.access = Some(check);
         self
     }
 

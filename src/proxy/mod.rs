@@ -9,6 +9,8 @@
 //! One job per file, each importing only the ones before it:
 //!
 //! - [`api`] — the REST wire format, shared by the proxy and the client's proxy mode;
+//! - `access` — Cloudflare Access identities as callers: the configuration and what an identity
+//!   may do (the assertion itself is checked by the Worker's JS, with WebCrypto);
 //! - `auth` — the bearer token and who the caller is, compared in constant time via SHA-256;
 //! - `rate_limit` — the per-caller token bucket;
 //! - `headers` — the security headers (CSP, no framing or sniffing) and the CORS grants;
@@ -29,14 +31,17 @@
 //!    header the caller sends (`Host`, `X-Forwarded-Host`, `Forwarded`).
 //! 2. Method allowlist: only `GET`, `POST`, `DELETE` (and `OPTIONS`) → else 405 with `Allow`.
 //! 3. `GPUFLEET_TOKEN` unset (or unusable) → 503 `unauthorized`: the API refuses to run open.
-//! 4. Rate limit per caller (token hash when the token is valid, else `CF-Connecting-IP`) → 429.
-//! 5. `Authorization: Bearer …` compared in constant time → 401; read-only token on a
-//!    mutation → 403.
-//! 6. Route, provider and id validation ([`parse_route`](api::parse_route)) → 404 / 405 / 400; a
+//! 4. Without a bearer token, a Cloudflare Access assertion (`Cf-Access-Jwt-Assertion`, when
+//!    Access is configured), as the Worker's check of it found ([`ProxyRequest::access`]).
+//! 5. Rate limit per caller (token hash when the token is valid, the Access identity, else
+//!    `CF-Connecting-IP`) → 429.
+//! 6. `Authorization: Bearer …` compared in constant time → 401; an Access assertion that does
+//!    not hold → 401 (502 when the team's keys cannot be read); read-only caller on a mutation → 403.
+//! 7. Route, provider and id validation ([`parse_route`](api::parse_route)) → 404 / 405 / 400; a
 //!    provider without keys → 400; an id shaped like a host ([`looks_like_host`]) → 400.
-//! 7. Create only: `Content-Type: application/json` → else 415; body ≤
+//! 8. Create only: `Content-Type: application/json` → else 415; body ≤
 //!    [`MAX_BODY_BYTES`](api::MAX_BODY_BYTES) → else 413.
-//! 8. The call, through the [`Client`](crate::Client), to the configured base URL only; a
+//! 9. The call, through the [`Client`](crate::Client), to the configured base URL only; a
 //!    redirect is never followed (a `server` error naming the target's origin, answered 502).
 //!
 //! Every answer is scrubbed of every secret the proxy holds, and the proxy's own error answers
@@ -45,6 +50,8 @@
 
 pub mod api;
 
+#[cfg(feature = "proxy")]
+mod access;
 #[cfg(feature = "proxy")]
 mod auth;
 #[cfg(feature = "proxy")]
@@ -60,6 +67,8 @@ mod rate_limit;
 #[cfg(feature = "proxy")]
 mod server;
 
+#[cfg(feature = "proxy")]
+pub use access::{AccessCheck, AccessConfig, ASSERTION_HEADER};
 #[cfg(feature = "proxy")]
 pub use auth::{constant_time_eq, sha256, Secret};
 #[cfg(feature = "proxy")]

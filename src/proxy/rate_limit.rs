@@ -62,13 +62,16 @@ impl RateLimiter {
     }
 }
 
-/// The key the limiter counts a caller under: `token:<sha-256 prefix>` for a valid token, else
-/// `ip:<CF-Connecting-IP>` (or `ip:unknown`), kept to the characters of an address.
-pub(super) fn rate_key(caller: Caller, presented: Option<&str>, connecting_ip: Option<&str>) -> String {
+/// The key the limiter counts a caller under: `token:<sha-256 prefix>` for a valid token,
+/// `access:<name>` for an Access identity, else `ip:<CF-Connecting-IP>` (or
+/// `ip:unknown`), kept to the characters of an address.
+pub(super) fn rate_key(caller: &Caller, presented: Option<&str>, connecting_ip: Option<&str>) -> String {
     match (caller, presented) {
         (Caller::Full | Caller::ReadOnly | Caller::Named { .. }, Some(t)) => {
             format!("token:{}", hex(&sha256(t.as_bytes())[..12]))
         }
+        // An Access identity is no secret (it is on every log line): counted by name.
+        (Caller::Access { name, .. }, _) => format!("access:{name}"),
         _ => {
             let ip = connecting_ip.map(str::trim).filter(|s| !s.is_empty());
             let ip: String =

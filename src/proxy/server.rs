@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorCode};
 use crate::http::Transport;
 use crate::model::{Access, CreateInput, ListQuery, Operation};
 use crate::provider::Provider;
+use crate::proxy::access::{AccessCheck, ASSERTION_HEADER};
 use crate::proxy::api::{
     error_body, http_status_for, parse_route, ActionResponse, ProvidersResponse, Route, RouteError, API_PREFIX, MAX_BODY_BYTES,
 };
@@ -46,7 +47,8 @@ pub struct Admitted {
 
 impl Admitted {
     /// The key the rate limiter counts this caller under: `token:<sha-256 prefix>` for a valid
-    /// token, else `ip:<CF-Connecting-IP>` (or `ip:unknown`).
+    /// token, `access:<name>` for a checked Access identity, else
+    /// `ip:<CF-Connecting-IP>` (or `ip:unknown`).
     pub fn rate_key(&self) -> &str {
         &self.rate_key
     }
@@ -287,19 +289,32 @@ impl Proxy {
         }
 
         // 3. No usable token (or a malformed caller table): refuse rather than run open.
-        if self.config.refusal.is_some() || (self.config.token.is_none() && self.config.callers.is_empty()) {
+        if self.config.refusal.is_some()
+            || (self.config.token.is_none() && self.config.callers.is_empty() && self.config.access.is_none())
+        {
             let message = self.config.refusal.clone().unwrap_or_else(|| "the API is not configured".to_owned());
             let e = Error::new(ErrorCode::Unauthorized, message);
             return Admission::Respond(self.error_response(&ctx, 503, &e, now_ms));
         }
 
-        // 5 (decided now, answered after the rate limit). Every token is always compared.
+        // 5 (decided now, answered after the rate limit). A bearer token, when sent, decides (every
+        // token is always compared); without one, a Cloudflare Access assertion, when Access is
+        // configured, as the Worker's check of it found (`ProxyRequest::access`).
         let presented = bearer_token(request.header_value("authorization"));
-        let caller = Caller::of(presented, self.config.token.as_ref(), self.config.readonly_token.as_ref(), &self.config.callers);
+        let assertion = request.header_value(ASSERTION_HEADER).is_some();
+        let caller = match (presented, assertion, &self.config.access, &request.access) {
+            (None, true, Some(config), Some(AccessCheck::Verified(name))) => {
+                Caller::Access { access: config.access_of(name), name: name.clone() }
+            }
+            (None, true, Some(_), Some(AccessCheck::Refused(status, message))) => {
+                Caller::AccessRefused { status: *status, message: message.clone() }
+            }
+            _ => Caller::of(presented, self.config.token.as_ref(), self.config.readonly_token.as_ref(), &self.config.callers),
+        };
         if caller.access().is_some() {
             ctx.caller = Some(caller.name(&self.config.callers).to_owned());
         }
-        let rate_key = rate_key(caller, presented, request.header_value("cf-connecting-ip"));
+        let rate_key = rate_key(&caller, presented, request.header_value("cf-connecting-ip"));
         let content_type = request.header_value("content-type").map(str::to_owned);
         let content_length = request.header_value("content-length").and_then(|v| v.trim().parse().ok());
         Admission::Proceed(Box::new(Admitted { ctx, caller, rate_key, route, content_type, content_length }))
@@ -329,18 +344,23 @@ impl Proxy {
         // the JS `Fleet` uses (one copy of the client's code in the wasm, not two).
         let client = Client::new(transport, self.client_config());
         let now = || client.transport().now_ms();
-        match admitted.caller {
-            Caller::Missing | Caller::Wrong => {
-                let message = if admitted.caller == Caller::Missing {
-                    "missing Authorization: Bearer <token> header"
-                } else {
-                    "the bearer token is not valid"
-                };
-                let mut r = self.error_response(ctx, 401, &Error::new(ErrorCode::Unauthorized, message), now());
+        let refused = match &admitted.caller {
+            Caller::Missing if self.config.access.is_some() => Some((
+                401,
+                "missing Authorization: Bearer <token> header (or a Cloudflare Access assertion, Cf-Access-Jwt-Assertion)".into(),
+            )),
+            Caller::Missing => Some((401, "missing Authorization: Bearer <token> header".into())),
+            Caller::Wrong => Some((401, "the bearer token is not valid".into())),
+            Caller::AccessRefused { status, message } => Some((*status, message.clone())),
+            Caller::Full | Caller::ReadOnly | Caller::Named { .. } | Caller::Access { .. } => None,
+        };
+        if let Some((status, message)) = refused {
+            let code = if status == 401 { ErrorCode::Unauthorized } else { ErrorCode::Server };
+            let mut r = self.error_response(ctx, status, &Error::new(code, message), now());
+            if status == 401 {
                 r.headers.push(("WWW-Authenticate".into(), "Bearer realm=\"gpufleet\"".into()));
-                return r;
             }
-            Caller::Full | Caller::ReadOnly | Caller::Named { .. } => {}
+            return r;
         }
         let caller_name = admitted.caller.name(&self.config.callers).to_owned();
         let route = match &admitted.route {
@@ -355,8 +375,12 @@ impl Proxy {
             }
         };
         if admitted.caller.access() == Some(Access::ReadOnly) && route.is_mutation() {
-            let e = Error::new(ErrorCode::Forbidden, "a read-only caller may only read (GET)");
-            return self.error_response(ctx, 403, &e, now());
+            let message = if matches!(admitted.caller, Caller::Access { .. }) {
+                "a read-only caller may only read (GET): a Cloudflare Access identity may change things only when CF_ACCESS_WRITERS lists it"
+            } else {
+                "a read-only caller may only read (GET)"
+            };
+            return self.error_response(ctx, 403, &Error::new(ErrorCode::Forbidden, message), now());
         }
         // A provider must be configured here, or nothing is sent anywhere.
         let mut wanted: Vec<Provider> = route.provider().into_iter().collect();
@@ -577,6 +601,8 @@ impl Proxy {
             "reason": self.config.refusal,
             "readOnlyToken": self.config.readonly_token.is_some(),
             "namedCallers": self.config.callers.callers().len(),
+            "cloudflareAccess": self.config.access.is_some(),
+            "accessWriters": self.config.access.as_ref().map_or(0, |a| a.writers()),
             "records": if self.records { "d1" } else { "none" },
             "providers": providers,
             "warnings": self.config.warnings,

@@ -34,16 +34,17 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
 /**
  * Starts sim + proxy + Chromium. `sim`: startSim options (npm start's by default). `prices`:
  * the proxy's GPUFLEET_PRICES (PRICES by default; null for none). `d1`: bind the D1 database
- * (the records: deadlines, audit log; true by default, as `npm start`), see startProxy.
+ * (the records: deadlines, audit log; true by default, as `npm start`), see startProxy. `env`:
+ * more proxy variables (e.g. Cloudflare Access's).
  */
-export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 = true } = {}) {
+export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 = true, env: extraEnv = {} } = {}) {
   ensurePkg({ log: (m) => console.error(`[console tests] ${m}`) });
   mkdirSync(SHOTS, { recursive: true });
   const sim = await startSim({ port: 0, seed: 1, instances: 40, speed: 5, epoch: "now", ...simOptions });
   const token = randomBytes(24).toString("base64url");
   const readOnlyToken = randomBytes(24).toString("base64url");
   const logs = [];
-  const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, GPUFLEET_READONLY_TOKEN: readOnlyToken };
+  const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, GPUFLEET_READONLY_TOKEN: readOnlyToken, ...extraEnv };
   if (prices) env.GPUFLEET_PRICES = JSON.stringify(prices);
   const proxy = await startProxy({ env, port: 0, d1, onLog: (l) => logs.push(l) });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
@@ -66,10 +67,11 @@ export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 =
      * A new page (own context) with the problem recorders. `token: false` opens without a token;
      * otherwise the URL carries #token=… as `npm start` prints it. `time` (Unix ms) starts the
      * page's clock there (Playwright's fake clock, installed before any page script; it then
-     * runs on unless the test moves it with `page.clock`).
+     * runs on unless the test moves it with `page.clock`). `headers`: sent with every request
+     * of the page (as Cloudflare's edge adds `Cf-Access-Jwt-Assertion` behind Access).
      */
-    async open({ token = true, viewport = { width: 1360, height: 900 }, colorScheme = "light", path = "/", time } = {}) {
-      const context = await browser.newContext({ viewport, colorScheme });
+    async open({ token = true, viewport = { width: 1360, height: 900 }, colorScheme = "light", path = "/", time, headers } = {}) {
+      const context = await browser.newContext({ viewport, colorScheme, extraHTTPHeaders: headers });
       await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: c.url });
       const page = await context.newPage();
       const problems = { dialogs: [], errors: [], console: [], csp: [], http: [] };

@@ -30,7 +30,7 @@ test("no GPUFLEET_TOKEN: every /api route answers 503 and nothing goes upstream"
       const r = await noUpstream(h, () => h.fetch(path, { method, headers }));
       assert.equal(r.status, 503, `${method} ${path}`);
       assert.equal(r.json.error.code, "unauthorized");
-      assert.equal(r.json.error.message, "GPUFLEET_TOKEN is not set (nor GPUFLEET_CALLERS); the API refuses to run open");
+      assert.equal(r.json.error.message, "GPUFLEET_TOKEN is not set (nor GPUFLEET_CALLERS, nor Cloudflare Access); the API refuses to run open");
     }
   }
   const health = await h.fetch("/healthz");

@@ -52,7 +52,7 @@ pub fn all_providers() -> ClientConfig {
 
 /// A proxy-mode client config.
 pub fn proxy_client_config(base_url: &str, token: &str) -> ClientConfig {
-    ClientConfig::new().with_proxy(ProxyConfig { base_url: base_url.into(), token: token.into() })
+    ClientConfig::new().with_proxy(ProxyConfig { base_url: base_url.into(), token: Some(token.into()) })
 }
 
 /// The bytes of `tests/fixtures/<p>/<name>`.
