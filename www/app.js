@@ -18,6 +18,10 @@
 //   audit-panel.js    an instance's History and the Audit log panel
 //   orphans-panel.js  the Orphans panel
 //   create-panel.js   the create form, its offers and price, the create
+//   view-prefs.js     compact rows and the columns shown (this browser's choice, localStorage)
+//   url-state.js      filter, chips, sort, grouping and the open instance in the URL (links, reload, back)
+//   export.js         CSV and JSON export of the rows shown
+//   bulk.js           select rows; stop, terminate or delete them all, confirmed once, with progress
 // and the renderers they use: table.js (the virtualized table), details.js, records.js,
 // create.js, offers.js, money.js, dom.js. The parts call one another (a panel re-renders the
 // rows, the rows re-render the open panel); every module only defines at load, and nothing runs
@@ -31,6 +35,10 @@ import { closeDetails } from "./details-panel.js";
 import { loadAudit, openAudit } from "./audit-panel.js";
 import { loadOrphans, openOrphans } from "./orphans-panel.js";
 import { buildCreateFields, openCreate, submitCreate, updateCreatePrice } from "./create-panel.js";
+import { initViewPrefs } from "./view-prefs.js";
+import { initUrlState } from "./url-state.js";
+import { initExport } from "./export.js";
+import { initBulk } from "./bulk.js";
 
 $("login").addEventListener("submit", submitLogin);
 $("refresh").addEventListener("click", refreshNow);
@@ -63,12 +71,37 @@ $("clear-filters").addEventListener("click", () => {
   table.setFilter({ text: "", providers: new Set(), statuses: new Set() });
   renderChips();
 });
+// Keyboard: `/` focuses the filter, `j`/`k` move down/up the rows, Enter opens the focused row
+// (table.js), Esc closes the topmost panel (or leaves the filter). Letters typed into a field
+// stay there.
+function typing(el) {
+  return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+}
+document.addEventListener("keydown", (ev) => {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || $("main").hidden) return;
+  if (ev.key === "/" && !typing(ev.target)) {
+    ev.preventDefault();
+    $("filter").focus();
+    $("filter").select();
+  } else if ((ev.key === "j" || ev.key === "k") && !typing(ev.target)) {
+    ev.preventDefault();
+    table.moveCursor(ev.key === "j" ? 1 : -1);
+  }
+});
 document.addEventListener("keydown", (ev) => {
   if (ev.key !== "Escape") return;
-  if (!$("create").hidden) $("create").hidden = true;
+  if (ev.target === $("filter") && $("details").hidden && $("create").hidden) $("filter").blur();
+  else if (!$("create").hidden) $("create").hidden = true;
   else if (!$("details").hidden) closeDetails();
   else if (!$("audit").hidden) $("audit").hidden = true;
   else if (!$("orphans").hidden) $("orphans").hidden = true;
 });
 
+initViewPrefs(() => {
+  table.range = null;
+  table.renderWindow(true);
+});
+initUrlState();
+initExport();
+initBulk();
 boot();

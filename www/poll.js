@@ -32,6 +32,7 @@ async function loadProviders() {
   // Offer only what this token may do: the proxy refuses mutations from its read-only token.
   state.readOnly = access === "readOnly";
   $("read-only").hidden = !state.readOnly;
+  $("fleet").classList.toggle("read-only", state.readOnly); // no select boxes: no bulk actions
   $("new-instance").hidden = state.readOnly || !list.some((c) => c.operations.includes("create"));
   applyRecordsMode();
 }

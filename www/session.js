@@ -14,6 +14,7 @@ import { forgetDeadlineForms } from "./deadlines.js";
 import { forgetAudit } from "./audit-panel.js";
 import { forgetOrphans } from "./orphans-panel.js";
 import { forgetOffers } from "./create-panel.js";
+import { forgetBulk } from "./bulk.js";
 import { readHealth } from "./records-mode.js";
 
 const TOKEN_KEY = "gpufleet.token";
@@ -66,6 +67,7 @@ export function signOut(message) {
   forgetDeadlineForms();
   forgetAudit();
   forgetOrphans();
+  forgetBulk();
   $("fleet").classList.remove("no-records");
   sessionStorage.removeItem(TOKEN_KEY);
   state.viaAccess = false;

@@ -12,6 +12,24 @@ const OVERSCAN = 12; // rows rendered beyond each edge of the viewport
 const STEP = 8; // the window moves in steps of this many rows, so small scrolls re-render nothing
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
+/** The table's columns, in order: the key (th[data-col], td.c-KEY) and its header text. */
+export const COLUMNS = [
+  ["provider", "Provider"], ["name", "Name / id"], ["status", "Status"], ["type", "Type"], ["gpus", "GPUs"],
+  ["region", "Region"], ["ip", "IP"], ["age", "Age"], ["price", "$/h"], ["cost", "Cost"], ["deadline", "Deadline"],
+];
+
+/**
+ * What the rows can be grouped by: the group's label of a row ("" = none; sorted last). `owner`
+ * is the instance's `owner` tag (the providers keep no owner of their own).
+ */
+export const GROUPS = {
+  provider: (r) => r.providerName,
+  region: (r) => r.inst.region || "",
+  status: (r) => r.inst.status || "",
+  tag: (r) => (r.inst.tags ? Object.entries(r.inst.tags).map(([k, v]) => `${k}=${v}`).sort().join(", ") : ""),
+  owner: (r) => r.inst.tags?.owner || "",
+};
+
 /** A sortable key for an IPv4 address (or the text itself for anything else). */
 function ipKey(ip) {
   if (!ip) return "";
@@ -93,7 +111,13 @@ export class FleetTable {
     this.view = [];
     this.filter = { text: "", providers: new Set(), statuses: new Set() };
     this.sort = { key: "provider", dir: 1 };
+    this.groupBy = ""; // a GROUPS key, or "" for none
+    this.items = []; // what the body shows: the view's rows, with { group, count } headers when grouped
     this.selected = null;
+    this.cursor = null; // the row j/k last moved to
+    this.picked = new Set(); // keys ticked for a bulk action (bulk.js)
+    this.onPick = null; // (key, on) => void: a row's box was ticked or cleared
+    this.viewListeners = []; // () => void each: after every re-filter, re-sort and selection (url-state.js, bulk.js)
     this.rowH = 0;
     this.range = null;
     this.now = Date.now();
@@ -106,8 +130,17 @@ export class FleetTable {
       b.addEventListener("click", () => this.sortBy(b.dataset.sort));
     }
     this.tbody.addEventListener("click", (ev) => {
+      if (ev.target.closest("[data-bulk]")) return; // a row's select box is not "open"
       const tr = ev.target.closest("tr[data-key]");
       if (tr) this.onOpen(tr.dataset.key);
+    });
+    this.tbody.addEventListener("change", (ev) => {
+      const key = ev.target.dataset?.bulk;
+      if (key === undefined) return;
+      if (ev.target.checked) this.picked.add(key);
+      else this.picked.delete(key);
+      ev.target.closest("tr")?.classList.toggle("picked", ev.target.checked);
+      this.onPick?.(key, ev.target.checked);
     });
     this.tbody.addEventListener("keydown", (ev) => {
       if (ev.key !== "Enter" && ev.key !== " ") return;
@@ -144,14 +177,55 @@ export class FleetTable {
 
   sortBy(key) {
     if (!SORTS[key]) return;
-    this.sort = this.sort.key === key ? { key, dir: -this.sort.dir } : { key, dir: FIRST_DIR[key] ?? 1 };
+    this.setSort(this.sort.key === key ? { key, dir: -this.sort.dir } : { key, dir: FIRST_DIR[key] ?? 1 });
+    this.onSort?.();
+  }
+
+  /** Sets the sort as is (a restored URL); unknown keys are ignored. */
+  setSort({ key, dir }) {
+    if (!SORTS[key]) return;
+    this.sort = { key, dir: dir < 0 ? -1 : 1 };
     this.updateSortHeaders();
     this.refresh();
+  }
+
+  /** Groups the rows by a GROUPS key ("" for none). */
+  setGroup(key) {
+    this.groupBy = GROUPS[key] ? key : "";
+    this.refresh();
+  }
+
+  /**
+   * Moves the keyboard cursor `delta` rows (j/k) from the focused or selected row, scrolls it into
+   * view and focuses it. Only the window is rendered, so the target is scrolled to first.
+   */
+  moveCursor(delta) {
+    const n = this.items.length;
+    if (!n) return;
+    const active = document.activeElement;
+    // From the focused row, else where the cursor last was (a re-render can drop the focus), else the open one.
+    const from = active && active.parentNode === this.tbody && active.dataset.key ? active.dataset.key : this.cursor || this.selected;
+    let i = from ? this.items.findIndex((it) => it.key === from) : -1;
+    if (i < 0) i = delta > 0 ? -1 : n;
+    do i += delta;
+    while (i >= 0 && i < n && !this.items[i].key);
+    if (i < 0 || i >= n) return;
+    const key = this.items[i].key;
+    const rowH = this.rowH || 44;
+    const bodyTop = this.tbody.getBoundingClientRect().top + window.scrollY;
+    const y = bodyTop + i * rowH;
+    const head = this.table.tHead.getBoundingClientRect().height;
+    if (y < window.scrollY + head) window.scrollTo(0, y - head);
+    else if (y + rowH > window.scrollY + window.innerHeight) window.scrollTo(0, y + rowH - window.innerHeight);
+    this.cursor = key;
+    this.renderWindow(true);
+    this.tbody.querySelector(`tr[data-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
   }
 
   select(key) {
     this.selected = key;
     for (const tr of this.tbody.querySelectorAll("tr[data-key]")) tr.classList.toggle("selected", tr.dataset.key === key);
+    for (const f of this.viewListeners) f();
   }
 
   updateSortHeaders() {
@@ -186,12 +260,31 @@ export class FleetTable {
     this.now = Date.now();
     const cmp = SORTS[this.sort.key];
     const dir = this.sort.dir;
-    this.view = this.rows.filter((r) => this.matches(r)).sort((a, b) => cmp(a, b, dir) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const group = GROUPS[this.groupBy];
+    const tie = (a, b) => cmp(a, b, dir) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+    if (group) {
+      // Groups by their label (none last), the sort inside each; a header item opens each group.
+      const labelled = this.rows.filter((r) => this.matches(r)).map((r) => [group(r), r]);
+      labelled.sort(([ga, a], [gb, b]) => cmpText(ga, gb, 1) || tie(a, b));
+      this.view = labelled.map(([, r]) => r);
+      this.items = [];
+      for (let i = 0; i < labelled.length; ) {
+        let j = i;
+        while (j < labelled.length && labelled[j][0] === labelled[i][0]) j++;
+        this.items.push({ group: labelled[i][0], count: j - i });
+        for (let k = i; k < j; k++) this.items.push(labelled[k][1]);
+        i = j;
+      }
+    } else {
+      this.view = this.rows.filter((r) => this.matches(r)).sort(tie);
+      this.items = this.view;
+    }
     this.renderWindow(true);
+    for (const f of this.viewListeners) f();
   }
 
   renderWindow(force) {
-    const n = this.view.length;
+    const n = this.items.length;
     const rowH = this.rowH || 44;
     const top = this.tbody.getBoundingClientRect().top;
     const viewTop = Math.max(0, -top);
@@ -209,7 +302,10 @@ export class FleetTable {
     const focusedKey = active && active.parentNode === this.tbody ? active.dataset.key : undefined;
     const frag = document.createDocumentFragment();
     frag.append(this.topSpacer);
-    for (let i = first; i < last; i++) frag.append(this.rowElement(this.view[i]));
+    for (let i = first; i < last; i++) {
+      const it = this.items[i];
+      frag.append(it.key ? this.rowElement(it) : this.groupElement(it));
+    }
     frag.append(this.bottomSpacer);
     this.topSpacer.hidden = first === 0;
     this.bottomSpacer.hidden = last >= n;
@@ -237,8 +333,15 @@ export class FleetTable {
       }
     }
     performance.mark("gpufleet:render");
-    document.getElementById("main").dataset.rows = String(n);
-    this.onRendered({ total: this.rows.length, matching: n });
+    document.getElementById("main").dataset.rows = String(this.view.length);
+    this.onRendered({ total: this.rows.length, matching: this.view.length });
+  }
+
+  /** A group's header row: its label and how many rows it holds (as tall as a row). */
+  groupElement(g) {
+    const td = h("td", { attrs: { colspan: COLUMNS.length + 1 } });
+    td.append(h("span", { className: g.group ? "group-label" : "group-label muted" }, g.group || `(no ${this.groupBy})`), " ", h("span", { className: "n muted" }, String(g.count)));
+    return h("tr", { className: "group", dataset: { group: g.group } }, td);
   }
 
   rowElement(r) {
@@ -246,16 +349,19 @@ export class FleetTable {
     const tr = h("tr", { className: "row", tabIndex: 0, dataset: { key: r.key, provider: i.provider, status: i.status } });
     if (r.stale) tr.classList.add("stale");
     if (r.key === this.selected) tr.classList.add("selected");
+    if (this.picked.has(r.key)) tr.classList.add("picked");
     if (r.transition) tr.classList.add("busy");
+
+    const pick = h("input", { type: "checkbox", checked: this.picked.has(r.key), dataset: { bulk: r.key }, attrs: { "aria-label": `Select ${i.name || i.id}` } });
+    tr.append(h("td", { className: "c-pick" }, pick));
 
     const cell = (cls, text, title) => h("td", { className: cls, title: title ?? (text || undefined) }, text ?? "");
     tr.append(cell("c-provider", r.providerName));
 
-    const name = h("td", { className: "c-name", title: i.name ? `${i.name}\n${i.id}` : i.id });
-    name.append(
-      h("span", { className: i.name ? "name" : "name muted" }, i.name || "(no name)"),
-      h("span", { className: "id" }, i.id),
-    );
+    // No name: the id alone (a "(no name)" on every such row says nothing).
+    const name = h("td", { className: i.name ? "c-name" : "c-name unnamed", title: i.name ? `${i.name}\n${i.id}` : i.id });
+    if (i.name) name.append(h("span", { className: "name" }, i.name));
+    name.append(h("span", { className: "id" }, i.id));
     tr.append(name);
 
     const status = h("td", { className: "c-status" });
