@@ -51,8 +51,9 @@ function renderBulk() {
   $("bulk-count").textContent = rows.length ? `${rows.length} selected` : "";
   const shown = table.view;
   const all = $("pick-all");
-  all.checked = shown.length > 0 && shown.every((r) => table.picked.has(r.key));
-  all.indeterminate = !all.checked && shown.some((r) => table.picked.has(r.key));
+  // Nothing ticked (the usual case): no walk over every row shown on each refresh.
+  all.checked = table.picked.size > 0 && shown.length > 0 && shown.every((r) => table.picked.has(r.key));
+  all.indeterminate = !all.checked && table.picked.size > 0 && shown.some((r) => table.picked.has(r.key));
 
   const buttons = offered(rows).map((a) => {
     const b = h("button", { type: "button", className: a.danger ? "danger" : "", disabled: running || Boolean(confirming), dataset: { bulkOp: a.op } }, `${a.label}…`);
