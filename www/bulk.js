@@ -45,6 +45,8 @@ function skipReason(r, a) {
 const who = (r) => `${r.providerName} ${r.inst.name ? `“${r.inst.name}” (${r.inst.id})` : r.inst.id}`;
 
 function renderBulk() {
+  // Nothing ticked, nothing under way, the bar already hidden: a refresh costs nothing here.
+  if (!table.picked.size && !progress.size && !confirming && $("bulk").hidden && !$("pick-all").checked && !$("pick-all").indeterminate) return;
   const rows = state.readOnly ? [] : pickedRows();
   const bar = $("bulk");
   bar.hidden = state.readOnly || (!rows.length && !progress.size);

@@ -10,6 +10,8 @@ import { table, renderChips } from "./fleet-view.js";
 import { closeDetails, openDetails } from "./details-panel.js";
 
 let applying = false; // while the URL is being applied, the view's changes are not written back
+let textTimer = 0; // the pending write of a filter text change
+let pendingText = null; // its URL
 let pendingOpen = null; // an instance the URL opens, until the first listing shows whether it exists
 
 const list = (v) => (v ? v.split(",").filter(Boolean) : []);
@@ -33,19 +35,38 @@ function currentQuery() {
 function writeUrl() {
   if (applying) return;
   const next = currentQuery();
-  if (next === location.search) return;
+  if (next === location.search) {
+    clearTimeout(textTimer); // typed back to what the URL says
+    pendingText = null;
+    return;
+  }
   const before = new URLSearchParams(location.search);
   const after = new URLSearchParams(next);
   before.delete("q");
   after.delete("q");
   const onlyText = before.toString() === after.toString();
+  clearTimeout(textTimer);
   const url = location.pathname + next + location.hash;
-  if (onlyText) history.replaceState(null, "", url);
-  else history.pushState(null, "", url);
+  if (onlyText) {
+    // Typing edits the current entry, written once the typing pauses (off the filter's render path).
+    pendingText = url;
+    textTimer = setTimeout(flushText, 250);
+  } else {
+    flushText(); // the typing before this change belongs to the entry being left
+    history.pushState(null, "", url);
+  }
+}
+
+function flushText() {
+  clearTimeout(textTimer);
+  if (pendingText !== null) history.replaceState(null, "", pendingText);
+  pendingText = null;
 }
 
 /** Applies the URL's view to the table, the filter box, the grouping and the details panel. */
 function applyUrl() {
+  clearTimeout(textTimer);
+  pendingText = null;
   const q = new URLSearchParams(location.search);
   applying = true;
   try {

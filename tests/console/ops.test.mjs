@@ -109,6 +109,10 @@ test("filter, chips, sort, grouping and the open instance live in the URL: reloa
   await p.fill("#filter", target.id.slice(0, 6));
   await p.fill("#filter", target.id);
   await waitForRows(p, 1);
+  // Typing is written to the URL once it pauses, replacing the current entry.
+  const depth = await p.evaluate(() => history.length);
+  await p.waitForFunction((id) => new URLSearchParams(location.search).get("q") === id, target.id);
+  assert.equal(await p.evaluate(() => history.length), depth, "no history entry a keystroke");
   await row(p, "novita", target.id).click();
   await p.waitForSelector("#details:not([hidden])");
   assert.deepEqual(query(p), { q: target.id, p: "novita", sort: "-price", open: `novita/${target.id}` });
