@@ -344,9 +344,34 @@ test("bulk stop and delete: one confirm listing what happens, per-instance progr
   await c.control("DELETE", "/faults");
   await p.click("[data-bulk-dismiss]");
 
+  // An instance whose stop is under way is not acted on again: ticked again while its request is
+  // in flight (the provider answers slowly), a second Stop lists it as skipped, with nothing to do.
+  const slow = (await c.state("novita")).find((i) => i.status === "running" && !running.some((r) => r.id === i.id));
+  const pickOne = async (prov, id) => {
+    await p.fill("#filter", id);
+    await waitForRows(p, 1);
+    await row(p, prov, id).locator("input[data-bulk]").check();
+  };
+  await c.control("POST", "/latency", { provider: "novita", ms: 3000 });
+  const since1 = await lastSeq();
+  await pickOne("novita", slow.id);
+  await p.click("#bulk-actions [data-bulk-op=stop]");
+  await p.click("[data-bulk-confirm=stop]");
+  await p.waitForSelector(`#bulk-progress li[data-key="novita/${slow.id}"][data-state=queued], #bulk-progress li[data-key="novita/${slow.id}"][data-state=sent]`);
+  await pickOne("novita", slow.id);
+  await p.click("#bulk-actions [data-bulk-op=stop]");
+  assert.equal(await p.locator("#bulk-confirm li[data-key]").count(), 1, "listed once, as skipped");
+  assert.match(await p.textContent("#bulk-confirm .skipped"), /already stop/i);
+  assert.equal(await p.isDisabled("[data-bulk-confirm=stop]"), true, "nothing to stop");
+  await p.click("[data-bulk-cancel]");
+  await p.click("#bulk-clear");
+  await p.waitForSelector(`#bulk-progress li[data-key="novita/${slow.id}"][data-state=done]`, { timeout: 60_000 });
+  await c.control("DELETE", "/latency");
+  assert.equal((await actedOn(since1, slow.id, "/gpu/instance/stop")).length, 1, "stopped once");
+  await p.click("[data-bulk-dismiss]");
+
   // Delete: two stopped Novita instances and a running SF Compute one (SF Compute deletes only
-  // terminated instances: its 409 shows on that instance alone). A stopped one is also in a
-  // transition already: it is listed as skipped and not acted on.
+  // terminated instances: its 409 shows on that instance alone).
   const sfc = (await c.state("sfcompute")).find((i) => i.status === "running");
   const stopped = running.filter((i) => i.id !== failedId);
   const picks = [["sfcompute", sfc.id], ...stopped.map((i) => ["novita", i.id])];
