@@ -19,8 +19,9 @@ export const COLUMNS = [
 ];
 
 /**
- * What the rows can be grouped by: the group's label of a row ("" = none; sorted last). `owner`
- * is the instance's `owner` tag (the providers keep no owner of their own).
+ * What the rows can be grouped by: the group's label of a row ("" = none; sorted last). `tag` is
+ * all of an instance's tags together, `tag:KEY` (groupOf) one tag's value; `owner` is the
+ * instance's `owner` tag (the providers keep no owner of their own).
  */
 export const GROUPS = {
   provider: (r) => r.providerName,
@@ -29,6 +30,20 @@ export const GROUPS = {
   tag: (r) => (r.inst.tags ? Object.entries(r.inst.tags).map(([k, v]) => `${k}=${v}`).sort().join(", ") : ""),
   owner: (r) => r.inst.tags?.owner || "",
 };
+
+/** The group function of a grouping key: a GROUPS key or `tag:KEY` (the value of that tag), else null. */
+export function groupOf(key) {
+  if (Object.hasOwn(GROUPS, key)) return GROUPS[key];
+  const m = /^tag:(.+)$/s.exec(key || "");
+  return m ? (r) => (r.inst.tags && Object.hasOwn(r.inst.tags, m[1]) ? String(r.inst.tags[m[1]]) : "") : null;
+}
+
+/** Every tag key of `rows`, sorted (the "Group by" menu offers one entry each). */
+export function tagKeys(rows) {
+  const keys = new Set();
+  for (const r of rows) if (r.inst.tags) for (const k of Object.keys(r.inst.tags)) keys.add(k);
+  return [...keys].sort(collator.compare);
+}
 
 /** A sortable key for an IPv4 address (or the text itself for anything else). */
 function ipKey(ip) {
@@ -191,7 +206,7 @@ export class FleetTable {
 
   /** Groups the rows by a GROUPS key ("" for none). */
   setGroup(key) {
-    this.groupBy = GROUPS[key] ? key : "";
+    this.groupBy = groupOf(key) ? key : "";
     this.refresh();
   }
 
@@ -260,7 +275,7 @@ export class FleetTable {
     this.now = Date.now();
     const cmp = SORTS[this.sort.key];
     const dir = this.sort.dir;
-    const group = GROUPS[this.groupBy];
+    const group = this.groupBy ? groupOf(this.groupBy) : null;
     const tie = (a, b) => cmp(a, b, dir) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
     if (group) {
       // Groups by their label (none last), the sort inside each; a header item opens each group.
@@ -340,7 +355,7 @@ export class FleetTable {
   /** A group's header row: its label and how many rows it holds (as tall as a row). */
   groupElement(g) {
     const td = h("td", { attrs: { colspan: COLUMNS.length + 1 } });
-    td.append(h("span", { className: g.group ? "group-label" : "group-label muted" }, g.group || `(no ${this.groupBy})`), " ", h("span", { className: "n muted" }, String(g.count)));
+    td.append(h("span", { className: g.group ? "group-label" : "group-label muted" }, g.group || `(no ${this.groupBy.replace(/^tag:/, "tag ")})`), " ", h("span", { className: "n muted" }, String(g.count)));
     return h("tr", { className: "group", dataset: { group: g.group } }, td);
   }
 

@@ -4,9 +4,10 @@
 // walks back through chips, sorts, groupings and opened instances (typing in the filter replaces
 // the current entry instead of adding one a keystroke). The token never goes here (session.js).
 
-import { $ } from "./dom.js";
+import { $, h } from "./dom.js";
 import { state } from "./state.js";
 import { table, renderChips } from "./fleet-view.js";
+import { tagKeys } from "./table.js";
 import { closeDetails, openDetails } from "./details-panel.js";
 
 let applying = false; // while the URL is being applied, the view's changes are not written back
@@ -76,7 +77,7 @@ function applyUrl() {
     const sort = q.get("sort") || "provider";
     table.setSort({ key: sort.replace(/^-/, ""), dir: sort.startsWith("-") ? -1 : 1 });
     table.setGroup(q.get("group") || "");
-    $("group-by").value = table.groupBy;
+    syncGroupMenu();
     renderChips();
     const open = q.get("open");
     if (open && state.rowsByKey.has(open)) {
@@ -91,8 +92,33 @@ function applyUrl() {
   }
 }
 
+let menuRows = null; // the rows the "Group by" menu's tag entries were read from
+let menuKeys = "";
+
+/**
+ * The "Group by" menu: the fixed entries, then "tag: KEY" for every tag key of the fleet (and the
+ * URL's own, before the fleet is listed), showing the table's grouping.
+ */
+function syncGroupMenu() {
+  const select = $("group-by");
+  if (menuRows !== table.rows) {
+    menuRows = table.rows;
+    const keys = tagKeys(table.rows);
+    const own = table.groupBy.startsWith("tag:") ? table.groupBy.slice(4) : null;
+    if (own !== null && !keys.includes(own)) keys.push(own);
+    const sig = JSON.stringify(keys);
+    if (sig !== menuKeys) {
+      menuKeys = sig;
+      for (const o of [...select.options]) if (o.value.startsWith("tag:")) o.remove();
+      for (const k of keys) select.append(h("option", { value: `tag:${k}` }, `tag: ${k}`));
+    }
+  }
+  if (select.value !== table.groupBy) select.value = table.groupBy;
+}
+
 /** After every re-filter, sort and selection: opens the URL's instance once it is listed, writes the URL. */
 function onView() {
+  syncGroupMenu();
   if (pendingOpen && state.listedOnce) {
     const key = pendingOpen;
     pendingOpen = null;

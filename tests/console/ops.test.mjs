@@ -206,6 +206,24 @@ test("grouping by provider, status and region: a header a group with its count, 
   assert.equal(query(p).group, "status");
   await p.click("#density");
 
+  // By owner (the `owner` tag) and by one tag's value: SF Compute's tags; the rest under "(no …)".
+  await p.selectOption("#group-by", "owner");
+  const owners = await collectHeaders(p);
+  const sfc = await c.state("sfcompute");
+  const wantOwners = new Map();
+  for (const i of sfc) if (i.tags?.owner) wantOwners.set(i.tags.owner, (wantOwners.get(i.tags.owner) || 0) + 1);
+  assert.ok(wantOwners.size >= 2, "the sim tags some owners");
+  for (const [o, n] of wantOwners) assert.deepEqual(owners.find(([g]) => g === o), [o, n], `owner ${o}`);
+  assert.equal(owners.at(-1)[0], "", "no owner last");
+  assert.equal(owners.reduce((a, [, n]) => a + n, 0), 160);
+  const tagOptions = await p.$$eval("#group-by option", (os) => os.map((o) => o.value).filter((v) => v.startsWith("tag:")));
+  assert.ok(tagOptions.includes("tag:team"), tagOptions.join());
+  await p.selectOption("#group-by", "tag:team");
+  const teams = await collectHeaders(p);
+  const wantTeams = new Set(sfc.map((i) => i.tags?.team).filter(Boolean));
+  assert.deepEqual(new Set(teams.map(([g]) => g).filter(Boolean)), wantTeams);
+  assert.equal(query(p).group, "tag:team");
+
   await p.selectOption("#group-by", "region");
   await p.waitForFunction(() => document.querySelectorAll("#fleet tbody tr.group").length > 0);
   await p.selectOption("#group-by", "");
