@@ -145,7 +145,12 @@ export class FleetTable {
       b.addEventListener("click", () => this.sortBy(b.dataset.sort));
     }
     this.tbody.addEventListener("click", (ev) => {
-      if (ev.target.closest("[data-bulk]")) return; // a row's select box is not "open"
+      // The select cell ticks the box (a larger target than the box itself); it never opens the row.
+      const pickCell = ev.target.closest("td.c-pick");
+      if (pickCell) {
+        if (!ev.target.closest("[data-bulk]")) pickCell.querySelector("input")?.click();
+        return;
+      }
       const tr = ev.target.closest("tr[data-key]");
       if (tr) this.onOpen(tr.dataset.key);
     });
