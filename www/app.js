@@ -93,6 +93,7 @@ document.addEventListener("keydown", (ev) => {
   if (ev.target === $("filter") && $("details").hidden && $("create").hidden) $("filter").blur();
   else if (!$("create").hidden) $("create").hidden = true;
   else if (!$("details").hidden) closeDetails();
+  else if (!$("bulk-confirm").hidden) $("bulk-confirm").querySelector("[data-bulk-cancel]")?.click();
   else if (!$("audit").hidden) $("audit").hidden = true;
   else if (!$("orphans").hidden) $("orphans").hidden = true;
 });

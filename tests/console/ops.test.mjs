@@ -381,7 +381,8 @@ test("bulk stop and delete: one confirm listing what happens, per-instance progr
   assert.equal(await p.locator("#bulk-confirm li[data-key]").count(), 1, "listed once, as skipped");
   assert.match(await p.textContent("#bulk-confirm .skipped"), /already stop/i);
   assert.equal(await p.isDisabled("[data-bulk-confirm=stop]"), true, "nothing to stop");
-  await p.click("[data-bulk-cancel]");
+  await p.keyboard.press("Escape"); // Esc cancels the confirm
+  await p.waitForSelector("#bulk-confirm", { state: "hidden" });
   await p.click("#bulk-clear");
   await p.waitForSelector(`#bulk-progress li[data-key="novita/${slow.id}"][data-state=done]`, { timeout: 60_000 });
   await c.control("DELETE", "/latency");
