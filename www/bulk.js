@@ -17,7 +17,7 @@ const CONCURRENCY = 4; // requests in flight at once (each provider's rate limit
 
 let confirming = null; // { op, act: [row], skip: [[row, why]] } while the confirm is shown
 let running = false; // a bulk run is sending its requests
-const progress = new Map(); // key → { label, state: "queued"|"sent"|"done"|"failed", text }
+const progress = new Map(); // key → { label, state: "queued"|"sent"|"done"|"failed"|"skipped", text }
 
 /** The ticked rows that still exist. */
 function pickedRows() {
@@ -128,7 +128,11 @@ async function runBulk() {
   // second bulk run) acts on it until its watch ends.
   const queue = [];
   for (const r of act) {
-    if (state.transitions.has(r.key)) continue;
+    if (state.transitions.has(r.key)) {
+      // Claimed since the confirm was shown (its details panel, a deadline's watch): left alone.
+      progress.set(r.key, { label: who(r), state: "skipped", text: `not acted on: already ${state.transitions.get(r.key).label.toLowerCase()}` });
+      continue;
+    }
     state.transitions.set(r.key, { target: a.target, label: `${a.label} requested` });
     table.picked.delete(r.key);
     queue.push(r);

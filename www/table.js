@@ -198,7 +198,6 @@ export class FleetTable {
   sortBy(key) {
     if (!SORTS[key]) return;
     this.setSort(this.sort.key === key ? { key, dir: -this.sort.dir } : { key, dir: FIRST_DIR[key] ?? 1 });
-    this.onSort?.();
   }
 
   /** Sets the sort as is (a restored URL); unknown keys are ignored. */
@@ -209,7 +208,7 @@ export class FleetTable {
     this.refresh();
   }
 
-  /** Groups the rows by a GROUPS key ("" for none). */
+  /** Groups the rows by a GROUPS key or `tag:KEY` ("" or anything else: no grouping). */
   setGroup(key) {
     this.groupBy = groupOf(key) ? key : "";
     this.refresh();
@@ -285,7 +284,8 @@ export class FleetTable {
     if (group) {
       // Groups by their label (none last), the sort inside each; a header item opens each group.
       const labelled = this.rows.filter((r) => this.matches(r)).map((r) => [group(r), r]);
-      labelled.sort(([ga, a], [gb, b]) => cmpText(ga, gb, 1) || tie(a, b));
+      // Labels the collator deems equal ("prod", "Prod") still make separate, adjacent groups.
+      labelled.sort(([ga, a], [gb, b]) => cmpText(ga, gb, 1) || (ga < gb ? -1 : ga > gb ? 1 : 0) || tie(a, b));
       this.view = labelled.map(([, r]) => r);
       this.items = [];
       for (let i = 0; i < labelled.length; ) {
