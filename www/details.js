@@ -6,16 +6,16 @@ import { statusBadge, reclaimLine } from "./table.js";
 import { costKindText, costTitle, moneyUsd, perHourText, priceUsd, sourceText, usdText } from "./money.js";
 
 /**
- * Lifecycle actions in display order, with the status each one waits for. `when`: the statuses in
- * which the button is offered (an `unknown` status offers everything the provider supports: the
- * provider decides).
+ * Lifecycle actions in display order, with the status each one waits for. Which of them an
+ * instance is offered is the library's rule (`fleet.actionsFor(instance)`: its provider's
+ * capabilities narrowed by its status), passed in as `ctx.actions`.
  */
 export const ACTIONS = [
-  { op: "start", label: "Start", target: "running", danger: false, says: "starts it again", when: ["stopped", "failed"] },
-  { op: "stop", label: "Stop", target: "stopped", danger: false, says: "stops it; it can be started again", when: ["pending", "provisioning", "running", "failed"] },
-  { op: "restart", label: "Restart", target: "running", danger: false, says: "restarts it", when: ["running", "failed"] },
-  { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards", when: ["pending", "provisioning", "running", "stopping", "stopped", "failed"] },
-  { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone", when: ["pending", "provisioning", "running", "stopping", "stopped", "terminating", "terminated", "failed"] },
+  { op: "start", label: "Start", target: "running", danger: false, says: "starts it again" },
+  { op: "stop", label: "Stop", target: "stopped", danger: false, says: "stops it; it can be started again" },
+  { op: "restart", label: "Restart", target: "running", danger: false, says: "restarts it" },
+  { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards" },
+  { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone" },
 ];
 
 function dash() {
@@ -48,6 +48,7 @@ function field(dl, label, value, extra) {
  * @param {object} row  the table row model ({ key, inst, providerName, stale, transition })
  * @param {object} ctx
  *   caps            the provider's Capabilities (or undefined)
+ *   actions         the operations the instance's state allows (fleet.actionsFor), or undefined
  *   readOnly        the token may only read: no actions are offered
  *   confirm         the op awaiting confirmation for this instance, or null
  *   message         {kind: "error"|"ok", text} shown above the actions, or null
@@ -70,7 +71,8 @@ export function renderDetails(row, ctx) {
   // ---- actions ----
   const ops = ctx.caps ? ctx.caps.operations : [];
   const supported = ACTIONS.filter((a) => ops.includes(a.op));
-  const available = supported.filter((a) => i.status === "unknown" || a.when.includes(i.status));
+  const allowed = ctx.actions || [];
+  const available = supported.filter((a) => allowed.includes(a.op));
   const actions = h("section", { className: "detail-actions", attrs: { "aria-label": "Actions" } });
   if (ctx.message) {
     actions.append(h("p", { className: ctx.message.kind === "error" ? "error" : "ok", attrs: { role: ctx.message.kind === "error" ? "alert" : "status" } }, ctx.message.text));
@@ -124,7 +126,8 @@ export function renderDetails(row, ctx) {
   field(dl, "GPU model", i.gpuModel);
   field(dl, "Region / cluster", i.region);
   field(dl, "Sector", i.sector);
-  field(dl, "IP", i.ip && h("code", {}, i.ip), i.ip ? copyButton(i.ip, "IP") : null);
+  // The IP field agrees with the SSH access: no address but an SSH host says where SSH goes.
+  field(dl, "IP", i.ip ? h("code", {}, i.ip) : i.ssh ? h("span", { className: "muted" }, `none given; SSH goes to ${i.ssh.host}`) : null, i.ip ? copyButton(i.ip, "IP") : null);
   if (i.ssh) {
     field(dl, "SSH host", `${i.ssh.host}:${i.ssh.port}`);
     field(dl, "SSH user", i.ssh.user);

@@ -186,7 +186,9 @@ export class FleetTable {
     this.now = Date.now();
     const cmp = SORTS[this.sort.key];
     const dir = this.sort.dir;
-    this.view = this.rows.filter((r) => this.matches(r)).sort((a, b) => cmp(a, b, dir) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // A row being acted on (r.transition) stays in view until its action ends, whatever the chips
+    // and filter say: stopping a row with the "running" chip on must not make it vanish mid-action.
+    this.view = this.rows.filter((r) => r.transition || this.matches(r)).sort((a, b) => cmp(a, b, dir) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     this.renderWindow(true);
   }
 
