@@ -2,7 +2,7 @@
 // re-rendering only when something it shows changed, SSH details, and the lifecycle actions —
 // each confirmed, sent, then watched live (fleet.waitFor) until the instance reaches its target.
 
-import { $, errorText } from "./dom.js";
+import { $, ageText, errorText } from "./dom.js";
 import { ACTIONS, renderDetails } from "./details.js";
 import { fieldErrorText, renderDeadlineSection } from "./records.js";
 import { displayName, state } from "./state.js";
@@ -10,6 +10,7 @@ import { rebuildRows, removeInstance, setInstance, table, toast } from "./fleet-
 import { clearDeadline, deadlineDrafts, deadlineUi, draftOf, saveDeadline } from "./deadlines.js";
 import { historySection, instanceAudit, loadInstanceAudit } from "./audit-panel.js";
 import { refresh } from "./poll.js";
+import { forgetStatusSince, statusSince } from "./status-since.js";
 
 const WAIT = { minDelayMs: 1000, maxDelayMs: 5000, maxWaitMs: 30 * 60_000 };
 
@@ -48,6 +49,7 @@ export function forgetDetails() {
   state.transitions.clear();
   wholeRead.clear();
   wholeByKey.clear();
+  forgetStatusSince();
   messages.clear();
   sshState.clear();
   state.selectedKey = null;
@@ -69,7 +71,7 @@ export function renderDetailsPanel() {
   const ui = deadlineUi.get(key);
   const caps = state.caps.get(row.inst.provider);
   const signature = JSON.stringify([
-    key, row.inst, row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps?.operations, state.readOnly,
+    key, row.inst, ageText(statusSince(row.inst).at), row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps?.operations, state.readOnly,
     state.records, row.deadline, ui && [ui.busy, ui.message, ui.error && fieldErrorText(ui.error)],
     audit && [audit.entries.map((e) => e.seq), audit.nextCursor, audit.error && fieldErrorText(audit.error), audit.loading && !audit.entries.length, audit.loadingMore],
   ]);

@@ -2,6 +2,7 @@
 // copy buttons, and the lifecycle actions the provider supports (each behind a confirm step).
 
 import { h, ageText, copyText } from "./dom.js";
+import { attention, statusSince } from "./status-since.js";
 import { statusBadge, reclaimLine } from "./table.js";
 import { costKindText, costTitle, moneyUsd, perHourText, priceUsd, sourceText, usdText } from "./money.js";
 
@@ -17,6 +18,21 @@ export const ACTIONS = [
   { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards" },
   { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone" },
 ];
+
+/**
+ * Fields a provider never sends (its documentation and answers have no such field), so an empty
+ * cell says why rather than looking like missing data: fal's instance records carry no creation
+ * time, and fal alpha's no region either.
+ */
+const NOT_SENT = {
+  fal: { created: "fal does not report when an instance was created" },
+  "fal-alpha": { created: "fal alpha does not report when an instance was created", region: "fal alpha does not report a region" },
+};
+
+function notSent(inst, what) {
+  const text = NOT_SENT[inst.provider]?.[what];
+  return text ? h("small", { className: "muted note", dataset: { notSent: what } }, text) : null;
+}
 
 function dash() {
   return h("span", { className: "muted" }, "—");
@@ -119,12 +135,20 @@ export function renderDetails(row, ctx) {
   field(dl, "Id", h("code", {}, i.id), copyButton(i.id, "id"));
   field(dl, "Name", i.name);
   field(dl, "Status", statusBadge(i, row.stale));
+  const since = statusSince(i);
+  const flag = attention(i, since);
+  field(
+    dl,
+    "In this status",
+    `${ageText(since.at)}${flag === "stuck" ? " (stuck?)" : ""}`,
+    h("small", { className: "muted note" }, since.fromProvider ? `since ${new Date(since.at).toISOString().replace(".000Z", "Z")} (the provider's ${since.field})` : "since this console first saw it"),
+  );
   field(dl, "Provider status", i.providerStatus);
   field(dl, "Status reason", i.statusReason);
   field(dl, "Instance type", i.instanceType);
   field(dl, "GPUs", i.gpuCount);
   field(dl, "GPU model", i.gpuModel);
-  field(dl, "Region / cluster", i.region);
+  field(dl, "Region / cluster", i.region, i.region ? null : notSent(i, "region"));
   field(dl, "Sector", i.sector);
   // The IP field agrees with the SSH access: no address but an SSH host says where SSH goes.
   field(dl, "IP", i.ip ? h("code", {}, i.ip) : i.ssh ? h("span", { className: "muted" }, `none given; SSH goes to ${i.ssh.host}`) : null, i.ip ? copyButton(i.ip, "IP") : null);
@@ -135,7 +159,7 @@ export function renderDetails(row, ctx) {
   } else {
     field(dl, "SSH", null);
   }
-  field(dl, "Created", i.createdAt && `${i.createdAt} (${ageText(Date.parse(i.createdAt))} ago)`);
+  field(dl, "Created", i.createdAt && `${i.createdAt} (${ageText(Date.parse(i.createdAt))} ago)`, i.createdAt ? null : notSent(i, "created"));
   if (i.startedAt) field(dl, "Started", i.startedAt);
   if (i.stoppedAt) field(dl, "Stopped", i.stoppedAt);
   if (i.offerId) field(dl, "Offer id", h("code", {}, i.offerId));

@@ -2,6 +2,7 @@
 // DOM (spacer rows above and below keep the scroll height true), so 5,000 instances scroll and
 // filter smoothly. Every provider string is set with textContent.
 
+import { attention, statusSince } from "./status-since.js";
 import { h, ageText, durationText } from "./dom.js";
 import { deadlineCell } from "./records.js";
 import { MISSING, costKindText, costTitle, moneyMicro, moneyUsd, perHourText, priceMicro, priceTitle, priceUsd, usdText } from "./money.js";
@@ -35,6 +36,7 @@ export function rowOf(inst, displayName) {
     stale: false,
     transition: null,
     deadline: null, // the proxy's Deadline for it (fleet-view.js joins fleet.deadlines() in)
+    since: statusSince(inst), // when it entered its current status (status-since.js)
   };
 }
 
@@ -267,6 +269,12 @@ export class FleetTable {
     }
     const reclaim = reclaimLine(i.spot, this.now);
     if (reclaim) status.append(reclaim);
+    // Failed, or stuck pending/provisioning: flagged, with how long it has been so.
+    const flag = r.since && attention(i, r.since, this.now);
+    if (flag) {
+      tr.classList.add(`attention-${flag}`);
+      status.append(h("span", { className: "attention", dataset: { attention: flag } }, `${flag === "stuck" ? "stuck " : ""}${ageText(r.since.at, this.now)}`));
+    }
     tr.append(status);
 
     tr.append(cell("c-type", i.instanceType ?? ""));

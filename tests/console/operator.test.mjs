@@ -79,6 +79,56 @@ test("a Novita instance's details read the instance for its IP and SSH, which it
   await page.context().close();
 });
 
+test("fal and fal alpha details say which fields their provider never sends", async () => {
+  const page = await c.open();
+  await waitForRows(page);
+  const fields = () => page.$$eval("#details-body > dl.fields > dt", (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+  const alpha = (await c.state("fal-alpha"))[0];
+  await openDetails(page, "fal-alpha", alpha.id);
+  let f = await fields();
+  assert.match(f["Region / cluster"], /fal alpha does not report a region/);
+  assert.match(f.Created, /fal alpha does not report when an instance was created/);
+  await page.click("#details-close");
+  const fal = (await c.state("fal")).find((i) => i.region);
+  await openDetails(page, "fal", fal.id);
+  f = await fields();
+  assert.equal(f["Region / cluster"], fal.region, "a region fal sends is shown as is");
+  assert.match(f.Created, /fal does not report when an instance was created/);
+  await assertClean(assert, page, "(not sent)");
+  await page.context().close();
+});
+
+test("time in the current status: the provider's start time where it gives one, else since first seen; failed and stuck rows are flagged", async () => {
+  const novita = await c.state("novita");
+  const failed = novita.find((i) => i.status === "exited" && i.statusError);
+  assert.ok(failed, "the first test left a failed Novita instance");
+  const stuck = novita.find((i) => i.status === "running" && !i.statusError);
+  await c.control("POST", "/force-status", { provider: "novita", id: stuck.id, status: "pulling" });
+  const running = (await c.state("novita")).find((i) => i.status === "running" && !i.statusError && i.id !== stuck.id);
+  const page = await c.open({ time: Date.now() });
+  await waitForRows(page);
+  const fields = () => page.$$eval("#details-body > dl.fields > dt", (dts) => Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling.textContent])));
+
+  await openDetails(page, "novita", failed.id);
+  assert.match(await row(page, "novita", failed.id).getAttribute("class"), /attention-failed/);
+  await page.click("#details-close");
+
+  await openDetails(page, "novita", running.id);
+  assert.match((await fields())["In this status"], /since \d{4}-\d\d-\d\dT.*the provider's startedAt/);
+  await page.click("#details-close");
+
+  await openDetails(page, "novita", stuck.id);
+  assert.match((await fields())["In this status"], /since this console first saw it/);
+  assert.doesNotMatch(await row(page, "novita", stuck.id).getAttribute("class"), /attention/);
+  // 16 minutes later, still provisioning: flagged as stuck, with how long.
+  await page.clock.fastForward(16 * 60_000);
+  await page.waitForFunction((key) => document.querySelector(`#fleet tr[data-key="${key}"]`)?.classList.contains("attention-stuck"), `novita/${stuck.id}`, { timeout: 30_000 });
+  assert.match(await row(page, "novita", stuck.id).locator(".attention").textContent(), /^stuck 16 min$/);
+  assert.match((await fields())["In this status"], /^16 min \(stuck\?\) since this console first saw it/);
+  await assertClean(assert, page, "(status since)");
+  await page.context().close();
+});
+
 /** WCAG contrast ratio of two `rgb(…)` colours. */
 function contrast(a, b) {
   const lum = (s) => {
