@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorDetail};
 use crate::provider_id::Provider;
 pub use crate::raw::Raw;
 
@@ -890,6 +890,47 @@ impl CreateInput {
             Provider::FalAlpha => CreateInput::FalAlpha(input_from_json("input", value)?),
             Provider::Sfcompute => CreateInput::Sfcompute(input_from_json("input", value)?),
             Provider::Novita => CreateInput::Novita(input_from_json("input", value)?),
+        })
+    }
+}
+
+impl CreateInput {
+    /// [`CreateInput::from_json`], but an invalid input's error lists every problem found in its
+    /// `details` (the first problem stays the error's `field` and `message`): each missing required
+    /// field of the provider's create form as well as the one that stopped the reading, each with
+    /// its field path (`input.sshKey`) and the rule alone as its message (`is required`), so a form
+    /// can mark every field at once.
+    pub fn from_json_listing_problems(provider: Provider, value: serde_json::Value) -> Result<CreateInput, Error> {
+        let missing: Vec<String> = match value.as_object() {
+            Some(object) => provider
+                .capabilities()
+                .create_fields
+                .into_iter()
+                .filter(|f| {
+                    f.required
+                        && object.get(&f.name).map_or(true, |v| v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()))
+                })
+                .map(|f| format!("input.{}", f.name))
+                .collect(),
+            None => Vec::new(),
+        };
+        CreateInput::from_json(provider, value).map_err(|mut e| {
+            if e.code != crate::error::ErrorCode::InvalidInput {
+                return e;
+            }
+            let first = e.field.clone();
+            if let Some(field) = &first {
+                let rule = e.message.strip_prefix(&format!("{field}: ")).unwrap_or(&e.message).to_owned();
+                e.details.push(ErrorDetail { field: Some(field.clone()), code: None, message: rule });
+            }
+            for field in missing.into_iter().filter(|f| Some(f) != first.as_ref()) {
+                e.details.push(ErrorDetail {
+                    field: Some(field),
+                    code: Some("required".to_owned()),
+                    message: "is required".to_owned(),
+                });
+            }
+            e
         })
     }
 }

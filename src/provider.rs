@@ -14,7 +14,7 @@ pub use shared::{parse_http_date, unix_seconds_to_iso};
 
 use crate::error::{Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
-use crate::model::{Capabilities, CreateInput, DeleteOutcome, Instance, ListQuery, Operation, Page, SshDetails};
+use crate::model::{Capabilities, CreateInput, DeleteOutcome, Instance, ListQuery, Operation, Page, SshDetails, Status};
 
 pub use crate::provider_id::Provider;
 
@@ -32,6 +32,41 @@ impl Provider {
             Provider::Sfcompute => sfcompute::capabilities(),
             Provider::Novita => novita::capabilities(),
         }
+    }
+
+    /// The lifecycle actions (`start`, `stop`, `restart`, `terminate`, `delete`, in that order)
+    /// an instance of this provider in `status` (the provider's own word: `provider_status`)
+    /// can be asked for: what the provider supports, narrowed by what its state allows. An
+    /// `unknown` status offers everything supported: the provider decides.
+    pub fn actions_for(self, status: Status, provider_status: &str) -> Vec<Operation> {
+        let allowed = match self {
+            Provider::Novita => novita::actions_allowed(status, provider_status),
+            Provider::Sfcompute => sfcompute::actions_allowed(status),
+            Provider::Fal | Provider::FalAlpha => default_actions(status),
+        };
+        let caps = self.capabilities();
+        allowed.into_iter().filter(|op| caps.supports(*op)).collect()
+    }
+}
+
+impl Instance {
+    /// The lifecycle actions this instance can be asked for now ([`Provider::actions_for`]).
+    pub fn actions(&self) -> Vec<Operation> {
+        self.provider.actions_for(self.status, &self.provider_status)
+    }
+}
+
+/// The lifecycle actions a status allows where a provider has no rule of its own (before the
+/// provider's capabilities narrow them).
+pub(crate) fn default_actions(status: Status) -> Vec<Operation> {
+    use Operation::{Delete, Restart, Start, Stop, Terminate};
+    match status {
+        Status::Pending | Status::Provisioning => vec![Stop, Terminate, Delete],
+        Status::Running => vec![Stop, Restart, Terminate, Delete],
+        Status::Stopping => vec![Terminate, Delete],
+        Status::Stopped => vec![Start, Terminate, Delete],
+        Status::Terminating | Status::Terminated => vec![Delete],
+        Status::Failed | Status::Unknown => vec![Start, Stop, Restart, Terminate, Delete],
     }
 }
 

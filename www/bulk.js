@@ -35,10 +35,19 @@ function offered(rows) {
   return ACTIONS.filter((a) => BULK_OPS.includes(a.op) && rows.length && rows.every((r) => state.caps.get(r.inst.provider)?.operations.includes(a.op)));
 }
 
+/** The actions the library allows `inst` now (`fleet.actionsFor`: the same rule as the details panel). */
+function allowed(inst) {
+  try {
+    return state.fleet ? state.fleet.actionsFor(inst) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Why `r` is not acted on by `a`, or null when it is. */
 function skipReason(r, a) {
   if (state.transitions.has(r.key)) return `already ${state.transitions.get(r.key).label.toLowerCase()}`;
-  if (r.inst.status !== "unknown" && !a.when.includes(r.inst.status)) return `${r.inst.status}: nothing to ${a.label.toLowerCase()}`;
+  if (!allowed(r.inst).includes(a.op)) return `${r.inst.status}: nothing to ${a.label.toLowerCase()}`;
   return null;
 }
 

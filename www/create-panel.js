@@ -4,7 +4,7 @@
 // opened and watched until it runs.
 
 import { $, h, errorText, plural } from "./dom.js";
-import { buildFields, clearErrors, readInput, showFieldError } from "./create.js";
+import { buildFields, clearErrors, readInput, showFieldErrors } from "./create.js";
 import { attachPickers, choicePrice, hasPickers, usableOffers } from "./offers.js";
 import { priceUsd } from "./money.js";
 import { LIST_TIMEOUT_MS, displayName, state } from "./state.js";
@@ -125,7 +125,7 @@ export async function submitCreate(ev) {
   try {
     inst = await state.fleet.create(p, input);
   } catch (e) {
-    if (!(e.code === "invalidInput" || e.code === "validation") || !showFieldError(container, e.field, e.message)) {
+    if (!(e.code === "invalidInput" || e.code === "validation") || !showFieldErrors(container, e)) {
       $("create-error").textContent = errorText(e);
     }
     return;

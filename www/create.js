@@ -98,19 +98,42 @@ export function clearErrors(container) {
   for (const el of container.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
 }
 
+/** The rule alone of a message that starts with its field's path (`input.sshKey: is required` → `is required`). */
+function ruleOf(field, message) {
+  const prefix = `${field}: `;
+  return String(message).startsWith(prefix) ? String(message).slice(prefix.length) : String(message);
+}
+
 /**
  * Shows the library's message next to the field it names (`field` is e.g. `sshKey`,
- * `input.gpuNum`, `tags.owner` or `envs[0].key`). Returns whether a field took it.
+ * `input.gpuNum`, `tags.owner` or `envs[0].key`), in words: the field's label and the rule
+ * (“SSH public key is required”), never the path. A second problem of the same field is added
+ * to the first. Returns whether a field took it.
  */
-export function showFieldError(container, field, message) {
+export function showFieldError(container, field, message, focus = true) {
   if (!field) return false;
   // The top-level input field owns nested paths (`envs[0].key` → `envs`).
   const name = field.replace(/^input\./, "").split(/[.[]/)[0];
   const wrap = [...container.querySelectorAll(".field")].find((w) => w.dataset.field === name);
   if (!wrap) return false;
-  wrap.querySelector(".field-error").textContent = message;
+  const label = wrap.querySelector("label")?.firstChild?.textContent || name;
+  const text = `${label} ${ruleOf(field, message)}`;
+  const out = wrap.querySelector(".field-error");
+  if (!out.textContent.split("; ").includes(text)) out.textContent = out.textContent ? `${out.textContent}; ${text}` : text;
   const input = wrap.querySelector("input, select, textarea");
   input.setAttribute("aria-invalid", "true");
-  input.focus();
+  if (focus) input.focus();
   return true;
+}
+
+/**
+ * Shows every problem of a create error next to its field: the error's own `field`/`message` and
+ * each of its `details` (the library lists every missing field there). The first field placed
+ * takes the focus. Returns whether every problem found its field.
+ */
+export function showFieldErrors(container, error) {
+  const problems = [{ field: error.field, message: error.message }, ...(Array.isArray(error.details) ? error.details : [])];
+  let placed = 0;
+  for (const p of problems) if (showFieldError(container, p.field, p.message, placed === 0)) placed++;
+  return placed === problems.length;
 }

@@ -2,7 +2,7 @@
 // re-rendering only when something it shows changed, SSH details, and the lifecycle actions —
 // each confirmed, sent, then watched live (fleet.waitFor) until the instance reaches its target.
 
-import { $, errorText } from "./dom.js";
+import { $, ageText, errorText } from "./dom.js";
 import { ACTIONS, renderDetails } from "./details.js";
 import { fieldErrorText, renderDeadlineSection } from "./records.js";
 import { displayName, state } from "./state.js";
@@ -10,6 +10,7 @@ import { rebuildRows, removeInstance, setInstance, table, toast } from "./fleet-
 import { clearDeadline, deadlineDrafts, deadlineUi, draftOf, saveDeadline } from "./deadlines.js";
 import { historySection, instanceAudit, loadInstanceAudit } from "./audit-panel.js";
 import { refresh } from "./poll.js";
+import { forgetStatusSince, statusSince } from "./status-since.js";
 
 const WAIT = { minDelayMs: 1000, maxDelayMs: 5000, maxWaitMs: 30 * 60_000 };
 
@@ -27,6 +28,7 @@ export function openDetails(key) {
   }
   state.selectedKey = key;
   table.select(key);
+  readWhole(key);
   renderDetailsPanel();
   loadInstanceAudit(key);
   $("details").hidden = false;
@@ -45,6 +47,9 @@ export function closeDetails() {
 export function forgetDetails() {
   for (const t of state.transitions.values()) t.ctrl?.abort();
   state.transitions.clear();
+  wholeRead.clear();
+  wholeByKey.clear();
+  forgetStatusSince();
   messages.clear();
   sshState.clear();
   state.selectedKey = null;
@@ -56,15 +61,17 @@ export function forgetDetails() {
  * last time, so a refresh does not reset a selection in the raw JSON or the panel's scroll.
  */
 export function renderDetailsPanel() {
-  const row = state.rowsByKey.get(state.selectedKey);
-  if (!row) return;
+  const listed = state.rowsByKey.get(state.selectedKey);
+  if (!listed) return;
   const key = state.selectedKey;
+  readWhole(key);
+  const row = { ...listed, inst: shownInstance(key, listed.inst) };
   const t = row.transition;
   const audit = instanceAudit.get(key);
   const ui = deadlineUi.get(key);
   const caps = state.caps.get(row.inst.provider);
   const signature = JSON.stringify([
-    key, row.inst, row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps?.operations, state.readOnly,
+    key, row.inst, ageText(statusSince(row.inst).at), row.stale, Boolean(row.gone), t && [t.target, t.label], confirmOp, messages.get(key), sshState.get(key), caps?.operations, state.readOnly,
     state.records, row.deadline, ui && [ui.busy, ui.message, ui.error && fieldErrorText(ui.error)],
     audit && [audit.entries.map((e) => e.seq), audit.nextCursor, audit.error && fieldErrorText(audit.error), audit.loading && !audit.entries.length, audit.loadingMore],
   ]);
@@ -90,6 +97,7 @@ export function renderDetailsPanel() {
         : [],
       beforeRaw: recordsOn ? [historySection(key)] : [],
       caps,
+      actions: actionsOf(row.inst),
       readOnly: state.readOnly,
       confirm: confirmOp,
       message: messages.get(key) || null,
@@ -110,6 +118,53 @@ export function renderDetailsPanel() {
     }),
   );
   if (focused) body.querySelector(`[data-deadline-input="${focused}"]`)?.focus();
+}
+
+// Novita's list answer has no network or SSH fields: only reading the instance itself
+// (fleet.get) gives its IP and SSH command. The instance is read when its details open and again
+// each time it becomes running (a started instance gets its address then).
+const READ_WHOLE = new Set(["novita"]);
+const wholeRead = new Map(); // key → the status the instance had when it was last read
+const wholeByKey = new Map(); // key → the instance as fleet.get last answered
+
+function readWhole(key) {
+  const row = state.rowsByKey.get(key);
+  const f = state.fleet;
+  if (!row || row.gone || !f || !READ_WHOLE.has(row.inst.provider)) return;
+  const status = row.inst.status;
+  if (wholeRead.has(key) && (status !== "running" || wholeRead.get(key) === "running")) {
+    wholeRead.set(key, status);
+    return;
+  }
+  wholeRead.set(key, status);
+  f.get(row.inst.provider, row.inst.id).then(
+    (inst) => {
+      if (state.fleet !== f || !inst) return;
+      wholeByKey.set(key, inst);
+      if (state.selectedKey === key) renderDetailsPanel();
+    },
+    () => wholeRead.delete(key), // tried again on the next render; the listed fields stay shown
+  );
+}
+
+/**
+ * The selected instance as shown: the listed record, with the IP and SSH access that only
+ * reading the instance gives (Novita) filled in from the last fleet.get when the list lacks them.
+ */
+function shownInstance(key, inst) {
+  const whole = wholeByKey.get(key);
+  if (!whole || whole.id !== inst.id) return inst;
+  if (inst.ip && inst.ssh) return inst;
+  return { ...inst, ip: inst.ip || whole.ip, ssh: inst.ssh || whole.ssh, raw: inst.raw };
+}
+
+/** The actions the library allows `inst` now (none when it cannot say: no action is better than a wrong one). */
+function actionsOf(inst) {
+  try {
+    return state.fleet ? state.fleet.actionsFor(inst) : [];
+  } catch {
+    return [];
+  }
 }
 
 async function loadSsh(key) {

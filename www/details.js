@@ -2,21 +2,37 @@
 // copy buttons, and the lifecycle actions the provider supports (each behind a confirm step).
 
 import { h, ageText, copyText } from "./dom.js";
+import { attention, statusSince } from "./status-since.js";
 import { statusBadge, reclaimLine } from "./table.js";
 import { costKindText, costTitle, moneyUsd, perHourText, priceUsd, sourceText, usdText } from "./money.js";
 
 /**
- * Lifecycle actions in display order, with the status each one waits for. `when`: the statuses in
- * which the button is offered (an `unknown` status offers everything the provider supports: the
- * provider decides).
+ * Lifecycle actions in display order, with the status each one waits for. Which of them an
+ * instance is offered is the library's rule (`fleet.actionsFor(instance)`: its provider's
+ * capabilities narrowed by its status), passed in as `ctx.actions`.
  */
 export const ACTIONS = [
-  { op: "start", label: "Start", target: "running", danger: false, says: "starts it again", when: ["stopped", "failed"] },
-  { op: "stop", label: "Stop", target: "stopped", danger: false, says: "stops it; it can be started again", when: ["pending", "provisioning", "running", "failed"] },
-  { op: "restart", label: "Restart", target: "running", danger: false, says: "restarts it", when: ["running", "failed"] },
-  { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards", when: ["pending", "provisioning", "running", "stopping", "stopped", "failed"] },
-  { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone", when: ["pending", "provisioning", "running", "stopping", "stopped", "terminating", "terminated", "failed"] },
+  { op: "start", label: "Start", target: "running", danger: false, says: "starts it again" },
+  { op: "stop", label: "Stop", target: "stopped", danger: false, says: "stops it; it can be started again" },
+  { op: "restart", label: "Restart", target: "running", danger: false, says: "restarts it" },
+  { op: "terminate", label: "Terminate", target: "terminated", danger: true, says: "ends it for good; it can be deleted afterwards" },
+  { op: "delete", label: "Delete", target: "terminated", danger: true, says: "deletes it and everything on it; this cannot be undone" },
 ];
+
+/**
+ * Fields a provider never sends (its documentation and answers have no such field), so an empty
+ * cell says why rather than looking like missing data: fal's instance records carry no creation
+ * time, and fal alpha's no region either.
+ */
+const NOT_SENT = {
+  fal: { created: "fal does not report when an instance was created" },
+  "fal-alpha": { created: "fal alpha does not report when an instance was created", region: "fal alpha does not report a region" },
+};
+
+function notSent(inst, what) {
+  const text = NOT_SENT[inst.provider]?.[what];
+  return text ? h("small", { className: "muted note", dataset: { notSent: what } }, text) : null;
+}
 
 function dash() {
   return h("span", { className: "muted" }, "—");
@@ -48,6 +64,7 @@ function field(dl, label, value, extra) {
  * @param {object} row  the table row model ({ key, inst, providerName, stale, transition })
  * @param {object} ctx
  *   caps            the provider's Capabilities (or undefined)
+ *   actions         the operations the instance's state allows (fleet.actionsFor), or undefined
  *   readOnly        the token may only read: no actions are offered
  *   confirm         the op awaiting confirmation for this instance, or null
  *   message         {kind: "error"|"ok", text} shown above the actions, or null
@@ -70,7 +87,8 @@ export function renderDetails(row, ctx) {
   // ---- actions ----
   const ops = ctx.caps ? ctx.caps.operations : [];
   const supported = ACTIONS.filter((a) => ops.includes(a.op));
-  const available = supported.filter((a) => i.status === "unknown" || a.when.includes(i.status));
+  const allowed = ctx.actions || [];
+  const available = supported.filter((a) => allowed.includes(a.op));
   const actions = h("section", { className: "detail-actions", attrs: { "aria-label": "Actions" } });
   if (ctx.message) {
     actions.append(h("p", { className: ctx.message.kind === "error" ? "error" : "ok", attrs: { role: ctx.message.kind === "error" ? "alert" : "status" } }, ctx.message.text));
@@ -117,14 +135,23 @@ export function renderDetails(row, ctx) {
   field(dl, "Id", h("code", {}, i.id), copyButton(i.id, "id"));
   field(dl, "Name", i.name);
   field(dl, "Status", statusBadge(i, row.stale));
+  const since = statusSince(i);
+  const flag = attention(i, since);
+  field(
+    dl,
+    "In this status",
+    `${ageText(since.at)}${flag === "stuck" ? " (stuck?)" : ""}`,
+    h("small", { className: "muted note" }, since.fromProvider ? `since ${new Date(since.at).toISOString().replace(".000Z", "Z")} (the provider's ${since.field})` : "since this console first saw it"),
+  );
   field(dl, "Provider status", i.providerStatus);
   field(dl, "Status reason", i.statusReason);
   field(dl, "Instance type", i.instanceType);
   field(dl, "GPUs", i.gpuCount);
   field(dl, "GPU model", i.gpuModel);
-  field(dl, "Region / cluster", i.region);
+  field(dl, "Region / cluster", i.region, i.region ? null : notSent(i, "region"));
   field(dl, "Sector", i.sector);
-  field(dl, "IP", i.ip && h("code", {}, i.ip), i.ip ? copyButton(i.ip, "IP") : null);
+  // The IP field agrees with the SSH access: no address but an SSH host says where SSH goes.
+  field(dl, "IP", i.ip ? h("code", {}, i.ip) : i.ssh ? h("span", { className: "muted" }, `none given; SSH goes to ${i.ssh.host}`) : null, i.ip ? copyButton(i.ip, "IP") : null);
   if (i.ssh) {
     field(dl, "SSH host", `${i.ssh.host}:${i.ssh.port}`);
     field(dl, "SSH user", i.ssh.user);
@@ -132,7 +159,7 @@ export function renderDetails(row, ctx) {
   } else {
     field(dl, "SSH", null);
   }
-  field(dl, "Created", i.createdAt && `${i.createdAt} (${ageText(Date.parse(i.createdAt))} ago)`);
+  field(dl, "Created", i.createdAt && `${i.createdAt} (${ageText(Date.parse(i.createdAt))} ago)`, i.createdAt ? null : notSent(i, "created"));
   if (i.startedAt) field(dl, "Started", i.startedAt);
   if (i.stoppedAt) field(dl, "Stopped", i.stoppedAt);
   if (i.offerId) field(dl, "Offer id", h("code", {}, i.offerId));

@@ -2,6 +2,7 @@
 // DOM (spacer rows above and below keep the scroll height true), so 5,000 instances scroll and
 // filter smoothly. Every provider string is set with textContent.
 
+import { attention, statusSince } from "./status-since.js";
 import { h, ageText, durationText } from "./dom.js";
 import { deadlineCell } from "./records.js";
 import { MISSING, costKindText, costTitle, moneyMicro, moneyUsd, perHourText, priceMicro, priceTitle, priceUsd, usdText } from "./money.js";
@@ -68,6 +69,7 @@ export function rowOf(inst, displayName) {
     stale: false,
     transition: null,
     deadline: null, // the proxy's Deadline for it (fleet-view.js joins fleet.deadlines() in)
+    since: statusSince(inst), // when it entered its current status (status-since.js)
   };
 }
 
@@ -279,11 +281,14 @@ export class FleetTable {
     this.now = Date.now();
     const cmp = SORTS[this.sort.key];
     const dir = this.sort.dir;
+    // A row being acted on (r.transition) stays in view until its action ends, whatever the chips
+    // and filter say: stopping a row with the "running" chip on must not make it vanish mid-action.
+    const inView = (r) => r.transition || this.matches(r);
     const group = this.groupBy ? groupOf(this.groupBy) : null;
     const tie = (a, b) => cmp(a, b, dir) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
     if (group) {
       // Groups by their label (none last), the sort inside each; a header item opens each group.
-      const labelled = this.rows.filter((r) => this.matches(r)).map((r) => [group(r), r]);
+      const labelled = this.rows.filter(inView).map((r) => [group(r), r]);
       // Labels the collator deems equal ("prod", "Prod") still make separate, adjacent groups.
       labelled.sort(([ga, a], [gb, b]) => cmpText(ga, gb, 1) || (ga < gb ? -1 : ga > gb ? 1 : 0) || tie(a, b));
       this.view = labelled.map(([, r]) => r);
@@ -296,7 +301,7 @@ export class FleetTable {
         i = j;
       }
     } else {
-      this.view = this.rows.filter((r) => this.matches(r)).sort(tie);
+      this.view = this.rows.filter(inView).sort(tie);
       this.items = this.view;
     }
     this.renderWindow(true);
@@ -391,6 +396,12 @@ export class FleetTable {
     }
     const reclaim = reclaimLine(i.spot, this.now);
     if (reclaim) status.append(reclaim);
+    // Failed, or stuck pending/provisioning: flagged, with how long it has been so.
+    const flag = r.since && attention(i, r.since, this.now);
+    if (flag) {
+      tr.classList.add(`attention-${flag}`);
+      status.append(h("span", { className: "attention", dataset: { attention: flag } }, `${flag === "stuck" ? "stuck " : ""}${ageText(r.since.at, this.now)}`));
+    }
     tr.append(status);
 
     tr.append(cell("c-type", i.instanceType ?? ""));

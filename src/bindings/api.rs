@@ -544,7 +544,7 @@ impl Fleet {
     pub fn create(&self, provider: JsValue, input: JsValue, options: JsValue) -> Promise {
         run(&self.inner, options, move |call| async move {
             let provider = provider_of(&provider)?;
-            let input = CreateInput::from_json(provider, super::convert::to_json(&input, "input")?)?;
+            let input = CreateInput::from_json_listing_problems(provider, super::convert::to_json(&input, "input")?)?;
             to_js(&call.client.create(&input).await?)
         })
     }
@@ -689,6 +689,31 @@ impl Fleet {
     #[wasm_bindgen(unchecked_return_type = "Capabilities")]
     pub fn capabilities(&self, #[wasm_bindgen(unchecked_param_type = "Provider")] provider: JsValue) -> Result<JsValue, JsValue> {
         provider_of(&provider).and_then(|p| to_js(&p.capabilities())).map_err(|e| to_js_error(&e))
+    }
+
+    /// The lifecycle actions `instance` can be asked for now (`start`, `stop`, `restart`,
+    /// `terminate`, `delete`, in that order): what its provider supports, narrowed by its
+    /// `status` and `providerStatus` (e.g. an `exited` Novita instance: `start` and `delete`).
+    #[wasm_bindgen(js_name = actionsFor, unchecked_return_type = "Operation[]")]
+    pub fn actions_for(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Pick<Instance, \"provider\" | \"status\" | \"providerStatus\">")]
+        instance: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let read = || -> Result<Vec<Operation>, Error> {
+            if !instance.is_object() {
+                return Err(Error::invalid_input("instance", "must be an Instance"));
+            }
+            let provider = provider_of(&get(&instance, "provider"))
+                .map_err(|_| Error::invalid_input("instance.provider", "must be one of fal, fal-alpha, sfcompute, novita"))?;
+            let status = get(&instance, "status")
+                .as_string()
+                .and_then(|s| Status::parse(&s))
+                .ok_or_else(|| Error::invalid_input("instance.status", "must be a Status"))?;
+            let provider_status = get(&instance, "providerStatus").as_string().unwrap_or_default();
+            Ok(provider.actions_for(status, &provider_status))
+        };
+        read().and_then(|ops| to_js(&ops)).map_err(|e| to_js_error(&e))
     }
 
     /// The providers this fleet can reach, with their capabilities: the configured ones, or in

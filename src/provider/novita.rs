@@ -115,6 +115,20 @@ pub fn capabilities() -> Capabilities {
     }
 }
 
+/// The lifecycle actions a Novita instance's state allows (before its capabilities narrow them).
+/// An `exited` instance, failed (with a `statusError`) or not, has no container running: it can
+/// be started again or deleted, but there is nothing to stop or restart. A removed or removing
+/// one has nothing left to delete.
+pub fn actions_allowed(status: Status, provider_status: &str) -> Vec<Operation> {
+    if provider_status == "exited" {
+        return vec![Operation::Start, Operation::Delete];
+    }
+    match status {
+        Status::Terminating | Status::Terminated => Vec::new(),
+        _ => super::default_actions(status),
+    }
+}
+
 fn field(name: &str, label: &str, kind: FieldKind, required: bool) -> FieldSpec {
     FieldSpec::new(name, label, kind, required)
 }

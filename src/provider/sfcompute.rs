@@ -196,6 +196,21 @@ pub fn map_status(status: &str) -> Status {
     }
 }
 
+/// The lifecycle actions an SF Compute instance's state allows (before its capabilities narrow
+/// them): terminate while it lives, delete only once it has ended (SF Compute answers 409 to
+/// deleting a live instance). A failed instance offers both: whether it still counts as live
+/// is the provider's call, and a 409 says to terminate first.
+pub fn actions_allowed(status: Status) -> Vec<Operation> {
+    match status {
+        Status::Pending | Status::Provisioning | Status::Running | Status::Stopping | Status::Stopped => {
+            vec![Operation::Terminate]
+        }
+        Status::Terminating => Vec::new(),
+        Status::Terminated => vec![Operation::Delete],
+        Status::Failed | Status::Unknown => vec![Operation::Terminate, Operation::Delete],
+    }
+}
+
 fn auth_header(config: &ProviderConfig) -> String {
     format!("Bearer {}", config.api_key.trim())
 }

@@ -240,7 +240,11 @@ test("details: every field, the raw record, copy IP and SSH command", async () =
 test("create a fal instance, with the library's validation messages, and watch it reach running", async () => {
   const { Fleet } = await import("../../pkg/node.js");
   const lib = new Fleet({ proxy: { url: `${c.url}/api`, token: c.token } });
-  const libMessage = async (input) => lib.create("fal", input).then(() => assert.fail("the library accepted it"), (e) => e.message);
+  const libError = async (input) => lib.create("fal", input).then(() => assert.fail("the library accepted it"), (e) => e);
+  // The form says each problem in words: the field's label and the library's rule, no `input.` path.
+  const labels = Object.fromEntries(lib.capabilities("fal").createFields.map((f) => [f.name, f.label]));
+  const inWords = (e) => `${labels[e.field.replace(/^input\./, "")]} ${e.message.slice(`${e.field}: `.length)}`;
+  const libMessage = async (input) => inWords(await libError(input));
 
   await page.click("#new-instance");
   await page.waitForSelector("#create:not([hidden])");
@@ -248,11 +252,15 @@ test("create a fal instance, with the library's validation messages, and watch i
   const fields = await page.$$eval("#create-fields .field", (fs) => fs.map((f) => f.dataset.field));
   assert.deepEqual(fields, lib.capabilities("fal").createFields.map((f) => f.name), "the form is built from createFields");
 
-  // Empty: the library's message, next to the field it names.
+  // Empty: every missing field at once (#18), each next to its input in words.
   await page.click("#create-submit");
   const typeError = page.locator(".field[data-field=instanceType] .field-error");
   await typeError.waitFor({ state: "visible" });
   assert.equal(await typeError.textContent(), await libMessage({}));
+  assert.equal(await typeError.textContent(), "Instance type is required");
+  assert.equal(await page.textContent(".field[data-field=sshKey] .field-error"), `${labels.sshKey} is required`);
+  assert.deepEqual((await libError({})).details.map((d) => d.field), ["input.instanceType", "input.sshKey"]);
+  assert.equal(await page.textContent("#create-error"), "", "no raw path above the form");
   // Not an SSH public key: refused by the library before any request, next to "sshKey" (#18).
   await page.selectOption("#cf-instanceType", "gpu_1x_h100_sxm5");
   await page.fill("#cf-sshKey", "not-a-key");
@@ -341,7 +349,8 @@ test("terminate then delete an SF Compute instance", async () => {
   const inst = (await c.state("sfcompute")).find((i) => i.status === "running");
   await openDetails(page, "sfcompute", inst.id);
   const actions = await page.$$eval("#details-body .detail-actions [data-action]", (bs) => bs.map((b) => b.dataset.action));
-  assert.deepEqual(actions, ["terminate", "delete"]);
+  // SF Compute deletes only an ended instance (a 409 otherwise): a running one offers terminate (fleet.actionsFor).
+  assert.deepEqual(actions, ["terminate"]);
   await page.click("#details-body [data-action=terminate]");
   assert.match(await page.textContent("#details-body .confirm"), /for good/);
   await page.click("#details-body [data-confirm=terminate]");

@@ -389,8 +389,9 @@ test("bulk stop and delete: one confirm listing what happens, per-instance progr
   assert.equal((await actedOn(since1, slow.id, "/gpu/instance/stop")).length, 1, "stopped once");
   await p.click("[data-bulk-dismiss]");
 
-  // Delete: two stopped Novita instances and a running SF Compute one (SF Compute deletes only
-  // terminated instances: its 409 shows on that instance alone).
+  // Delete: two stopped Novita instances and a running SF Compute one. SF Compute deletes only
+  // terminated instances, and the library's rule (fleet.actionsFor) knows it: the confirm lists
+  // that one as not acted on, and no request is sent for it.
   const sfc = (await c.state("sfcompute")).find((i) => i.status === "running");
   const stopped = running.filter((i) => i.id !== failedId);
   const picks = [["sfcompute", sfc.id], ...stopped.map((i) => ["novita", i.id])];
@@ -406,16 +407,16 @@ test("bulk stop and delete: one confirm listing what happens, per-instance progr
   const since2 = await lastSeq();
   await p.click("#bulk-actions [data-bulk-op=delete]");
   assert.equal(await p.locator("#bulk-confirm li[data-key]").count(), 3);
+  assert.match(await p.textContent(`#bulk-confirm ul.skipped li[data-key="sfcompute/${sfc.id}"]`), /running: nothing to delete/);
   await p.click("[data-bulk-confirm=delete]");
   await p.waitForFunction(() => {
     const items = [...document.querySelectorAll("#bulk-progress li[data-state]")];
-    return items.length === 3 && items.every((li) => li.dataset.state === "done" || li.dataset.state === "failed");
+    return items.length === 2 && items.every((li) => li.dataset.state === "done" || li.dataset.state === "failed");
   }, null, { timeout: 60_000 });
   const states2 = Object.fromEntries(await p.$$eval("#bulk-progress li[data-state]", (lis) => lis.map((l) => [l.dataset.key, [l.dataset.state, l.textContent]])));
-  assert.equal(states2[`sfcompute/${sfc.id}`][0], "failed");
-  assert.match(states2[`sfcompute/${sfc.id}`][1], /terminat/i, "says to terminate first");
+  assert.equal(states2[`sfcompute/${sfc.id}`], undefined, "the running SF Compute instance is not acted on");
   for (const i of stopped) assert.equal(states2[`novita/${i.id}`][0], "done");
-  assert.equal((await actedOn(since2, sfc.id, "/instances")).length, 1, "SF Compute asked once");
+  assert.equal((await actedOn(since2, sfc.id, "/instances")).length, 0, "nothing sent to SF Compute for it");
   for (const i of stopped) assert.equal((await actedOn(since2, i.id, "/gpu/instance/delete")).length, 1, `${i.id} deleted once`);
   await assertClean(assert, p, "(bulk)");
   await p.context().close();
