@@ -35,29 +35,21 @@ pub(super) fn redact_secrets(body: &[u8], secrets: &[&str]) -> Option<Vec<u8>> {
 /// compared with every needle — the largest part of the proxy's own time after decoding.
 fn replace_all(haystack: &[u8], needles: &[&[u8]], with: &[u8]) -> Option<Vec<u8>> {
     let needles: Vec<&[u8]> = needles.iter().copied().filter(|n| !n.is_empty()).collect();
-    let mut single = [false; 256]; // one-byte needles (secrets are longer; kept correct anyway)
-    let mut pairs = vec![0u64; 1024]; // 65,536 bits: the needles' first two bytes
+    // 65,536 bits, one per (byte, next byte); past the end the next byte reads as 0. A one-byte
+    // needle marks every pair it begins.
+    let mut pairs = [0u64; 1024];
+    let pair = |a: u8, b: u8| usize::from(a) << 8 | usize::from(b);
     for n in &needles {
-        match n {
-            [b] => single[usize::from(*b)] = true,
-            [a, b, ..] => {
-                let k = usize::from(*a) << 8 | usize::from(*b);
-                pairs[k >> 6] |= 1 << (k & 63);
-            }
-            [] => {}
+        for second in if n.len() > 1 { n[1]..=n[1] } else { 0..=255 } {
+            let k = pair(n[0], second);
+            pairs[k >> 6] |= 1 << (k & 63);
         }
     }
-    let starts_here = |i: usize| {
-        single[usize::from(haystack[i])]
-            || haystack.get(i + 1).is_some_and(|b| {
-                let k = usize::from(haystack[i]) << 8 | usize::from(*b);
-                pairs[k >> 6] >> (k & 63) & 1 == 1
-            })
-    };
     let mut out: Option<Vec<u8>> = None;
     let (mut i, mut copied) = (0, 0);
     while i < haystack.len() {
-        if starts_here(i) {
+        let k = pair(haystack[i], haystack.get(i + 1).copied().unwrap_or(0));
+        if pairs[k >> 6] >> (k & 63) & 1 == 1 {
             let rest = &haystack[i..];
             if let Some(len) = needles.iter().filter(|n| rest.starts_with(n)).map(|n| n.len()).max() {
                 let o = out.get_or_insert_with(|| Vec::with_capacity(haystack.len()));
