@@ -69,13 +69,9 @@ async function doRefresh() {
   let failed = false;
   $("refresh").disabled = true;
   try {
-    // The listing is asked for first: the first poll's providers, access and /healthz go out beside
-    // it rather than before it (only the rows need them, and the listing is the long call).
-    const listed = f.listAll(null, { timeoutMs: LIST_TIMEOUT_MS });
-    listed.catch(() => {}); // if loadProviders fails first, the listing's failure is not reported twice
     if (!state.caps.size) await loadProviders();
     // The deadlines come with every poll: one call for the whole fleet, joined to the rows.
-    const [listing] = await Promise.all([listed, loadDeadlines(f)]);
+    const [listing] = await Promise.all([f.listAll(null, { timeoutMs: LIST_TIMEOUT_MS }), loadDeadlines(f)]);
     if (f !== state.fleet) return; // signed out meanwhile
     state.globalError = null;
     applyListing(listing);
