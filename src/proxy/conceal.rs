@@ -28,16 +28,28 @@ pub(super) fn redact_secrets(body: &[u8], secrets: &[&str]) -> Option<Vec<u8>> {
 
 /// Replaces every occurrence of any of `needles` in `haystack` (the longest match at each place),
 /// in one pass; `None` when there is none.
+///
+/// A place is compared with the needles only when its first two bytes begin one of them (one bit
+/// per byte pair): with a first-byte table alone, a dozen needles (each secret and its escaped
+/// spelling) start with a dozen common letters, and about one byte in five of an answer was
+/// compared with every needle — the largest part of the proxy's own time after decoding.
 fn replace_all(haystack: &[u8], needles: &[&[u8]], with: &[u8]) -> Option<Vec<u8>> {
     let needles: Vec<&[u8]> = needles.iter().copied().filter(|n| !n.is_empty()).collect();
-    let mut starts = [false; 256];
+    // 65,536 bits, one per (byte, next byte); past the end the next byte reads as 0. A one-byte
+    // needle marks every pair it begins.
+    let mut pairs = [0u64; 1024];
+    let pair = |a: u8, b: u8| usize::from(a) << 8 | usize::from(b);
     for n in &needles {
-        starts[usize::from(n[0])] = true;
+        for second in if n.len() > 1 { n[1]..=n[1] } else { 0..=255 } {
+            let k = pair(n[0], second);
+            pairs[k >> 6] |= 1 << (k & 63);
+        }
     }
     let mut out: Option<Vec<u8>> = None;
     let (mut i, mut copied) = (0, 0);
     while i < haystack.len() {
-        if starts[usize::from(haystack[i])] {
+        let k = pair(haystack[i], haystack.get(i + 1).copied().unwrap_or(0));
+        if pairs[k >> 6] >> (k & 63) & 1 == 1 {
             let rest = &haystack[i..];
             if let Some(len) = needles.iter().filter(|n| rest.starts_with(n)).map(|n| n.len()).max() {
                 let o = out.get_or_insert_with(|| Vec::with_capacity(haystack.len()));
@@ -259,5 +271,10 @@ mod tests {
         assert_eq!(replace_all(&text, &needles, b"[r]").unwrap(), one_by_one);
         assert_eq!(replace_all(b"clean", &needles, b"[r]"), None);
         assert_eq!(replace_all(b"abc", &[b"".as_slice()], b"[r]"), None);
+        // One-byte needles, a needle at the very end, a pair that starts no needle at the end.
+        let needles: [&[u8]; 3] = [b"x", b"ab", b"abc"];
+        assert_eq!(replace_all(b"xaxbabcab", &needles, b"[r]").unwrap(), b"[r]a[r]b[r][r]");
+        assert_eq!(replace_all(b"qqa", &needles, b"[r]"), None);
+        assert_eq!(replace_all(b"a", &needles, b"[r]"), None);
     }
 }
