@@ -867,6 +867,46 @@ impl<T: Transport> Client<T> {
         self.execute(provider, op, request, |r| provider::parse_action_response(provider, op, r)).await
     }
 
+    /// Sets one tag of an SF Compute instance to `value`, or removes it (`None`), keeping its
+    /// other tags: SF Compute's `PATCH /instances/{id}` replaces the whole map, so the instance
+    /// is read first and the map merged ([`provider::sfcompute::tags_with`]). Resolves to the
+    /// instance as the PATCH answered, or `None` when its tags already were so (nothing sent).
+    /// SF Compute has no conditional update: a tag changed by someone else between the read and
+    /// the write is overwritten. Direct mode only; the other providers have no tags.
+    pub async fn set_tag(&self, provider: Provider, id: &str, key: &str, value: Option<&str>) -> Result<Option<Instance>> {
+        let config = self.tags_config(provider)?;
+        let request = provider::build_get_request(provider, id, config)?;
+        // A bare get: the instance's tags are wanted, not its price.
+        let current = self.execute(provider, Operation::Get, request, |r| provider::parse_get_response(provider, r)).await?;
+        match provider::sfcompute::tags_with(current.tags.as_ref(), key, value)? {
+            None => Ok(None),
+            Some(tags) => self.replace_tags(provider, id, &tags).await.map(Some),
+        }
+    }
+
+    /// Replaces an SF Compute instance's tags with `tags` — all of them: what is not in `tags`
+    /// is removed (see [`Self::set_tag`] to change one). Direct mode only.
+    pub async fn replace_tags(&self, provider: Provider, id: &str, tags: &BTreeMap<String, String>) -> Result<Instance> {
+        let config = self.tags_config(provider)?;
+        let request = provider::sfcompute::build_update_tags_request(id, tags, config)?;
+        // The same whole map sent twice leaves the same tags: safe to retry, like a read.
+        self.execute(provider, Operation::Get, request, provider::sfcompute::parse_update_tags_response).await
+    }
+
+    fn tags_config(&self, provider: Provider) -> Result<&ProviderConfig> {
+        if provider != Provider::Sfcompute {
+            return Err(Error::unsupported(provider, "tags"));
+        }
+        if self.config.proxy.is_some() {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "tags are written to SF Compute directly, not through a gpufleet proxy",
+            )
+            .with_provider(provider));
+        }
+        self.provider_config(provider)
+    }
+
     /// Starts a stopped instance (Novita).
     pub async fn start(&self, provider: Provider, id: &str) -> Result<Option<Instance>> {
         self.action(provider, Operation::Start, id).await
