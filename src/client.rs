@@ -794,21 +794,31 @@ impl<T: Transport> Client<T> {
             Target::Direct(config) => return self.create_direct(input, &key, config).await,
             Target::Proxy(proxy) => proxy,
         };
-        {
-            // The key goes into the body, so a retry to the proxy reuses it upstream too.
-            let body = match input {
-                CreateInput::Fal(i) => {
-                    let mut i = i.clone();
-                    i.idempotency_key.get_or_insert(key);
-                    serde_json::to_vec(&i)
-                }
-                CreateInput::FalAlpha(i) => serde_json::to_vec(i),
-                CreateInput::Sfcompute(i) => serde_json::to_vec(i),
-                CreateInput::Novita(i) => serde_json::to_vec(i),
-            }
-            .map_err(|e| Error::invalid_input("input", e))?;
-            self.via_proxy(proxy, Some(provider), Operation::Create, Route::Create(provider), Some(body)).await
+        let body = serde_json::to_vec(&create_body(input, key)?).map_err(|e| Error::invalid_input("input", e))?;
+        self.via_proxy(proxy, Some(provider), Operation::Create, Route::Create(provider), Some(body)).await
+    }
+
+    /// [`Self::create`] with a deadline that the proxy keeps and fires (at `deadline.at`, or
+    /// `deadline.after` ms from the create): the proxy checks it, creates the instance, stores the
+    /// deadline on it (on SF Compute also in its `gpufleet-deadline` tag) and answers the instance
+    /// with its `deadline`. Should the proxy fail to store it, the instance still comes back (it
+    /// exists: do not create it again), with `deadline_error` saying why.
+    ///
+    /// Proxy mode only: a direct client keeps no deadlines, so it answers `unsupported` before
+    /// creating anything. The deadline is checked here first too (fields, the action against the
+    /// provider), so a bad one creates nothing.
+    pub async fn create_with_deadline(&self, input: &CreateInput, deadline: &DeadlineRequest) -> Result<Instance> {
+        let provider = input.provider();
+        let proxy = self.records_proxy("deadlines")?;
+        let checked = checked_deadline(provider, deadline)?;
+        self.check_supported(provider, Operation::Create)?;
+        let mut body = create_body(input, self.new_idempotency_key())?;
+        let deadline = serde_json::to_value(&checked).map_err(|e| Error::invalid_input("deadline", e))?;
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert(crate::records_api::CREATE_DEADLINE_KEY.to_owned(), deadline);
         }
+        let body = serde_json::to_vec(&body).map_err(|e| Error::invalid_input("input", e))?;
+        self.via_proxy(proxy, Some(provider), Operation::Create, Route::Create(provider), Some(body)).await
     }
 
     async fn create_direct(&self, input: &CreateInput, key: &str, config: &ProviderConfig) -> Result<Instance> {
@@ -1288,12 +1298,7 @@ impl<T: Transport> Client<T> {
     pub async fn set_deadline(&self, provider: Provider, id: &str, request: &DeadlineRequest) -> Result<DeadlineAnswer> {
         let proxy = self.records_proxy("deadlines")?;
         crate::provider::validate_id(id)?;
-        let value = serde_json::to_value(request).map_err(|e| Error::invalid_input("deadline", e))?;
-        let checked = DeadlineRequest::from_json(&value, "deadline.")?;
-        if let Some(action) = checked.action {
-            action.check(provider)?;
-        }
-        crate::store::one_of_at_or_after(checked.at.is_some(), checked.after.is_some(), "deadline.at")?;
+        let checked = checked_deadline(provider, request)?;
         let body = serde_json::to_vec(&checked).map_err(|e| Error::invalid_input("deadline", e))?;
         // Setting the same deadline twice leaves the same deadline: safe to retry (as a delete is).
         let route = Route::SetDeadline(provider, id.to_owned());
@@ -1327,6 +1332,34 @@ impl<T: Transport> Client<T> {
         let age = older_than_ms.unwrap_or(crate::records_api::DEFAULT_ORPHAN_AGE_MS);
         self.via_proxy(proxy, None, Operation::Get, Route::Orphans(age), None).await
     }
+}
+
+/// A create input as the JSON body the proxy takes (fal v1's with its idempotency key, so a
+/// retry to the proxy reuses it upstream too).
+fn create_body(input: &CreateInput, key: String) -> Result<serde_json::Value> {
+    match input {
+        CreateInput::Fal(i) => {
+            let mut i = i.clone();
+            i.idempotency_key.get_or_insert(key);
+            serde_json::to_value(&i)
+        }
+        CreateInput::FalAlpha(i) => serde_json::to_value(i),
+        CreateInput::Sfcompute(i) => serde_json::to_value(i),
+        CreateInput::Novita(i) => serde_json::to_value(i),
+    }
+    .map_err(|e| Error::invalid_input("input", e))
+}
+
+/// `request` checked as the proxy will (fields, the action against `provider`, one of `at` and
+/// `after`), before it is sent; errors name `deadline.…`.
+fn checked_deadline(provider: Provider, request: &DeadlineRequest) -> Result<DeadlineRequest> {
+    let value = serde_json::to_value(request).map_err(|e| Error::invalid_input("deadline", e))?;
+    let checked = DeadlineRequest::from_json(&value, "deadline.")?;
+    if let Some(action) = checked.action {
+        action.check(provider).map_err(|e| Error::invalid_input("deadline.action", e.message.trim_start_matches("action: ")))?;
+    }
+    crate::store::one_of_at_or_after(checked.at.is_some(), checked.after.is_some(), "deadline.at")?;
+    Ok(checked)
 }
 
 fn walk_query(provider: Provider) -> ListQuery {
