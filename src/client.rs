@@ -878,29 +878,46 @@ impl<T: Transport> Client<T> {
     }
 
     /// Sets one tag of an SF Compute instance to `value`, or removes it (`None`), keeping its
-    /// other tags: SF Compute's `PATCH /instances/{id}` replaces the whole map, so the instance
-    /// is read first and the map merged ([`provider::sfcompute::tags_with`]). Resolves to the
+    /// other tags: SF Compute's `PATCH /instances/{id}` replaces the whole map, so the tags are
+    /// merged ([`provider::sfcompute::tags_with`]) into the instance's current ones — `current`
+    /// when the caller has just read them (a create's answer), else read first. Resolves to the
     /// instance as the PATCH answered, or `None` when its tags already were so (nothing sent).
     /// SF Compute has no conditional update: a tag changed by someone else between the read and
     /// the write is overwritten. Direct mode only; the other providers have no tags.
-    pub async fn set_tag(&self, provider: Provider, id: &str, key: &str, value: Option<&str>) -> Result<Option<Instance>> {
+    pub async fn set_tag(
+        &self,
+        provider: Provider,
+        id: &str,
+        key: &str,
+        value: Option<&str>,
+        current: Option<&BTreeMap<String, String>>,
+    ) -> Result<Option<Instance>> {
         let config = self.tags_config(provider)?;
-        let request = provider::build_get_request(provider, id, config)?;
-        // A bare get: the instance's tags are wanted, not its price.
-        let current = self.execute(provider, Operation::Get, request, |r| provider::parse_get_response(provider, r)).await?;
-        match provider::sfcompute::tags_with(current.tags.as_ref(), key, value)? {
-            None => Ok(None),
-            Some(tags) => self.replace_tags(provider, id, &tags).await.map(Some),
-        }
+        let read;
+        let current = match current {
+            Some(tags) => Some(tags),
+            None => {
+                // A bare get: the instance's tags are wanted, not its price.
+                read = self.sfcompute_instance(provider::sfcompute::build_get_request(id, config)?).await?;
+                read.tags.as_ref()
+            }
+        };
+        let Some(tags) = provider::sfcompute::tags_with(current, key, value)? else { return Ok(None) };
+        self.sfcompute_instance(provider::sfcompute::build_update_tags_request(id, &tags, config)?).await.map(Some)
+    }
+
+    /// Sends an SF Compute request whose answer is an instance (a get, a tags update: both safe to
+    /// retry, the update since the same whole map sent twice leaves the same tags). One function
+    /// for both, so the wasm holds one copy of the call.
+    async fn sfcompute_instance(&self, request: HttpRequest) -> Result<Instance> {
+        self.execute(Provider::Sfcompute, Operation::Get, request, provider::sfcompute::parse_get_response).await
     }
 
     /// Replaces an SF Compute instance's tags with `tags` — all of them: what is not in `tags`
     /// is removed (see [`Self::set_tag`] to change one). Direct mode only.
     pub async fn replace_tags(&self, provider: Provider, id: &str, tags: &BTreeMap<String, String>) -> Result<Instance> {
         let config = self.tags_config(provider)?;
-        let request = provider::sfcompute::build_update_tags_request(id, tags, config)?;
-        // The same whole map sent twice leaves the same tags: safe to retry, like a read.
-        self.execute(provider, Operation::Get, request, provider::sfcompute::parse_update_tags_response).await
+        self.sfcompute_instance(provider::sfcompute::build_update_tags_request(id, tags, config)?).await
     }
 
     fn tags_config(&self, provider: Provider) -> Result<&ProviderConfig> {

@@ -68,7 +68,7 @@ pub async fn set_deadline<T: Transport, S: Store>(
     let mirror = match deadline.provider {
         Provider::Sfcompute => {
             let value = deadline_tag_value(&deadline);
-            let written = client.set_tag(deadline.provider, &deadline.instance_id, DEADLINE_TAG, Some(&value)).await;
+            let written = client.set_tag(deadline.provider, &deadline.instance_id, DEADLINE_TAG, Some(&value), None).await;
             Some(mirrored(Some(value), written.map(|_| ())))
         }
         _ => None,
@@ -106,11 +106,9 @@ pub async fn set_deadline_on_created<T: Transport, S: Store>(
     let mirror = match deadline.provider {
         Provider::Sfcompute => {
             let value = deadline_tag_value(&deadline);
-            let written = match crate::provider::sfcompute::tags_with(created.tags.as_ref(), DEADLINE_TAG, Some(&value)) {
-                Ok(Some(tags)) => client.replace_tags(deadline.provider, &created.id, &tags).await.map(Some),
-                Ok(None) => Ok(None),
-                Err(e) => Err(e),
-            };
+            // From the tags the create answered with: the instance is new, no second read.
+            let current = created.tags.clone().unwrap_or_default();
+            let written = client.set_tag(deadline.provider, &created.id, DEADLINE_TAG, Some(&value), Some(&current)).await;
             let written = written.map(|patched| {
                 if let Some(patched) = patched {
                     *created = patched;
@@ -141,7 +139,7 @@ pub async fn clear_deadline<T: Transport, S: Store>(
     let cleared = store.clear_deadline(provider, instance_id).await?;
     let mirror = match provider {
         Provider::Sfcompute => {
-            let removed = client.set_tag(provider, instance_id, DEADLINE_TAG, None).await;
+            let removed = client.set_tag(provider, instance_id, DEADLINE_TAG, None, None).await;
             Some(mirrored(None, removed.map(|_| ())))
         }
         _ => None,
@@ -211,16 +209,16 @@ fn mirror_note(mirror: Option<&TagMirror>) -> String {
 }
 
 /// Puts on each of `instances` its deadline from `deadlines` (every deadline the store keeps:
-/// one read for a whole answer, not one per instance). Sorted once, then one binary search per
-/// instance, with no allocation for instances without a deadline.
-pub fn attach_deadlines(instances: &mut [Instance], mut deadlines: Vec<Deadline>) {
+/// one read for a whole answer, not one per instance), through a hash map of the deadlines: one
+/// lookup per instance, no allocation for instances without a deadline.
+pub fn attach_deadlines(instances: &mut [Instance], deadlines: Vec<Deadline>) {
     if deadlines.is_empty() || instances.is_empty() {
         return;
     }
-    deadlines.sort_unstable_by(|a, b| (a.provider, a.instance_id.as_str()).cmp(&(b.provider, b.instance_id.as_str())));
+    let index: std::collections::HashMap<(Provider, &str), usize> =
+        deadlines.iter().enumerate().map(|(at, d)| ((d.provider, d.instance_id.as_str()), at)).collect();
     for instance in instances {
-        let key = (instance.provider, instance.id.as_str());
-        if let Ok(at) = deadlines.binary_search_by(|d| (d.provider, d.instance_id.as_str()).cmp(&key)) {
+        if let Some(&at) = index.get(&(instance.provider, instance.id.as_str())) {
             instance.deadline = Some(deadlines[at].clone());
         }
     }

@@ -1077,7 +1077,7 @@ fn the_client_reads_the_tags_then_writes_them_all() {
     let client = gpufleet::Client::new(&t, client_config(&[Provider::Sfcompute, Provider::Novita]));
     let key = "gpufleet-deadline";
     let patched =
-        block_on(client.set_tag(Provider::Sfcompute, id, key, Some("2026-12-04T18:00:00Z terminate"))).unwrap().unwrap();
+        block_on(client.set_tag(Provider::Sfcompute, id, key, Some("2026-12-04T18:00:00Z terminate"), None)).unwrap().unwrap();
     assert_eq!(patched.tags.as_ref().unwrap()[key], "2026-12-04T18:00:00Z terminate");
     let sent = t.take_requests();
     assert_eq!(sent.len(), 2, "one read, one write (no price lookups)");
@@ -1088,10 +1088,19 @@ fn the_client_reads_the_tags_then_writes_them_all() {
         json!({"tags": {"env": "prod", "team": "infra", "gpufleet-deadline": "2026-12-04T18:00:00Z terminate"}})
     );
     // Removing a tag the instance does not have sends nothing after the read.
-    assert_eq!(block_on(client.set_tag(Provider::Sfcompute, id, key, None)).unwrap(), None);
+    assert_eq!(block_on(client.set_tag(Provider::Sfcompute, id, key, None, None)).unwrap(), None);
     assert_eq!(t.take_requests().len(), 1);
+    // Tags the caller has just read (a create's answer) are merged without a second read.
+    let known = tags(&[("team", "ml")]);
+    let patched = block_on(client.set_tag(Provider::Sfcompute, id, key, Some("x y"), Some(&known))).unwrap().unwrap();
+    assert_eq!(patched.tags, Some(tags(&[("team", "ml"), (key, "x y")])));
+    let sent = t.take_requests();
+    assert_eq!(sent.len(), 1, "no read");
+    assert_request(&sent[0], Method::Patch, &format!("{BASE}/instances/{id}"));
+    assert_eq!(block_on(client.set_tag(Provider::Sfcompute, id, key, None, Some(&known))).unwrap(), None, "nothing to remove");
+    assert_eq!(t.request_count(), 0);
     // Other providers have no tags: refused before any request.
-    let e = block_on(client.set_tag(Provider::Novita, "n1", key, None)).unwrap_err();
+    let e = block_on(client.set_tag(Provider::Novita, "n1", key, None, None)).unwrap_err();
     assert_eq!(e.code, ErrorCode::Unsupported);
     assert_eq!(t.request_count(), 0);
 }
