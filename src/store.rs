@@ -104,7 +104,7 @@ pub enum Finish {
 }
 
 /// How a logged change ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum AuditOutcome {
     /// Done.
@@ -120,6 +120,32 @@ pub enum AuditOutcome {
     },
     /// Not known whether the provider acted (a timeout, a lost answer, a 5xx).
     Unknown,
+}
+
+// Read by hand: serde's derive for an internally tagged enum buffers the whole value first (its
+// `Content` machinery), about 10 KiB of the Worker's wasm for these three shapes.
+impl<'de> Deserialize<'de> for AuditOutcome {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<AuditOutcome, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        struct Tagged {
+            kind: String,
+            #[serde(default)]
+            code: Option<String>,
+            #[serde(default)]
+            status: Option<u16>,
+        }
+        let tagged = Tagged::deserialize(deserializer)?;
+        match tagged.kind.as_str() {
+            "ok" => Ok(AuditOutcome::Ok),
+            "error" => match tagged.code {
+                Some(code) => Ok(AuditOutcome::Error { code, status: tagged.status }),
+                None => Err(D::Error::missing_field("code")),
+            },
+            "unknown" => Ok(AuditOutcome::Unknown),
+            other => Err(D::Error::unknown_variant(other, &["ok", "error", "unknown"])),
+        }
+    }
 }
 
 impl AuditOutcome {

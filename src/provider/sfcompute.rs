@@ -1131,21 +1131,13 @@ struct WireSsh<'a> {
     host_keys: Vec<WireHostKey>,
     /// Unix seconds in every snapshot; a string is kept as-is, `null` means never.
     #[serde(default)]
-    last_successful_key_update_at: Option<WireTime>,
+    last_successful_key_update_at: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct WireHostKey {
     key_type: String,
     key: String,
-}
-
-/// A timestamp that is documented as Unix seconds but tolerated as a preformatted string.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireTime {
-    Seconds(i64),
-    Text(String),
 }
 
 /// Parses `{hostname, port, host_keys:[{key_type,key}], last_successful_key_update_at?, …}`.
@@ -1156,10 +1148,16 @@ pub fn parse_ssh_response(response: HttpResponse) -> Result<SshDetails> {
     }
     let raw = parse_json(P, &response.body)?;
     let wire: WireSsh = decode_value(P, &raw, "")?;
+    // Documented as Unix seconds, tolerated as a preformatted string (read from the `Value`: an
+    // untagged enum would bring serde's buffering machinery into the wasm for this one field).
     let last_successful_key_update_at = match wire.last_successful_key_update_at {
-        Some(WireTime::Seconds(s)) => Some(unix_seconds_to_iso(s)),
-        Some(WireTime::Text(s)) => Some(s),
-        None => None,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(s) => Some(unix_seconds_to_iso(s)),
+            None => return Err(Error::decode(P, "last_successful_key_update_at", "must be Unix seconds or a time as text")),
+        },
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Null) | None => None,
+        Some(_) => return Err(Error::decode(P, "last_successful_key_update_at", "must be Unix seconds or a time as text")),
     };
     let details = SshDetails {
         host: wire.hostname.into_owned(),
