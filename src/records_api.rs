@@ -70,9 +70,10 @@ impl DeadlineRequest {
         };
         let action = match object.get("action") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => {
-                Some(DeadlineAction::parse(s).map_err(|e| Error::invalid_input(field("action"), e.message))?)
-            }
+            Some(Value::String(s)) => Some(
+                DeadlineAction::parse(s)
+                    .map_err(|_| Error::invalid_input(field("action"), "must be stop, terminate or delete"))?,
+            ),
             Some(_) => return Err(Error::invalid_input(field("action"), "must be one of stop, terminate, delete")),
         };
         Ok(DeadlineRequest { at, after, action })
@@ -357,6 +358,11 @@ mod tests {
         for (body, prefix, field) in cases {
             let e = DeadlineRequest::from_json(&body, prefix).unwrap_err();
             assert_eq!(e.field.as_deref(), Some(field), "{body}");
+            assert!(
+                e.message.starts_with(&format!("{field}: ")) && !e.message[field.len() + 2..].contains(": "),
+                "{}",
+                e.message
+            );
         }
         let past = DeadlineRequest::from_json(&json!({"at": NOW - 1}), "").unwrap();
         assert_eq!(past.to_deadline(Provider::Fal, "f", "a", NOW).unwrap_err().field.as_deref(), Some("at"));
