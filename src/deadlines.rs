@@ -1,6 +1,9 @@
 //! Deadlines the edge enforces: setting one (validated against the provider's capabilities and
-//! logged), and [`run_due_deadlines`], the one function the Worker's `scheduled()` calls every
-//! minute. A deadline fires **exactly once**: [`Store::claim_due`] takes it under a lease, so
+//! logged; over its own route, [`set_deadline`], or in the create call,
+//! [`set_deadline_on_created`]), on SF Compute copied into the instance's [`DEADLINE_TAG`] (a
+//! copy for people: the store's record is what fires), put on the instances of the proxy's
+//! answers ([`attach_deadlines`]), and [`run_due_deadlines`], the one function the Worker's
+//! `scheduled()` calls every minute. A deadline fires **exactly once**: [`Store::claim_due`] takes it under a lease, so
 //! overlapping runs never share it; a run that dies between claim and action leaves it to be
 //! claimed again when the lease ends, and any attempt after the first re-reads the instance
 //! before acting (already stopped, terminated or gone → done, not acted on twice).
@@ -96,7 +99,7 @@ pub async fn set_deadline_on_created<T: Transport, S: Store>(
         Ok(previous) => previous,
         Err(mut e) => {
             e.message = format!(
-                "the instance was created, but its deadline could not be stored ({}): do not create it again; set the deadline with PUT …/instances/{}/deadline",
+                "the instance was created, but its deadline could not be stored ({}): do not create it again; set the deadline on {} (PUT …/deadline, fleet.setDeadline)",
                 e.message, created.id
             );
             created.deadline_error = Some(e);
