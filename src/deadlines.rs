@@ -211,9 +211,9 @@ fn mirror_note(mirror: Option<&TagMirror>) -> String {
     }
 }
 
-/// Puts on each of `instances` its deadline from `deadlines` (every deadline the store keeps:
-/// one read for a whole answer, not one per instance), through a hash map of the deadlines: one
-/// lookup per instance, no allocation for instances without a deadline.
+/// Puts on each of `instances` its deadline from `deadlines` (what the store gave for the whole
+/// answer: one read, not one per instance), through a hash map of the deadlines: one lookup per
+/// instance, no allocation for instances without a deadline.
 pub fn attach_deadlines(instances: &mut [Instance], deadlines: Vec<Deadline>) {
     if deadlines.is_empty() || instances.is_empty() {
         return;

@@ -241,6 +241,15 @@ pub trait Store {
     async fn deadline(&self, provider: Provider, instance_id: &str) -> Result<Option<Deadline>>;
     /// Every deadline (pending first, then by time).
     async fn deadlines(&self) -> Result<Vec<Deadline>>;
+    /// The deadlines (in any state, in no order) of `instances`: one statement for a whole
+    /// answer's instances, so that what is read grows with the answer, not with every deadline
+    /// ever kept. By default [`Self::deadlines`], filtered.
+    async fn deadlines_of(&self, instances: &[(Provider, &str)]) -> Result<Vec<Deadline>> {
+        let wanted: std::collections::HashSet<(Provider, &str)> = instances.iter().copied().collect();
+        let mut all = self.deadlines().await?;
+        all.retain(|d| wanted.contains(&(d.provider, d.instance_id.as_str())));
+        Ok(all)
+    }
     /// Atomically claims up to `limit` due deadlines for `owner` until `now_ms + lease_ms`
     /// (each claim adds one to `attempts`), and returns them as claimed.
     async fn claim_due(&self, now_ms: u64, owner: &str, lease_ms: u64, limit: u32) -> Result<Vec<Deadline>>;

@@ -364,3 +364,37 @@ fn the_audit_log_filters_by_action() {
     assert_eq!(page.entries.len(), 1);
     assert_eq!(page.entries[0].caller, "bob");
 }
+
+#[test]
+fn deadlines_of_reads_only_the_instances_named() {
+    let store = store_with_deadline();
+    let mut other = Deadline::new(Provider::Sfcompute, "n1", AT, DeadlineAction::Terminate, "bob", START_MS);
+    other.state = DeadlineState::Done;
+    block_on(store.put_deadline(other)).unwrap();
+    block_on(store.put_deadline(Deadline::new(Provider::Novita, "n2", AT, DeadlineAction::Stop, "bob", START_MS))).unwrap();
+    let got =
+        block_on(store.deadlines_of(&[(Provider::Novita, "n1"), (Provider::Sfcompute, "n1"), (Provider::Fal, "n2")])).unwrap();
+    let mut keys: Vec<(Provider, String, DeadlineState)> =
+        got.into_iter().map(|d| (d.provider, d.instance_id, d.state)).collect();
+    keys.sort_by_key(|k| k.0);
+    assert_eq!(
+        keys,
+        [
+            (Provider::Sfcompute, "n1".to_owned(), DeadlineState::Done),
+            (Provider::Novita, "n1".to_owned(), DeadlineState::Pending)
+        ]
+    );
+    assert!(block_on(store.deadlines_of(&[])).unwrap().is_empty());
+
+    // Joined onto instances: each gets its own, the rest none.
+    let mut instances = vec![
+        instance(Provider::Novita, "n1", "running", None),
+        instance(Provider::Novita, "n2", "running", None),
+        instance(Provider::Novita, "n3", "running", None),
+        instance(Provider::Sfcompute, "n1", "running", None),
+    ];
+    attach_deadlines(&mut instances, block_on(store.deadlines()).unwrap());
+    let states: Vec<Option<DeadlineState>> = instances.iter().map(|i| i.deadline.as_ref().map(|d| d.state)).collect();
+    assert_eq!(states, [Some(DeadlineState::Pending), Some(DeadlineState::Pending), None, Some(DeadlineState::Done)]);
+    assert_eq!(instances[3].deadline.as_ref().unwrap().action, DeadlineAction::Terminate, "the provider counts");
+}

@@ -751,14 +751,16 @@ impl Proxy {
 }
 
 /// Puts each instance's deadline on it, when the proxy keeps records: one store read for the
-/// whole answer. If the read fails, the listing is still answered, without deadlines and with
-/// `X-Gpufleet-Deadlines: failed` (a listing is not withheld for want of its annotations).
+/// whole answer, of these instances' deadlines only. If the read fails, the listing is still
+/// answered, without deadlines and with `X-Gpufleet-Deadlines: failed` (a listing is not
+/// withheld for want of its annotations).
 async fn with_deadlines<S: Store>(store: Option<&S>, instances: &mut [Instance], marks: &mut Vec<(String, String)>) {
     let Some(store) = store else { return };
     if instances.is_empty() {
         return;
     }
-    match store.deadlines().await {
+    let keys: Vec<(Provider, &str)> = instances.iter().map(|i| (i.provider, i.id.as_str())).collect();
+    match store.deadlines_of(&keys).await {
         Ok(deadlines) => crate::deadlines::attach_deadlines(instances, deadlines),
         Err(_) => marks.push(("X-Gpufleet-Deadlines".into(), "failed".into())),
     }
