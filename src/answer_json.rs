@@ -340,14 +340,14 @@ mod tests {
         deadline.state = crate::model::DeadlineState::Failed;
         deadline.attempts = 10;
         deadline.last_error = Some(awkward.into());
-        i.deadline = Some(deadline);
-        i.deadline_error = Some(crate::error::Error::new(crate::error::ErrorCode::Server, awkward).with_status(503));
-        i.deadline_mirror = Some(crate::model::TagMirror {
+        i.deadline = Some(Box::new(deadline));
+        i.deadline_error = Some(Box::new(crate::error::Error::new(crate::error::ErrorCode::Server, awkward).with_status(503)));
+        i.deadline_mirror = Some(Box::new(crate::model::TagMirror {
             tag: "gpufleet-deadline".into(),
             value: Some(awkward.into()),
             ok: false,
             error: Some(crate::error::Error::new(crate::error::ErrorCode::NotFound, awkward)),
-        });
+        }));
         same(&i);
     }
 

@@ -102,7 +102,7 @@ pub async fn set_deadline_on_created<T: Transport, S: Store>(
                 "the instance was created, but its deadline could not be stored ({}): do not create it again; set the deadline on {} (PUT …/deadline, fleet.setDeadline)",
                 e.message, created.id
             );
-            created.deadline_error = Some(e);
+            created.deadline_error = Some(Box::new(e));
             return true;
         }
     };
@@ -122,8 +122,8 @@ pub async fn set_deadline_on_created<T: Transport, S: Store>(
         _ => None,
     };
     let logged = log_set(store, &deadline, previous.as_ref(), mirror.as_ref(), request_id).await;
-    created.deadline = Some(deadline);
-    created.deadline_mirror = mirror;
+    created.deadline = Some(Box::new(deadline));
+    created.deadline_mirror = mirror.map(Box::new);
     logged
 }
 
@@ -222,7 +222,7 @@ pub fn attach_deadlines(instances: &mut [Instance], deadlines: Vec<Deadline>) {
         deadlines.iter().enumerate().map(|(at, d)| ((d.provider, d.instance_id.as_str()), at)).collect();
     for instance in instances {
         if let Some(&at) = index.get(&(instance.provider, instance.id.as_str())) {
-            instance.deadline = Some(deadlines[at].clone());
+            instance.deadline = Some(Box::new(deadlines[at].clone()));
         }
     }
 }

@@ -450,7 +450,7 @@ impl Proxy {
                 Ok(mut instance) => {
                     if let Some(store) = store {
                         match store.deadline(p, &id).await {
-                            Ok(deadline) => instance.deadline = deadline,
+                            Ok(deadline) => instance.deadline = deadline.map(Box::new),
                             Err(_) => marks.push(("X-Gpufleet-Deadlines".into(), "failed".into())),
                         }
                     }
