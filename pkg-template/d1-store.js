@@ -123,6 +123,21 @@ export class D1Store {
     return JSON.stringify(results.map(deadlineOf));
   }
 
+  /**
+   * The deadlines of the instances in `json` (`[[provider, instanceId], …]`, one bound parameter
+   * however many), in one statement over the primary key: what an answer's instances need, not
+   * every deadline ever kept.
+   */
+  async deadlinesOf(json) {
+    const { results } = await this.db
+      .prepare(
+        `SELECT ${DEADLINE_COLUMNS} FROM deadlines WHERE (provider, instance_id) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+      )
+      .bind(json)
+      .all();
+    return JSON.stringify(results.map(deadlineOf));
+  }
+
   /** One UPDATE … RETURNING: no two runs can take the same deadline (D1 runs it atomically). */
   async claimDue(nowMs, owner, leaseMs, limit) {
     const { results } = await this.db

@@ -187,6 +187,20 @@ pub fn write_instance_fields(out: &mut Vec<u8>, i: &crate::model::Instance) {
         key(out, "cost");
         let _ = serde_json::to_writer(&mut *out, cost);
     }
+    // The proxy's records: on few instances, and only through a proxy with D1. serde writes
+    // them (the serializers are in every build that writes them anyway, for the records routes).
+    if let Some(deadline) = &i.deadline {
+        key(out, "deadline");
+        let _ = serde_json::to_writer(&mut *out, deadline);
+    }
+    if let Some(error) = &i.deadline_error {
+        key(out, "deadlineError");
+        let _ = serde_json::to_writer(&mut *out, error);
+    }
+    if let Some(mirror) = &i.deadline_mirror {
+        key(out, "deadlineMirror");
+        let _ = serde_json::to_writer(&mut *out, mirror);
+    }
 }
 
 /// `,"name":`
@@ -315,6 +329,25 @@ mod tests {
         i.billing_mode = Some(crate::model::BillingMode::parse("spot"));
         i.priority_level = Some(crate::model::PriorityLevel::parse("critical"));
         i.created_at = Some(awkward.into());
+        let mut deadline = crate::model::Deadline::new(
+            Provider::Fal,
+            awkward,
+            1_764_849_600_000,
+            crate::model::DeadlineAction::Delete,
+            awkward,
+            1_764_849_000_000,
+        );
+        deadline.state = crate::model::DeadlineState::Failed;
+        deadline.attempts = 10;
+        deadline.last_error = Some(awkward.into());
+        i.deadline = Some(Box::new(deadline));
+        i.deadline_error = Some(Box::new(crate::error::Error::new(crate::error::ErrorCode::Server, awkward).with_status(503)));
+        i.deadline_mirror = Some(Box::new(crate::model::TagMirror {
+            tag: "gpufleet-deadline".into(),
+            value: Some(awkward.into()),
+            ok: false,
+            error: Some(crate::error::Error::new(crate::error::ErrorCode::NotFound, awkward)),
+        }));
         same(&i);
     }
 

@@ -794,21 +794,31 @@ impl<T: Transport> Client<T> {
             Target::Direct(config) => return self.create_direct(input, &key, config).await,
             Target::Proxy(proxy) => proxy,
         };
-        {
-            // The key goes into the body, so a retry to the proxy reuses it upstream too.
-            let body = match input {
-                CreateInput::Fal(i) => {
-                    let mut i = i.clone();
-                    i.idempotency_key.get_or_insert(key);
-                    serde_json::to_vec(&i)
-                }
-                CreateInput::FalAlpha(i) => serde_json::to_vec(i),
-                CreateInput::Sfcompute(i) => serde_json::to_vec(i),
-                CreateInput::Novita(i) => serde_json::to_vec(i),
-            }
-            .map_err(|e| Error::invalid_input("input", e))?;
-            self.via_proxy(proxy, Some(provider), Operation::Create, Route::Create(provider), Some(body)).await
+        let body = serde_json::to_vec(&create_body(input, key)?).map_err(|e| Error::invalid_input("input", e))?;
+        self.via_proxy(proxy, Some(provider), Operation::Create, Route::Create(provider), Some(body)).await
+    }
+
+    /// [`Self::create`] with a deadline that the proxy keeps and fires (at `deadline.at`, or
+    /// `deadline.after` ms from the create): the proxy checks it, creates the instance, stores the
+    /// deadline on it (on SF Compute also in its `gpufleet-deadline` tag) and answers the instance
+    /// with its `deadline`. Should the proxy fail to store it, the instance still comes back (it
+    /// exists: do not create it again), with `deadline_error` saying why.
+    ///
+    /// Proxy mode only: a direct client keeps no deadlines, so it answers `unsupported` before
+    /// creating anything. The deadline is checked here first too (fields, the action against the
+    /// provider), so a bad one creates nothing.
+    pub async fn create_with_deadline(&self, input: &CreateInput, deadline: &DeadlineRequest) -> Result<Instance> {
+        let provider = input.provider();
+        let proxy = self.records_proxy("deadlines")?;
+        let checked = checked_deadline(provider, deadline)?;
+        self.check_supported(provider, Operation::Create)?;
+        let mut body = create_body(input, self.new_idempotency_key())?;
+        let deadline = serde_json::to_value(&checked).map_err(|e| Error::invalid_input("deadline", e))?;
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert(crate::records_api::CREATE_DEADLINE_KEY.to_owned(), deadline);
         }
+        let body = serde_json::to_vec(&body).map_err(|e| Error::invalid_input("input", e))?;
+        self.via_proxy(proxy, Some(provider), Operation::Create, Route::Create(provider), Some(body)).await
     }
 
     async fn create_direct(&self, input: &CreateInput, key: &str, config: &ProviderConfig) -> Result<Instance> {
@@ -865,6 +875,63 @@ impl<T: Transport> Client<T> {
         };
         let request = provider::build_action_request(provider, op, id, config)?;
         self.execute(provider, op, request, |r| provider::parse_action_response(provider, op, r)).await
+    }
+
+    /// Sets one tag of an SF Compute instance to `value`, or removes it (`None`), keeping its
+    /// other tags: SF Compute's `PATCH /instances/{id}` replaces the whole map, so the tags are
+    /// merged ([`provider::sfcompute::tags_with`]) into the instance's current ones — `current`
+    /// when the caller has just read them (a create's answer), else read first. Resolves to the
+    /// instance as the PATCH answered, or `None` when its tags already were so (nothing sent).
+    /// SF Compute has no conditional update: a tag changed by someone else between the read and
+    /// the write is overwritten. Direct mode only; the other providers have no tags.
+    pub async fn set_tag(
+        &self,
+        provider: Provider,
+        id: &str,
+        key: &str,
+        value: Option<&str>,
+        current: Option<&BTreeMap<String, String>>,
+    ) -> Result<Option<Instance>> {
+        let config = self.tags_config(provider)?;
+        let read;
+        let current = match current {
+            Some(tags) => Some(tags),
+            None => {
+                // A bare get: the instance's tags are wanted, not its price.
+                read = self.sfcompute_instance(provider::sfcompute::build_get_request(id, config)?).await?;
+                read.tags.as_ref()
+            }
+        };
+        let Some(tags) = provider::sfcompute::tags_with(current, key, value)? else { return Ok(None) };
+        self.sfcompute_instance(provider::sfcompute::build_update_tags_request(id, &tags, config)?).await.map(Some)
+    }
+
+    /// Sends an SF Compute request whose answer is an instance (a get, a tags update: both safe to
+    /// retry, the update since the same whole map sent twice leaves the same tags). One function
+    /// for both, so the wasm holds one copy of the call.
+    async fn sfcompute_instance(&self, request: HttpRequest) -> Result<Instance> {
+        self.execute(Provider::Sfcompute, Operation::Get, request, provider::sfcompute::parse_get_response).await
+    }
+
+    /// Replaces an SF Compute instance's tags with `tags` — all of them: what is not in `tags`
+    /// is removed (see [`Self::set_tag`] to change one). Direct mode only.
+    pub async fn replace_tags(&self, provider: Provider, id: &str, tags: &BTreeMap<String, String>) -> Result<Instance> {
+        let config = self.tags_config(provider)?;
+        self.sfcompute_instance(provider::sfcompute::build_update_tags_request(id, tags, config)?).await
+    }
+
+    fn tags_config(&self, provider: Provider) -> Result<&ProviderConfig> {
+        if provider != Provider::Sfcompute {
+            return Err(Error::unsupported(provider, "tags"));
+        }
+        if self.config.proxy.is_some() {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "tags are written to SF Compute directly, not through a gpufleet proxy",
+            )
+            .with_provider(provider));
+        }
+        self.provider_config(provider)
     }
 
     /// Starts a stopped instance (Novita).
@@ -1248,12 +1315,7 @@ impl<T: Transport> Client<T> {
     pub async fn set_deadline(&self, provider: Provider, id: &str, request: &DeadlineRequest) -> Result<DeadlineAnswer> {
         let proxy = self.records_proxy("deadlines")?;
         crate::provider::validate_id(id)?;
-        let value = serde_json::to_value(request).map_err(|e| Error::invalid_input("deadline", e))?;
-        let checked = DeadlineRequest::from_json(&value, "deadline.")?;
-        if let Some(action) = checked.action {
-            action.check(provider)?;
-        }
-        crate::store::one_of_at_or_after(checked.at.is_some(), checked.after.is_some(), "deadline.at")?;
+        let checked = checked_deadline(provider, request)?;
         let body = serde_json::to_vec(&checked).map_err(|e| Error::invalid_input("deadline", e))?;
         // Setting the same deadline twice leaves the same deadline: safe to retry (as a delete is).
         let route = Route::SetDeadline(provider, id.to_owned());
@@ -1287,6 +1349,34 @@ impl<T: Transport> Client<T> {
         let age = older_than_ms.unwrap_or(crate::records_api::DEFAULT_ORPHAN_AGE_MS);
         self.via_proxy(proxy, None, Operation::Get, Route::Orphans(age), None).await
     }
+}
+
+/// A create input as the JSON body the proxy takes (fal v1's with its idempotency key, so a
+/// retry to the proxy reuses it upstream too).
+fn create_body(input: &CreateInput, key: String) -> Result<serde_json::Value> {
+    match input {
+        CreateInput::Fal(i) => {
+            let mut i = i.clone();
+            i.idempotency_key.get_or_insert(key);
+            serde_json::to_value(&i)
+        }
+        CreateInput::FalAlpha(i) => serde_json::to_value(i),
+        CreateInput::Sfcompute(i) => serde_json::to_value(i),
+        CreateInput::Novita(i) => serde_json::to_value(i),
+    }
+    .map_err(|e| Error::invalid_input("input", e))
+}
+
+/// `request` checked as the proxy will (fields, the action against `provider`, one of `at` and
+/// `after`), before it is sent; errors name `deadline.…`.
+fn checked_deadline(provider: Provider, request: &DeadlineRequest) -> Result<DeadlineRequest> {
+    let value = serde_json::to_value(request).map_err(|e| Error::invalid_input("deadline", e))?;
+    let checked = DeadlineRequest::from_json(&value, "deadline.")?;
+    if let Some(action) = checked.action {
+        action.check(provider).map_err(|e| Error::invalid_input("deadline.action", e.message.trim_start_matches("action: ")))?;
+    }
+    crate::store::one_of_at_or_after(checked.at.is_some(), checked.after.is_some(), "deadline.at")?;
+    Ok(checked)
 }
 
 fn walk_query(provider: Provider) -> ListQuery {

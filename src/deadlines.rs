@@ -1,6 +1,9 @@
 //! Deadlines the edge enforces: setting one (validated against the provider's capabilities and
-//! logged), and [`run_due_deadlines`], the one function the Worker's `scheduled()` calls every
-//! minute. A deadline fires **exactly once**: [`Store::claim_due`] takes it under a lease, so
+//! logged; over its own route, [`set_deadline`], or in the create call,
+//! [`set_deadline_on_created`]), on SF Compute copied into the instance's [`DEADLINE_TAG`] (a
+//! copy for people: the store's record is what fires), put on the instances of the proxy's
+//! answers ([`attach_deadlines`]), and [`run_due_deadlines`], the one function the Worker's
+//! `scheduled()` calls every minute. A deadline fires **exactly once**: [`Store::claim_due`] takes it under a lease, so
 //! overlapping runs never share it; a run that dies between claim and action leaves it to be
 //! claimed again when the lease ends, and any attempt after the first re-reads the instance
 //! before acting (already stopped, terminated or gone → done, not acted on twice).
@@ -8,8 +11,9 @@
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Transport;
-use crate::model::Status;
+use crate::model::{Instance, Status, TagMirror};
 use crate::provider_id::Provider;
+use crate::records_api::{ClearedDeadline, DeadlineAnswer};
 pub use crate::records_api::{Orphan, OrphanReport};
 use crate::store::{AuditEntry, AuditOutcome, Deadline, DeadlineAction, DeadlineState, Finish, Store, MAX_ATTEMPTS};
 
@@ -32,41 +36,120 @@ pub fn retry_backoff_ms(attempts: u32) -> u64 {
 
 pub use crate::store::deadline_time;
 
-/// Sets `deadline` (replacing the instance's previous one), after checking its action against
-/// the provider, and logs `deadline.set` or `deadline.changed` for `request_id`.
-pub async fn set_deadline<S: Store>(store: &S, deadline: Deadline, request_id: &str) -> Result<Option<Deadline>> {
-    deadline.action.check(deadline.provider)?;
-    let entry = AuditEntry {
-        seq: 0,
-        at_ms: deadline.set_at_ms,
-        caller: deadline.set_by.clone(),
-        action: String::new(),
-        provider: deadline.provider,
-        instance_id: Some(deadline.instance_id.clone()),
-        instance_name: deadline.instance_name.clone(),
-        request_id: request_id.to_owned(),
-        outcome: AuditOutcome::Ok,
-        detail: Some(format!("{} at {}", deadline.action.as_str(), iso(deadline.at_ms))),
-    };
-    let previous = store.put_deadline(deadline).await?;
-    let action =
-        if previous.as_ref().is_some_and(|p| p.state == DeadlineState::Pending) { "deadline.changed" } else { "deadline.set" };
-    store.append_audit(AuditEntry { action: action.to_owned(), ..entry }).await?;
-    Ok(previous)
+/// The SF Compute tag a deadline is mirrored into (see [`deadline_tag_value`]).
+pub const DEADLINE_TAG: &str = "gpufleet-deadline";
+
+/// The value of an instance's [`DEADLINE_TAG`]: when and what, `2026-12-04T18:00:00Z terminate`
+/// (milliseconds shown only when the time has some). SF Compute's tag values may hold neither `,`
+/// nor `=`, so the time is ISO 8601 and the action a word.
+pub fn deadline_tag_value(deadline: &Deadline) -> String {
+    format!("{} {}", iso_ms(deadline.at_ms), deadline.action.as_str())
 }
 
-/// Clears an instance's deadline and logs `deadline.cleared`; `None` (and no log) if it had none.
-pub async fn clear_deadline<S: Store>(
+/// A deadline change's answer, and whether the audit log took its entry (when it did not, the
+/// proxy still answers, with `X-Gpufleet-Audit: failed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded<A> {
+    /// What the change did.
+    pub answer: A,
+    /// Whether the audit entry was appended.
+    pub logged: bool,
+}
+
+/// Sets `deadline` (replacing the instance's previous one), after checking its action against
+/// the provider; on SF Compute copies it into the instance's [`DEADLINE_TAG`] through `client`
+/// (a failed copy is reported in `mirror`, not an error: the deadline is set); and logs
+/// `deadline.set` or `deadline.changed` for `request_id`. An error means nothing was stored.
+pub async fn set_deadline<T: Transport, S: Store>(
+    client: &Client<T>,
+    store: &S,
+    deadline: Deadline,
+    request_id: &str,
+) -> Result<Recorded<DeadlineAnswer>> {
+    deadline.action.check(deadline.provider)?;
+    let previous = store.put_deadline(deadline.clone()).await?;
+    let mirror = match deadline.provider {
+        Provider::Sfcompute => {
+            let value = deadline_tag_value(&deadline);
+            let written = client.set_tag(deadline.provider, &deadline.instance_id, DEADLINE_TAG, Some(&value), None).await;
+            Some(mirrored(Some(value), written.map(|_| ())))
+        }
+        _ => None,
+    };
+    let logged = log_set(store, &deadline, previous.as_ref(), mirror.as_ref(), request_id).await;
+    Ok(Recorded { answer: DeadlineAnswer { deadline, previous, mirror }, logged })
+}
+
+/// After a create given a deadline: stores `deadline` for the `created` instance (its id and
+/// name filled in from it), mirrors it on SF Compute (from the tags the create answered with: no
+/// second read), logs `deadline.set`, and puts what happened on `created` — `deadline` when
+/// stored, else `deadlineError` (the instance exists all the same); `deadlineMirror` on SF
+/// Compute, whose PATCH answer (the instance with its new tag) replaces `created`. Returns whether
+/// the audit log took the entry.
+pub async fn set_deadline_on_created<T: Transport, S: Store>(
+    client: &Client<T>,
+    store: &S,
+    mut deadline: Deadline,
+    created: &mut Instance,
+    request_id: &str,
+) -> bool {
+    deadline.instance_id = created.id.clone();
+    deadline.instance_name = created.name.clone();
+    let previous = match store.put_deadline(deadline.clone()).await {
+        Ok(previous) => previous,
+        Err(mut e) => {
+            e.message = format!(
+                "the instance was created, but its deadline could not be stored ({}): do not create it again; set the deadline on {} (PUT …/deadline, fleet.setDeadline)",
+                e.message, created.id
+            );
+            created.deadline_error = Some(Box::new(e));
+            return true;
+        }
+    };
+    let mirror = match deadline.provider {
+        Provider::Sfcompute => {
+            let value = deadline_tag_value(&deadline);
+            // From the tags the create answered with: the instance is new, no second read.
+            let current = created.tags.clone().unwrap_or_default();
+            let written = client.set_tag(deadline.provider, &created.id, DEADLINE_TAG, Some(&value), Some(&current)).await;
+            let written = written.map(|patched| {
+                if let Some(patched) = patched {
+                    *created = patched;
+                }
+            });
+            Some(mirrored(Some(value), written))
+        }
+        _ => None,
+    };
+    let logged = log_set(store, &deadline, previous.as_ref(), mirror.as_ref(), request_id).await;
+    created.deadline = Some(Box::new(deadline));
+    created.deadline_mirror = mirror.map(Box::new);
+    logged
+}
+
+/// Clears an instance's deadline and logs `deadline.cleared` (nothing to log when it had none).
+/// On SF Compute the [`DEADLINE_TAG`] is removed too, whether or not there was a deadline, so a
+/// tag that an earlier failed removal left behind goes as well.
+pub async fn clear_deadline<T: Transport, S: Store>(
+    client: &Client<T>,
     store: &S,
     provider: Provider,
     instance_id: &str,
     caller: &str,
     request_id: &str,
     now_ms: u64,
-) -> Result<Option<Deadline>> {
-    let Some(previous) = store.clear_deadline(provider, instance_id).await? else { return Ok(None) };
-    store
-        .append_audit(AuditEntry {
+) -> Result<Recorded<ClearedDeadline>> {
+    let cleared = store.clear_deadline(provider, instance_id).await?;
+    let mirror = match provider {
+        Provider::Sfcompute => {
+            let removed = client.set_tag(provider, instance_id, DEADLINE_TAG, None, None).await;
+            Some(mirrored(None, removed.map(|_| ())))
+        }
+        _ => None,
+    };
+    let mut logged = true;
+    if let Some(previous) = &cleared {
+        let entry = AuditEntry {
             seq: 0,
             at_ms: now_ms,
             caller: caller.to_owned(),
@@ -76,10 +159,72 @@ pub async fn clear_deadline<S: Store>(
             instance_name: previous.instance_name.clone(),
             request_id: request_id.to_owned(),
             outcome: AuditOutcome::Ok,
-            detail: Some(format!("was {} at {}", previous.action.as_str(), iso(previous.at_ms))),
-        })
-        .await?;
-    Ok(Some(previous))
+            detail: Some(format!("was {} at {}{}", previous.action.as_str(), iso(previous.at_ms), mirror_note(mirror.as_ref()))),
+        };
+        logged = store.append_audit(entry).await.is_ok();
+    }
+    Ok(Recorded { answer: ClearedDeadline { cleared, mirror }, logged })
+}
+
+/// Appends `deadline.set` (or `deadline.changed`, when it replaced a pending one).
+async fn log_set<S: Store>(
+    store: &S,
+    deadline: &Deadline,
+    previous: Option<&Deadline>,
+    mirror: Option<&TagMirror>,
+    request_id: &str,
+) -> bool {
+    let action = if previous.is_some_and(|p| p.state == DeadlineState::Pending) { "deadline.changed" } else { "deadline.set" };
+    let entry = AuditEntry {
+        seq: 0,
+        at_ms: deadline.set_at_ms,
+        caller: deadline.set_by.clone(),
+        action: action.to_owned(),
+        provider: deadline.provider,
+        instance_id: Some(deadline.instance_id.clone()),
+        instance_name: deadline.instance_name.clone(),
+        request_id: request_id.to_owned(),
+        outcome: AuditOutcome::Ok,
+        detail: Some(format!("{} at {}{}", deadline.action.as_str(), iso(deadline.at_ms), mirror_note(mirror))),
+    };
+    store.append_audit(entry).await.is_ok()
+}
+
+fn mirrored(value: Option<String>, written: Result<()>) -> TagMirror {
+    match written {
+        Ok(()) => TagMirror { tag: DEADLINE_TAG.into(), value, ok: true, error: None },
+        Err(e) => TagMirror { tag: DEADLINE_TAG.into(), value, ok: false, error: Some(e) },
+    }
+}
+
+/// What the audit entry's detail says of the tag mirror.
+fn mirror_note(mirror: Option<&TagMirror>) -> String {
+    match mirror {
+        None => String::new(),
+        Some(TagMirror { ok: true, value: Some(_), .. }) => format!("; tag {DEADLINE_TAG} written"),
+        Some(TagMirror { ok: true, value: None, .. }) => format!("; tag {DEADLINE_TAG} removed"),
+        Some(TagMirror { error, value, .. }) => format!(
+            "; tag {DEADLINE_TAG} not {}: {}",
+            if value.is_some() { "written" } else { "removed" },
+            error.as_ref().map_or("", |e| e.message.as_str())
+        ),
+    }
+}
+
+/// Puts on each of `instances` its deadline from `deadlines` (what the store gave for the whole
+/// answer: one read, not one per instance), through a hash map of the deadlines: one lookup per
+/// instance, no allocation for instances without a deadline.
+pub fn attach_deadlines(instances: &mut [Instance], deadlines: Vec<Deadline>) {
+    if deadlines.is_empty() || instances.is_empty() {
+        return;
+    }
+    let index: std::collections::HashMap<(Provider, &str), usize> =
+        deadlines.iter().enumerate().map(|(at, d)| ((d.provider, d.instance_id.as_str()), at)).collect();
+    for instance in instances {
+        if let Some(&at) = index.get(&(instance.provider, instance.id.as_str())) {
+            instance.deadline = Some(Box::new(deadlines[at].clone()));
+        }
+    }
 }
 
 /// What one scheduled run did.
@@ -212,6 +357,15 @@ async fn attempt<T: Transport>(client: &Client<T>, d: &Deadline) -> Attempt {
 
 fn iso(ms: u64) -> String {
     crate::provider::unix_seconds_to_iso((ms / 1000) as i64)
+}
+
+/// [`iso`] with the milliseconds, when there are any (`2026-12-04T18:00:00.250Z`).
+fn iso_ms(ms: u64) -> String {
+    let whole = iso(ms);
+    match (ms % 1000, whole.strip_suffix('Z')) {
+        (0, _) | (_, None) => whole,
+        (frac, Some(seconds)) => format!("{seconds}.{frac:03}Z"),
+    }
 }
 
 /// The most audit pages ([`ORPHAN_AUDIT_PAGE`] entries each) the orphan report reads for the

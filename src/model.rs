@@ -362,6 +362,27 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[tsify(optional)]
     pub cost: Option<Cost>,
+    // The records' three fields are boxed: set on few instances and large, unboxed they made
+    // every instance of a listing two thirds larger (1,432 bytes against 880, natively) to build,
+    // move and drop, which the proxy's 1,000-instance answer measurably paid.
+    /// The instance's deadline as the proxy keeps it (pending, fired or failed: `state`,
+    /// `action`, `atMs`, `attempts`, `lastError`, `firedAtMs`), the same record `deadlines()`
+    /// lists. Only in answers from a gpufleet proxy that keeps records (a D1 database): a direct
+    /// `Fleet`, or a proxy without records, never sets it, so there its absence says nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "Deadline")]
+    pub deadline: Option<Box<Deadline>>,
+    /// Only on the answer to a create given a deadline: the instance **was created**, but its
+    /// deadline could not be stored (the proxy also answers `X-Gpufleet-Deadline: failed`). Do not
+    /// create it again; set the deadline with `setDeadline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "ErrorInfo")]
+    pub deadline_error: Option<Box<Error>>,
+    /// Only on the answer to an SF Compute create given a deadline: how the deadline was copied
+    /// into the instance's `gpufleet-deadline` tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "TagMirror")]
+    pub deadline_mirror: Option<Box<TagMirror>>,
     /// The provider's full record exactly as received, unknown fields included. (In JavaScript
     /// it is read lazily: the record's text is parsed the first time `raw` is read.)
     #[tsify(type = "Record<string, unknown>")]
@@ -400,9 +421,174 @@ impl Instance {
             price: None,
             price_note: None,
             cost: None,
+            deadline: None,
+            deadline_error: None,
+            deadline_mirror: None,
             raw: Raw::default(),
         }
     }
+}
+
+// ----- deadlines ------------------------------------------------------------------------------
+// Kept and fired by the proxy (`crate::store`, `crate::deadlines`); defined here because the
+// proxy's answers carry them on instances (`Instance.deadline`).
+
+/// What a deadline does to its instance: the end the provider supports (Novita stops, SF
+/// Compute terminates, fal deletes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum DeadlineAction {
+    /// Stop the instance (Novita; it can be started again, its disk kept).
+    Stop,
+    /// Terminate it for good (SF Compute).
+    Terminate,
+    /// Delete it (fal, fal alpha; Novita too, when asked for).
+    Delete,
+}
+
+impl DeadlineAction {
+    /// The action's name, e.g. `"stop"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineAction::Stop => "stop",
+            DeadlineAction::Terminate => "terminate",
+            DeadlineAction::Delete => "delete",
+        }
+    }
+
+    /// Reads `"stop"`, `"terminate"` or `"delete"`.
+    pub fn parse(text: &str) -> Result<DeadlineAction, Error> {
+        match text {
+            "stop" => Ok(DeadlineAction::Stop),
+            "terminate" => Ok(DeadlineAction::Terminate),
+            "delete" => Ok(DeadlineAction::Delete),
+            _ => Err(Error::invalid_input("action", "must be stop, terminate or delete")),
+        }
+    }
+
+    /// The client operation that carries the action out.
+    pub fn operation(self) -> Operation {
+        match self {
+            DeadlineAction::Stop => Operation::Stop,
+            DeadlineAction::Terminate => Operation::Terminate,
+            DeadlineAction::Delete => Operation::Delete,
+        }
+    }
+}
+
+/// Where a deadline stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub enum DeadlineState {
+    /// Waiting for its time (or for a retry).
+    Pending,
+    /// Fired: the action was done (or the instance was already gone or ended).
+    Done,
+    /// Given up after [`MAX_ATTEMPTS`](crate::store::MAX_ATTEMPTS) failed attempts; `lastError`
+    /// says why.
+    Failed,
+}
+
+/// One instance's deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct Deadline {
+    /// The provider.
+    pub provider: Provider,
+    /// The instance.
+    pub instance_id: String,
+    /// Its name when the deadline was set (for the log; names can change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub instance_name: Option<String>,
+    /// When it fires (ms since the Unix epoch).
+    pub at_ms: u64,
+    /// What it does.
+    pub action: DeadlineAction,
+    /// Who set it (a caller name).
+    pub set_by: String,
+    /// When it was set.
+    pub set_at_ms: u64,
+    /// Where it stands.
+    pub state: DeadlineState,
+    /// Attempts so far (a claim counts one).
+    pub attempts: u32,
+    /// Not before this time (the retry backoff; `at_ms` at first).
+    pub next_attempt_ms: u64,
+    /// Who holds it, while an attempt runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub lease_owner: Option<String>,
+    /// Until when the holder holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub lease_until_ms: Option<u64>,
+    /// The last attempt's failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub last_error: Option<String>,
+    /// When it fired (state `done`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub fired_at_ms: Option<u64>,
+}
+
+impl Deadline {
+    /// A pending deadline for `instance_id` at `at_ms`.
+    pub fn new(
+        provider: Provider,
+        instance_id: &str,
+        at_ms: u64,
+        action: DeadlineAction,
+        set_by: &str,
+        set_at_ms: u64,
+    ) -> Deadline {
+        Deadline {
+            provider,
+            instance_id: instance_id.to_owned(),
+            instance_name: None,
+            at_ms,
+            action,
+            set_by: set_by.to_owned(),
+            set_at_ms,
+            state: DeadlineState::Pending,
+            attempts: 0,
+            next_attempt_ms: at_ms,
+            lease_owner: None,
+            lease_until_ms: None,
+            last_error: None,
+            fired_at_ms: None,
+        }
+    }
+
+    /// Whether a claim at `now_ms` may take it.
+    pub fn claimable(&self, now_ms: u64) -> bool {
+        self.state == DeadlineState::Pending
+            && self.at_ms <= now_ms
+            && self.next_attempt_ms <= now_ms
+            && self.lease_until_ms.map_or(true, |until| until <= now_ms)
+    }
+}
+
+/// How a deadline was mirrored into the instance's own tags (SF Compute, tag
+/// `gpufleet-deadline`, value `<ISO time> <action>`): a copy for whoever looks at the instance in
+/// SF Compute's tools. The proxy's record stays what fires; a failed mirror does not fail the
+/// deadline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase")]
+pub struct TagMirror {
+    /// The tag's key, `gpufleet-deadline`.
+    pub tag: String,
+    /// The value written; absent when the tag was removed (the deadline was cleared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub value: Option<String>,
+    /// Whether the instance's tags now say what its deadline says.
+    pub ok: bool,
+    /// Why not (the instance could not be read or its tags not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "ErrorInfo")]
+    pub error: Option<Error>,
 }
 
 /// One page of a listing.

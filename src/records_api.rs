@@ -4,6 +4,7 @@
 //!
 //! | route | body / query | answer |
 //! |---|---|---|
+//! | `POST /api/v1/{provider}/instances` | the create input, and a [`DeadlineRequest`] under `deadline` ([`take_create_deadline`]) | `Instance` with its `deadline` |
 //! | `PUT /api/v1/{provider}/instances/{id}/deadline` | [`DeadlineRequest`] | [`DeadlineAnswer`] |
 //! | `DELETE /api/v1/{provider}/instances/{id}/deadline` | – | [`ClearedDeadline`] |
 //! | `GET /api/v1/deadlines` | – | [`DeadlineList`] |
@@ -15,7 +16,7 @@ use serde_json::Value;
 use tsify::Tsify;
 
 use crate::error::{Error, Result};
-use crate::model::Status;
+use crate::model::{Status, TagMirror};
 use crate::provider_id::Provider;
 use crate::store::{AuditFilter, Deadline, DeadlineAction};
 
@@ -67,9 +68,10 @@ impl DeadlineRequest {
         };
         let action = match object.get("action") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => {
-                Some(DeadlineAction::parse(s).map_err(|e| Error::invalid_input(field("action"), e.message))?)
-            }
+            Some(Value::String(s)) => Some(
+                DeadlineAction::parse(s)
+                    .map_err(|_| Error::invalid_input(field("action"), "must be stop, terminate or delete"))?,
+            ),
             Some(_) => return Err(Error::invalid_input(field("action"), "must be one of stop, terminate, delete")),
         };
         Ok(DeadlineRequest { at, after, action })
@@ -93,6 +95,37 @@ impl DeadlineRequest {
     }
 }
 
+/// The key of a create body (`POST /api/v1/{provider}/instances`) that carries a deadline,
+/// beside the provider's create input: `{"productId": …, "deadline": {"after": 3600000}}`. No
+/// provider's create input has a field of that name.
+pub const CREATE_DEADLINE_KEY: &str = "deadline";
+
+/// Takes a create body's `deadline` out of `body` (what is left is the provider's create input)
+/// and checks it as a deadline for `provider` set by `caller` at `now_ms` (in the future, within
+/// a year, an action the provider has). Errors name `deadline.at`, `deadline.action`, …. The
+/// deadline's `instanceId` is empty until the provider has answered the create. `None` when the
+/// body has no `deadline` (or `null`).
+pub fn take_create_deadline(body: &mut Value, provider: Provider, caller: &str, now_ms: u64) -> Result<Option<Deadline>> {
+    let Some(value) = body.as_object_mut().and_then(|o| o.remove(CREATE_DEADLINE_KEY)) else { return Ok(None) };
+    if value.is_null() {
+        return Ok(None);
+    }
+    let request = DeadlineRequest::from_json(&value, "deadline.")?;
+    request.to_deadline(provider, "", caller, now_ms).map(Some).map_err(|e| under("deadline.", e))
+}
+
+/// `e` with its field put under `prefix` (`at` → `deadline.at`, in the message too).
+fn under(prefix: &str, mut e: Error) -> Error {
+    if let Some(field) = e.field.take() {
+        let full = format!("{prefix}{field}");
+        if let Some(rest) = e.message.strip_prefix(&field).and_then(|r| r.strip_prefix(": ")) {
+            e.message = format!("{full}: {rest}");
+        }
+        e.field = Some(full);
+    }
+    e
+}
+
 /// The answer to setting a deadline: the deadline as stored, and the one it replaced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase")]
@@ -102,6 +135,11 @@ pub struct DeadlineAnswer {
     /// The one it replaced, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<Deadline>,
+    /// SF Compute only: how the deadline was copied into the instance's `gpufleet-deadline` tag
+    /// (a failed copy does not fail the deadline, which is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub mirror: Option<TagMirror>,
 }
 
 /// The answer to clearing a deadline: the one removed (absent when there was none).
@@ -111,6 +149,11 @@ pub struct ClearedDeadline {
     /// The deadline removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cleared: Option<Deadline>,
+    /// SF Compute only: how the instance's `gpufleet-deadline` tag was removed (also when there
+    /// was no deadline, so a tag left by a failed earlier removal goes too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub mirror: Option<TagMirror>,
 }
 
 /// Every deadline the proxy keeps: pending first, then by time.
@@ -302,6 +345,11 @@ mod tests {
         for (body, prefix, field) in cases {
             let e = DeadlineRequest::from_json(&body, prefix).unwrap_err();
             assert_eq!(e.field.as_deref(), Some(field), "{body}");
+            assert!(
+                e.message.starts_with(&format!("{field}: ")) && !e.message[field.len() + 2..].contains(": "),
+                "{}",
+                e.message
+            );
         }
         let past = DeadlineRequest::from_json(&json!({"at": NOW - 1}), "").unwrap();
         assert_eq!(past.to_deadline(Provider::Fal, "f", "a", NOW).unwrap_err().field.as_deref(), Some("at"));
@@ -310,6 +358,35 @@ mod tests {
         let stop_fal = DeadlineRequest::from_json(&json!({"after": 60000, "action": "stop"}), "").unwrap();
         let e = stop_fal.to_deadline(Provider::Fal, "f", "a", NOW).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("action"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_create_body_gives_up_its_deadline_and_keeps_the_input() {
+        let mut body = json!({"productId": "p1", "imageUrl": "x", "deadline": {"after": 60_000, "action": "delete"}});
+        let d = take_create_deadline(&mut body, Provider::Novita, "alice", NOW).unwrap().unwrap();
+        assert_eq!(
+            (d.at_ms, d.action, d.set_by.as_str(), d.instance_id.as_str()),
+            (NOW + 60_000, DeadlineAction::Delete, "alice", "")
+        );
+        assert_eq!(body, json!({"productId": "p1", "imageUrl": "x"}), "the rest is the provider's input");
+        let mut plain = json!({"productId": "p1"});
+        assert_eq!(take_create_deadline(&mut plain, Provider::Novita, "a", NOW).unwrap(), None);
+        let mut null = json!({"productId": "p1", "deadline": null});
+        assert_eq!(take_create_deadline(&mut null, Provider::Novita, "a", NOW).unwrap(), None);
+        assert_eq!(null, json!({"productId": "p1"}));
+        for (deadline, field) in [
+            (json!({"at": NOW - 1}), "deadline.at"),
+            (json!({"after": 60_000, "action": "stop"}), "deadline.action"),
+            (json!({}), "deadline.at"),
+            (json!({"after": "soon"}), "deadline.after"),
+            (json!({"after": 1, "when": 2}), "deadline"),
+            (json!(5), "deadline"),
+        ] {
+            let mut body = json!({"instanceType": "gpu_1x_h100_sxm5", "deadline": deadline});
+            let e = take_create_deadline(&mut body, Provider::Fal, "a", NOW).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{deadline}");
+            assert!(e.message.starts_with(&format!("{field}: ")), "{}", e.message);
+        }
     }
 
     #[test]

@@ -16,51 +16,10 @@ use serde::{Deserialize, Serialize};
 use tsify::Tsify;
 
 use crate::error::{Error, Result};
-use crate::model::Operation;
+pub use crate::model::{Deadline, DeadlineAction, DeadlineState};
 use crate::provider_id::Provider;
 
-/// What a deadline does to its instance: the end the provider supports (Novita stops, SF
-/// Compute terminates, fal deletes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-pub enum DeadlineAction {
-    /// Stop the instance (Novita; it can be started again, its disk kept).
-    Stop,
-    /// Terminate it for good (SF Compute).
-    Terminate,
-    /// Delete it (fal, fal alpha; Novita too, when asked for).
-    Delete,
-}
-
 impl DeadlineAction {
-    /// The action's name, e.g. `"stop"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeadlineAction::Stop => "stop",
-            DeadlineAction::Terminate => "terminate",
-            DeadlineAction::Delete => "delete",
-        }
-    }
-
-    /// Reads `"stop"`, `"terminate"` or `"delete"`.
-    pub fn parse(text: &str) -> Result<DeadlineAction> {
-        match text {
-            "stop" => Ok(DeadlineAction::Stop),
-            "terminate" => Ok(DeadlineAction::Terminate),
-            "delete" => Ok(DeadlineAction::Delete),
-            _ => Err(Error::invalid_input("action", "must be stop, terminate or delete")),
-        }
-    }
-
-    /// The client operation that carries the action out.
-    pub fn operation(self) -> Operation {
-        match self {
-            DeadlineAction::Stop => Operation::Stop,
-            DeadlineAction::Terminate => Operation::Terminate,
-            DeadlineAction::Delete => Operation::Delete,
-        }
-    }
-
     /// The action a deadline takes on `provider` when none is named: the one that ends the
     /// billing and that the provider supports.
     pub fn default_for(provider: Provider) -> DeadlineAction {
@@ -85,96 +44,8 @@ impl DeadlineAction {
     }
 }
 
-/// Where a deadline stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-pub enum DeadlineState {
-    /// Waiting for its time (or for a retry).
-    Pending,
-    /// Fired: the action was done (or the instance was already gone or ended).
-    Done,
-    /// Given up after [`MAX_ATTEMPTS`] failed attempts; `lastError` says why.
-    Failed,
-}
-
 /// Attempts before a deadline is given up (the audit log records each failure).
 pub const MAX_ATTEMPTS: u32 = 10;
-
-/// One instance's deadline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
-#[serde(rename_all = "camelCase")]
-pub struct Deadline {
-    /// The provider.
-    pub provider: Provider,
-    /// The instance.
-    pub instance_id: String,
-    /// Its name when the deadline was set (for the log; names can change).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance_name: Option<String>,
-    /// When it fires (ms since the Unix epoch).
-    pub at_ms: u64,
-    /// What it does.
-    pub action: DeadlineAction,
-    /// Who set it (a caller name).
-    pub set_by: String,
-    /// When it was set.
-    pub set_at_ms: u64,
-    /// Where it stands.
-    pub state: DeadlineState,
-    /// Attempts so far (a claim counts one).
-    pub attempts: u32,
-    /// Not before this time (the retry backoff; `at_ms` at first).
-    pub next_attempt_ms: u64,
-    /// Who holds it, while an attempt runs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease_owner: Option<String>,
-    /// Until when the holder holds it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease_until_ms: Option<u64>,
-    /// The last attempt's failure.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    /// When it fired (state `done`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fired_at_ms: Option<u64>,
-}
-
-impl Deadline {
-    /// A pending deadline for `instance_id` at `at_ms`.
-    pub fn new(
-        provider: Provider,
-        instance_id: &str,
-        at_ms: u64,
-        action: DeadlineAction,
-        set_by: &str,
-        set_at_ms: u64,
-    ) -> Deadline {
-        Deadline {
-            provider,
-            instance_id: instance_id.to_owned(),
-            instance_name: None,
-            at_ms,
-            action,
-            set_by: set_by.to_owned(),
-            set_at_ms,
-            state: DeadlineState::Pending,
-            attempts: 0,
-            next_attempt_ms: at_ms,
-            lease_owner: None,
-            lease_until_ms: None,
-            last_error: None,
-            fired_at_ms: None,
-        }
-    }
-
-    /// Whether a claim at `now_ms` may take it.
-    pub fn claimable(&self, now_ms: u64) -> bool {
-        self.state == DeadlineState::Pending
-            && self.at_ms <= now_ms
-            && self.next_attempt_ms <= now_ms
-            && self.lease_until_ms.map_or(true, |until| until <= now_ms)
-    }
-}
 
 /// When a new deadline fires: exactly one of `at_ms` (ms since the Unix epoch) or `after_ms`
 /// (from `now_ms`); it must be in the future and within a year.
@@ -233,7 +104,7 @@ pub enum Finish {
 }
 
 /// How a logged change ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Tsify)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Tsify)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum AuditOutcome {
     /// Done.
@@ -248,6 +119,32 @@ pub enum AuditOutcome {
     },
     /// Not known whether the provider acted (a timeout, a lost answer, a 5xx).
     Unknown,
+}
+
+// Read by hand: serde's derive for an internally tagged enum buffers the whole value first (its
+// `Content` machinery), about 10 KiB of the Worker's wasm for these three shapes.
+impl<'de> Deserialize<'de> for AuditOutcome {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<AuditOutcome, D::Error> {
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        struct Tagged {
+            kind: String,
+            #[serde(default)]
+            code: Option<String>,
+            #[serde(default)]
+            status: Option<u16>,
+        }
+        let tagged = Tagged::deserialize(deserializer)?;
+        match tagged.kind.as_str() {
+            "ok" => Ok(AuditOutcome::Ok),
+            "error" => match tagged.code {
+                Some(code) => Ok(AuditOutcome::Error { code, status: tagged.status }),
+                None => Err(D::Error::missing_field("code")),
+            },
+            "unknown" => Ok(AuditOutcome::Unknown),
+            other => Err(D::Error::unknown_variant(other, &["ok", "error", "unknown"])),
+        }
+    }
 }
 
 impl AuditOutcome {
@@ -339,6 +236,15 @@ pub trait Store {
     async fn deadline(&self, provider: Provider, instance_id: &str) -> Result<Option<Deadline>>;
     /// Every deadline (pending first, then by time).
     async fn deadlines(&self) -> Result<Vec<Deadline>>;
+    /// The deadlines (in any state, in no order) of `instances`: one statement for a whole
+    /// answer's instances, so that what is read grows with the answer, not with every deadline
+    /// ever kept. By default [`Self::deadlines`], filtered.
+    async fn deadlines_of(&self, instances: &[(Provider, &str)]) -> Result<Vec<Deadline>> {
+        let wanted: std::collections::HashSet<(Provider, &str)> = instances.iter().copied().collect();
+        let mut all = self.deadlines().await?;
+        all.retain(|d| wanted.contains(&(d.provider, d.instance_id.as_str())));
+        Ok(all)
+    }
     /// Atomically claims up to `limit` due deadlines for `owner` until `now_ms + lease_ms`
     /// (each claim adds one to `attempts`), and returns them as claimed.
     async fn claim_due(&self, now_ms: u64, owner: &str, lease_ms: u64, limit: u32) -> Result<Vec<Deadline>>;

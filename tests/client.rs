@@ -7,6 +7,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 
 use futures::executor::block_on;
+use gpufleet::records_api::DeadlineRequest;
 use gpufleet::*;
 use support::fixtures::{all_providers, client_config, proxy_client_config, SFC_WORKSPACE};
 use support::scripted::{json, ScriptedTransport};
@@ -624,5 +625,56 @@ fn proxy_mode_still_gates_capabilities() {
     let client = Client::new(&fake, proxy_config());
     let err = block_on(client.stop(Provider::Fal, "inst_1")).unwrap_err();
     assert_eq!(err.code, ErrorCode::Unsupported);
+    assert_eq!(fake.request_count(), 0);
+}
+
+#[test]
+fn proxy_create_with_a_deadline_sends_it_beside_the_input_and_reads_it_back() {
+    let instance = r#"{"provider":"fal","id":"inst_9","status":"pending","providerStatus":"pending","raw":{},
+        "deadline":{"provider":"fal","instanceId":"inst_9","atMs":1700003600000,"action":"delete","setBy":"token","setAtMs":1700000000000,"state":"pending","attempts":0,"nextAttemptMs":1700003600000}}"#;
+    let fake = ScriptedTransport::script(vec![json(201, instance)]);
+    let client = Client::new(&fake, proxy_config());
+    let deadline = DeadlineRequest { after: Some(3_600_000), ..Default::default() };
+    let inst = block_on(client.create_with_deadline(&fal_create(), &deadline)).unwrap();
+    let d = inst.deadline.expect("the stored deadline, echoed");
+    assert_eq!(
+        (d.instance_id.as_str(), d.at_ms, d.action, d.state),
+        ("inst_9", 1_700_003_600_000, DeadlineAction::Delete, DeadlineState::Pending)
+    );
+    assert_eq!(inst.deadline_error, None);
+    let r = &fake.requests()[0];
+    assert_eq!((r.method, r.url.as_str()), (Method::Post, "https://fleet.example/api/v1/fal/instances"));
+    let body: serde_json::Value = serde_json::from_slice(r.body.as_ref().unwrap()).unwrap();
+    assert_eq!(body["deadline"], serde_json::json!({"after": 3_600_000}));
+    assert_eq!(body["instanceType"], "gpu_1x_h100_sxm5", "the input's fields beside it");
+    assert_eq!(body["idempotencyKey"].as_str().unwrap().len(), 36);
+
+    // A deadline the proxy could not store: the instance all the same, with why.
+    let answer = r#"{"provider":"fal","id":"inst_9","status":"pending","providerStatus":"pending","raw":{},
+        "deadlineError":{"code":"server","message":"the instance was created, but its deadline could not be stored","retryable":true}}"#;
+    let fake = ScriptedTransport::script(vec![json(201, answer)]);
+    let inst = block_on(Client::new(&fake, proxy_config()).create_with_deadline(&fal_create(), &deadline)).unwrap();
+    assert_eq!((inst.id.as_str(), inst.deadline.is_none()), ("inst_9", true));
+    assert_eq!(inst.deadline_error.unwrap().code, ErrorCode::Server);
+}
+
+#[test]
+fn a_create_with_a_bad_deadline_or_no_proxy_sends_nothing() {
+    let fake = ScriptedTransport::script(vec![json(500, "{}")]);
+    let ok = DeadlineRequest { after: Some(60_000), ..Default::default() };
+    // A direct client keeps no deadlines: refused before creating.
+    let err = block_on(Client::new(&fake, all_providers()).create_with_deadline(&fal_create(), &ok)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unsupported);
+    assert!(err.message.contains("proxy"), "{}", err.message);
+    let client = Client::new(&fake, proxy_config());
+    for (deadline, field) in [
+        (DeadlineRequest::default(), "deadline.at"),
+        (DeadlineRequest { after: Some(60_000), action: Some(DeadlineAction::Stop), ..Default::default() }, "deadline.action"),
+        (DeadlineRequest { after: Some(1), at: Some(serde_json::json!(1)), ..Default::default() }, "deadline.at"),
+        (DeadlineRequest { at: Some(serde_json::json!("tomorrow")), ..Default::default() }, "deadline.at"),
+    ] {
+        let err = block_on(client.create_with_deadline(&fal_create(), &deadline)).unwrap_err();
+        assert_eq!((err.code, err.field.as_deref()), (ErrorCode::InvalidInput, Some(field)), "{deadline:?}: {}", err.message);
+    }
     assert_eq!(fake.request_count(), 0);
 }

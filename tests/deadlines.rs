@@ -56,7 +56,7 @@ fn store_with_deadline() -> MemoryStore {
     let store = MemoryStore::new();
     let mut d = Deadline::new(Provider::Novita, "n1", AT, DeadlineAction::Stop, "alice", START_MS);
     d.instance_name = Some("trainer".into());
-    block_on(set_deadline(&store, d, "req-1")).unwrap();
+    block_on(set_deadline(&client(&ScriptedTransport::unreachable()), &store, d, "req-1")).unwrap();
     store
 }
 
@@ -200,7 +200,9 @@ fn bad_deadlines_are_refused_naming_the_field_and_change_nothing() {
     let store = MemoryStore::new();
     // fal cannot stop; SF Compute cannot stop either (it terminates).
     for (provider, action) in [(Provider::Fal, DeadlineAction::Stop), (Provider::Sfcompute, DeadlineAction::Stop)] {
-        let e = block_on(set_deadline(&store, Deadline::new(provider, "i", now + 1, action, "bob", now), "r")).unwrap_err();
+        let t = ScriptedTransport::unreachable();
+        let d = Deadline::new(provider, "i", now + 1, action, "bob", now);
+        let e = block_on(set_deadline(&client(&t), &store, d, "r")).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("action"));
         assert!(e.message.contains("supports"), "{}", e.message);
     }
@@ -215,10 +217,15 @@ fn bad_deadlines_are_refused_naming_the_field_and_change_nothing() {
 fn set_changed_cleared_are_logged_and_the_log_pages_newest_first() {
     let store = store_with_deadline();
     let d = Deadline::new(Provider::Novita, "n1", AT + 1, DeadlineAction::Delete, "bob", START_MS + 5);
-    let previous = block_on(set_deadline(&store, d, "req-2")).unwrap().unwrap();
-    assert_eq!(previous.action, DeadlineAction::Stop);
-    assert!(block_on(clear_deadline(&store, Provider::Novita, "n1", "carol", "req-3", START_MS + 9)).unwrap().is_some());
-    assert!(block_on(clear_deadline(&store, Provider::Novita, "n1", "carol", "req-4", START_MS + 9)).unwrap().is_none());
+    let t = ScriptedTransport::unreachable();
+    let set = block_on(set_deadline(&client(&t), &store, d, "req-2")).unwrap();
+    assert!(set.logged);
+    assert_eq!(set.answer.previous.unwrap().action, DeadlineAction::Stop);
+    assert_eq!(set.answer.mirror, None, "only SF Compute has tags");
+    let clear = |id| block_on(clear_deadline(&client(&t), &store, Provider::Novita, "n1", "carol", id, START_MS + 9)).unwrap();
+    assert!(clear("req-3").answer.cleared.is_some());
+    assert!(clear("req-4").answer.cleared.is_none());
+    assert!(t.urls().is_empty(), "Novita is not called: nothing to mirror");
     assert_eq!(
         actions(&store).into_iter().map(|(c, a, _)| format!("{c} {a}")).collect::<Vec<_>>(),
         ["alice deadline.set", "bob deadline.changed", "carol deadline.cleared"]
@@ -350,9 +357,44 @@ fn the_orphan_report_fails_rather_than_read_part_of_a_long_log() {
 #[test]
 fn the_audit_log_filters_by_action() {
     let store = store_with_deadline();
-    block_on(clear_deadline(&store, Provider::Novita, "n1", "bob", "req-2", START_MS + 1)).unwrap();
+    let t = ScriptedTransport::unreachable();
+    block_on(clear_deadline(&client(&t), &store, Provider::Novita, "n1", "bob", "req-2", START_MS + 1)).unwrap();
     let page =
         block_on(store.audit(&AuditFilter { action: Some("deadline.cleared".into()), limit: 10, ..Default::default() })).unwrap();
     assert_eq!(page.entries.len(), 1);
     assert_eq!(page.entries[0].caller, "bob");
+}
+
+#[test]
+fn deadlines_of_reads_only_the_instances_named() {
+    let store = store_with_deadline();
+    let mut other = Deadline::new(Provider::Sfcompute, "n1", AT, DeadlineAction::Terminate, "bob", START_MS);
+    other.state = DeadlineState::Done;
+    block_on(store.put_deadline(other)).unwrap();
+    block_on(store.put_deadline(Deadline::new(Provider::Novita, "n2", AT, DeadlineAction::Stop, "bob", START_MS))).unwrap();
+    let got =
+        block_on(store.deadlines_of(&[(Provider::Novita, "n1"), (Provider::Sfcompute, "n1"), (Provider::Fal, "n2")])).unwrap();
+    let mut keys: Vec<(Provider, String, DeadlineState)> =
+        got.into_iter().map(|d| (d.provider, d.instance_id, d.state)).collect();
+    keys.sort_by_key(|k| k.0);
+    assert_eq!(
+        keys,
+        [
+            (Provider::Sfcompute, "n1".to_owned(), DeadlineState::Done),
+            (Provider::Novita, "n1".to_owned(), DeadlineState::Pending)
+        ]
+    );
+    assert!(block_on(store.deadlines_of(&[])).unwrap().is_empty());
+
+    // Joined onto instances: each gets its own, the rest none.
+    let mut instances = vec![
+        instance(Provider::Novita, "n1", "running", None),
+        instance(Provider::Novita, "n2", "running", None),
+        instance(Provider::Novita, "n3", "running", None),
+        instance(Provider::Sfcompute, "n1", "running", None),
+    ];
+    attach_deadlines(&mut instances, block_on(store.deadlines()).unwrap());
+    let states: Vec<Option<DeadlineState>> = instances.iter().map(|i| i.deadline.as_ref().map(|d| d.state)).collect();
+    assert_eq!(states, [Some(DeadlineState::Pending), Some(DeadlineState::Pending), None, Some(DeadlineState::Done)]);
+    assert_eq!(instances[3].deadline.as_ref().unwrap().action, DeadlineAction::Terminate, "the provider counts");
 }

@@ -982,3 +982,125 @@ fn capabilities_describe_the_api() {
     assert_eq!(level.options, ["yield", "normal", "preferred", "critical"]);
     assert!(caps.create_fields.iter().find(|f| f.name == "image").unwrap().required);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tags: PATCH /instances/{id} replaces the whole map
+// ---------------------------------------------------------------------------------------------
+
+fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn one_tag_is_changed_by_sending_all_of_them() {
+    let current = tags(&[("env", "prod"), ("team", "infra")]);
+    let key = "gpufleet-deadline";
+    let value = "2026-12-04T18:00:00Z terminate";
+    let merged = sfcompute::tags_with(Some(&current), key, Some(value)).unwrap().unwrap();
+    assert_eq!(merged, tags(&[("env", "prod"), ("team", "infra"), (key, value)]));
+    assert_eq!(sfcompute::tags_with(Some(&merged), key, Some(value)).unwrap(), None, "already so: nothing to send");
+    let changed = sfcompute::tags_with(Some(&merged), key, Some("2026-12-05T00:00:00Z terminate")).unwrap().unwrap();
+    assert_eq!(changed[key], "2026-12-05T00:00:00Z terminate");
+    assert_eq!(changed.len(), 3);
+    assert_eq!(sfcompute::tags_with(Some(&merged), key, None).unwrap(), Some(current.clone()), "removed, the rest kept");
+    assert_eq!(sfcompute::tags_with(Some(&current), key, None).unwrap(), None, "nothing to remove");
+    assert_eq!(sfcompute::tags_with(None, key, Some(value)).unwrap(), Some(tags(&[(key, value)])), "no tags yet");
+    assert_eq!(sfcompute::tags_with(None, key, None).unwrap(), None);
+
+    // The documented rules: 50 tags at most; keys without , = space or a leading _; values without , =.
+    let full: BTreeMap<String, String> = (0..50).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let e = sfcompute::tags_with(Some(&full), key, Some(value)).unwrap_err();
+    assert_eq!((e.code, e.field.as_deref()), (ErrorCode::InvalidInput, Some("tags")));
+    assert!(e.message.contains("50"), "{}", e.message);
+    assert!(sfcompute::tags_with(Some(&full), "k7", Some("w")).unwrap().is_some(), "replacing one of 50 is fine");
+    for bad_key in ["", "_x", "a b", "a,b", "a=b", &"k".repeat(129)] {
+        assert_eq!(sfcompute::tags_with(None, bad_key, Some("v")).unwrap_err().field.as_deref(), Some("tags"), "{bad_key:?}");
+    }
+    for bad_value in ["a,b", "a=b", &"v".repeat(257)] {
+        let e = sfcompute::tags_with(None, key, Some(bad_value)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tags.gpufleet-deadline"), "{bad_value:?}");
+    }
+}
+
+#[test]
+fn tags_update_request_exactly() {
+    let id = "inst_k3R-nX9vLm7Qp2Yw5Jd8F";
+    let map = tags(&[("env", "prod"), ("gpufleet-deadline", "2026-12-04T18:00:00Z terminate")]);
+    let req = sfcompute::build_update_tags_request(id, &map, &config()).unwrap();
+    assert_request(&req, Method::Patch, &format!("{BASE}/instances/{id}"));
+    assert_eq!(
+        req.headers,
+        vec![("Authorization".to_owned(), format!("Bearer {TOKEN}")), ("Content-Type".to_owned(), "application/json".to_owned())]
+    );
+    assert_eq!(
+        String::from_utf8(req.body.clone().unwrap()).unwrap(),
+        r#"{"tags":{"env":"prod","gpufleet-deadline":"2026-12-04T18:00:00Z terminate"}}"#,
+        "only tags: the name and priority are left alone"
+    );
+    // No tags left: `null`, the documented way to clear them all.
+    let req = sfcompute::build_update_tags_request(id, &BTreeMap::new(), &config()).unwrap();
+    assert_eq!(req.body.as_deref(), Some(&br#"{"tags":null}"#[..]));
+    let enc = "sfc%3Ainstance%3Aacme%3Aprod%3Aweb-1";
+    let req = sfcompute::build_update_tags_request("sfc:instance:acme:prod:web-1", &map, &config()).unwrap();
+    assert_eq!(req.url, format!("{BASE}/instances/{enc}"));
+    assert_invalid(sfcompute::build_update_tags_request("inst/../x", &map, &config()), "id");
+    assert_invalid(sfcompute::build_update_tags_request(id, &tags(&[("a b", "v")]), &config()), "tags.a b");
+    let many: BTreeMap<String, String> = (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    assert_invalid(sfcompute::build_update_tags_request(id, &many, &config()), "tags");
+
+    // The answer is the updated instance; errors as everywhere.
+    let i = sfcompute::parse_update_tags_response(HttpResponse::new(200, fixture("instance_july.json"))).unwrap();
+    assert_eq!(i.tags, Some(tags(&[("env", "prod"), ("team", "infra")])));
+    let e = sfcompute::parse_update_tags_response(HttpResponse::new(404, fixture("error_404.json"))).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    let e = sfcompute::parse_update_tags_response(HttpResponse::new(422, fixture("error_422.json"))).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Validation);
+}
+
+#[test]
+fn the_client_reads_the_tags_then_writes_them_all() {
+    use futures::executor::block_on;
+    use support::fixtures::client_config;
+    use support::scripted::{json, ScriptedTransport};
+
+    let id = "inst_JuLyShApE000000001";
+    let record = fixture_json("instance_july.json");
+    let t = ScriptedTransport::new(move |r| match r.method {
+        Method::Get => json(200, &record.to_string()),
+        Method::Patch => {
+            let mut patched = fixture_json("instance_july.json");
+            patched["tags"] = serde_json::from_slice::<Value>(r.body.as_ref().unwrap()).unwrap()["tags"].clone();
+            json(200, &patched.to_string())
+        }
+        _ => panic!("unexpected {} {}", r.method.as_str(), r.url),
+    });
+    let client = gpufleet::Client::new(&t, client_config(&[Provider::Sfcompute, Provider::Novita]));
+    let key = "gpufleet-deadline";
+    let patched =
+        block_on(client.set_tag(Provider::Sfcompute, id, key, Some("2026-12-04T18:00:00Z terminate"), None)).unwrap().unwrap();
+    assert_eq!(patched.tags.as_ref().unwrap()[key], "2026-12-04T18:00:00Z terminate");
+    let sent = t.take_requests();
+    assert_eq!(sent.len(), 2, "one read, one write (no price lookups)");
+    assert_request(&sent[0], Method::Get, &format!("{BASE}/instances/{id}"));
+    assert_request(&sent[1], Method::Patch, &format!("{BASE}/instances/{id}"));
+    assert_eq!(
+        body_json(&sent[1]),
+        json!({"tags": {"env": "prod", "team": "infra", "gpufleet-deadline": "2026-12-04T18:00:00Z terminate"}})
+    );
+    // Removing a tag the instance does not have sends nothing after the read.
+    assert_eq!(block_on(client.set_tag(Provider::Sfcompute, id, key, None, None)).unwrap(), None);
+    assert_eq!(t.take_requests().len(), 1);
+    // Tags the caller has just read (a create's answer) are merged without a second read.
+    let known = tags(&[("team", "ml")]);
+    let patched = block_on(client.set_tag(Provider::Sfcompute, id, key, Some("x y"), Some(&known))).unwrap().unwrap();
+    assert_eq!(patched.tags, Some(tags(&[("team", "ml"), (key, "x y")])));
+    let sent = t.take_requests();
+    assert_eq!(sent.len(), 1, "no read");
+    assert_request(&sent[0], Method::Patch, &format!("{BASE}/instances/{id}"));
+    assert_eq!(block_on(client.set_tag(Provider::Sfcompute, id, key, None, Some(&known))).unwrap(), None, "nothing to remove");
+    assert_eq!(t.request_count(), 0);
+    // Other providers have no tags: refused before any request.
+    let e = block_on(client.set_tag(Provider::Novita, "n1", key, None, None)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unsupported);
+    assert_eq!(t.request_count(), 0);
+}

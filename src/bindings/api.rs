@@ -164,6 +164,28 @@ pub struct CallOptions {
     pub timeout_ms: Option<u32>,
 }
 
+/// Options of `create`: those of every call, and a deadline for the new instance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateOptions {
+    /// Aborts the call (see `CallOptions.signal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "AbortSignal")]
+    pub signal: Option<serde_json::Value>,
+    /// Timeout of each HTTP attempt in ms for this call (overrides the fleet's `timeoutMs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub timeout_ms: Option<u32>,
+    /// A deadline for the new instance, kept and fired by the proxy, as `setDeadline` takes it:
+    /// `{ at }` (a `Date`, ms since the epoch or an ISO 8601 time) or `{ after }` (ms from the
+    /// create), and `action`. The instance comes back with its `deadline`; should the proxy fail
+    /// to store it, with `deadlineError` instead — the instance exists all the same, do not create
+    /// it again. Proxy mode only: a direct `Fleet` rejects with `unsupported` before creating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "{ at?: Date | number | string; after?: number; action?: DeadlineAction }")]
+    pub deadline: Option<crate::records_api::DeadlineRequest>,
+}
+
 /// Options of `waitFor`.
 #[derive(Debug, Clone, Serialize, Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -245,9 +267,10 @@ export interface Fleet {
   listPage<P extends Provider>(provider: P, query?: ListQueryMap[P] | null, options?: CallOptions | null): Promise<Page<Instance>>;
   /**
    * Creates an instance and returns it (Novita: read back after create). On fal v1 an
-   * `Idempotency-Key` is always sent, so a retried create never makes two instances.
+   * `Idempotency-Key` is always sent, so a retried create never makes two instances. With
+   * `options.deadline` (proxy mode), the proxy keeps a deadline for it: see `CreateOptions`.
    */
-  create<P extends Provider>(provider: P, input: CreateInputMap[P], options?: CallOptions | null): Promise<Instance>;
+  create<P extends Provider>(provider: P, input: CreateInputMap[P], options?: CreateOptions | null): Promise<Instance>;
   /**
    * Every matching instance of every configured provider (or `query.providers`), fetched page by
    * page as you iterate: `for await (const inst of fleet.instances()) { … }`. Stops with the first
@@ -539,13 +562,27 @@ impl Fleet {
         })
     }
 
-    /// Creates an instance (declared per provider in the `.d.ts`).
+    /// Creates an instance (declared per provider in the `.d.ts`), with a deadline when
+    /// `options.deadline` gives one.
     #[wasm_bindgen(skip_typescript)]
     pub fn create(&self, provider: JsValue, input: JsValue, options: JsValue) -> Promise {
-        run(&self.inner, options, move |call| async move {
-            let provider = provider_of(&provider)?;
-            let input = CreateInput::from_json_listing_problems(provider, super::convert::to_json(&input, "input")?)?;
-            to_js(&call.client.create(&input).await?)
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let parsed: CreateOptions = from_js(&options, "options").map_err(|e| to_js_error(&e))?;
+            let signal = signal_of(&options, "options").map_err(|e| to_js_error(&e))?;
+            let call = inner.call(signal.clone(), parsed.timeout_ms, None).map_err(|e| to_js_error(&e))?;
+            let created = async {
+                let provider = provider_of(&provider)?;
+                let input = CreateInput::from_json_listing_problems(provider, super::convert::to_json(&input, "input")?)?;
+                match &parsed.deadline {
+                    Some(deadline) => call.client.create_with_deadline(&input, deadline).await,
+                    None => call.client.create(&input).await,
+                }
+            };
+            match created.await {
+                Ok(instance) => to_js(&instance).map_err(|e| to_js_error(&e)),
+                Err(e) => Err(to_js_error_for_call(&e, signal.as_ref())),
+            }
         })
     }
 

@@ -27,6 +27,8 @@ extern "C" {
     fn js_deadline(this: &JsStore, provider: &str, instance_id: &str) -> std::result::Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = deadlines)]
     fn js_deadlines(this: &JsStore) -> std::result::Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = deadlinesOf)]
+    fn js_deadlines_of(this: &JsStore, instances: &str) -> std::result::Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = claimDue)]
     fn js_claim_due(this: &JsStore, now_ms: f64, owner: &str, lease_ms: f64, limit: u32)
         -> std::result::Result<Promise, JsValue>;
@@ -94,6 +96,11 @@ impl Store for JsStore {
 
     async fn deadlines(&self) -> Result<Vec<Deadline>> {
         json(settle(self.js_deadlines()).await?)
+    }
+
+    async fn deadlines_of(&self, instances: &[(Provider, &str)]) -> Result<Vec<Deadline>> {
+        // `[["sfcompute","inst_1"],…]`: one bound parameter, however many instances.
+        json(settle(self.js_deadlines_of(&text(&instances))).await?)
     }
 
     async fn claim_due(&self, now_ms: u64, owner: &str, lease_ms: u64, limit: u32) -> Result<Vec<Deadline>> {

@@ -1238,6 +1238,9 @@ fn from_record(record: &Value, id: String, provider_status: String) -> Instance 
         price: None,
         price_note: None,
         cost: None,
+        deadline: None,
+        deadline_error: None,
+        deadline_mirror: None,
         raw: Default::default(),
     }
 }

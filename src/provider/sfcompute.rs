@@ -3,7 +3,9 @@
 //! Six operations (seed 003, PROVIDERS.md §2, the July 2026 spec extract): list (Stripe-style
 //! `starting_after` ← `cursor`, repeatable filters as repeated query keys), get, create (201),
 //! terminate (`POST …/{id}/terminate`, 200, final), delete (204; 409 until terminated) and SSH
-//! details (`GET …/{id}/ssh`). The error body is `{"error":{"type","message","details"?}}`.
+//! details (`GET …/{id}/ssh`); and a tags update (`PATCH …/{id}`, the whole map), with which
+//! the proxy mirrors a deadline into a tag. The error body is
+//! `{"error":{"type","message","details"?}}`.
 //!
 //! The API is a public preview and changed between the three snapshots we have (May CLI schema,
 //! seed 003, July spec): `capacity` became `pool`, `priority` (int) became `priority_level`
@@ -1100,6 +1102,75 @@ pub fn parse_delete_response(response: HttpResponse) -> Result<DeleteOutcome> {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// tags: PATCH /instances/{id}
+// ---------------------------------------------------------------------------------------------
+
+/// The tags an instance should have with `key` set to `value` (or removed: `None`) and its other
+/// tags kept, since `PATCH /instances/{id}` replaces the whole map (`tags`: "Full replacement
+/// semantics"); `None` when that is what it has already (nothing to send). The key and value
+/// are checked against the documented patterns, and the result against the 50-tag limit.
+pub fn tags_with(
+    current: Option<&BTreeMap<String, String>>,
+    key: &str,
+    value: Option<&str>,
+) -> Result<Option<BTreeMap<String, String>>> {
+    check_tag_key("tags", key)?;
+    let mut tags = current.cloned().unwrap_or_default();
+    match value {
+        Some(value) => {
+            check_tag_value(&format!("tags.{key}"), value)?;
+            if tags.get(key).is_some_and(|v| v == value) {
+                return Ok(None);
+            }
+            tags.insert(key.to_owned(), value.to_owned());
+            if tags.len() > MAX_TAGS {
+                return Err(Error::invalid_input(
+                    "tags",
+                    format!("the instance has {MAX_TAGS} tags already, the most SF Compute allows"),
+                ));
+            }
+        }
+        None if tags.remove(key).is_none() => return Ok(None),
+        None => {}
+    }
+    Ok(Some(tags))
+}
+
+/// The body of a tags update: only `tags`, so the name and priority are left as they are.
+#[derive(Serialize)]
+struct WireTagsPatch<'a> {
+    /// `null` clears every tag (documented); an empty map is not sent.
+    tags: Option<&'a BTreeMap<String, String>>,
+}
+
+/// Builds `PATCH /instances/{id}` with `{"tags": …}`: the instance's *whole* tag map (see
+/// [`tags_with`]), or `null` when it is empty (the documented way to clear them all).
+///
+/// # Errors
+/// `invalidInput` for a key or value that breaks the documented rules, or more than 50 tags.
+pub fn build_update_tags_request(id: &str, tags: &BTreeMap<String, String>, config: &ProviderConfig) -> Result<HttpRequest> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid_input("tags", format!("at most {MAX_TAGS} tags are allowed (got {})", tags.len())));
+    }
+    for (key, value) in tags {
+        let field = format!("tags.{key}");
+        check_tag_key(&field, key)?;
+        check_tag_value(&field, value)?;
+    }
+    let url = id_url(config, "/instances", id, "")?;
+    let body = WireTagsPatch { tags: (!tags.is_empty()).then_some(tags) };
+    Ok(HttpRequest::new(Method::Patch, url)
+        .header("Authorization", auth_header(config))
+        .header("Content-Type", "application/json")
+        .json_body(serde_json::to_vec(&body).unwrap_or_default()))
+}
+
+/// Parses the updated instance (200).
+pub fn parse_update_tags_response(response: HttpResponse) -> Result<Instance> {
+    parse_instance(response)
+}
+
 /// Builds `GET /instances/{id}/ssh`.
 pub fn build_ssh_request(id: &str, config: &ProviderConfig) -> Result<HttpRequest> {
     let url = id_url(config, "/instances", id, "/ssh")?;
@@ -1115,21 +1186,13 @@ struct WireSsh<'a> {
     host_keys: Vec<WireHostKey>,
     /// Unix seconds in every snapshot; a string is kept as-is, `null` means never.
     #[serde(default)]
-    last_successful_key_update_at: Option<WireTime>,
+    last_successful_key_update_at: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct WireHostKey {
     key_type: String,
     key: String,
-}
-
-/// A timestamp that is documented as Unix seconds but tolerated as a preformatted string.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum WireTime {
-    Seconds(i64),
-    Text(String),
 }
 
 /// Parses `{hostname, port, host_keys:[{key_type,key}], last_successful_key_update_at?, …}`.
@@ -1140,10 +1203,16 @@ pub fn parse_ssh_response(response: HttpResponse) -> Result<SshDetails> {
     }
     let raw = parse_json(P, &response.body)?;
     let wire: WireSsh = decode_value(P, &raw, "")?;
+    // Documented as Unix seconds, tolerated as a preformatted string (read from the `Value`: an
+    // untagged enum would bring serde's buffering machinery into the wasm for this one field).
     let last_successful_key_update_at = match wire.last_successful_key_update_at {
-        Some(WireTime::Seconds(s)) => Some(unix_seconds_to_iso(s)),
-        Some(WireTime::Text(s)) => Some(s),
-        None => None,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(s) => Some(unix_seconds_to_iso(s)),
+            None => return Err(Error::decode(P, "last_successful_key_update_at", "must be Unix seconds or a time as text")),
+        },
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Null) | None => None,
+        Some(_) => return Err(Error::decode(P, "last_successful_key_update_at", "must be Unix seconds or a time as text")),
     };
     let details = SshDetails {
         host: wire.hostname.into_owned(),

@@ -133,11 +133,8 @@ pub(crate) fn skips_as_strictly(body: &[u8]) -> bool {
                 if number.len() > 300 {
                     return false;
                 }
-                if number.iter().any(|&c| c == b'e' || c == b'E') {
-                    let value = std::str::from_utf8(number).ok().and_then(|n| n.parse::<f64>().ok());
-                    if !value.is_some_and(|v| v.abs() < 1e300) {
-                        return false;
-                    }
+                if number.iter().any(|&c| c == b'e' || c == b'E') && !exponent_number_below_1e300(number) {
+                    return false;
                 }
             }
             _ => i += 1,
@@ -208,17 +205,57 @@ fn request_id_header(response: &HttpResponse) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Whether a JSON number with an exponent (`-1.25e+299`) has a magnitude below 1e300 (or is 0):
+/// by the position of its first significant digit, without parsing it as an `f64` (that parser
+/// and its tables are about 16 KiB of wasm). `false` for anything not shaped like a JSON number.
+fn exponent_number_below_1e300(number: &[u8]) -> bool {
+    let text = number.strip_prefix(b"-").unwrap_or(number);
+    let Some(e) = text.iter().position(|&c| c == b'e' || c == b'E') else { return false };
+    let (mantissa, exponent) = (&text[..e], &text[e + 1..]);
+    let (int, frac) = match mantissa.iter().position(|&c| c == b'.') {
+        Some(dot) => (&mantissa[..dot], &mantissa[dot + 1..]),
+        None => (mantissa, &[][..]),
+    };
+    let digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    let (sign, exp_digits) = match exponent.split_first() {
+        Some((b'-', rest)) => (-1i64, rest),
+        Some((b'+', rest)) => (1, rest),
+        _ => (1, exponent),
+    };
+    if int.is_empty() || !digits(int) || !digits(frac) || exp_digits.is_empty() || !digits(exp_digits) {
+        return false;
+    }
+    // The exponent, saturating far beyond any f64 (the caller already refuses > 300 characters).
+    let exp = exp_digits.iter().fold(0i64, |n, &d| (n * 10 + i64::from(d - b'0')).min(1_000_000)) * sign;
+    // The power of ten of the first significant digit.
+    let lead = match int.iter().position(|&d| d != b'0') {
+        Some(at) => (int.len() - at) as i64 - 1,
+        None => match frac.iter().position(|&d| d != b'0') {
+            Some(at) => -(at as i64) - 1,
+            None => return true, // zero
+        },
+    };
+    lead + exp < 300
+}
+
+/// Seconds given as a decimal (`1.5`), in ms (the digits past the third decimal dropped).
+fn decimal_seconds_ms(text: &str) -> Option<u64> {
+    let (int, frac) = text.split_once('.')?;
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ms: String = frac.chars().chain("000".chars()).take(3).collect();
+    Some(int.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(1000).saturating_add(ms.parse::<u64>().ok()?))
+}
+
 /// `Retry-After` in milliseconds: delta-seconds, or an HTTP date measured against the response's
 /// own `Date` header (or `now_ms` when given). Capped at 60 s.
 pub(crate) fn retry_after_ms(response: &HttpResponse, now_ms: Option<u64>) -> Option<u64> {
     let value = response.header("retry-after")?.trim();
     let ms = if let Ok(secs) = value.parse::<u64>() {
         secs.saturating_mul(1000)
-    } else if let Ok(secs) = value.parse::<f64>() {
-        if !(secs.is_finite() && secs >= 0.0) {
-            return None;
-        }
-        (secs * 1000.0) as u64
+    } else if let Some(ms) = decimal_seconds_ms(value) {
+        ms
     } else {
         let at = parse_http_date(value)?;
         let now = response.header("date").and_then(parse_http_date).or(now_ms)?;
@@ -524,6 +561,37 @@ mod tests {
             assert!(!skips_as_strictly(bad.as_bytes()), "{bad}");
         }
         assert!(!skips_as_strictly(b"{\"a\":\"\xff\"}"), "not UTF-8");
+        // The magnitude of an exponent number, against `f64` parsing (the oracle).
+        for n in [
+            "1e299",
+            "9.99e299",
+            "1e300",
+            "10e299",
+            "0.1e300",
+            "0.01e301",
+            "-1E+300",
+            "-9.9E299",
+            "1e400",
+            "1.5e-400",
+            "0e9999",
+            "0.000e400",
+            "123.456e297",
+            "123.456e298",
+            "0.00012e303",
+            "0.00012e304",
+            "5e-5",
+            "1e0",
+            "100e-2",
+            "0.0e0",
+            "1e99999999999999999999",
+            "1e-99999999999999999999",
+        ] {
+            let expected = n.parse::<f64>().unwrap().abs() < 1e300;
+            assert_eq!(exponent_number_below_1e300(n.as_bytes()), expected, "{n}");
+        }
+        for malformed in ["1e", "e5", "-e5", "1.e", "1e+", "1e-+5", "1ee5", "1.2.3e4", "--1e2", ".5e3"] {
+            assert!(!exponent_number_below_1e300(malformed.as_bytes()), "{malformed}");
+        }
         // The eight-byte search finds the first quote or backslash at every offset, past
         // multi-byte characters whose bytes differ from them only in the high bit.
         for n in 0..20 {
@@ -574,6 +642,12 @@ mod tests {
         }
         assert_eq!(retry_after_ms(&r("soon"), None), None);
         assert_eq!(retry_after_ms(&r("-5"), None), None);
+        assert_eq!(retry_after_ms(&r("0.25"), None), Some(250));
+        assert_eq!(retry_after_ms(&r("2.0009"), None), Some(2000), "past the ms, dropped");
+        assert_eq!(retry_after_ms(&r("7."), None), Some(7000));
+        for bad in ["-1.5", ".5", "1.5s", "1.-5", "1e3", "NaN", "inf"] {
+            assert_eq!(retry_after_ms(&r(bad), None), None, "{bad}");
+        }
     }
 
     #[test]

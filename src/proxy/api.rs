@@ -8,11 +8,14 @@
 //! GET    /api/v1/{provider}/instances?limit=&cursor=&…       Page<Instance>
 //! GET    /api/v1/{provider}/instances/{id}                   Instance
 //! POST   /api/v1/{provider}/instances        (JSON body)     Instance (201)
+//!                          (the input, and optionally `deadline`: see crate::records_api)
 //! DELETE /api/v1/{provider}/instances/{id}                   DeleteOutcome
 //! POST   /api/v1/{provider}/instances/{id}/{action}          ActionResponse
 //! GET    /api/v1/{provider}/instances/{id}/ssh               SshDetails
 //! ```
-//! Errors are `{"error": Error}` with an HTTP status from [`http_status_for`].
+//! Errors are `{"error": Error}` with an HTTP status from [`http_status_for`]. A proxy that keeps
+//! records puts each instance's `deadline` on its list, get and create answers; the records'
+//! own routes are in [`crate::records_api`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

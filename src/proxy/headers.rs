@@ -15,8 +15,10 @@ pub const API_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 /// Request headers a cross-origin caller may send.
 pub const CORS_ALLOW_HEADERS: &str = "Authorization, Content-Type";
 
-/// Response headers a cross-origin caller may read.
-pub const CORS_EXPOSE_HEADERS: &str = "Retry-After, X-Request-Id, X-Upstream-Request-Id";
+/// Response headers a cross-origin caller may read: the request ids, and the records' markers
+/// (`X-Gpufleet-Audit`, `X-Gpufleet-Deadline`, `X-Gpufleet-Deadlines`: `failed`).
+pub const CORS_EXPOSE_HEADERS: &str =
+    "Retry-After, X-Request-Id, X-Upstream-Request-Id, X-Gpufleet-Audit, X-Gpufleet-Deadline, X-Gpufleet-Deadlines";
 
 pub(super) fn base_security_headers() -> Vec<(String, String)> {
     vec![("X-Content-Type-Options".into(), "nosniff".into()), ("Referrer-Policy".into(), "no-referrer".into())]

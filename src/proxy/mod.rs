@@ -40,7 +40,9 @@
 //! 7. Route, provider and id validation ([`parse_route`](api::parse_route)) → 404 / 405 / 400; a
 //!    provider without keys → 400; an id shaped like a host ([`looks_like_host`]) → 400.
 //! 8. Create only: `Content-Type: application/json` → else 415; body ≤
-//!    [`MAX_BODY_BYTES`](api::MAX_BODY_BYTES) → else 413.
+//!    [`MAX_BODY_BYTES`](api::MAX_BODY_BYTES) → else 413; a `deadline` beside the create input
+//!    is checked too (400 naming `deadline.…`; 503 when the proxy keeps no records), so a bad
+//!    one creates nothing.
 //! 9. The call, through the [`Client`](crate::Client), to the configured base URL only; a
 //!    redirect is never followed (a `server` error naming the target's origin, answered 502).
 //!

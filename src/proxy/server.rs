@@ -10,6 +10,7 @@ use crate::answer_json::{instance_json, instances_json};
 use crate::client::{Client, ClientConfig, RetryPolicy};
 use crate::error::{Error, ErrorCode};
 use crate::http::Transport;
+use crate::model::Instance;
 use crate::model::{Access, CreateInput, ListQuery, Operation};
 use crate::provider::Provider;
 use crate::proxy::access::{AccessCheck, ASSERTION_HEADER};
@@ -22,8 +23,8 @@ use crate::proxy::config::{canonical_origin, ServerConfig};
 use crate::proxy::exchange::{LogRecord, ProxyRequest, ProxyResponse, RequestBody};
 use crate::proxy::headers::{base_security_headers, API_CSP, API_METHODS, CONSOLE_CSP, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS};
 use crate::proxy::rate_limit::{rate_key, RateLimiter};
-use crate::records_api::{ClearedDeadline, DeadlineAnswer, DeadlineList, DeadlineRequest};
-use crate::store::{AuditEntry, AuditOutcome, MemoryStore, Store};
+use crate::records_api::{take_create_deadline, DeadlineList, DeadlineRequest};
+use crate::store::{AuditEntry, AuditOutcome, Deadline, MemoryStore, Store};
 
 /// What kind of path a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -443,32 +444,72 @@ impl Proxy {
             outcome: AuditOutcome::Ok,
             detail: None,
         };
+        // Answer headers the call adds (the records' markers).
+        let mut marks: Vec<(String, String)> = Vec::new();
+        let mut audit_failed = false;
         let result: Result<(u16, Vec<u8>), Error> = match route {
             Route::Providers => {
                 let providers = self.config.providers.keys().map(|p| p.capabilities()).collect();
                 let access = admitted.caller.access().unwrap_or(Access::ReadOnly);
                 Ok((200, json_bytes(&ProvidersResponse { providers, access })))
             }
-            Route::Fleet(q) => client.list_all(&q).await.and_then(|mut listing| {
-                let instances = std::mem::take(&mut listing.instances);
-                Ok((200, instances_json(&listing, instances)?))
-            }),
-            Route::List(q) => client.list_page(&q).await.and_then(|mut page| {
-                let items = std::mem::take(&mut page.items);
-                Ok((200, instances_json(&page, items)?))
-            }),
-            // The record's text spliced in as the provider sent it, not re-serialized.
-            Route::Get(p, id) => client.get(p, &id).await.map(|v| (200, instance_json(&v))),
-            Route::Create(p) => match self.create_input(p, &admitted, body) {
-                Ok(input) => {
-                    let created = client.create(&input).await;
-                    let mut e = entry("create", p, created.as_ref().ok().map(|i| i.id.as_str()));
-                    e.instance_name = created.as_ref().ok().and_then(|i| i.name.clone());
-                    audit = Some(e);
-                    created.map(|v| (201, instance_json(&v)))
+            Route::Fleet(q) => match client.list_all(&q).await {
+                Ok(mut listing) => {
+                    let mut instances = std::mem::take(&mut listing.instances);
+                    with_deadlines(store, &mut instances, &mut marks).await;
+                    instances_json(&listing, instances).map(|text| (200, text))
                 }
-                Err((status, e)) => return self.error_response(ctx, status, &e, now()),
+                Err(e) => Err(e),
             },
+            Route::List(q) => match client.list_page(&q).await {
+                Ok(mut page) => {
+                    let mut items = std::mem::take(&mut page.items);
+                    with_deadlines(store, &mut items, &mut marks).await;
+                    instances_json(&page, items).map(|text| (200, text))
+                }
+                Err(e) => Err(e),
+            },
+            // The record's text spliced in as the provider sent it, not re-serialized.
+            Route::Get(p, id) => match client.get(p, &id).await {
+                Ok(mut instance) => {
+                    if let Some(store) = store {
+                        match store.deadline(p, &id).await {
+                            Ok(deadline) => instance.deadline = deadline.map(Box::new),
+                            Err(_) => marks.push(("X-Gpufleet-Deadlines".into(), "failed".into())),
+                        }
+                    }
+                    Ok((200, instance_json(&instance)))
+                }
+                Err(e) => Err(e),
+            },
+            Route::Create(p) => {
+                let (input, deadline) = match self.create_request(p, &admitted, body, store.is_some(), &caller_name, now()) {
+                    Ok(request) => request,
+                    Err((status, e)) => return self.error_response(ctx, status, &e, now()),
+                };
+                let created = client.create(&input).await;
+                let mut e = entry("create", p, created.as_ref().ok().map(|i| i.id.as_str()));
+                e.instance_name = created.as_ref().ok().and_then(|i| i.name.clone());
+                match (created, deadline, store) {
+                    (Ok(mut instance), Some(deadline), Some(store)) => {
+                        // The create is logged first, then the deadline set on what it made.
+                        e.at_ms = now();
+                        audit_failed |= store.append_audit(e).await.is_err();
+                        let logged =
+                            crate::deadlines::set_deadline_on_created(&client, store, deadline, &mut instance, &ctx.request_id)
+                                .await;
+                        audit_failed |= !logged;
+                        if instance.deadline_error.is_some() {
+                            marks.push(("X-Gpufleet-Deadline".into(), "failed".into()));
+                        }
+                        Ok((201, instance_json(&instance)))
+                    }
+                    (created, _, _) => {
+                        audit = Some(e);
+                        created.map(|v| (201, instance_json(&v)))
+                    }
+                }
+            }
             Route::Delete(p, id) => {
                 let deleted = client.delete(p, &id).await;
                 let mut e = entry("delete", p, Some(&id));
@@ -490,17 +531,23 @@ impl Proxy {
                         .map_err(|e| e.with_provider(p));
                     match deadline {
                         Err(e) => return self.error_response(ctx, 400, &e, now()),
-                        Ok(deadline) => crate::deadlines::set_deadline(store, deadline.clone(), &ctx.request_id)
-                            .await
-                            .map(|previous| (200, json_bytes(&DeadlineAnswer { deadline, previous }))),
+                        Ok(deadline) => {
+                            crate::deadlines::set_deadline(&client, store, deadline, &ctx.request_id).await.map(|set| {
+                                audit_failed |= !set.logged;
+                                (200, json_bytes(&set.answer))
+                            })
+                        }
                     }
                 }
                 (Ok(_), None) => unreachable_records(),
             },
             Route::ClearDeadline(p, id) => match store {
-                Some(store) => crate::deadlines::clear_deadline(store, p, &id, &caller_name, &ctx.request_id, now())
+                Some(store) => crate::deadlines::clear_deadline(&client, store, p, &id, &caller_name, &ctx.request_id, now())
                     .await
-                    .map(|cleared| (200, json_bytes(&ClearedDeadline { cleared }))),
+                    .map(|cleared| {
+                        audit_failed |= !cleared.logged;
+                        (200, json_bytes(&cleared.answer))
+                    }),
                 None => unreachable_records(),
             },
             Route::Deadlines => match store {
@@ -522,13 +569,12 @@ impl Proxy {
         };
         // Appended once the call was tried upstream, whatever its outcome. A failed append does
         // not hide the call's answer; the answer says the log missed it.
-        let mut audit_failed = false;
         if let (Some(mut e), Some(store)) = (audit, store) {
             e.at_ms = now();
             if let Err(err) = &result {
                 e.outcome = AuditOutcome::of_error(err);
             }
-            audit_failed = store.append_audit(e).await.is_err();
+            audit_failed |= store.append_audit(e).await.is_err();
         }
         let mut response = match result {
             Ok((status, bytes)) => self.finish(ctx, status, "application/json; charset=utf-8", bytes, None, now()),
@@ -537,6 +583,7 @@ impl Proxy {
         if audit_failed {
             response.headers.push(("X-Gpufleet-Audit".into(), "failed".into()));
         }
+        response.headers.extend(marks);
         response
     }
 
@@ -560,10 +607,29 @@ impl Proxy {
         Ok(crate::deadlines::orphans(&listing.instances, &deadlines, &created, client.transport().now_ms(), older_than_ms))
     }
 
-    /// Checks and reads a create body.
-    fn create_input(&self, p: Provider, admitted: &Admitted, body: RequestBody) -> Result<CreateInput, (u16, Error)> {
-        let value = self.json_body(admitted, body)?;
-        CreateInput::from_json(p, value).map_err(|e| (400, e.with_provider(p)))
+    /// Checks and reads a create body: the provider's create input, and the deadline given
+    /// beside it under `deadline` (checked now, before anything is created; refused without a
+    /// store, which could not keep it).
+    fn create_request(
+        &self,
+        p: Provider,
+        admitted: &Admitted,
+        body: RequestBody,
+        has_store: bool,
+        caller: &str,
+        now_ms: u64,
+    ) -> Result<(CreateInput, Option<Deadline>), (u16, Error)> {
+        let mut value = self.json_body(admitted, body)?;
+        let deadline = take_create_deadline(&mut value, p, caller, now_ms).map_err(|e| (400, e.with_provider(p)))?;
+        if deadline.is_some() && !has_store {
+            let e = Error::new(
+                ErrorCode::Unsupported,
+                "this proxy keeps no records, so it cannot keep a deadline: bind a D1 database as DB, or create without `deadline`",
+            );
+            return Err((503, e.with_provider(p)));
+        }
+        let input = CreateInput::from_json(p, value).map_err(|e| (400, e.with_provider(p)))?;
+        Ok((input, deadline))
     }
 
     /// Checks and reads a JSON object body (content type, size, syntax).
@@ -707,6 +773,22 @@ impl Proxy {
                 duration_ms: now_ms.saturating_sub(ctx.start_ms),
             },
         }
+    }
+}
+
+/// Puts each instance's deadline on it, when the proxy keeps records: one store read for the
+/// whole answer, of these instances' deadlines only. If the read fails, the listing is still
+/// answered, without deadlines and with `X-Gpufleet-Deadlines: failed` (a listing is not
+/// withheld for want of its annotations).
+async fn with_deadlines<S: Store>(store: Option<&S>, instances: &mut [Instance], marks: &mut Vec<(String, String)>) {
+    let Some(store) = store else { return };
+    if instances.is_empty() {
+        return;
+    }
+    let keys: Vec<(Provider, &str)> = instances.iter().map(|i| (i.provider, i.id.as_str())).collect();
+    match store.deadlines_of(&keys).await {
+        Ok(deadlines) => crate::deadlines::attach_deadlines(instances, deadlines),
+        Err(_) => marks.push(("X-Gpufleet-Deadlines".into(), "failed".into())),
     }
 }
 

@@ -356,6 +356,39 @@ export async function runProxyScenario({ gpufleet, simUrl, proxyUrl, token, runt
   check(Array.isArray(orphans.orphans) && orphans.olderThanMs === 60_000 && !orphans.orphans.some((o) => o.id === created.id), "orphans()", orphans.orphans.length);
   step("records through the proxy", { audited: audit.entries.length, orphans: orphans.orphans.length });
 
+  // A deadline given in the create call, and the instances carrying their deadlines.
+  const falCount = async () => (await control(simUrl, "/state?provider=fal")).instances.length;
+  const falInput = { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3Nza deadline" };
+  const timed = await fleet.create("fal", falInput, { deadline: { after: 3_600_000 } });
+  check(timed.deadline?.instanceId === timed.id && timed.deadline.action === "delete" && timed.deadline.state === "pending" && timed.deadlineError === undefined, "create(…, { deadline }): the stored deadline on the instance", timed);
+  const got = await fleet.get("fal", timed.id);
+  check(got.deadline?.atMs === timed.deadline.atMs && got.deadline.setBy === "token", "get(): instance.deadline", got.deadline);
+  const seen = await fleet.listAll({ providers: ["fal"] });
+  const mine = seen.instances.find((i) => i.id === timed.id);
+  check(mine?.deadline?.state === "pending" && seen.instances.filter((i) => i.deadline).length === 1, "listAll(): only the instance with a deadline has one", seen.instances.filter((i) => i.deadline).map((i) => i.id));
+  check(typeof mine.raw === "object" && mine.raw.id === timed.id, "listAll(): raw beside the deadline", mine.raw);
+  const onPage = [];
+  for await (const inst of fleet.instances({ providers: ["fal"], pageSize: 100 })) if (inst.deadline) onPage.push(inst);
+  check(onPage.length === 1 && onPage[0].id === timed.id, "instances(): the deadline on its page", onPage.map((i) => i.id));
+  const sfc = (await control(simUrl, "/state?provider=sfcompute")).instances[0];
+  const when = new Date(Date.now() + 5_400_000);
+  const tagged = await fleet.create("sfcompute", { name: "deadline-scenario", capacity: sfc.capacity.id, image: sfc.image.id }, { deadline: { at: when } });
+  check(tagged.deadline?.atMs === when.getTime() && tagged.deadline.action === "terminate" && tagged.deadlineMirror?.ok === true && tagged.tags?.["gpufleet-deadline"] === tagged.deadlineMirror.value, "create(sfcompute, …, { deadline: { at: Date } }): the tag mirrored", tagged);
+  const before = await falCount();
+  const badDeadline = await expectError(fleet.create("fal", falInput, { deadline: { after: 60_000, action: "stop" } }), "invalidInput", "a create with a deadline action fal does not have");
+  check(badDeadline.field === "deadline.action", "the bad deadline's field", badDeadline);
+  await expectError(fleet.create("fal", falInput, { deadline: { after: 60_000, at: when } }), "invalidInput", "a create with at and after");
+  const direct = new Fleet(simConfig(simUrl));
+  const refused = await expectError(direct.create("fal", falInput, { deadline: { after: 60_000 } }), "unsupported", "a direct Fleet given a deadline");
+  check(/proxy/.test(refused.message), "says the proxy keeps deadlines", refused.message);
+  check((await falCount()) === before, "nothing was created by the refused creates", { before });
+  const direct1 = await direct.get("fal", timed.id);
+  check(direct1.deadline === undefined, "a direct Fleet never sets deadline", direct1.deadline);
+  direct.free();
+  await fleet.delete("fal", timed.id);
+  await fleet.clearDeadline("fal", timed.id);
+  step("deadlines in the create call and on instances", { fal: timed.id, sfcompute: tagged.id, tag: tagged.deadlineMirror.value });
+
   badToken.free();
   fleet.free();
   report.ok = true;

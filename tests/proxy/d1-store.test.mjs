@@ -85,6 +85,23 @@ test("deadlines: put replaces and returns the previous, claim takes due ones und
   await assert.rejects(store.finish("novita", "b", "x", "{}"), /expected done, retry or gaveUp/);
 });
 
+test("deadlinesOf: the deadlines of the instances named, in any state, from one statement", async () => {
+  await store.putDeadline(JSON.stringify(deadline("of-1")));
+  await store.putDeadline(JSON.stringify(deadline("of-2", { state: "done", firedAtMs: 2_000 })));
+  await store.putDeadline(JSON.stringify({ ...deadline("of-1"), provider: "sfcompute", action: "terminate" }));
+  const keys = [["novita", "of-1"], ["novita", "of-2"], ["novita", "of-none"], ["fal", "of-1"], ["sfcompute", "of-1"]];
+  const got = JSON.parse(await store.deadlinesOf(JSON.stringify(keys)));
+  const seen = got.map((d) => `${d.provider}/${d.instanceId}/${d.state}`).sort();
+  assert.deepEqual(seen, ["novita/of-1/pending", "novita/of-2/done", "sfcompute/of-1/pending"], "named ones only, the provider counting");
+  assert.equal(got.find((d) => d.instanceId === "of-2").firedAtMs, 2_000);
+  assert.deepEqual(JSON.parse(await store.deadlinesOf("[]")), []);
+  // A whole big answer's worth of instances is still one bound parameter.
+  const many = Array.from({ length: 5_000 }, (_, i) => ["novita", `many-${i}`]).concat([["novita", "of-2"]]);
+  assert.deepEqual(JSON.parse(await store.deadlinesOf(JSON.stringify(many))).map((d) => d.instanceId), ["of-2"]);
+  for (const id of ["of-1", "of-2"]) await store.clearDeadline("novita", id);
+  await store.clearDeadline("sfcompute", "of-1");
+});
+
 test("ten runs claiming at once: exactly one gets each deadline", async () => {
   for (let i = 0; i < 20; i++) await store.putDeadline(JSON.stringify(deadline(`c${i}`, { atMs: 100, nextAttemptMs: 100 })));
   const runs = await Promise.all(Array.from({ length: 10 }, (_, n) => store.claimDue(200, `run-${n}`, 60_000, 5)));

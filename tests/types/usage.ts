@@ -7,6 +7,7 @@ import {
   init,
   type Capabilities,
   type CreateInputMap,
+  type Deadline,
   type ErrorInfo,
   type FleetConfig,
   type FleetListing,
@@ -17,6 +18,7 @@ import {
   type Provider,
   type SshDetails,
   type Status,
+  type TagMirror,
 } from "gpufleet";
 
 await init(); // optional everywhere; a no-op once the entry point has initialized the wasm
@@ -121,6 +123,32 @@ try {
   }
 }
 fleet.free();
+
+// The proxy's records: a deadline given in the create call, and each instance's deadline on the
+// proxy's list, get and create answers (absent from a direct Fleet's).
+const timed: Instance = await viaProxy.create(
+  "novita",
+  { productId: "prod-1", imageUrl: "nginx:latest", gpuNum: 1, rootfsSize: 50 },
+  { deadline: { after: 3_600_000, action: "stop" }, timeoutMs: 10_000 },
+);
+const due: Deadline | undefined = timed.deadline;
+if (timed.deadlineError) console.warn("created, but its deadline was not stored:", timed.deadlineError.message);
+if (due?.state === "pending") console.log(due.action, new Date(due.atMs), due.attempts, due.lastError ?? "", due.firedAtMs);
+const tagged = await viaProxy.create("sfcompute", { image: "image_123", capacity: "cap_123" }, { deadline: { at: new Date(Date.now() + 3_600_000) } });
+const mirror: TagMirror | undefined = tagged.deadlineMirror;
+if (mirror && !mirror.ok) console.warn(mirror.tag, mirror.error?.message);
+await viaProxy.create("fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAA…" }, { deadline: { at: "2026-12-24T18:00:00Z", action: "delete" } });
+for (const i of (await viaProxy.listAll()).instances) if (i.deadline?.state === "failed") console.log(i.id, i.deadline.lastError);
+const moved = await viaProxy.setDeadline("sfcompute", tagged.id, { after: 7_200_000 });
+console.log(moved.mirror?.ok, (await viaProxy.clearDeadline("sfcompute", tagged.id)).mirror?.value);
+// @ts-expect-error: `after` is a number of milliseconds
+await viaProxy.create("novita", { productId: "p", imageUrl: "x" }, { deadline: { after: "1h" } });
+// @ts-expect-error: not a deadline action
+await viaProxy.create("novita", { productId: "p", imageUrl: "x" }, { deadline: { after: 60_000, action: "explode" } });
+// @ts-expect-error: a deadline is not a create option of its own name on the input
+const notInput: CreateInputMap["novita"] = { productId: "p", imageUrl: "x", deadline: { after: 60_000 } };
+console.log(notInput);
+viaProxy.free();
 
 // ---- calls that must not type-check ----
 // @ts-expect-error: not a provider
