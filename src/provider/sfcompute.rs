@@ -317,6 +317,20 @@ fn check_name(field: &str, value: &str) -> Result<()> {
 }
 
 /// Tag key: `^[^_,= ][^,= ]{0,127}$` (1–128 characters).
+/// A whole tag map against the documented rules: at most [`MAX_TAGS`] entries, each key and value
+/// as [`check_tag_key`] and [`check_tag_value`] say (the field named `tags.<key>`).
+fn check_tags(tags: &BTreeMap<String, String>) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid_input("tags", format!("at most {MAX_TAGS} tags are allowed (got {})", tags.len())));
+    }
+    for (key, value) in tags {
+        let field = format!("tags.{key}");
+        check_tag_key(&field, key)?;
+        check_tag_value(&field, value)?;
+    }
+    Ok(())
+}
+
 fn check_tag_key(field: &str, key: &str) -> Result<()> {
     let n = key.chars().count();
     let ok = (1..=128).contains(&n) && !key.starts_with('_') && !key.contains([',', '=', ' ']);
@@ -998,14 +1012,7 @@ fn validate_create(input: &SfcCreateInput) -> Result<Option<&str>> {
         }
     }
     if let Some(tags) = &input.tags {
-        if tags.len() > MAX_TAGS {
-            return Err(Error::invalid_input("tags", format!("at most {MAX_TAGS} tags are allowed (got {})", tags.len())));
-        }
-        for (key, value) in tags {
-            let field = format!("tags.{key}");
-            check_tag_key(&field, key)?;
-            check_tag_value(&field, value)?;
-        }
+        check_tags(tags)?;
     }
     if input.priority.is_some() && input.priority_level.is_some() {
         return Err(Error::invalid_input(
@@ -1150,14 +1157,7 @@ struct WireTagsPatch<'a> {
 /// # Errors
 /// `invalidInput` for a key or value that breaks the documented rules, or more than 50 tags.
 pub fn build_update_tags_request(id: &str, tags: &BTreeMap<String, String>, config: &ProviderConfig) -> Result<HttpRequest> {
-    if tags.len() > MAX_TAGS {
-        return Err(Error::invalid_input("tags", format!("at most {MAX_TAGS} tags are allowed (got {})", tags.len())));
-    }
-    for (key, value) in tags {
-        let field = format!("tags.{key}");
-        check_tag_key(&field, key)?;
-        check_tag_value(&field, value)?;
-    }
+    check_tags(tags)?;
     let url = id_url(config, "/instances", id, "")?;
     let body = WireTagsPatch { tags: (!tags.is_empty()).then_some(tags) };
     Ok(HttpRequest::new(Method::Patch, url)
