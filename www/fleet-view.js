@@ -2,11 +2,12 @@
 // (a failing provider's kept, marked stale), the table's rows, and around the table the banners,
 // filter chips, counts, empty states and toasts.
 
-import { $, h, clock, errorText } from "./dom.js";
+import { $, h, clock, durationText, errorText } from "./dom.js";
 import { FleetTable, STATUSES, rowOf } from "./table.js";
 import { displayName, state } from "./state.js";
 import { openDetails, renderDetailsPanel } from "./details-panel.js";
 import { renderSummary } from "./fleet-money.js";
+import { stalledDeadlines } from "./records.js";
 
 export const table = new FleetTable({
   table: $("fleet"),
@@ -108,6 +109,14 @@ export function renderBanners() {
     const b = h("p", { className: "banner banner-error", dataset: { provider: p } });
     b.append(h("strong", {}, `${displayName(p)} is failing: `), `${e.message} (${bits.join(", ")}). ${kept}`);
     out.push(b);
+  }
+  const stalled = state.records === "off" ? [] : stalledDeadlines(state.deadlinesByKey.values());
+  if (stalled.length) {
+    const n = stalled.length;
+    const oldest = Math.min(...stalled.map((d) => d.atMs));
+    out.push(h("p", { className: "banner banner-warn", dataset: { scope: "cron" } },
+      `${n} deadline${n === 1 ? " is" : "s are"} past due (the oldest by ${durationText(Date.now() - oldest)}) and no scheduled run has tried ${n === 1 ? "it" : "them"}: ` +
+      "the proxy's Cron Trigger is not running (the Worker is not deployed with it, or the cron is disabled), so deadlines do not fire."));
   }
   if (state.deadlinesError && state.records !== "off") {
     const n = state.deadlinesByKey.size;

@@ -59,6 +59,23 @@ function words(action) {
   return ACTION_WORDS[action] || { future: `${action}s`, label: action, done: action };
 }
 
+/** A pending deadline this close to firing is flagged on its row ("a warning before it fires"). */
+export const SOON_MS = 10 * 60_000;
+/**
+ * A pending deadline this long past due that no cron run has tried (no attempt) means the Cron
+ * Trigger is not running: the Worker is not deployed with it, or the cron is disabled. A run tries
+ * up to 10 due deadlines a minute, so only a backlog of more than 50 due at once could wait as long.
+ */
+export const STALLED_MS = 5 * 60_000;
+
+/** Whether `d` fires within SOON_MS of `now`. */
+const firesSoon = (d, now) => d.state === "pending" && !d.lastError && d.atMs > now && d.atMs - now <= SOON_MS;
+
+/** The pending deadlines no cron run has tried though they are STALLED_MS past due. */
+export function stalledDeadlines(deadlines, now = Date.now()) {
+  return [...deadlines].filter((d) => d.state === "pending" && !d.attempts && now - d.atMs > STALLED_MS);
+}
+
 /**
  * The one-line state of a deadline at `now`: "stops in 12 min", "stop due", "stop retrying",
  * "stop fired", "stop failed".
@@ -75,6 +92,7 @@ export function deadlineText(d, now = Date.now()) {
 /** What hovering the deadline says: when, what, who, and the last error. */
 function deadlineTitle(d) {
   const lines = [`${words(d.action).label} at ${localTime(d.atMs)} (${timeTitle(d.atMs)})`, `set by ${d.setBy} at ${localTime(d.setAtMs)}`];
+  if (firesSoon(d, Date.now())) lines.unshift(`Fires in under ${SOON_MS / 60_000} minutes`);
   if (d.state === "done" && Number.isFinite(d.firedAtMs)) lines.push(`fired at ${localTime(d.firedAtMs)}`);
   if (d.attempts) lines.push(`${d.attempts} attempt${d.attempts === 1 ? "" : "s"}`);
   if (d.state === "pending" && d.lastError && Number.isFinite(d.nextAttemptMs)) lines.push(`next attempt at ${localTime(d.nextAttemptMs)}`);
@@ -91,6 +109,7 @@ export function deadlineLine(d, now = Date.now()) {
   const counting = d.state === "pending" && !d.lastError;
   const cls = ["deadline", `deadline-${d.state}`];
   if (counting && d.atMs <= now) cls.push("due");
+  if (firesSoon(d, now)) cls.push("soon");
   if (d.state === "pending" && d.lastError) cls.push("retrying");
   return h(
     "span",
@@ -124,6 +143,7 @@ export function tickDeadlines(root, now = Date.now()) {
     const text = deadlineText(d, now);
     if (el.textContent !== text) el.textContent = text;
     el.classList.toggle("due", at <= now);
+    el.classList.toggle("soon", firesSoon(d, now));
   }
 }
 

@@ -126,6 +126,8 @@ test("deadlines fire from the cron: a Novita instance stopped and a fal one dele
   await p.fill("#details-body [data-deadline-input=at]", at);
   await submitDeadline(p, "Deadline set.");
   assert.match(await cell(p, "novita", novita.id).textContent(), /^stops in \d s$/);
+  assert.ok(await cell(p, "novita", novita.id).locator(".deadline.soon").count(), "a warning before it fires (under ten minutes)");
+  assert.match(await cell(p, "novita", novita.id).getAttribute("title"), /^Fires in under 10 minutes/);
 
   await openDetails(p, "fal", fal.id);
   await p.selectOption("#details-body [data-deadline-input=mode]", "at");
@@ -275,6 +277,27 @@ test("the read-only token sees the deadlines and the audit log but no enabled de
   await p.context().close();
   await c.lib.clearDeadline("novita", novita.id);
   await c.lib.clearDeadline("novita", other.id);
+});
+
+test("a deadline no scheduled run has tried, 5 minutes past due: the console says the cron is not running; a run fires it and the notice goes", async () => {
+  const inst = await running("novita");
+  await c.lib.setDeadline("novita", inst.id, { after: 3_600_000 });
+  const p = await c.open();
+  await waitForRows(p); // fewer than 160 by now: the cron test deleted a fal instance
+  assert.equal(await p.locator("#banners [data-scope=cron]").count(), 0, "no notice while nothing is past due");
+  // As if the Cron Trigger never ran: the deadline stays pending, untried, six minutes past due.
+  const past = Date.now() - 6 * 60_000;
+  await c.proxy.db.prepare("UPDATE deadlines SET at_ms = ?1, next_attempt_ms = ?1 WHERE provider = 'novita' AND instance_id = ?2").bind(past, inst.id).run();
+  await p.click("#refresh");
+  const notice = p.locator("#banners [data-scope=cron]");
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /^1 deadline is past due \(the oldest by 6 min\) and no scheduled run has tried it: the proxy's Cron Trigger is not running/);
+  await c.proxy.scheduled();
+  assert.equal((await storedDeadline("novita", inst.id)).state, "done");
+  await p.click("#refresh");
+  await notice.waitFor({ state: "detached" });
+  await assertClean(assert, p, "(cron notice)");
+  await p.context().close();
 });
 
 test("a proxy without D1: one notice, no Deadline column, no records controls, no records calls — and a 503 unsupported turns them off too", async () => {
