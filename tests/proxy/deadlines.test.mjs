@@ -7,6 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startHarness } from "./harness.mjs";
 import { D1Store } from "../../pkg-template/d1-store.js";
+import { BASE_PATHS, SIM_KEYS } from "../sim/defaults.mjs";
 
 let h;
 let store;
@@ -82,4 +83,70 @@ test("a provider that fails leaves the deadline pending with the error, to be re
   const [entry] = await audit(novita.id);
   assert.deepEqual(entry.outcome, { kind: "unknown" }, JSON.stringify(entry));
   assert.match(entry.detail, /retry at/);
+});
+
+/** The provider requests of the last run (after clearUpstream), as "METHOD path". */
+const calls = async () => (await h.upstream()).map((r) => `${r.method} ${r.path}`);
+
+test("a 429 on the action leaves the deadline to the next run, which fires it once", async () => {
+  const novita = (await state("novita")).find((i) => i.status === "running");
+  await h.simPost("/faults", { provider: "novita", paths: ["/gpu/instance/stop"], kinds: ["429"], times: 10, retryAfterSeconds: 1 });
+  await due("novita", novita.id, "stop");
+  await h.proxy.scheduled();
+  let d = JSON.parse(await store.deadline("novita", novita.id));
+  assert.equal(d.state, "pending", JSON.stringify(d));
+  assert.match(d.lastError, /rate|429|limit/i, d.lastError);
+  // The attempt is logged (an attempt is `deadline.fired` with its outcome; `deadline.failed` is
+  // the last one, given up) with the provider's refusal and when it is tried again.
+  const [refused] = await audit(novita.id);
+  assert.equal(refused.action, "deadline.fired");
+  assert.notEqual(refused.outcome.kind, "ok", JSON.stringify(refused));
+  assert.match(refused.detail, /retry at/);
+  // The backoff over (as if a minute passed) and the provider answering again: the next run
+  // stops it.
+  await h.simDelete("/faults");
+  await h.proxy.db.prepare("UPDATE deadlines SET next_attempt_ms = ?1 WHERE provider = 'novita' AND instance_id = ?2").bind(Date.now() - 1, novita.id).run();
+  await h.clearUpstream();
+  await h.proxy.scheduled();
+  d = JSON.parse(await store.deadline("novita", novita.id));
+  assert.equal(d.state, "done", JSON.stringify(d));
+  const stops = (await calls()).filter((c) => c.includes("/gpu/instance/stop"));
+  assert.equal(stops.length, 1, "stopped once on the retry");
+  assert.equal((await audit(novita.id))[0].action, "deadline.fired");
+});
+
+test("an isolate that dies between claim and action: the deadline is taken over when its lease ends, re-read, and acted on once", async () => {
+  const sfc = (await state("sfcompute")).find((i) => i.status === "running");
+  await due("sfcompute", sfc.id, "terminate");
+  // The dead run: it claimed the deadline and never acted or finished.
+  const claimed = JSON.parse(await store.claimDue(Date.now(), "dead-isolate", 5 * 60_000, 10));
+  assert.ok(claimed.some((c) => c.instanceId === sfc.id), JSON.stringify(claimed));
+  await h.clearUpstream();
+  await h.proxy.scheduled();
+  assert.deepEqual((await calls()).filter((c) => !c.startsWith("GET")), [], "nothing acted on while the lease holds");
+  assert.equal(JSON.parse(await store.deadline("sfcompute", sfc.id)).state, "pending");
+  // The lease runs out: the next run takes it over, reads the instance first, then terminates it once.
+  await h.proxy.db.prepare("UPDATE deadlines SET lease_until_ms = ?1 WHERE provider = 'sfcompute' AND instance_id = ?2").bind(Date.now() - 1, sfc.id).run();
+  await h.clearUpstream();
+  await h.proxy.scheduled();
+  const log = await calls();
+  const get = log.findIndex((c) => c.startsWith("GET") && c.includes(`/instances/${sfc.id}`));
+  const terminate = log.findIndex((c) => c.startsWith("POST") && c.includes(`/instances/${sfc.id}/terminate`));
+  assert.ok(get >= 0 && terminate > get, `a get before the action: ${log.join(", ")}`);
+  assert.equal(log.filter((c) => c.includes(`/instances/${sfc.id}/terminate`)).length, 1, "terminated once");
+  assert.equal(JSON.parse(await store.deadline("sfcompute", sfc.id)).state, "done");
+});
+
+test("an instance already gone: the deadline is done, nothing is acted on", async () => {
+  const fal = (await state("fal")).find((i) => i.status === "ready");
+  // Gone from the provider by other hands (deleted straight at the simulator).
+  await fetch(`${h.sim.url}${BASE_PATHS.fal}/compute/instances/${fal.id}`, { method: "DELETE", headers: { authorization: `Key ${SIM_KEYS.fal}` } });
+  assert.ok(!(await state("fal")).some((i) => i.id === fal.id), "deleted at the provider");
+  await due("fal", fal.id, "delete");
+  await h.clearUpstream();
+  await h.proxy.scheduled();
+  const d = JSON.parse(await store.deadline("fal", fal.id));
+  assert.equal(d.state, "done", JSON.stringify(d));
+  const [entry] = await audit(fal.id);
+  assert.equal(entry.action, "deadline.fired");
 });
