@@ -96,11 +96,9 @@ pub struct SshInfo {
     pub port: u16,
     /// Login user, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub user: Option<String>,
     /// A ready-to-paste command such as `ssh -p 22 root@203.0.113.7`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub command: Option<String>,
 }
 
@@ -220,7 +218,6 @@ pub struct PoolRef {
     pub id: String,
     /// Its name, when the provider gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub name: Option<String>,
 }
 
@@ -236,7 +233,6 @@ pub struct ManagedBy {
     pub id: String,
     /// Its name, when the provider gives one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub name: Option<String>,
 }
 
@@ -249,7 +245,6 @@ pub struct SpotInfo {
     /// When the provider will reclaim the instance, ISO 8601 in UTC; absent while no reclaim is
     /// scheduled (Novita sends `"0"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub reclaim_at: Option<String>,
 }
 
@@ -263,7 +258,6 @@ pub struct Instance {
     pub id: String,
     /// Display name, where the provider has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub name: Option<String>,
     /// Normalized status.
     pub status: Status,
@@ -271,39 +265,30 @@ pub struct Instance {
     pub provider_status: String,
     /// Why the instance is in this state, when the provider says (e.g. Novita `statusError.message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub status_reason: Option<String>,
     /// Machine type or product (fal `instance_type`, SF Compute SKU, Novita `productName`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub instance_type: Option<String>,
     /// Number of GPUs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub gpu_count: Option<u32>,
     /// GPU model, e.g. `H100 SXM5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub gpu_model: Option<String>,
     /// Region or cluster (fal `region`, Novita cluster name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub region: Option<String>,
     /// Placement within the region (fal `sector`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub sector: Option<String>,
     /// Public IP address, once assigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub ip: Option<String>,
     /// SSH access, when the provider's record includes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub ssh: Option<SshInfo>,
     /// Creation time, ISO 8601 in UTC (e.g. `2025-02-08T00:00:00Z`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub created_at: Option<String>,
     /// Key/value tags (SF Compute).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -311,56 +296,44 @@ pub struct Instance {
     pub tags: Option<BTreeMap<String, String>>,
     /// The hardware pool (SF Compute `pool`, else its deprecated `capacity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub pool: Option<PoolRef>,
     /// Which instances are kept first when capacity shrinks (SF Compute `priority_level`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub priority_level: Option<PriorityLevel>,
     /// The deployment or spot deployment that manages the instance (SF Compute `managed_by`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub managed_by: Option<ManagedBy>,
     /// Whether the instance asked for a public IPv4 address (SF Compute `enable_public_ipv4`;
     /// without one only SSH is reachable). The address itself, once assigned, is `ip`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub public_ipv4: Option<bool>,
     /// How the instance is billed (Novita `billingMode`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub billing_mode: Option<BillingMode>,
     /// The reclaim state of a spot instance (Novita `spotStatus`, `spotReclaimTime`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub spot: Option<SpotInfo>,
     /// The id to find this instance's offer by in `offers()` (Novita `productId`, SF Compute
     /// SKU id, fal instance type): what it was created from, and what its price is looked up by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub offer_id: Option<String>,
     /// When it last started running, ISO 8601 in UTC (Novita `lastStartedAt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub started_at: Option<String>,
     /// When it last stopped, ISO 8601 in UTC (Novita `lastStoppedAt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub stopped_at: Option<String>,
     /// What it costs per hour while it runs, and where that figure comes from; absent when it
     /// cannot be known (then `priceNote` says why). Never a guess.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub price: Option<Price>,
     /// Why there is no `price` (e.g. `no price configured for fal gpu_1x_h100_sxm5`), or a
     /// caveat about the one there is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub price_note: Option<String>,
     /// What its current run has cost so far (running instances with a `price`): an estimate,
     /// `price` × the time since it started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cost: Option<Cost>,
     // The records' three fields are boxed: set on few instances and large, unboxed they made
     // every instance of a listing two thirds larger (1,432 bytes against 880, natively) to build,
@@ -499,7 +472,6 @@ pub struct Deadline {
     pub instance_id: String,
     /// Its name when the deadline was set (for the log; names can change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub instance_name: Option<String>,
     /// When it fires (ms since the Unix epoch).
     pub at_ms: u64,
@@ -517,19 +489,15 @@ pub struct Deadline {
     pub next_attempt_ms: u64,
     /// Who holds it, while an attempt runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub lease_owner: Option<String>,
     /// Until when the holder holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub lease_until_ms: Option<u64>,
     /// The last attempt's failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub last_error: Option<String>,
     /// When it fired (state `done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub fired_at_ms: Option<u64>,
 }
 
@@ -581,7 +549,6 @@ pub struct TagMirror {
     pub tag: String,
     /// The value written; absent when the tag was removed (the deadline was cleared).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub value: Option<String>,
     /// Whether the instance's tags now say what its deadline says.
     pub ok: bool,
@@ -600,13 +567,11 @@ pub struct Page<T> {
     /// Pass as `cursor` to get the next page; absent on the last page. Opaque: it encodes the
     /// provider's own scheme (fal `cursor`, SF Compute `starting_after`, Novita page number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub next_cursor: Option<String>,
     /// Whether more pages follow.
     pub has_more: bool,
     /// Total number of items across pages, when the provider reports it (Novita).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub total: Option<u64>,
 }
 
@@ -616,11 +581,9 @@ pub struct Page<T> {
 pub struct FalListQuery {
     /// Page size (≥ 1). The API's maximum is undocumented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub limit: Option<u32>,
     /// `nextCursor` from the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cursor: Option<String>,
 }
 
@@ -630,7 +593,6 @@ pub struct FalListQuery {
 pub struct FalAlphaListQuery {
     /// Must be absent: the alpha API returns everything in one page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cursor: Option<String>,
 }
 
@@ -643,59 +605,45 @@ pub struct SfcListQuery {
     /// Workspace id (`wksp_…`) or resource path (`sfc:workspace:<account>:<name>`); defaults to the
     /// configured workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub workspace: Option<String>,
     /// Page size, 1–200 (provider default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub limit: Option<u32>,
     /// `nextCursor` from the previous page (sent as `starting_after`, `nodec_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cursor: Option<String>,
     /// Cursor for backward pagination (`nodec_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub ending_before: Option<String>,
     /// Only these instance ids (`inst_…`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub id: Vec<String>,
     /// Only instances on these capacities (`cap_…` or `sfc:capacity:…`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub capacity: Vec<String>,
     /// Only instances in these pools (newer API versions' name for capacities).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub pool: Vec<String>,
     /// Only these provider statuses: `awaiting_allocation`, `running`, `terminated`, `failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub status: Vec<String>,
     /// Only instances created at or after this Unix time (seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub created_after: Option<i64>,
     /// Only instances created at or before this Unix time (seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub created_before: Option<i64>,
     /// Only instances on these SKUs (`isku_…`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub instance_sku: Vec<String>,
     /// Extra fields to include; only `cloud_init_user_data` exists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub include: Vec<String>,
     /// Tag filters as `key=value` (the `=` is percent-encoded on the wire).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub tag: Vec<String>,
     /// Only instances that have a tag with this key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub tag_key: Vec<String>,
 }
 
@@ -705,23 +653,18 @@ pub struct SfcListQuery {
 pub struct NovitaListQuery {
     /// Page size (`pageSize`), 1–100; default 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub limit: Option<u32>,
     /// `nextCursor` from the previous page (a page number, `pageNum`, counted from 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cursor: Option<String>,
     /// Fuzzy match on the instance name (0–255 chars).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub name: Option<String>,
     /// Fuzzy match on the product name (0–255 chars).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub product_name: Option<String>,
     /// One Novita status, e.g. `running` or `exited`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub status: Option<String>,
 }
 
@@ -851,7 +794,6 @@ pub struct FalCreateInput {
     /// Sent as `Idempotency-Key`; one is generated when absent, so a retried create never makes two
     /// instances (fal caches the answer per key for 10 minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub idempotency_key: Option<String>,
 }
 
@@ -877,25 +819,20 @@ pub struct FalAlphaCreateInput {
 pub struct SfcCreateInput {
     /// 1–255 chars, `[a-zA-Z0-9][a-zA-Z0-9._-]{0,254}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub name: Option<String>,
     /// Capacity id (`cap_…`) or resource path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub capacity: Option<String>,
     /// Pool id (`pool_…`), for API versions that renamed capacities to pools.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub pool: Option<String>,
     /// Image id (`image_…`) or resource path.
     pub image: String,
     /// Instance SKU id (`isku_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub instance_sku: Option<String>,
     /// cloud-init user data, base64, at most 64 KiB decoded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cloud_init_user_data: Option<String>,
     /// Up to 50 tags; keys 1–128 chars without `,` `=` or a leading `_`/space, values ≤ 256 chars without `,` `=`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -903,23 +840,18 @@ pub struct SfcCreateInput {
     pub tags: Option<BTreeMap<String, String>>,
     /// Integer priority (seed-era API; higher numbers are kept longer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub priority: Option<i64>,
     /// `yield` | `normal` | `preferred` | `critical` (newer API versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub priority_level: Option<String>,
     /// Request a public IPv4 address (newer API versions; needs `firewall`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub enable_public_ipv4: Option<bool>,
     /// Firewall id (`frwl_…`) or resource path (`sfc:firewall:…`); required with `enablePublicIpv4`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub firewall: Option<String>,
     /// Preview: enable InfiniBand (the SKU must support it). Sent as `_preview_enable_infiniband`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub preview_enable_infiniband: Option<bool>,
 }
 
@@ -954,7 +886,6 @@ pub struct NovitaNetworkStorage {
     pub id: String,
     /// Mount point; Novita defaults to `/network`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub mount_point: Option<String>,
 }
 
@@ -964,83 +895,64 @@ pub struct NovitaNetworkStorage {
 pub struct NovitaCreateInput {
     /// 0–255 chars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub name: Option<String>,
     /// Product id from Novita's product list.
     pub product_id: String,
     /// GPUs, 1–8 (required for `kind: "gpu"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub gpu_num: Option<u32>,
     /// Root filesystem in GB, 10–6144 (required for `kind: "gpu"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub rootfs_size: Option<u32>,
     /// Container image, 1–500 chars.
     pub image_url: String,
     /// Registry credentials `username:password` (≤ 10239 chars).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub image_auth: Option<String>,
     /// Saved registry-credential id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub image_auth_id: Option<String>,
     /// Exposed ports, e.g. `"80/http, 3306/tcp"` (1–65535 except 2222–2224).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub ports: Option<String>,
     /// Environment variables (≤ 100).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub envs: Vec<NovitaEnv>,
     /// Tools such as Jupyter (ports + tools ≤ 15).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub tools: Vec<NovitaTool>,
     /// Start command, 0–2047 chars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub command: Option<String>,
     /// Entrypoint override, 0–2047 chars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub entrypoint: Option<String>,
     /// Cluster id; empty picks a random cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cluster_id: Option<String>,
     /// Network volumes (≤ 30).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub network_storages: Vec<NovitaNetworkStorage>,
     /// VPC network id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub network_id: Option<String>,
     /// `gpu` (default) or `cpu`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub kind: Option<String>,
     /// Months to prepay; 0 = pay as you go, more forces `monthly` billing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub month: Option<u32>,
     /// `onDemand` (default) | `monthly` | `spot`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub billing_mode: Option<String>,
     /// Renew automatically (monthly billing only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub auto_renew: Option<bool>,
     /// Months per renewal, 1–12.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub auto_renew_month: Option<u32>,
     /// Minimum CUDA version, e.g. `"12.4"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub min_cuda_version: Option<String>,
 }
 
@@ -1151,7 +1063,6 @@ pub struct SshDetails {
     pub host_keys: Vec<HostKey>,
     /// When the host keys were last updated successfully (ISO 8601), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub last_successful_key_update_at: Option<String>,
     /// The provider's full answer.
     #[tsify(type = "Record<string, unknown>")]
@@ -1256,23 +1167,18 @@ pub struct FieldSpec {
     pub required: bool,
     /// Allowed values for `enum` fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[tsify(optional)]
     pub options: Vec<String>,
     /// Smallest allowed integer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub min: Option<i64>,
     /// Largest allowed integer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub max: Option<i64>,
     /// Longest allowed text, in characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub max_length: Option<u32>,
     /// A short hint on the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub help: Option<String>,
 }
 
@@ -1307,7 +1213,6 @@ pub struct Capabilities {
     pub pagination: Pagination,
     /// Largest page size the API accepts, when documented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub max_page_size: Option<u32>,
     /// Filters its list query accepts (field names of its list query type).
     pub list_filters: Vec<String>,
@@ -1348,7 +1253,6 @@ pub struct FleetListing {
     pub errors: Vec<ProviderFailure>,
     /// The fleet's burn rate and cost so far, per provider and in total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub cost: Option<FleetCost>,
 }
 
@@ -1358,15 +1262,12 @@ pub struct FleetListing {
 pub struct FleetQuery {
     /// Only these providers (default: every configured one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub providers: Option<Vec<Provider>>,
     /// Only instances in these normalized statuses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub status: Option<Vec<Status>>,
     /// Case-insensitive text match on id, name, IP and instance type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub q: Option<String>,
 }
 
@@ -1434,7 +1335,6 @@ pub struct Price {
     pub source: PriceSource,
     /// How it was made, in words (e.g. `2 GPUs × $2.40 per GPU-hour (spot)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub basis: Option<String>,
 }
 
@@ -1569,15 +1469,12 @@ pub struct Offer {
     pub name: String,
     /// GPU model, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub gpu_model: Option<String>,
     /// GPUs in one instance, when fixed (fal `gpu_8x_…`, SF Compute nodes of 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub gpu_count: Option<u32>,
     /// Most GPUs one instance may have (Novita products).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub max_gpu_count: Option<u32>,
     /// Where it can be created (Novita cluster ids); empty when the provider does not say.
     pub regions: Vec<String>,
@@ -1585,17 +1482,14 @@ pub struct Offer {
     pub billing: BillingMode,
     /// Whether the provider says it can be created now; absent when it does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub available: Option<bool>,
     /// What one `unit` costs per hour; absent when unknown (then `priceNote` says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub price: Option<Price>,
     /// What the price is of.
     pub unit: OfferUnit,
     /// Why there is no price, or a caveat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional)]
     pub price_note: Option<String>,
     /// The provider's record, as received (`null` for offers made from the price table).
     #[tsify(type = "unknown")]
