@@ -358,7 +358,7 @@ export async function runProxyScenario({ gpufleet, simUrl, proxyUrl, token, runt
 
   // A deadline given in the create call, and the instances carrying their deadlines.
   const falCount = async () => (await control(simUrl, "/state?provider=fal")).instances.length;
-  const falInput = { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3Nza deadline" };
+  const falInput = { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 deadline" };
   const timed = await fleet.create("fal", falInput, { deadline: { after: 3_600_000 } });
   check(timed.deadline?.instanceId === timed.id && timed.deadline.action === "delete" && timed.deadline.state === "pending" && timed.deadlineError === undefined, "create(…, { deadline }): the stored deadline on the instance", timed);
   const got = await fleet.get("fal", timed.id);
@@ -378,7 +378,9 @@ export async function runProxyScenario({ gpufleet, simUrl, proxyUrl, token, runt
   const badDeadline = await expectError(fleet.create("fal", falInput, { deadline: { after: 60_000, action: "stop" } }), "invalidInput", "a create with a deadline action fal does not have");
   check(badDeadline.field === "deadline.action", "the bad deadline's field", badDeadline);
   await expectError(fleet.create("fal", falInput, { deadline: { after: 60_000, at: when } }), "invalidInput", "a create with at and after");
-  const direct = new Fleet(simConfig(simUrl));
+  // A direct Fleet holds provider keys: in a page only with dangerouslyAllowBrowser.
+  const inPage = typeof window !== "undefined" && typeof document !== "undefined";
+  const direct = new Fleet(simConfig(simUrl, inPage ? { dangerouslyAllowBrowser: true } : {}));
   const refused = await expectError(direct.create("fal", falInput, { deadline: { after: 60_000 } }), "unsupported", "a direct Fleet given a deadline");
   check(/proxy/.test(refused.message), "says the proxy keeps deadlines", refused.message);
   check((await falCount()) === before, "nothing was created by the refused creates", { before });

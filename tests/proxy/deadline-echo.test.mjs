@@ -99,7 +99,7 @@ test("a create with a bad deadline changes nothing: no instance, no audit entry,
     ["sfcompute", { ...input, deadline: { after: 60_000, action: "stop" } }, "deadline.action"],
     ["sfcompute", { ...input, deadline: { after: 60_000, when: "soon" } }, "deadline"],
     ["sfcompute", { ...input, deadline: {} }, "deadline.at"],
-    ["fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAA echo", deadline: { after: 1.5 } }, "deadline.after"],
+    ["fal", { instanceType: "gpu_1x_h100_sxm5", sshKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM1outtTd7rm8LaDTtENTqynJVQeK/YgFBsxefmB6Cu2 echo", deadline: { after: 1.5 } }, "deadline.after"],
   ]) {
     const r = await h.fetch(`/api/v1/${provider}/instances`, json(h.token, "POST", body));
     assert.equal(r.status, 400, `${JSON.stringify(body.deadline)}: ${r.text}`);
