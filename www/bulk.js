@@ -10,7 +10,7 @@ import { $, h, errorText } from "./dom.js";
 import { ACTIONS } from "./details.js";
 import { displayName, state } from "./state.js";
 import { rebuildRows, table } from "./fleet-view.js";
-import { watch } from "./details-panel.js";
+import { actionsOf, watch } from "./details-panel.js";
 
 const BULK_OPS = ["stop", "terminate", "delete"];
 const CONCURRENCY = 4; // requests in flight at once (each provider's rate limits are per account)
@@ -35,19 +35,11 @@ function offered(rows) {
   return ACTIONS.filter((a) => BULK_OPS.includes(a.op) && rows.length && rows.every((r) => state.caps.get(r.inst.provider)?.operations.includes(a.op)));
 }
 
-/** The actions the library allows `inst` now (`fleet.actionsFor`: the same rule as the details panel). */
-function allowed(inst) {
-  try {
-    return state.fleet ? state.fleet.actionsFor(inst) : [];
-  } catch {
-    return [];
-  }
-}
-
 /** Why `r` is not acted on by `a`, or null when it is. */
 function skipReason(r, a) {
   if (state.transitions.has(r.key)) return `already ${state.transitions.get(r.key).label.toLowerCase()}`;
-  if (!allowed(r.inst).includes(a.op)) return `${r.inst.status}: nothing to ${a.label.toLowerCase()}`;
+  // The library's rule for this instance now (fleet.actionsFor), as in its details panel.
+  if (!actionsOf(r.inst).includes(a.op)) return `${r.inst.status}: nothing to ${a.label.toLowerCase()}`;
   return null;
 }
 

@@ -159,7 +159,7 @@ function shownInstance(key, inst) {
 }
 
 /** The actions the library allows `inst` now (none when it cannot say: no action is better than a wrong one). */
-function actionsOf(inst) {
+export function actionsOf(inst) {
   try {
     return state.fleet ? state.fleet.actionsFor(inst) : [];
   } catch {
