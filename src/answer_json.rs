@@ -177,30 +177,14 @@ pub fn write_instance_fields(out: &mut Vec<u8>, i: &crate::model::Instance) {
     opt_str(out, "startedAt", i.started_at.as_deref());
     opt_str(out, "stoppedAt", i.stopped_at.as_deref());
     // Prices and costs are a few numbers an instance, floats among them: serde writes those.
-    if let Some(price) = &i.price {
-        key(out, "price");
-        // Cannot fail: a struct of numbers, strings and an enum, written to a Vec.
-        let _ = serde_json::to_writer(&mut *out, price);
-    }
+    // Money and the proxy's records through serde: small structs, and their serializers are in
+    // every build that writes them anyway (the records routes).
+    opt_serde(out, "price", i.price.as_ref());
     opt_str(out, "priceNote", i.price_note.as_deref());
-    if let Some(cost) = &i.cost {
-        key(out, "cost");
-        let _ = serde_json::to_writer(&mut *out, cost);
-    }
-    // The proxy's records: on few instances, and only through a proxy with D1. serde writes
-    // them (the serializers are in every build that writes them anyway, for the records routes).
-    if let Some(deadline) = &i.deadline {
-        key(out, "deadline");
-        let _ = serde_json::to_writer(&mut *out, deadline);
-    }
-    if let Some(error) = &i.deadline_error {
-        key(out, "deadlineError");
-        let _ = serde_json::to_writer(&mut *out, error);
-    }
-    if let Some(mirror) = &i.deadline_mirror {
-        key(out, "deadlineMirror");
-        let _ = serde_json::to_writer(&mut *out, mirror);
-    }
+    opt_serde(out, "cost", i.cost.as_ref());
+    opt_serde(out, "deadline", i.deadline.as_deref());
+    opt_serde(out, "deadlineError", i.deadline_error.as_deref());
+    opt_serde(out, "deadlineMirror", i.deadline_mirror.as_deref());
 }
 
 /// `,"name":`
@@ -208,6 +192,15 @@ fn key(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(b",\"");
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b"\":");
+}
+
+/// `,"name":<value>` through serde when `value` is there. Cannot fail: structs of numbers,
+/// strings and enums, written to a `Vec`.
+fn opt_serde<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, name: &str, value: Option<&T>) {
+    if let Some(value) = value {
+        key(out, name);
+        let _ = serde_json::to_writer(&mut *out, value);
+    }
 }
 
 fn opt_str(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
