@@ -647,3 +647,34 @@ fn validation_answers_never_quote_a_value_the_caller_sent() {
         assert!(e["message"].as_str().unwrap().starts_with("this method is not allowed here; use "), "{e}");
     }
 }
+
+#[test]
+fn live_view_is_admitted_for_readers_and_handed_on_without_upstream_calls() {
+    let p = proxy(&[]);
+    let t = ScriptedTransport::new(|_| json(200, FAL_PAGE));
+    let ro = |req: ProxyRequest| req.header("Authorization", &format!("Bearer {RO_TOKEN}"));
+    for path in ["/api/v1/live", "/api/v1/live/refresh"] {
+        // The mark is what worker.js hands on to the FleetLive Durable Object, with the caller.
+        let r = run(&p, authed(get(path)), &t);
+        assert_eq!((r.status, r.header("X-Gpufleet-Live")), (200, Some("token")), "{path}");
+        assert!(r.body.is_empty());
+        let r = run(&p, ro(get(path)), &t);
+        assert_eq!((r.status, r.header("X-Gpufleet-Live")), (200, Some("readonly-token")), "{path}: a reader may watch");
+        let r = run(&p, get(path), &t);
+        assert_eq!((r.status, r.header("X-Gpufleet-Live")), (401, None), "{path}: never without a caller");
+        let r = run(&p, authed(ProxyRequest::new("POST", &format!("{BASE}{path}"))), &t);
+        assert_eq!((r.status, r.header("X-Gpufleet-Live")), (405, None), "{path}: GET only");
+        let r = run(&p, authed(get(&format!("{path}?all=1"))), &t);
+        assert_eq!((r.status, error_code(&r).as_str()), (400, "invalidInput"), "{path}: no query");
+    }
+    assert_eq!(t.request_count(), 0, "admitting the live view calls no provider");
+
+    // The Durable Object's own walk: a named read-only caller, never one that may change things.
+    let internal = |req: ProxyRequest| req.access(AccessCheck::Internal("live-view".into()));
+    let r = run(&p, internal(get("/api/v1/fal/instances")), &t);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.log.caller.as_deref(), Some("live-view"));
+    let req = internal(ProxyRequest::new("POST", &format!("{BASE}/api/v1/novita/instances/abc/stop")));
+    assert_eq!(run(&p, req, &t).status, 403);
+    assert_eq!(t.request_count(), 1);
+}

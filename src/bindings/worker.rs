@@ -156,8 +156,12 @@ fn to_js_response(r: ProxyResponse, head: bool) -> Result<Response, JsValue> {
 }
 
 /// What `access.js`'s `checkAccess` found: `{ name }` when the assertion holds, else
-/// `{ status, message }`; `undefined` when it made no check.
+/// `{ status, message }`; `undefined` when it made no check. `{ internal: name }` only from
+/// `worker.js`'s `FleetLive` (never from a request: `checkAccess` does not produce it).
 fn access_check(answer: &JsValue) -> Option<AccessCheck> {
+    if let Some(name) = get(answer, "internal").and_then(|n| n.as_string()) {
+        return Some(AccessCheck::Internal(name));
+    }
     if let Some(name) = get(answer, "name").and_then(|n| n.as_string()) {
         return Some(AccessCheck::Verified(name));
     }
@@ -196,7 +200,10 @@ pub async fn handle_fetch(
         Admission::Respond(r) => return to_js_response(r, method == "HEAD"),
         Admission::Proceed(a) => a,
     };
-    let allowed = match binding_allows(&env, admitted.rate_key()).await {
+    // The live view's own walk (one for every console) is not a caller to slow down.
+    let internal = matches!(incoming.access, Some(AccessCheck::Internal(_)));
+    let asked = if internal { Some(true) } else { binding_allows(&env, admitted.rate_key()).await };
+    let allowed = match asked {
         Some(ok) => ok.then_some(()).ok_or(BINDING_RETRY_AFTER_MS),
         None => LIMITER.with(|l| l.borrow_mut().check(admitted.rate_key(), proxy.config().rate(), now)),
     };

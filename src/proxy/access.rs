@@ -38,6 +38,9 @@ pub enum AccessCheck {
     /// It does not: the HTTP status (401, or 502 when the team's keys cannot be read) and why,
     /// quoting nothing of the assertion.
     Refused(u16, String),
+    /// Not a request from outside: the Worker's own `FleetLive` Durable Object walking the fleet
+    /// for the shared live view (`worker.js`), known by this name, read-only, not rate-limited.
+    Internal(String),
 }
 
 impl AccessConfig {

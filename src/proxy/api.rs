@@ -136,6 +136,10 @@ pub enum Route {
     Audit(crate::records_api::AuditQuery),
     /// `GET /api/v1/orphans[?olderThanMs=…]`
     Orphans(u64),
+    /// `GET /api/v1/live` (the shared live view's event stream) or, with `true`,
+    /// `GET /api/v1/live/refresh` (a walk now, shared with every other caller asking).
+    /// The proxy only admits it; `worker.js` hands it to the `FleetLive` Durable Object.
+    Live(bool),
 }
 
 impl Route {
@@ -155,7 +159,7 @@ impl Route {
     /// The provider the route targets, if one.
     pub fn provider(&self) -> Option<Provider> {
         match self {
-            Route::Providers | Route::Fleet(_) | Route::Balances | Route::Deadlines | Route::Orphans(_) => None,
+            Route::Providers | Route::Fleet(_) | Route::Balances | Route::Deadlines | Route::Orphans(_) | Route::Live(_) => None,
             Route::Offers(p) => *p,
             Route::Audit(q) => q.provider,
             Route::SetDeadline(p, _) | Route::ClearDeadline(p, _) => Some(*p),
@@ -285,6 +289,11 @@ pub fn parse_route(method: &str, path: &str, query: &str) -> std::result::Result
         ["orphans"] => {
             only(&["GET"])?;
             Ok(Route::Orphans(crate::records_api::orphan_age_from_params(&params).map_err(RouteError::Invalid)?))
+        }
+        ["live"] | ["live", "refresh"] => {
+            only(&["GET"])?;
+            no_query(&params)?;
+            Ok(Route::Live(segs.len() == 2))
         }
         [p, "instances", i, "deadline"] => {
             only(&["PUT", "DELETE"])?;
@@ -511,6 +520,7 @@ pub fn build_request(proxy: &ProxyConfig, route: &Route, body: Option<Vec<u8>>) 
         Route::Deadlines => (Method::Get, "/deadlines".to_owned()),
         Route::Audit(q) => (Method::Get, format!("/audit{}", query_string(&q.to_params()))),
         Route::Orphans(age) => (Method::Get, format!("/orphans{}", query_string(&[("olderThanMs", age.to_string())]))),
+        Route::Live(refresh) => (Method::Get, if *refresh { "/live/refresh" } else { "/live" }.to_owned()),
     };
     let mut req = HttpRequest::new(method, proxy.url(&path));
     if let Some(token) = &proxy.token {

@@ -134,6 +134,8 @@ fn route_label(method: &str, route: &Result<Route, RouteError>, area: Area) -> S
         (Area::Api, Ok(Route::Deadlines)) => "/api/v1/deadlines",
         (Area::Api, Ok(Route::Audit(_))) => "/api/v1/audit",
         (Area::Api, Ok(Route::Orphans(_))) => "/api/v1/orphans",
+        (Area::Api, Ok(Route::Live(false))) => "/api/v1/live",
+        (Area::Api, Ok(Route::Live(true))) => "/api/v1/live/refresh",
         (Area::Api, Err(_)) => "/api (unmatched)",
     };
     let method: String = method.chars().filter(|c| c.is_ascii_alphabetic()).take(10).collect();
@@ -304,6 +306,7 @@ impl Proxy {
         let presented = bearer_token(request.header_value("authorization"));
         let assertion = request.header_value(ASSERTION_HEADER).is_some();
         let caller = match (presented, assertion, &self.config.access, &request.access) {
+            (_, _, _, Some(AccessCheck::Internal(name))) => Caller::Access { access: Access::ReadOnly, name: name.clone() },
             (None, true, Some(config), Some(AccessCheck::Verified(name))) => {
                 Caller::Access { access: config.access_of(name), name: name.clone() }
             }
@@ -566,6 +569,12 @@ impl Proxy {
             Route::Ssh(p, id) => client.ssh(p, &id).await.map(|v| (200, json_bytes(&v))),
             Route::Offers(p) => client.offers(p).await.map(|v| (200, json_bytes(&v))),
             Route::Balances => client.balances().await.map(|v| (200, json_bytes(&v))),
+            // Admitted only: `worker.js` sees the mark and hands the request (with the caller's
+            // name) to the `FleetLive` Durable Object, which streams the shared live view.
+            Route::Live(_) => {
+                marks.push(("X-Gpufleet-Live".into(), caller_name.clone()));
+                Ok((200, Vec::new()))
+            }
         };
         // Appended once the call was tried upstream, whatever its outcome. A failed append does
         // not hide the call's answer; the answer says the log missed it.
