@@ -13,6 +13,9 @@ import { initSync, handleFetch, runScheduled } from "./proxy/gpufleet_proxy.js";
 import { D1Store } from "./d1-store.js";
 import { checkAccess } from "./access.js";
 
+// The shared live view's Durable Object class (wrangler.toml: the FLEET_LIVE binding).
+export { FleetLive } from "./live.js";
+
 let startupFailed = false;
 try {
   initSync({ module: wasmModule });
@@ -63,12 +66,36 @@ async function drainUnread(request) {
   }
 }
 
+// `GET /api/v1/live[/refresh]`, admitted by the proxy (a caller that may read: the answer carries
+// X-Gpufleet-Live with its name): handed to the one FleetLive Durable Object, whose answer (the
+// event stream) goes back with the proxy's own headers (CORS, CSP, request id).
+async function toLiveView(request, env, admitted) {
+  const headers = new Headers(admitted.headers);
+  const caller = headers.get("x-gpufleet-live");
+  for (const name of ["x-gpufleet-live", "content-type", "content-length"]) headers.delete(name);
+  if (!env.FLEET_LIVE) {
+    headers.set("content-type", "application/json; charset=utf-8");
+    const message = "this proxy has no live view: bind the FleetLive Durable Object as FLEET_LIVE (wrangler.toml)";
+    return new Response(JSON.stringify({ error: { code: "unsupported", message, retryable: false } }), { status: 503, headers });
+  }
+  const stub = env.FLEET_LIVE.get(env.FLEET_LIVE.idFromName("fleet"));
+  const answer = await stub.fetch(new URL(request.url).pathname.replace(/^.*\/live/, "https://fleet-live.internal/live"), {
+    headers: { "x-gpufleet-caller": caller },
+  });
+  for (const name of ["content-type", "cache-control", "x-accel-buffering"]) {
+    const value = answer.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  return new Response(answer.body, { status: answer.status, headers });
+}
+
 export default {
   async fetch(request, env, ctx) {
     if (startupFailed) return failure("the proxy failed to start");
     let response;
     try {
       response = await handleFetch(request, env ?? {}, ctx, storeOf(env), await checkAccess(request, env));
+      if (response.status === 200 && response.headers.has("x-gpufleet-live")) response = await toLiveView(request, env ?? {}, response);
     } catch (e) {
       // Only the error's name: a message could quote a request detail.
       console.error(JSON.stringify({ event: "unhandled", error: String(e && e.name) }));

@@ -161,9 +161,10 @@ export function consoleAssetsOptions() {
  * none (dispatchFetch only). `onLog(line)`: every stdout/stderr line of the runtime (else they
  * pass through to this process). `rateLimit`: {limit, period} to configure the RATE_LIMITER
  * binding. `assets`: serve the console (dist/console/) as static assets in front (default true).
+ * `live`: bind the live view's Durable Object, FLEET_LIVE (default true).
  * Returns { mf, url, dispose() }.
  */
-export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit, assets = true, d1 = true, d1Persist } = {}) {
+export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, rateLimit, assets = true, d1 = true, d1Persist, live = true } = {}) {
   const { Miniflare } = await import("miniflare");
   const options = { ...workerModuleOptions(), scriptPath: join(PKG, "worker.js"), bindings: env };
   // D1 (binding DB: the audit log and deadlines), real SQLite in workerd; in memory unless
@@ -172,6 +173,9 @@ export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, ra
     options.d1Databases = ["DB"];
     if (d1Persist) options.d1Persist = d1Persist;
   }
+  // The shared live view's Durable Object (wrangler.toml FLEET_LIVE), real in workerd, with its
+  // alarms; `live: false` runs without it (the consoles then poll).
+  if (live) options.durableObjects = { FLEET_LIVE: { className: "FleetLive", useSQLite: true } };
   // The console as Workers Static Assets, served before the Worker runs, with `_headers` (as
   // wrangler.toml's [assets] does on Cloudflare).
   if (assets) options.assets = consoleAssetsOptions();

@@ -24,7 +24,7 @@ test("npm publish --dry-run of pkg/ ships the package and nothing else", () => {
   const report = JSON.parse(out.slice(out.indexOf("{")));
   const files = (report.files ?? report[Object.keys(report)[0]]?.files ?? []).map((f) => f.path).sort();
   assert.ok(files.length > 10, files.join());
-  for (const f of ["package.json", "README.md", "CHANGELOG.md", ...LICENCES, "index.js", "index.d.ts", "node.js", "workerd.js", "gpufleet.js", "gpufleet.d.ts", "gpufleet_bg.wasm", "worker.js", "worker.d.ts", "d1-store.js", "access.js", "proxy/gpufleet_proxy.js", "proxy/gpufleet_proxy_bg.wasm"]) {
+  for (const f of ["package.json", "README.md", "CHANGELOG.md", ...LICENCES, "index.js", "index.d.ts", "node.js", "workerd.js", "gpufleet.js", "gpufleet.d.ts", "gpufleet_bg.wasm", "worker.js", "worker.d.ts", "d1-store.js", "access.js", "live.js", "proxy/gpufleet_proxy.js", "proxy/gpufleet_proxy_bg.wasm"]) {
     assert.ok(files.includes(f), `ships ${f}`);
   }
   for (const f of files) {
