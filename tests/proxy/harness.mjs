@@ -29,10 +29,11 @@ async function startDecoy() {
 
 /**
  * Starts the sim (frozen clock) and the proxy. `env` overrides/extends the Worker env (a value of
- * undefined removes a variable). `d1: false` runs it without the D1 database (no records).
+ * undefined removes a variable). `d1: false` runs it without the D1 database (no records);
+ * `live: false` without the live view's Durable Object.
  * Returns the harness.
  */
-export async function startHarness({ env = {}, sim: simOptions = {}, rateLimit, d1 = true } = {}) {
+export async function startHarness({ env = {}, sim: simOptions = {}, rateLimit, d1 = true, live = true } = {}) {
   ensurePkg({ log: (m) => console.error(`[proxy tests] ${m}`) });
   const sim = await startSim({ port: 0, seed: 7, instances: 6, speed: 0, ...simOptions });
   const decoy = await startDecoy();
@@ -49,7 +50,7 @@ export async function startHarness({ env = {}, sim: simOptions = {}, rateLimit, 
   };
   for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];
   const logs = [];
-  const proxy = await startProxy({ env: fullEnv, port: 0, onLog: (line) => logs.push(line), rateLimit, d1 });
+  const proxy = await startProxy({ env: fullEnv, port: 0, onLog: (line) => logs.push(line), rateLimit, d1, live });
   const responses = [];
 
   const h = {
