@@ -231,6 +231,33 @@ test("stop a Novita instance after a confirm; cancel sends nothing", async () =>
   await assertClean(assert, page, "(novita stop)");
 });
 
+test("a deadline typed like a user: what was selected in the form survives the panel's refresh", async () => {
+  // The panel is rebuilt on every poll (the cost so far moves); a user who has selected the
+  // minutes to retype them must not find the old text back, or a deadline set they never chose.
+  const inst = (await c.state("novita")).find((i) => i.status === "running" && !i.statusError);
+  await openDetails(page, "novita", inst.id);
+  const after = "#details-body [data-deadline-input=after]";
+  assert.equal(await page.$eval(after, (e) => e.value), "60", "the form's default");
+  await page.focus(after);
+  await page.keyboard.down("Control");
+  await page.keyboard.press("a");
+  await page.keyboard.up("Control");
+  // Mark the panel, then wait for the next poll to re-render it.
+  await page.$eval("#details-body dl.fields", (dl) => (dl.dataset.seen = "1"));
+  await waitFor(page, () => !document.querySelector("#details-body dl.fields")?.dataset.seen, null, 30_000);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.deadlineInput), "after", "the focus stays in the form");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type("0");
+  assert.equal(await page.$eval(after, (e) => e.value), "0", "what was selected was replaced");
+  await page.click("#details-body [data-deadline-submit]");
+  await waitFor(page, () => document.querySelector("#details-body [data-deadline-error]")?.textContent);
+  assert.match(await text(page, "#details-body [data-deadline-error]"), /after.*must be more than 0/);
+  const stored = await c.proxy.db.prepare("SELECT * FROM deadlines WHERE provider = ?1 AND instance_id = ?2").bind("novita", inst.id).first();
+  assert.equal(stored, null, "no deadline stored");
+  await closeDetails(page);
+  await assertClean(assert, page, "(deadline typing)");
+});
+
 test("terminate an SF Compute instance after a confirm", async () => {
   const inst = (await c.state("sfcompute")).find((i) => i.status === "running");
   await openDetails(page, "sfcompute", inst.id);
