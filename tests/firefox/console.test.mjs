@@ -1,57 +1,24 @@
 // The console's core flows in headless Firefox ESR (Debian's /usr/bin/firefox-esr, driven by
 // puppeteer-core over WebDriver BiDi; tests/browsers.mjs), against the simulated clouds behind the
 // edge proxy in workerd as `npm start` runs them (tests/console/harness.mjs with engine "firefox"):
-// the problem recorders (dialog, error, CSP), sign-in with the token, the fleet from all four providers, filter and status chips, an
-// instance's details, create (the form's validation, then a fal instance reaching running), Novita
-// stop after a confirm (and a cancel that sends nothing), SF Compute terminate, and the theme
-// (light, then dark at phone width). The Chromium suites in tests/console/ go deeper; this one
-// proves the same console works in a second engine. Its own directory, so `node --test
-// tests/console/` stays Chromium's step. Screenshots go to test-output/console/firefox-*.png.
+// the problem recorders (dialog, error, console, CSP), sign-in with the token, the fleet from all
+// four providers, filter and status chips, an instance's details (and Copy), create (the form's
+// messages, then a fal instance reaching running), Novita stop after a confirm (and a cancel that
+// sends nothing), a deadline typed key by key across the panel's refresh, SF Compute terminate,
+// and the theme (light, then dark at phone width). Inputs are typed as a user types them
+// (pages.mjs). The Chromium suites in tests/console/ go deeper; this one proves the same console
+// works in a second engine. Its own directory, so `node --test tests/console/` stays Chromium's
+// step. Screenshots go to test-output/console/firefox-*.png.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { SECRETS, SHOTS, PROVIDERS, useConsole, waitForRows, assertClean } from "../console/harness.mjs";
+import { SECRETS, PROVIDERS, useConsole, waitForRows, assertClean } from "../console/harness.mjs";
+import { closeDetails, fill, openDetails, shot, text, waitFor, waitForStatus } from "./pages.mjs";
 
 const c = useConsole({ engine: "firefox" });
 let page;
 
-const shot = (p, name) => p.screenshot({ path: join(SHOTS, `firefox-${name}.png`) });
-const text = (p, selector) => p.$eval(selector, (e) => e.textContent);
-const rowSelector = (provider, id) => `#fleet tbody tr[data-key="${provider}/${id}"]`;
 const actions = (p) => p.$$eval("#details-body .detail-actions [data-action]", (bs) => bs.map((b) => b.dataset.action));
-const waitFor = (p, fn, arg, timeout = 30_000) => p.waitForFunction(fn, { timeout }, arg);
-
-/** Replaces an input's text the way a user does: focus, select all, delete, type (real key events). */
-async function fill(p, selector, value) {
-  await p.focus(selector);
-  await p.keyboard.down("Control");
-  await p.keyboard.press("a");
-  await p.keyboard.up("Control");
-  await p.keyboard.press("Backspace");
-  if (value) await p.keyboard.type(value);
-  assert.equal(await p.$eval(selector, (e) => e.value), value, `${selector} holds what was typed`);
-}
-
-/** Waits until a row's status badge reads `status`. */
-function waitForStatus(p, provider, id, status) {
-  return waitFor(p, ([key, want]) => document.querySelector(`#fleet tr[data-key="${key}"] .badge`)?.textContent === want, [`${provider}/${id}`, status]);
-}
-
-/** Opens an instance's details through the UI: filter by its id, click its row. */
-async function openDetails(p, provider, id) {
-  await fill(p, "#filter", id);
-  await waitForRows(p, 1);
-  await p.click(rowSelector(provider, id));
-  await p.waitForSelector("#details:not([hidden])");
-  assert.equal(await text(p, "#details-body dd code"), id);
-}
-
-async function closeDetails(p) {
-  await p.click("#details-close");
-  await p.waitForSelector("#details", { hidden: true });
-  await fill(p, "#filter", "");
-}
 
 test("Firefox ESR drives the page over WebDriver BiDi", async () => {
   assert.match(await c.browser.version(), /^firefox\/\d+/i);
