@@ -46,6 +46,8 @@ export async function launchFirefox({ colorScheme = "light" } = {}) {
         "network.captive-portal-service.enabled": false,
         "network.connectivity-service.enabled": false,
       },
+      // Nothing outside the temp dir: Firefox (and GTK's dconf) would otherwise write ~/.cache.
+      env: { ...process.env, XDG_CACHE_HOME: join(profile, ".cache"), MOZ_CRASHREPORTER_DISABLE: "1" },
       // Firefox's own chatter on stderr (GLib, sandbox notes) is not the test's concern.
       dumpio: false,
     });
