@@ -5,10 +5,10 @@
 // four providers, filter and status chips, an instance's details (and Copy), create (the form's
 // messages, then a fal instance reaching running), Novita stop after a confirm (and a cancel that
 // sends nothing), a deadline typed key by key across the panel's refresh, SF Compute terminate,
-// and the theme (light, then dark at phone width). Inputs are typed as a user types them
-// (pages.mjs). The Chromium suites in tests/console/ go deeper; this one proves the same console
-// works in a second engine. Its own directory, so `node --test tests/console/` stays Chromium's
-// step. Screenshots go to test-output/console/firefox-*.png.
+// the keyboard and the view in the URL (reload, Back), and the theme (light, then dark at phone
+// width). Inputs are typed as a user types them (pages.mjs). The Chromium suites in tests/console/
+// go deeper; this one proves the same console works in a second engine. Its own directory, so
+// `node --test tests/console/` stays Chromium's step. Screenshots: test-output/console/firefox-*.png.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -239,6 +239,52 @@ test("terminate an SF Compute instance after a confirm", async () => {
   await closeDetails(page);
   await assertClean(assert, page, "(sfcompute terminate)");
   await page.browserContext().close();
+});
+
+test("keyboard and the URL: / j k Enter Esc; the view survives a reload, Back undoes it", async () => {
+  // The earlier tests created an instance: count what the providers hold now.
+  const total = (await Promise.all(PROVIDERS.map((provider) => c.state(provider)))).flat().length;
+  const novitas = (await c.state("novita")).length;
+  const p = await c.open();
+  await waitForRows(p, total);
+  await p.keyboard.press("/");
+  assert.equal(await p.evaluate(() => document.activeElement.id), "filter");
+  await p.keyboard.press("Escape");
+  assert.notEqual(await p.evaluate(() => document.activeElement.id), "filter");
+  const keys = await p.$$eval("#fleet tbody tr[data-key]", (trs) => trs.map((t) => t.dataset.key));
+  const active = () => p.evaluate(() => document.activeElement?.dataset?.key ?? null);
+  await p.keyboard.press("j");
+  await p.keyboard.press("j");
+  await p.keyboard.press("j");
+  await p.keyboard.press("k");
+  assert.equal(await active(), keys[1]);
+  await p.keyboard.press("Enter");
+  await p.waitForSelector("#details:not([hidden])");
+  assert.equal(new URL(p.url()).searchParams.get("open"), keys[1]);
+  await p.keyboard.press("Escape");
+  await p.waitForSelector("#details", { hidden: true });
+
+  // Chip, sort and filter in the URL; a reload keeps them; Back undoes them one by one.
+  const target = (await c.state("novita"))[3];
+  await p.click("#provider-chips [data-provider=novita]");
+  await waitForRows(p, novitas);
+  await p.click("th[data-col=price] button");
+  await fill(p, "#filter", target.id);
+  await waitForRows(p, 1);
+  await waitFor(p, (id) => new URLSearchParams(location.search).get("q") === id, target.id);
+  assert.deepEqual(Object.fromEntries(new URL(p.url()).searchParams), { q: target.id, p: "novita", sort: "-price" });
+  await p.reload();
+  await waitForRows(p, 1);
+  assert.equal(await p.$eval("#filter", (e) => e.value), target.id);
+  assert.equal(await p.$eval("th[data-col=price]", (th) => th.getAttribute("aria-sort")), "descending");
+  await p.goBack();
+  await waitForRows(p, novitas);
+  assert.equal(await p.$eval("#filter", (e) => e.value), "");
+  await p.goBack();
+  await waitForRows(p, total);
+  assert.equal(await p.$eval("#provider-chips [data-provider=novita]", (b) => b.getAttribute("aria-pressed")), "false");
+  await assertClean(assert, p, "(keyboard, URL)");
+  await p.browserContext().close();
 });
 
 test("the theme: light by default; dark at phone width when the system prefers dark", async () => {
