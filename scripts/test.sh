@@ -39,6 +39,9 @@ node scripts/check-dts.mjs
 step "console in headless Chromium behind the proxy in workerd against the simulated clouds (node --test tests/console/)"
 node --test --test-reporter=spec tests/console/
 
+step "console in headless Firefox ESR (puppeteer-core over WebDriver BiDi + Debian firefox-esr): the core flows (node --test tests/firefox/)"
+node --test --test-reporter=spec tests/firefox/
+
 step "wasm-bindgen-test in Node (tests/wasm.rs against the simulated clouds)"
 scripts/test-wasm.sh node
 
@@ -59,6 +62,9 @@ node --test --test-reporter=spec tests/js/pkg-node.test.mjs
 
 step "npm package: scenario in headless Chromium (playwright-core)"
 node --test --test-reporter=spec tests/js/pkg-chromium.test.mjs
+
+step "npm package: scenario in headless Firefox ESR (puppeteer-core over WebDriver BiDi)"
+node --test --test-reporter=spec tests/js/pkg-firefox.test.mjs
 
 step "npm package: scenario in workerd (Miniflare)"
 node --test --test-reporter=spec tests/js/pkg-workerd.test.mjs

@@ -18,6 +18,7 @@ const messages = new Map(); // key → { kind, text } (last action result, shown
 const sshState = new Map(); // key → { state, details?, error? }
 let confirmOp = null;
 let detailsSignature = "";
+let deadlineFormSignature = ""; // what the deadline form last showed, bar the user's own input
 
 export function openDetails(key) {
   if (!state.rowsByKey.has(key)) return;
@@ -38,6 +39,7 @@ export function openDetails(key) {
 export function closeDetails() {
   $("details").hidden = true;
   detailsSignature = "";
+  deadlineFormSignature = "";
   state.selectedKey = null;
   confirmOp = null;
   table.select(null);
@@ -77,9 +79,16 @@ export function renderDetailsPanel() {
   ]);
   if (signature === detailsSignature && !$("details").hidden) return;
   detailsSignature = signature;
-  // A re-render (every poll changes the cost so far) keeps the deadline form's focus.
+  // A re-render (every poll changes the cost so far) must not take the deadline form from under
+  // the user: while one of its inputs has the focus and nothing the form shows has changed, the
+  // old form is moved into the new panel and refocused, keeping what the user selected or where
+  // the caret was (a new input would put the caret at the end: "60" selected to retype, then
+  // Backspace and "0", gave "60" again). Its values are the draft already (synced on input).
   const body = $("details-body");
   const focused = body.contains(document.activeElement) ? document.activeElement.dataset.deadlineInput : undefined;
+  const formSignature = JSON.stringify([key, caps?.operations, state.readOnly, state.records, Boolean(row.gone), row.deadline, ui && [ui.busy, ui.message, ui.error && fieldErrorText(ui.error)]]);
+  const keptForm = focused && formSignature === deadlineFormSignature ? body.querySelector("[data-deadline-form]") : null;
+  deadlineFormSignature = formSignature;
   $("details-title").textContent = row.inst.name || row.inst.id;
   const recordsOn = state.records !== "off";
   body.replaceChildren(
@@ -117,6 +126,7 @@ export function renderDetailsPanel() {
       onSsh: () => loadSsh(key),
     }),
   );
+  if (keptForm) body.querySelector("[data-deadline-form]")?.replaceWith(keptForm);
   if (focused) body.querySelector(`[data-deadline-input="${focused}"]`)?.focus();
 }
 
