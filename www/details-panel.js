@@ -258,5 +258,5 @@ export async function watch(key, provider, id, target, label) {
       toast(`${label} ${displayName(provider)} instance ${id}: ${errorText(e)}`);
     }
   }
-  refresh();
+  refresh({ walk: true }); // the change, seen by every console (live) or this one (polling)
 }

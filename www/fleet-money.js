@@ -12,6 +12,7 @@ let balanceState = null; // { listing } | { error }, from fleet.balances()
 let balanceTimer = null;
 let balanceAt = 0;
 let balanceInflight = null;
+let pushedAt = 0; // when the live view last pushed the balances
 
 /**
  * The burn rate and cost so far of the last listing, as the library summed them (exact, on
@@ -79,6 +80,11 @@ export function loadBalances() {
   if (!state.fleet || balanceInflight) return balanceInflight;
   clearTimeout(balanceTimer);
   balanceTimer = null;
+  // The live view pushes them once a minute: no request of this tab's own while it does.
+  if (Date.now() - pushedAt < BALANCE_MS * 2) {
+    if (!document.hidden) balanceTimer = setTimeout(loadBalances, BALANCE_MS);
+    return null;
+  }
   const f = state.fleet;
   balanceInflight = f
     .balances({ timeoutMs: LIST_TIMEOUT_MS })
@@ -101,6 +107,14 @@ export function loadBalances() {
   return balanceInflight;
 }
 
+/** The balances as the live view pushed them (the same answer as `fleet.balances()`). */
+export function showPushedBalances(listing) {
+  pushedAt = Date.now();
+  balanceState = { listing };
+  balanceAt = pushedAt;
+  renderBalances();
+}
+
 /** The tab is seen again: the balances, unless asked less than BALANCE_MS ago (or being asked). */
 export function loadBalancesIfDue() {
   if (!balanceInflight && Date.now() - balanceAt >= BALANCE_MS) loadBalances();
@@ -108,6 +122,7 @@ export function loadBalancesIfDue() {
 
 /** Sign-out: no next request, nothing shown. */
 export function forgetBalances() {
+  pushedAt = 0;
   clearTimeout(balanceTimer);
   balanceTimer = null;
   balanceState = null;

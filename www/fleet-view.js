@@ -2,6 +2,7 @@
 // (a failing provider's kept, marked stale), the table's rows, and around the table the banners,
 // filter chips, counts, empty states and toasts.
 
+import { noteSeen } from "./live.js";
 import { $, h, clock, durationText, errorText } from "./dom.js";
 import { FleetTable, STATUSES, rowOf } from "./table.js";
 import { displayName, state } from "./state.js";
@@ -79,11 +80,13 @@ export function setInstance(key, inst) {
   const st = state.providerState.get(inst.provider);
   if (!st) return;
   st.instances.set(key, inst);
+  noteSeen(key, inst); // fresher than the live view's copy until its next change of it
   rebuildRows();
 }
 
 export function removeInstance(key) {
   for (const st of state.providerState.values()) st.instances.delete(key);
+  noteSeen(key, null);
   rebuildRows();
 }
 

@@ -1,6 +1,8 @@
 // Polling: the proxy's providers and the token's access once, then the fleet (and its deadlines)
 // every REFRESH_MS, doubling the interval up to MAX_REFRESH_MS while anything fails; paused while
-// the tab is hidden. The "updated N s ago" line and the page's countdowns tick once a second.
+// the tab is hidden. While the shared live view streams the fleet (live.js), the poll lists
+// nothing itself: it reads only the deadlines (the proxy's D1, no provider call). The "updated
+// N s ago" line and the page's countdowns tick once a second.
 
 import { $, errorText } from "./dom.js";
 import { tickCountdowns } from "./table.js";
@@ -12,6 +14,7 @@ import { loadInstanceAudit } from "./audit-panel.js";
 import { applyRecordsMode, loadHealth } from "./records-mode.js";
 import { loadDeadlines } from "./deadlines.js";
 import { signOut } from "./session.js";
+import { isLive, liveDue, refreshLive, startLive, stopLive } from "./live.js";
 
 const REFRESH_MS = 10_000; // auto-refresh interval while everything answers
 const MAX_REFRESH_MS = 160_000; // longest interval after repeated failures (doubling)
@@ -21,6 +24,7 @@ let inflight = null;
 let delay = REFRESH_MS;
 let lastOk = 0;
 let nextAt = 0;
+let walkWanted = false; // the Refresh button while live: ask the live view for a walk now
 
 async function loadProviders() {
   const [list, access] = await Promise.all([
@@ -37,7 +41,10 @@ async function loadProviders() {
   applyRecordsMode();
 }
 
-export function refresh() {
+/** A refresh now. `walk`: after a change made here, ask the live view (when live) for a walk now
+ * rather than at its next interval (shared with every console asking at once). */
+export function refresh({ walk = false } = {}) {
+  if (walk) walkWanted = true;
   if (!state.fleet) return Promise.resolve();
   if (inflight) return inflight;
   clearTimeout(timer);
@@ -54,11 +61,19 @@ export function refresh() {
 /** The Refresh button: now, and back to the normal interval. */
 export function refreshNow() {
   delay = REFRESH_MS;
+  walkWanted = true;
   refresh();
+}
+
+/** The live view's last complete walk began at `ms`: the "updated" line counts from it. */
+export function noteUpdated(ms) {
+  lastOk = ms;
+  tick();
 }
 
 /** Sign-out: no next poll, and the next session starts at the normal interval. */
 export function stopPolling() {
+  stopLive();
   clearTimeout(timer);
   timer = null;
   delay = REFRESH_MS;
@@ -71,6 +86,15 @@ async function doRefresh() {
   $("refresh").disabled = true;
   try {
     if (!state.caps.size) await loadProviders();
+    if (liveDue()) await startLive();
+    if (isLive()) {
+      const walk = walkWanted ? refreshLive() : null;
+      walkWanted = false;
+      await Promise.all([walk, loadDeadlines(f)]);
+      state.globalError = null;
+      return;
+    }
+    walkWanted = false;
     // The deadlines come with every poll: one call for the whole fleet, joined to the rows.
     const [listing] = await Promise.all([f.listAll(null, { timeoutMs: LIST_TIMEOUT_MS }), loadDeadlines(f)]);
     if (f !== state.fleet) return; // signed out meanwhile
@@ -109,7 +133,9 @@ function schedule() {
 document.addEventListener("visibilitychange", () => {
   if (!state.fleet) return;
   if (document.hidden) {
-    // Paused while nobody looks: no polling of the proxy (and the providers) from a hidden tab.
+    // Paused while nobody looks: no polling of the proxy (and the providers) from a hidden tab,
+    // and no live stream (the live view walks only while some console watches).
+    stopLive({ forget: false });
     clearTimeout(timer);
     timer = null;
     nextAt = 0;

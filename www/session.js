@@ -16,6 +16,7 @@ import { forgetOrphans } from "./orphans-panel.js";
 import { forgetOffers } from "./create-panel.js";
 import { forgetBulk } from "./bulk.js";
 import { readHealth } from "./records-mode.js";
+import { isLive } from "./live.js";
 
 const TOKEN_KEY = "gpufleet.token";
 
@@ -23,6 +24,12 @@ let gf = null; // the gpufleet module
 
 function token() {
   return sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+/** The header that names this tab to the proxy (none behind Cloudflare Access: its cookie does). */
+export function authHeaders() {
+  const t = token();
+  return t ? { authorization: `Bearer ${t}` } : {};
 }
 
 // `npm start` prints a URL ending in #token=…: take it, keep it in this tab, drop it from the URL.
@@ -101,9 +108,10 @@ async function connect({ access = false } = {}) {
   $("refresh").hidden = false;
   $("logout").hidden = false;
   $("loading").hidden = false;
-  const listed = refresh();
-  loadBalances();
-  await listed;
+  // The first refresh opens the live view when the proxy has one; its stream brings the balances
+  // too, so only a polling console asks for them itself.
+  await refresh();
+  if (!isLive()) loadBalances();
 }
 
 /** The sign-in form: keeps the token in this tab and connects. */
