@@ -10,9 +10,9 @@
 // alarm invocations, and the consoles are told the snapshot is still filling.
 //
 // Events (`event:` / `data:` JSON):
-//   snapshot  {instances, errors, cost, walkedAt, filling, walking, intervalMs}  on connect
-//   diff      {upserts: Instance[], removed: "provider/id"[]}                     what changed
-//   status    {errors, cost, walkedAt, filling, walking, walked}                 after each step
+//   snapshot  {instances, errors, cost, walkedAt, nextWalkAt, filling, walking, intervalMs}  on connect
+//   diff      {upserts: Instance[], removed: "provider/id"[]}                                 what changed
+//   status    {errors, cost, walkedAt, nextWalkAt, filling, walking, walked}                 after each step
 //   balances  BalanceListing (as GET /api/v1/balances answers)                   once a minute
 // and a comment line every HEARTBEAT_MS, so idle connections stay open and dead ones are found.
 
@@ -22,9 +22,9 @@ import { D1Store } from "./d1-store.js";
 const INTERNAL = { internal: "live-view" };
 const BASE = "https://fleet-live.internal/api/v1";
 const HEARTBEAT_MS = 20_000;
+/** While a provider fails, the interval doubles up to this (as a polling console backs off). */
+const MAX_DELAY_MS = 160_000;
 const BALANCES_MS = 60_000;
-/** A refresh asked this soon after a walk began gets that walk, not a new one. */
-const REFRESH_GAP_MS = 2_000;
 /** Page sizes asked of the providers that take one (their maxima): fewer pages, fewer subrequests. */
 const PAGE_SIZE = { sfcompute: 200, novita: 100 };
 
@@ -92,6 +92,8 @@ export class FleetLive {
     this.errors = new Map(); // provider → Error, until a walk of it succeeds
     this.providers = []; // the proxy's configured providers, in its order
     this.walkedAt = 0; // when the last complete walk began (ms)
+    this.delayMs = this.intervalMs; // to the next walk: the interval, doubled while anything fails
+    this.nextWalkAt = 0;
     this.filling = true; // no complete walk yet
     this.walk = null; // the walk under way: { startedAt, states: Map(provider → { cursor, seen, done, error }) }
     this.stepping = null; // the step under way (one at a time)
@@ -106,8 +108,18 @@ export class FleetLive {
     return this.subscribe(request.headers.get("x-gpufleet-caller") || "unknown");
   }
 
-  /** A console's stream: the snapshot now, then every change. */
-  subscribe(caller) {
+  /**
+   * A console's stream: the snapshot, then every change. A console opening sees the fleet as it
+   * is then, as a listing would: a walk that began after it arrived runs first, shared by every
+   * console opening (or refreshing) meanwhile (for a fleet larger than one invocation, the step
+   * under way).
+   */
+  async subscribe(caller) {
+    try {
+      await this.walkSince(Date.now());
+    } catch (e) {
+      console.error(JSON.stringify({ event: "live-walk-failed", error: String(e && e.message) }));
+    }
     const { readable, writable } = new TransformStream();
     const client = { writer: writable.getWriter(), caller };
     this.clients.add(client);
@@ -118,8 +130,9 @@ export class FleetLive {
     });
     if (this.balancesText) this.sendText(client, "balances", this.balancesText);
     this.heartbeat ??= setInterval(() => this.broadcastRaw(": ping\n\n"), HEARTBEAT_MS);
-    // Nobody watched, or not for a while: walk now, not at the next interval.
-    if (!this.walk && Date.now() - this.walkedAt >= this.intervalMs) this.ctx.storage.setAlarm(Date.now());
+    // The next walk: at the interval after the last (the step above scheduled it unless a walk
+    // was already under way, whose own steps go on by alarm).
+    if (!this.walk && !(await this.ctx.storage.getAlarm())) await this.ctx.storage.setAlarm(this.nextWalkAt);
     return new Response(readable, {
       headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" },
     });
@@ -127,8 +140,7 @@ export class FleetLive {
 
   /** `GET /api/v1/live/refresh`: a walk now, shared by every console asking at once. */
   async refresh() {
-    if (!this.walk && Date.now() - this.walkedAt >= REFRESH_GAP_MS) await this.step();
-    else if (this.stepping) await this.stepping;
+    await this.walkSince(Date.now()).catch(() => {});
     return Response.json({ walking: Boolean(this.walk), walkedAt: this.walkedAt || null, filling: this.filling });
   }
 
@@ -144,15 +156,31 @@ export class FleetLive {
 
   /** One invocation's share of the walk; the rest goes to the next alarm. */
   step() {
-    this.stepping ??= this.runStep().finally(() => (this.stepping = null));
+    if (!this.stepping) {
+      const began = this.walk ? this.walk.startedAt : Date.now();
+      this.steppingBegan = began;
+      this.stepping = this.runStep(began).finally(() => (this.stepping = null));
+    }
     return this.stepping;
   }
 
-  async runStep() {
+  /**
+   * Resolves once a step of a walk that began at or after `since` is done: the step under way if
+   * its walk began late enough, else (after it) a new one. Callers arriving together share it, so
+   * a burst of openings and refreshes costs at most two walks. A walk already spanning several
+   * invocations is not begun again: its next step is taken.
+   */
+  async walkSince(since) {
+    if (this.stepping && this.steppingBegan < since) await this.stepping.catch(() => {});
+    if (this.stepping) return this.stepping;
+    return this.step();
+  }
+
+  async runStep(began) {
     if (!this.walk) {
       this.providers = await this.configuredProviders();
       this.walk = {
-        startedAt: Date.now(),
+        startedAt: began,
         states: new Map(this.providers.map((p) => [p, { cursor: null, seen: new Map(), done: false, error: null }])),
       };
     }
@@ -190,11 +218,13 @@ export class FleetLive {
       this.walkedAt = this.walk.startedAt;
       this.filling = false;
       this.walk = null;
+      this.delayMs = this.errors.size ? Math.min(this.delayMs * 2, MAX_DELAY_MS) : this.intervalMs;
+      this.nextWalkAt = this.walkedAt + this.delayMs;
     }
     if (upserts.length || removed.length) this.broadcast("diff", { upserts, removed });
     this.broadcast("status", { ...this.summary(), walked });
     if (!complete) await this.ctx.storage.setAlarm(Date.now()); // the rest, in a fresh invocation
-    else if (this.clients.size) await this.ctx.storage.setAlarm(Math.max(Date.now(), this.walkedAt + this.intervalMs));
+    else if (this.clients.size) await this.ctx.storage.setAlarm(Math.max(Date.now(), this.nextWalkAt));
     else this.idle();
   }
 
@@ -281,6 +311,7 @@ export class FleetLive {
       errors,
       cost: this.filling ? null : fleetCost(instances, answered),
       walkedAt: this.walkedAt || null,
+      nextWalkAt: this.nextWalkAt || null,
       filling: this.filling,
       walking: this.walk ? { startedAt: this.walk.startedAt, instances: instancesSeen(this.walk) } : null,
     };

@@ -26,6 +26,7 @@ const live = {
   errors: [],
   cost: null,
   walkedAt: 0,
+  nextWalkAt: 0,
   filling: false,
   walking: null,
   intervalMs: 10_000,
@@ -37,6 +38,14 @@ const live = {
 
 /** Whether the fleet comes from the live view now (poll.js then lists nothing itself). */
 export const isLive = () => live.mode === "live";
+
+/** While the live view backs off (a provider failing): when its next walk is, else 0. */
+export const liveRetryAt = () => (isLive() && live.nextWalkAt - live.walkedAt > live.intervalMs ? live.nextWalkAt : 0);
+
+/** The live view stopped working (its refresh failed): poll instead, and try it again later. */
+export function dropLive(reason) {
+  if (live.ctrl) fail(live.ctrl, reason, () => {});
+}
 
 /** Whether poll.js should try to open the stream before listing. */
 export const liveDue = () => (live.mode === "off" || live.mode === "polling") && Date.now() >= live.nextTryAt;
@@ -173,6 +182,7 @@ function onEvent(event, data) {
     live.errors = data.errors;
     live.cost = data.cost;
     live.walkedAt = data.walkedAt || 0;
+    live.nextWalkAt = data.nextWalkAt || 0;
     live.filling = data.filling;
     live.walking = data.walking;
   }

@@ -14,7 +14,7 @@ import { loadInstanceAudit } from "./audit-panel.js";
 import { applyRecordsMode, loadHealth } from "./records-mode.js";
 import { loadDeadlines } from "./deadlines.js";
 import { signOut } from "./session.js";
-import { isLive, liveDue, refreshLive, startLive, stopLive } from "./live.js";
+import { dropLive, isLive, liveDue, liveRetryAt, refreshLive, startLive, stopLive } from "./live.js";
 
 const REFRESH_MS = 10_000; // auto-refresh interval while everything answers
 const MAX_REFRESH_MS = 160_000; // longest interval after repeated failures (doubling)
@@ -90,9 +90,13 @@ async function doRefresh() {
     if (isLive()) {
       const walk = walkWanted ? refreshLive() : null;
       walkWanted = false;
-      await Promise.all([walk, loadDeadlines(f)]);
-      state.globalError = null;
-      return;
+      const [walked] = await Promise.all([walk?.then(() => true, (e) => e), loadDeadlines(f)]);
+      if (walked === undefined || walked === true) {
+        state.globalError = null;
+        return;
+      }
+      // The live view cannot be reached: this tab lists the fleet itself, below.
+      dropLive(`its refresh failed: ${errorText(walked)}`);
     }
     walkWanted = false;
     // The deadlines come with every poll: one call for the whole fleet, joined to the rows.
@@ -154,7 +158,9 @@ function tick() {
   if (inflight) parts.push("Updating…");
   else if (lastOk) parts.push(`Updated ${Math.max(0, Math.round((Date.now() - lastOk) / 1000))} s ago`);
   else parts.push("Not updated yet");
+  const liveRetry = liveRetryAt();
   if (document.hidden) parts.push("paused while hidden");
+  else if (liveRetry) parts.push(`retrying in ${Math.max(0, Math.ceil((liveRetry - Date.now()) / 1000))} s`);
   else if (!inflight && nextAt && delay > REFRESH_MS) parts.push(`retrying in ${Math.max(0, Math.ceil((nextAt - Date.now()) / 1000))} s`);
   $("updated").textContent = parts.join(" · ");
 }

@@ -45,8 +45,10 @@ function recordCspViolations() {
  * the proxy's GPUFLEET_PRICES (PRICES by default; null for none). `d1`: bind the D1 database
  * (the records: deadlines, audit log; true by default, as `npm start`), see startProxy. `env`:
  * more proxy variables (e.g. Cloudflare Access's). `engine`: "chromium" (default) or "firefox".
+ * `live`: bind the live view's Durable Object (true by default, as `npm start`; false: the
+ * consoles poll).
  */
-export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 = true, env: extraEnv = {}, engine = "chromium" } = {}) {
+export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 = true, live = true, env: extraEnv = {}, engine = "chromium" } = {}) {
   if (!ENGINES.includes(engine)) throw new Error(`engine must be one of ${ENGINES.join(", ")}, not ${engine}`);
   ensurePkg({ log: (m) => console.error(`[console tests] ${m}`) });
   mkdirSync(SHOTS, { recursive: true });
@@ -56,7 +58,7 @@ export async function startConsole({ sim: simOptions = {}, prices = PRICES, d1 =
   const logs = [];
   const env = { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, GPUFLEET_READONLY_TOKEN: readOnlyToken, ...extraEnv };
   if (prices) env.GPUFLEET_PRICES = JSON.stringify(prices);
-  const proxy = await startProxy({ env, port: 0, d1, onLog: (l) => logs.push(l) });
+  const proxy = await startProxy({ env, port: 0, d1, live, onLog: (l) => logs.push(l) });
   const browser = engine === "firefox" ? await launchFirefox() : await launchChromium();
   // Firefox's prefers-color-scheme is fixed per browser: a dark page gets a second one, on demand.
   let darkFirefox;

@@ -82,5 +82,5 @@ function apply(client, event, data) {
   }
 }
 
-/** Whether `e` is a status event after a complete walk. */
-export const walked = (e) => e.event === "status" && !e.data.filling && !e.data.walking;
+/** Whether `e` says a walk is complete (a step's status, or a snapshot sent after one). */
+export const walked = (e) => (e.event === "status" || e.event === "snapshot") && !e.data.filling && !e.data.walking;

@@ -36,7 +36,7 @@ test("the live view streams the fleet the listing gives, to any caller that may 
   assert.equal(c.headers.get("x-gpufleet-live"), null, "the hand-over mark never leaves the Worker");
   assert.ok(c.headers.get("x-request-id"), "the proxy's own headers come with the stream");
   assert.match(c.headers.get("content-security-policy") ?? "", /default-src 'none'/);
-  await c.waitFor(walked, 15_000, "a complete walk");
+  const complete = await c.waitFor(walked, 15_000, "a complete walk");
 
   const listing = await h.fetch("/api/v1/instances", { headers: h.auth() });
   assert.equal(listing.status, 200);
@@ -46,7 +46,7 @@ test("the live view streams the fleet the listing gives, to any caller that may 
     assert.deepEqual(withoutCost(inst), withoutCost(byKey.get(key)), key);
     assert.equal(inst.cost?.since, byKey.get(key).cost?.since, `${key}: the cost counts from the same start`);
   }
-  const cost = c.last.status.cost;
+  const cost = complete.data.cost;
   for (const field of ["burnRatePerHour", "pricedRunning", "unpricedRunning"]) {
     assert.deepEqual(cost[field], listing.json.cost[field], `the fleet's ${field} as the listing sums it`);
   }
@@ -90,23 +90,26 @@ test("twenty consoles cost the providers what one does: one walk per interval", 
   for (const c of many) c.close();
 });
 
-test("twenty Refresh clicks at once make one walk", async () => {
+test("twenty Refresh clicks at once share their walks: each sees the fleet as it was after it asked", async () => {
   const slow = await startHarness({ env: { LIVE_INTERVAL_MS: "60000" } });
   try {
     const c = await openLive(`${slow.url}/api/v1/live`, slow.auth());
     clients.push(c);
     const first = (await c.waitFor(walked, 15_000, "the first walk")).data.walkedAt;
-    await sleep(2100); // a refresh within 2 s of a walk's start gets that walk
     await slow.clearUpstream();
     const answers = await Promise.all(Array.from({ length: 20 }, () => slow.fetch("/api/v1/live/refresh", { headers: slow.auth() })));
     for (const a of answers) assert.equal(a.status, 200, a.text);
-    assert.equal(new Set(answers.map((a) => a.json.walkedAt)).size, 1, "every answer names the same walk");
-    assert.ok(answers[0].json.walkedAt > first);
+    // The first begins a walk; those arriving while it runs need one that began after them, and
+    // share the next: two walks, not twenty.
+    const walks = new Set(answers.map((a) => a.json.walkedAt));
+    assert.ok(walks.size <= 2, `${walks.size} walks named`);
+    assert.ok(Math.min(...walks) > first);
     for (const p of ["fal", "fal-alpha", "sfcompute", "novita"]) {
-      assert.equal(listCalls(await slow.upstream(), p).length, 1, `${p}: one walk for twenty refreshes`);
+      const n = listCalls(await slow.upstream(), p).length;
+      assert.ok(n >= 1 && n <= 2, `${p}: ${n} walks for twenty refreshes`);
     }
-    const refreshed = await c.waitFor((e) => walked(e) && e.data.walkedAt > first, 5_000, "the refreshed walk pushed");
-    assert.equal(refreshed.data.walkedAt, answers[0].json.walkedAt);
+    const refreshed = await c.waitFor((e) => walked(e) && e.data.walkedAt === Math.max(...walks), 5_000, "the refreshed walk pushed");
+    assert.ok(refreshed);
     const reader = await slow.fetch("/api/v1/live/refresh", { headers: slow.auth(slow.readOnlyToken) });
     assert.equal(reader.status, 200, "a reader may ask for a refresh: it changes nothing");
     assert.equal((await slow.fetch("/api/v1/live/refresh")).status, 401);
