@@ -17,6 +17,8 @@ const CONCURRENCY = 4; // requests in flight at once (each provider's rate limit
 
 let confirming = null; // { op, act: [row], skip: [[row, why]] } while the confirm is shown
 let running = false; // a bulk run is sending its requests
+let shownActions = ""; // what the action buttons were drawn for (renderBulk)
+let shownConfirm = null; // the question the confirm box was drawn for
 const progress = new Map(); // key → { label, state: "queued"|"sent"|"done"|"failed"|"skipped", text }
 
 /** The ticked rows that still exist. */
@@ -58,34 +60,58 @@ function renderBulk() {
   all.checked = table.picked.size > 0 && shown.length > 0 && shown.every((r) => table.picked.has(r.key));
   all.indeterminate = !all.checked && table.picked.size > 0 && shown.some((r) => table.picked.has(r.key));
 
-  const buttons = offered(rows).map((a) => {
+  // Rebuilt only when what they offer changes: a refresh (every few seconds while live) must not
+  // swap a button out from under a click.
+  const offer = offered(rows);
+  const actionsKey = `${offer.map((a) => a.op).join(",")}|${running}|${Boolean(confirming)}|${rows.length > 0}`;
+  if (actionsKey !== shownActions) {
+    shownActions = actionsKey;
+    renderActions(offer, rows);
+  }
+  $("bulk-clear").hidden = !rows.length;
+
+  const box = $("bulk-confirm");
+  box.hidden = !confirming;
+  // The question is fixed when asked (askConfirm): drawn once, not on every refresh.
+  if (confirming && confirming !== shownConfirm) renderConfirm(box);
+  shownConfirm = confirming;
+  renderProgress();
+}
+
+function renderActions(offer, rows) {
+  const buttons = offer.map((a) => {
     const b = h("button", { type: "button", className: a.danger ? "danger" : "", disabled: running || Boolean(confirming), dataset: { bulkOp: a.op } }, `${a.label}…`);
     b.addEventListener("click", () => askConfirm(a.op));
     return b;
   });
   if (rows.length && !buttons.length) buttons.push(h("span", { className: "muted" }, "No action every selected provider supports"));
   $("bulk-actions").replaceChildren(...buttons);
-  $("bulk-clear").hidden = !rows.length;
+}
 
-  const box = $("bulk-confirm");
-  box.hidden = !confirming;
-  if (confirming) {
-    const a = ACTIONS.find((x) => x.op === confirming.op);
-    const n = confirming.act.length;
-    const list = h("ul", {}, confirming.act.map((r) => h("li", { dataset: { key: r.key } }, `${a.label} ${who(r)}`)));
-    const skipped = confirming.skip.length
-      ? [h("p", {}, `Not acted on (${confirming.skip.length}):`), h("ul", { className: "skipped" }, confirming.skip.map(([r, why]) => h("li", { dataset: { key: r.key } }, `${who(r)}: ${why}`)))]
-      : [];
-    const yes = h("button", { type: "button", className: a.danger ? "danger" : "primary", disabled: !n || running, dataset: { bulkConfirm: a.op } }, `Yes, ${a.label.toLowerCase()} ${n} instance${n === 1 ? "" : "s"}`);
-    yes.addEventListener("click", () => runBulk(), { once: true });
-    const no = h("button", { type: "button", dataset: { bulkCancel: "" } }, "Cancel");
-    no.addEventListener("click", () => {
-      confirming = null;
-      renderBulk();
-    });
-    box.replaceChildren(h("p", {}, n ? `${a.label} ${n} instance${n === 1 ? "" : "s"}? This ${a.says}.` : `Nothing to ${a.label.toLowerCase()}.`), list, ...skipped, yes, " ", no);
-  }
+function renderConfirm(box) {
+  const a = ACTIONS.find((x) => x.op === confirming.op);
+  const n = confirming.act.length;
+  const list = h("ul", {}, confirming.act.map((r) => h("li", { dataset: { key: r.key } }, `${a.label} ${who(r)}`)));
+  const skipped = confirming.skip.length
+    ? [h("p", {}, `Not acted on (${confirming.skip.length}):`), h("ul", { className: "skipped" }, confirming.skip.map(([r, why]) => h("li", { dataset: { key: r.key } }, `${who(r)}: ${why}`)))]
+    : [];
+  const yes = h("button", { type: "button", className: a.danger ? "danger" : "primary", disabled: !n || running, dataset: { bulkConfirm: a.op } }, `Yes, ${a.label.toLowerCase()} ${n} instance${n === 1 ? "" : "s"}`);
+  yes.addEventListener("click", () => runBulk(), { once: true });
+  const no = h("button", { type: "button", dataset: { bulkCancel: "" } }, "Cancel");
+  no.addEventListener("click", () => {
+    confirming = null;
+    renderBulk();
+  });
+  box.replaceChildren(h("p", {}, n ? `${a.label} ${n} instance${n === 1 ? "" : "s"}? This ${a.says}.` : `Nothing to ${a.label.toLowerCase()}.`), list, ...skipped, yes, " ", no);
+}
 
+let shownProgress = "";
+
+function renderProgress() {
+  // Redrawn only when it changed: the Dismiss button stays under a click across refreshes.
+  const progressKey = JSON.stringify([running, ...progress]);
+  if (progressKey === shownProgress) return;
+  shownProgress = progressKey;
   const items = [...progress].map(([key, p]) => h("li", { className: p.state, dataset: { key, state: p.state } }, `${p.label}: ${p.text}`));
   $("bulk-progress").replaceChildren(...items);
   if (progress.size && !running) {
@@ -176,6 +202,9 @@ export function forgetBulk() {
   table.picked.clear();
   progress.clear();
   confirming = null;
+  shownActions = "";
+  shownConfirm = null;
+  shownProgress = "";
   renderBulk();
 }
 
