@@ -8,7 +8,7 @@ import { $, errorText } from "./dom.js";
 import { tickCountdowns } from "./table.js";
 import { tickDeadlines } from "./records.js";
 import { LIST_TIMEOUT_MS, isAuthError, isRedirect, state } from "./state.js";
-import { applyListing, renderBanners, renderEmpty } from "./fleet-view.js";
+import { applyListing, rebuildRows, renderBanners, renderEmpty } from "./fleet-view.js";
 import { loadBalancesIfDue } from "./fleet-money.js";
 import { loadInstanceAudit } from "./audit-panel.js";
 import { applyRecordsMode, loadHealth } from "./records-mode.js";
@@ -93,6 +93,8 @@ async function doRefresh() {
       const [walked] = await Promise.all([walk?.then(() => true, (e) => e), loadDeadlines(f)]);
       if (walked === undefined || walked === true) {
         state.globalError = null;
+        rebuildRows(); // the deadlines just read, joined to the rows the stream gave
+        renderBanners();
         return;
       }
       // The live view cannot be reached: this tab lists the fleet itself, below.

@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { PRICES, SHOTS, useConsole, waitForRows, row, assertClean } from "./harness.mjs";
 import { NOVITA_IMAGES, NOVITA_PRODUCTS, SFC_PRICES } from "../sim/catalog.mjs";
 
-const c = useConsole({ library: true });
+// A polling console: these tests read "the listing the page got" (`/api/v1/instances`); the live
+// view's sums are checked against the library's in tests/proxy/live.test.mjs.
+const c = useConsole({ library: true, live: false });
 
 /** The page's own dollar format (www/money.js usdText), for a micro-dollar amount. */
 function usd(micro) {

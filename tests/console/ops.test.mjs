@@ -345,6 +345,16 @@ test("bulk stop and delete: one confirm listing what happens, per-instance progr
   const listed = await p.$$eval("#bulk-confirm li", (lis) => lis.map((l) => l.dataset.key));
   assert.deepEqual(listed.sort(), running.map((i) => `novita/${i.id}`).sort(), "the confirm lists exactly those three");
   assert.match(await p.textContent("#bulk-confirm"), /Stop 3 instances\?/);
+  // A refresh while the question is open keeps the very buttons a click is about to land on
+  // (they were redrawn on every refresh, and a click at that moment was lost).
+  const yesButton = await p.$("[data-bulk-confirm=stop]");
+  const stopButton = await p.$("#bulk-actions [data-bulk-op=stop]");
+  const refreshed = p.waitForResponse((r) => r.url().endsWith("/api/v1/live/refresh"));
+  await p.click("#refresh");
+  await refreshed;
+  await p.waitForTimeout(500); // the walk's pushed events, applied to the table
+  assert.ok(await yesButton.evaluate((b) => b.isConnected), "the confirm's Yes is the same button after a refresh");
+  assert.ok(await stopButton.evaluate((b) => b.isConnected), "so is the Stop… button");
   await p.locator("[data-bulk-confirm=stop]").dblclick(); // a second click does nothing more
   await p.waitForFunction(() => {
     const items = [...document.querySelectorAll("#bulk-progress li[data-state]")];

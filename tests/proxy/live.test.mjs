@@ -54,6 +54,9 @@ test("the live view streams the fleet the listing gives, to any caller that may 
     cost.byProvider.map((p) => [p.provider, p.burnRatePerHour, p.pricedRunning, p.unpricedRunning]),
     listing.json.cost.byProvider.map((p) => [p.provider, p.burnRatePerHour, p.pricedRunning, p.unpricedRunning]),
   );
+  const running = [...c.fleet.values()].filter((i) => i.status === "running" && i.price);
+  assert.equal(cost.costSoFar.microUsd, running.reduce((n, i) => n + (i.cost ? i.cost.amount.microUsd : 0), 0), "cost so far: the sum of the rows' costs");
+  assert.equal(cost.costSoFar.usd, cost.costSoFar.microUsd / 1e6);
   assert.ok(c.events.some((e) => e.event === "balances" && Array.isArray(e.data.balances)), "balances come with the stream");
 
   const reader = await live(h.auth(h.readOnlyToken));
