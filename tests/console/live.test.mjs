@@ -83,3 +83,20 @@ test("without the live view the console polls, and says so", async () => {
     await polling.close();
   }
 });
+
+test("a fleet larger than one invocation's walk: the console says the snapshot is still filling, then Live", async () => {
+  const big = await startConsole({ sim: { instances: 300 }, env: { LIVE_PAGES_PER_RUN: "1", LIVE_INTERVAL_MS: "60000" } });
+  try {
+    // Slow providers: each one-page step of the walk takes a while, so the filling is seen.
+    await big.control("POST", "/latency", { ms: 400 });
+    const page = await big.open();
+    await page.waitForFunction(() => /^Live · filling: \d+ instances so far$/.test(document.getElementById("sync-mode")?.textContent), null, { timeout: 30_000 });
+    assert.match(await page.getAttribute("#sync-mode", "title"), /still coming in, a part at a time/);
+    await page.waitForFunction(() => document.getElementById("sync-mode")?.textContent === "Live", null, { timeout: 60_000 });
+    await waitForRows(page, 1200);
+    await assertClean(assert, page, "(filling)");
+    await page.context().close();
+  } finally {
+    await big.close();
+  }
+});
