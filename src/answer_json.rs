@@ -37,15 +37,16 @@ pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
 pub type SpannedJson = (Vec<u8>, Vec<u8>, Vec<u32>);
 
 /// [`instances_json`] with every `raw` left out, and the records' texts beside it: all of them
-/// one after another in `texts`, and per instance in order its `[start, end)` there (`spans`,
-/// two numbers an instance). For the JS bindings, which attach `raw` lazily from those spans;
-/// one copy of just the records' bytes crosses, whether they came in one body or many.
+/// in order in `texts`, one `,` between two, and per instance its `[start, end)` there (`spans`,
+/// two numbers an instance). For the JS bindings, which attach `raw` lazily from those spans
+/// (the commas let them parse a run of records as one JSON array); one copy of just the
+/// records' bytes crosses, whether they came in one body or many.
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
 pub fn instances_json_spans<T: serde::Serialize>(
     shell: &T,
     instances: Vec<crate::model::Instance>,
 ) -> Result<SpannedJson, crate::error::Error> {
-    let total: usize = instances.iter().map(|i| i.raw.bytes().len()).sum();
+    let total: usize = instances.iter().map(|i| i.raw.bytes().len() + 1).sum();
     if u32::try_from(total).is_err() {
         return Err(crate::error::Error::new(
             crate::error::ErrorCode::Decode,
@@ -56,6 +57,9 @@ pub fn instances_json_spans<T: serde::Serialize>(
     let mut spans: Vec<u32> = Vec::with_capacity(instances.len() * 2);
     let text = instances_json_with(shell, instances, |_, raw| {
         // Cannot overflow: the total was checked above.
+        if !texts.is_empty() {
+            texts.push(b',');
+        }
         spans.push(texts.len() as u32);
         texts.extend_from_slice(raw.bytes());
         spans.push(texts.len() as u32);
@@ -375,6 +379,9 @@ mod tests {
             assert_eq!(&got, want, "record {i}");
         }
         assert_eq!(spans.last().copied(), Some(texts.len() as u32), "just the records' bytes");
+        // One comma between two records, so a run of them reads as a JSON array.
+        let all: Vec<Value> = serde_json::from_slice(&[b"[", &texts[..], b"]"].concat()).unwrap();
+        assert_eq!(all, expected);
     }
 
     #[test]
