@@ -67,6 +67,52 @@ pub fn instances_json_spans<T: serde::Serialize>(
     Ok((text, texts, spans))
 }
 
+/// [`instances_json`] with every `raw` left out (the JS bindings' handover when the records are
+/// spans of a body the JS side holds: see [`body_spans`]).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
+pub fn instances_json_without_raw<T: serde::Serialize>(
+    shell: &T,
+    instances: Vec<crate::model::Instance>,
+) -> Result<Vec<u8>, crate::error::Error> {
+    instances_json_with(shell, instances, |_, _| {})
+}
+
+/// Each record's place in the body it was decoded from (two numbers an instance, `[start,
+/// end)`), when every instance's `raw` is a span of one and the same source of `body_len` bytes
+/// (a list body decoded by [`crate::provider::decode_list_body`], which keeps one copy of the
+/// body it is given) and the records are consecutive elements of one JSON array there, in
+/// order: nothing but whitespace and one comma between two. Then the JS bindings read each
+/// `raw` from the body they already hold instead of a copy of the records, and a run of records
+/// parses as one JSON array. `None` otherwise (records from the slow path, from several bodies,
+/// or not in the body's order): then [`instances_json_spans`].
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
+pub fn body_spans(instances: &[crate::model::Instance], body_len: usize) -> Option<Vec<u32>> {
+    let (source, _) = instances.first()?.raw.source();
+    if source.len() != body_len || u32::try_from(body_len).is_err() {
+        return None;
+    }
+    let mut spans = Vec::with_capacity(instances.len() * 2);
+    let mut previous_end: Option<usize> = None;
+    for instance in instances {
+        let (this_source, span) = instance.raw.source();
+        if !std::sync::Arc::ptr_eq(this_source, source) || span.is_empty() {
+            return None;
+        }
+        if let Some(end) = previous_end {
+            let gap = source.get(end..span.start)?;
+            let commas = gap.iter().filter(|&&b| b == b',').count();
+            if commas != 1 || !gap.iter().all(|&b| b == b',' || matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                return None;
+            }
+        }
+        previous_end = Some(span.end);
+        // Cannot truncate: body_len fits in a u32 (checked above) and the span is inside it.
+        spans.push(span.start as u32);
+        spans.push(span.end as u32);
+    }
+    Some(spans)
+}
+
 fn instances_json_with<T: serde::Serialize>(
     shell: &T,
     instances: Vec<crate::model::Instance>,
@@ -382,6 +428,42 @@ mod tests {
         // One comma between two records, so a run of them reads as a JSON array.
         let all: Vec<Value> = serde_json::from_slice(&[b"[", &texts[..], b"]"].concat()).unwrap();
         assert_eq!(all, expected);
+    }
+
+    #[test]
+    fn body_spans_point_into_the_body_given_to_decode_list_body() {
+        use crate::model::ListQuery;
+        use crate::provider::{decode_list_body, Provider};
+        let root = env!("CARGO_MANIFEST_DIR");
+        for (provider, file) in [
+            (Provider::Fal, "fal/list.json"),
+            (Provider::FalAlpha, "fal-alpha/list-nullable.json"),
+            (Provider::Sfcompute, "sfcompute/list_seed.json"),
+            (Provider::Novita, "novita/list.json"),
+        ] {
+            let body = std::fs::read(format!("{root}/tests/fixtures/{file}")).unwrap();
+            let page = decode_list_body(&ListQuery::first_page(provider), body.clone()).unwrap();
+            let spans = body_spans(&page.items, body.len()).unwrap_or_else(|| panic!("{file}: records are spans of the body"));
+            assert_eq!(spans.len(), 2 * page.items.len());
+            for (i, item) in page.items.iter().enumerate() {
+                assert_eq!(&body[spans[2 * i] as usize..spans[2 * i + 1] as usize], item.raw.bytes(), "{file} record {i}");
+            }
+            // A run of records is one JSON array's elements.
+            let run = &body[spans[0] as usize..*spans.last().unwrap() as usize];
+            let all: Vec<Value> = serde_json::from_slice(&[b"[", run, b"]"].concat()).unwrap();
+            let want: Vec<Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
+            assert_eq!(all, want, "{file}");
+            // Another length, or records not from one body: no spans.
+            assert!(body_spans(&page.items, body.len() + 1).is_none());
+            let mut mixed = page.items.clone();
+            mixed[0].raw = crate::raw::Raw::from_value(mixed[0].raw.value().clone());
+            assert!(body_spans(&mixed, body.len()).is_none(), "{file}: a record of its own");
+            if page.items.len() > 1 {
+                let mut swapped = page.items.clone();
+                swapped.swap(0, 1);
+                assert!(body_spans(&swapped, body.len()).is_none(), "{file}: out of order");
+            }
+        }
     }
 
     #[test]

@@ -31,14 +31,33 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
 /// [`to_js`] for a value whose first field is a list of instances (`Page<Instance>` under
 /// `items`, `FleetListing` under `instances`: `key`), `shell` being that value with the list
 /// emptied. The instances cross as small JSON without their `raw`; each `raw` becomes a lazy own
-/// enumerable property that parses the record's span of the provider's body the first time it
-/// is read (so `JSON.stringify`, spread and `structuredClone` still see it). The records' texts
-/// cross once, as one `Uint8Array` copy, however many bodies they came in.
+/// enumerable property that parses the record's text the first time it is read (so
+/// `JSON.stringify`, spread and `structuredClone` still see it). The records' texts cross once,
+/// as one `Uint8Array` copy, however many bodies they came in.
 pub fn instances_to_js<T: Serialize>(shell: &T, key: &str, instances: Vec<Instance>) -> Result<JsValue, Error> {
     let (text, texts, spans) = crate::answer_json::instances_json_spans(shell, instances)?;
     // UTF-8 by construction (serde_json's text; the spans are whole JSON values serde_json read
     // as text): decoded by the JS side's native TextDecoder, not checked again here.
-    parse_instances(&text, key, &texts, &spans).map_err(handover_error)
+    parse_instances(&text, key, &js_sys::Uint8Array::from(&texts[..]), &spans).map_err(handover_error)
+}
+
+/// [`instances_to_js`] for instances decoded from one body that JS holds as `body` (its UTF-8
+/// bytes, not shared with the caller): each `raw` is read from there, so the records' texts are
+/// not copied out of wasm memory again. Falls back to [`instances_to_js`] when the records are
+/// not spans of that body (see [`crate::answer_json::body_spans`]).
+pub fn instances_in_body_to_js<T: Serialize>(
+    shell: &T,
+    key: &str,
+    instances: Vec<Instance>,
+    body: &js_sys::Uint8Array,
+) -> Result<JsValue, Error> {
+    match crate::answer_json::body_spans(&instances, body.length() as usize) {
+        Some(spans) => {
+            let text = crate::answer_json::instances_json_without_raw(shell, instances)?;
+            parse_instances(&text, key, body, &spans).map_err(handover_error)
+        }
+        None => instances_to_js(shell, key, instances),
+    }
 }
 
 fn handover_error(e: JsValue) -> Error {
@@ -52,15 +71,16 @@ export function utf8Bytes(text) { return encoder.encode(text); }
 // A lazy `raw`: an own enumerable accessor (so JSON.stringify, spread and structuredClone see it)
 // that becomes a plain data property with the record on first read. One getter and setter per
 // call, the instance's index found through a WeakMap: a closure per instance costs more than the
-// decode it saves (see BENCHMARKS.md, "Decode"). The records are parsed a block at a time: the
-// first read in a block of RAW_BLOCK instances decodes and parses that block's texts as one JSON
-// array (they are comma-separated), so reading every `raw` costs about one `JSON.parse` of the
-// records, not one TextDecoder and one parse per record.
+// decode it saves (see BENCHMARKS.md, "Decode"). `texts` holds the records (a body, or their
+// texts one after another), `spans` each one's [start, end) there; consecutive records are
+// consecutive elements of one JSON array (comma-separated), so they are parsed a block at a
+// time: the first read in a block of RAW_BLOCK instances decodes and parses the whole block as
+// one array, and reading every `raw` costs about one `JSON.parse` of the records, not one
+// TextDecoder and one parse per record.
 const RAW_BLOCK = 256;
-export function parseInstances(bytes, key, textsView, spansView) {
+export function parseInstances(bytes, key, texts, spansView) {
   const out = JSON.parse(decoder.decode(bytes));
-  // Both are views of wasm memory, valid only during this call: keep copies.
-  const texts = textsView.slice();
+  // A view of wasm memory, valid only during this call: keep a copy.
   const spans = spansView.slice();
   const items = out[key];
   const count = items.length;
@@ -101,9 +121,10 @@ export function parseInstances(bytes, key, textsView, spansView) {
 }
 "#)]
 extern "C" {
-    /// `JSON.parse` of a page's JSON, then a lazy `raw` on each of `out[key]` from its span.
+    /// `JSON.parse` of a page's JSON, then a lazy `raw` on each of `out[key]` from its span of
+    /// `texts` (a JS array, kept).
     #[wasm_bindgen(js_name = parseInstances, catch)]
-    fn parse_instances(bytes: &[u8], key: &str, texts: &[u8], spans: &[u32]) -> Result<JsValue, JsValue>;
+    fn parse_instances(bytes: &[u8], key: &str, texts: &js_sys::Uint8Array, spans: &[u32]) -> Result<JsValue, JsValue>;
     /// `new TextEncoder().encode(text)`.
     #[wasm_bindgen(js_name = utf8Bytes)]
     fn utf8_bytes(text: &JsValue) -> js_sys::Uint8Array;
@@ -114,7 +135,12 @@ extern "C" {
 /// (lone surrogates become U+FFFD either way), without wasm-bindgen's per-character copy loop,
 /// which a 6 MB body makes noticeable.
 pub fn string_bytes(value: &JsValue) -> Option<Vec<u8>> {
-    value.is_string().then(|| utf8_bytes(value).to_vec())
+    string_utf8(value).map(|bytes| bytes.to_vec())
+}
+
+/// The UTF-8 bytes of a JS string as a new JS `Uint8Array` (`None` for anything else).
+pub fn string_utf8(value: &JsValue) -> Option<js_sys::Uint8Array> {
+    value.is_string().then(|| utf8_bytes(value))
 }
 
 /// Reads a JS value as JSON (`undefined`/`null` → `null`). `field` names it in errors.
