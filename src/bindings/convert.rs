@@ -85,15 +85,35 @@ export function utf8Bytes(text) { return encoder.encode(text); }
 // and parsing JSON for them (no keys, no escapes; see BENCHMARKS.md, "Decode against plain JS").
 //
 // A lazy `raw`: an own enumerable accessor (so JSON.stringify, spread and structuredClone see it)
-// that becomes a plain data property with the record on first read. One getter and setter per
-// call, the instance's index found through a WeakMap: a closure per instance costs more than the
-// decode it saves (see BENCHMARKS.md, "Decode"). `texts` holds the records (a body, or their
-// texts one after another), `spans` each one's [start, end) there; consecutive records are
-// consecutive elements of one JSON array (comma-separated), so they are parsed a block at a
+// that becomes a plain data property with the record on first read. One getter and one setter
+// for the whole module, each instance's page and index found through a WeakMap: a closure per
+// instance costs more than the decode it saves, and so does a getter per call (V8 shares the
+// objects' shapes only while the accessor is the same functions; with new ones on every call
+// each instance got a shape of its own and defining `raw` cost as much as the rest of the
+// decode — BENCHMARKS.md, "Decode against plain JS"). `texts` holds the records (a body, or
+// their texts one after another), `spans` each one's [start, end) there; consecutive records
+// are consecutive elements of one JSON array (comma-separated), so they are parsed a block at a
 // time: the first read in a block of RAW_BLOCK instances decodes and parses the whole block as
 // one array, and reading every `raw` costs about one `JSON.parse` of the records, not one
 // TextDecoder and one parse per record.
 const RAW_BLOCK = 256;
+const rawPlace = new WeakMap();
+const settleRaw = (item, value) => Object.defineProperty(item, "raw", { value, enumerable: true, configurable: true, writable: true });
+const lazyRaw = {
+  enumerable: true,
+  configurable: true,
+  get() {
+    const place = rawPlace.get(this);
+    const value = place === undefined ? undefined : place.page.recordAt(place.i);
+    rawPlace.delete(this);
+    settleRaw(this, value);
+    return value;
+  },
+  set(value) {
+    rawPlace.delete(this);
+    settleRaw(this, value);
+  },
+};
 export function buildInstances(shell, key, strings, words, texts, spansView) {
   const out = JSON.parse(decoder.decode(shell));
   const all = decoder.decode(strings);
@@ -186,22 +206,11 @@ export function buildInstances(shell, key, strings, words, texts, spansView) {
     records[i] = undefined;
     return value;
   };
-  const where = new WeakMap();
-  const settle = (item, value) => Object.defineProperty(item, "raw", { value, enumerable: true, configurable: true, writable: true });
-  const lazy = {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const i = where.get(this);
-      const value = i === undefined ? undefined : recordAt(i);
-      settle(this, value);
-      return value;
-    },
-    set(value) { settle(this, value); },
-  };
+  const page = { recordAt };
   for (let i = 0; i < count; i++) {
-    where.set(items[i], i);
-    Object.defineProperty(items[i], "raw", lazy);
+    const item = items[i];
+    rawPlace.set(item, { page, i });
+    Object.defineProperty(item, "raw", lazyRaw);
   }
   out[key] = items;
   return out;
