@@ -85,33 +85,37 @@ export function utf8Bytes(text) { return encoder.encode(text); }
 // and parsing JSON for them (no keys, no escapes; see BENCHMARKS.md, "Decode against plain JS").
 //
 // A lazy `raw`: an own enumerable accessor (so JSON.stringify, spread and structuredClone see it)
-// that becomes a plain data property with the record on first read. One getter and one setter
-// for the whole module, each instance's page and index found through a WeakMap: a closure per
-// instance costs more than the decode it saves, and so does a getter per call (V8 shares the
-// objects' shapes only while the accessor is the same functions; with new ones on every call
-// each instance got a shape of its own and defining `raw` cost as much as the rest of the
-// decode — BENCHMARKS.md, "Decode against plain JS"). `texts` holds the records (a body, or
-// their texts one after another), `spans` each one's [start, end) there; consecutive records
-// are consecutive elements of one JSON array (comma-separated), so they are parsed a block at a
-// time: the first read in a block of RAW_BLOCK instances decodes and parses the whole block as
-// one array, and reading every `raw` costs about one `JSON.parse` of the records, not one
-// TextDecoder and one parse per record.
+// that parses its record on first read and gives the same value on every later read (mutations
+// of it stay); assigning to it makes it a plain data property. It stays an accessor after the
+// read: redefining it as a data property cost more than the read itself (and would fail on a
+// frozen instance). One getter and one setter for the whole module, each instance's place found
+// through a WeakMap: a closure per instance costs more than the decode it saves, and so does a
+// getter per call (V8 shares the objects' shapes only while the accessor is the same functions;
+// with new ones on every call each instance got a shape of its own and defining `raw` cost as
+// much as the rest of the decode — BENCHMARKS.md, "Decode against plain JS"). `texts` holds the
+// records (a body, or their texts one after another), `spans` each one's [start, end) there;
+// consecutive records are consecutive elements of one JSON array (comma-separated), so they are
+// parsed a block at a time: the first read in a block of RAW_BLOCK instances decodes and parses
+// the whole block as one array, and reading every `raw` costs about one `JSON.parse` of the
+// records, not one TextDecoder and one parse per record.
 const RAW_BLOCK = 256;
+// instance → { page, i, value }: `page` (its records) until the first read, then `value`.
 const rawPlace = new WeakMap();
-const settleRaw = (item, value) => Object.defineProperty(item, "raw", { value, enumerable: true, configurable: true, writable: true });
 const lazyRaw = {
   enumerable: true,
   configurable: true,
   get() {
     const place = rawPlace.get(this);
-    const value = place === undefined ? undefined : place.page.recordAt(place.i);
-    rawPlace.delete(this);
-    settleRaw(this, value);
-    return value;
+    if (place === undefined) return undefined;
+    if (place.page !== null) {
+      place.value = place.page.recordAt(place.i);
+      place.page = null;
+    }
+    return place.value;
   },
   set(value) {
     rawPlace.delete(this);
-    settleRaw(this, value);
+    Object.defineProperty(this, "raw", { value, enumerable: true, configurable: true, writable: true });
   },
 };
 export function buildInstances(shell, key, strings, words, texts, spansView) {
@@ -209,7 +213,7 @@ export function buildInstances(shell, key, strings, words, texts, spansView) {
   const page = { recordAt };
   for (let i = 0; i < count; i++) {
     const item = items[i];
-    rawPlace.set(item, { page, i });
+    rawPlace.set(item, { page, i, value: undefined });
     Object.defineProperty(item, "raw", lazyRaw);
   }
   out[key] = items;
