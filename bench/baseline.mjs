@@ -7,6 +7,8 @@
 //   - the same derived fields: fal GPU count/model from `instance_type`, IP and SSH; SF Compute
 //     SKU/pool/capacity name, region, Unix-seconds `created_at` → ISO; Novita numbers sent as
 //     text, GPU model from the product name, SSH command parsing, cluster, createdAt;
+//     the offer each instance runs (`offerId`: fal instance type, SF Compute SKU id, Novita
+//     product id) and Novita's last start/stop times;
 //   - the same page fields (`nextCursor`, `hasMore`, Novita `total` and page arithmetic);
 //   - the same required-field and type checks (a body that does not read as documented throws).
 //
@@ -79,6 +81,7 @@ function falInstance(provider, v, path) {
     out.ip = ip;
     out.ssh = { host: ip, port: 22, command: `ssh ${ip}` };
   }
+  if (instanceType !== undefined) out.offerId = instanceType;
   out.raw = v;
   return out;
 }
@@ -192,6 +195,8 @@ function sfcInstance(v, path) {
   const managedBy = managed(v.managed_by) ?? managed(v.deployment, "deployment");
   if (managedBy !== undefined) out.managedBy = managedBy;
   if (typeof v.enable_public_ipv4 === "boolean") out.publicIpv4 = v.enable_public_ipv4;
+  const skuId = sku && nonEmpty(optStr(p, sku, "id", path));
+  if (skuId !== undefined) out.offerId = skuId;
   out.raw = v;
   return out;
 }
@@ -406,6 +411,12 @@ function novitaInstance(r, path) {
     const at = createdAtIso(r.spotReclaimTime);
     if (at !== undefined) out.spot.reclaimAt = at;
   }
+  const offerId = field(r, "productId");
+  if (offerId !== undefined) out.offerId = offerId;
+  const startedAt = createdAtIso(r.lastStartedAt);
+  if (startedAt !== undefined) out.startedAt = startedAt;
+  const stoppedAt = createdAtIso(r.lastStoppedAt);
+  if (stoppedAt !== undefined) out.stoppedAt = stoppedAt;
   out.raw = r;
   return out;
 }

@@ -32,20 +32,14 @@ pub fn instance_json(instance: &crate::model::Instance) -> Vec<u8> {
     text
 }
 
-/// What [`instances_json_spans`] gives: the JSON text, the records' texts, their spans.
+/// The records' texts of `instances` in order, one `,` between two, and per instance its
+/// `[start, end)` there (two numbers an instance). For the JS bindings, which attach `raw`
+/// lazily from those spans (the commas let them parse a run of records as one JSON array) when
+/// the records are not spans of one body they hold ([`body_spans`]); one copy of just the
+/// records' bytes crosses, whether they came in one body or many.
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
-pub type SpannedJson = (Vec<u8>, Vec<u8>, Vec<u32>);
-
-/// [`instances_json`] with every `raw` left out, and the records' texts beside it: all of them
-/// one after another in `texts`, and per instance in order its `[start, end)` there (`spans`,
-/// two numbers an instance). For the JS bindings, which attach `raw` lazily from those spans;
-/// one copy of just the records' bytes crosses, whether they came in one body or many.
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
-pub fn instances_json_spans<T: serde::Serialize>(
-    shell: &T,
-    instances: Vec<crate::model::Instance>,
-) -> Result<SpannedJson, crate::error::Error> {
-    let total: usize = instances.iter().map(|i| i.raw.bytes().len()).sum();
+pub fn record_texts(instances: &[crate::model::Instance]) -> Result<(Vec<u8>, Vec<u32>), crate::error::Error> {
+    let total: usize = instances.iter().map(|i| i.raw.bytes().len() + 1).sum();
     if u32::try_from(total).is_err() {
         return Err(crate::error::Error::new(
             crate::error::ErrorCode::Decode,
@@ -54,13 +48,220 @@ pub fn instances_json_spans<T: serde::Serialize>(
     }
     let mut texts: Vec<u8> = Vec::with_capacity(total);
     let mut spans: Vec<u32> = Vec::with_capacity(instances.len() * 2);
-    let text = instances_json_with(shell, instances, |_, raw| {
-        // Cannot overflow: the total was checked above.
+    for instance in instances {
+        if !texts.is_empty() {
+            texts.push(b',');
+        }
+        // Cannot truncate: the total was checked above.
         spans.push(texts.len() as u32);
-        texts.extend_from_slice(raw.bytes());
+        texts.extend_from_slice(instance.raw.bytes());
         spans.push(texts.len() as u32);
-    })?;
-    Ok((text, texts, spans))
+    }
+    Ok((texts, spans))
+}
+
+/// Instances as the JS bindings build them (`buildInstances` in `bindings/convert.rs`): no JSON
+/// to write and parse, but every string of every instance one after another in `strings`
+/// (decoded once into one JS string) and `words`: the number of instances, then per instance a
+/// word of [`tape`] flags (which optional fields it has) and, in the order
+/// [`write_instance_fields`] writes the fields, each string's end in UTF-16 units in that JS
+/// string, or the number (`gpuCount`, `ssh.port`, a tag count). Money, deadlines and their
+/// errors (a few an instance at most, and rarely in a listing) cross as their JSON text.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
+pub struct Tape {
+    /// UTF-8, valid by construction (Rust strings).
+    pub strings: Vec<u8>,
+    pub words: Vec<u32>,
+    /// The length of `strings` in UTF-16 units.
+    utf16: usize,
+}
+
+/// The flags of an instance on the [`Tape`]: bit `n` set when the field is there (or, for
+/// [`tape::PUBLIC_IPV4_TRUE`], true). Mirrored by `buildInstances`.
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
+pub mod tape {
+    pub const NAME: u32 = 1 << 0;
+    pub const STATUS_REASON: u32 = 1 << 1;
+    pub const INSTANCE_TYPE: u32 = 1 << 2;
+    pub const GPU_COUNT: u32 = 1 << 3;
+    pub const GPU_MODEL: u32 = 1 << 4;
+    pub const REGION: u32 = 1 << 5;
+    pub const SECTOR: u32 = 1 << 6;
+    pub const IP: u32 = 1 << 7;
+    pub const SSH: u32 = 1 << 8;
+    pub const SSH_USER: u32 = 1 << 9;
+    pub const SSH_COMMAND: u32 = 1 << 10;
+    pub const CREATED_AT: u32 = 1 << 11;
+    pub const TAGS: u32 = 1 << 12;
+    pub const POOL: u32 = 1 << 13;
+    pub const POOL_NAME: u32 = 1 << 14;
+    pub const PRIORITY_LEVEL: u32 = 1 << 15;
+    pub const MANAGED_BY: u32 = 1 << 16;
+    pub const MANAGED_BY_NAME: u32 = 1 << 17;
+    pub const PUBLIC_IPV4: u32 = 1 << 18;
+    pub const PUBLIC_IPV4_TRUE: u32 = 1 << 19;
+    pub const BILLING_MODE: u32 = 1 << 20;
+    pub const SPOT: u32 = 1 << 21;
+    pub const SPOT_RECLAIM_AT: u32 = 1 << 22;
+    pub const OFFER_ID: u32 = 1 << 23;
+    pub const STARTED_AT: u32 = 1 << 24;
+    pub const STOPPED_AT: u32 = 1 << 25;
+    pub const PRICE: u32 = 1 << 26;
+    pub const PRICE_NOTE: u32 = 1 << 27;
+    pub const COST: u32 = 1 << 28;
+    pub const DEADLINE: u32 = 1 << 29;
+    pub const DEADLINE_ERROR: u32 = 1 << 30;
+    pub const DEADLINE_MIRROR: u32 = 1 << 31;
+}
+
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
+impl Tape {
+    /// `instances` on a tape (see [`Tape`]).
+    pub fn of(instances: &[crate::model::Instance]) -> Result<Tape, crate::error::Error> {
+        let mut t = Tape {
+            strings: Vec::with_capacity(instances.len() * 128),
+            words: Vec::with_capacity(1 + instances.len() * 16),
+            utf16: 0,
+        };
+        t.words.push(u32::try_from(instances.len()).unwrap_or(u32::MAX));
+        for instance in instances {
+            t.instance(instance);
+        }
+        if u32::try_from(t.utf16).is_err() {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorCode::Decode,
+                "could not hand the result over: more than 4 GiB of text",
+            ));
+        }
+        Ok(t)
+    }
+
+    fn str(&mut self, s: &str) {
+        self.strings.extend_from_slice(s.as_bytes());
+        self.utf16 += if s.is_ascii() { s.len() } else { s.encode_utf16().count() };
+        // Checked once at the end (a longer text is refused there).
+        self.words.push(self.utf16 as u32);
+    }
+
+    fn opt_str(&mut self, flags: &mut u32, flag: u32, s: Option<&str>) {
+        if let Some(s) = s {
+            *flags |= flag;
+            self.str(s);
+        }
+    }
+
+    /// `value` as serde_json's text (money, deadlines: small structs that cannot fail).
+    fn opt_json<T: serde::Serialize + ?Sized>(&mut self, flags: &mut u32, flag: u32, value: Option<&T>) {
+        if let Some(value) = value {
+            *flags |= flag;
+            self.str(&serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned()));
+        }
+    }
+
+    fn instance(&mut self, i: &crate::model::Instance) {
+        use tape::*;
+        let at = self.words.len();
+        self.words.push(0);
+        let mut flags = 0;
+        self.str(i.provider.as_str());
+        self.str(&i.id);
+        self.opt_str(&mut flags, NAME, i.name.as_deref());
+        self.str(i.status.as_str());
+        self.str(&i.provider_status);
+        self.opt_str(&mut flags, STATUS_REASON, i.status_reason.as_deref());
+        self.opt_str(&mut flags, INSTANCE_TYPE, i.instance_type.as_deref());
+        if let Some(n) = i.gpu_count {
+            flags |= GPU_COUNT;
+            self.words.push(n);
+        }
+        self.opt_str(&mut flags, GPU_MODEL, i.gpu_model.as_deref());
+        self.opt_str(&mut flags, REGION, i.region.as_deref());
+        self.opt_str(&mut flags, SECTOR, i.sector.as_deref());
+        self.opt_str(&mut flags, IP, i.ip.as_deref());
+        if let Some(ssh) = &i.ssh {
+            flags |= SSH;
+            self.str(&ssh.host);
+            self.words.push(u32::from(ssh.port));
+            self.opt_str(&mut flags, SSH_USER, ssh.user.as_deref());
+            self.opt_str(&mut flags, SSH_COMMAND, ssh.command.as_deref());
+        }
+        self.opt_str(&mut flags, CREATED_AT, i.created_at.as_deref());
+        if let Some(tags) = &i.tags {
+            flags |= TAGS;
+            self.words.push(u32::try_from(tags.len()).unwrap_or(u32::MAX));
+            for (k, v) in tags {
+                self.str(k);
+                self.str(v);
+            }
+        }
+        if let Some(pool) = &i.pool {
+            flags |= POOL;
+            self.str(&pool.id);
+            self.opt_str(&mut flags, POOL_NAME, pool.name.as_deref());
+        }
+        self.opt_str(&mut flags, PRIORITY_LEVEL, i.priority_level.as_ref().map(|p| p.as_str()));
+        if let Some(m) = &i.managed_by {
+            flags |= MANAGED_BY;
+            self.str(&m.kind);
+            self.str(&m.id);
+            self.opt_str(&mut flags, MANAGED_BY_NAME, m.name.as_deref());
+        }
+        if let Some(b) = i.public_ipv4 {
+            flags |= PUBLIC_IPV4 | if b { PUBLIC_IPV4_TRUE } else { 0 };
+        }
+        self.opt_str(&mut flags, BILLING_MODE, i.billing_mode.as_ref().map(|b| b.as_str()));
+        if let Some(spot) = &i.spot {
+            flags |= SPOT;
+            self.str(spot.status.as_str());
+            self.opt_str(&mut flags, SPOT_RECLAIM_AT, spot.reclaim_at.as_deref());
+        }
+        self.opt_str(&mut flags, OFFER_ID, i.offer_id.as_deref());
+        self.opt_str(&mut flags, STARTED_AT, i.started_at.as_deref());
+        self.opt_str(&mut flags, STOPPED_AT, i.stopped_at.as_deref());
+        self.opt_json(&mut flags, PRICE, i.price.as_ref());
+        self.opt_str(&mut flags, PRICE_NOTE, i.price_note.as_deref());
+        self.opt_json(&mut flags, COST, i.cost.as_ref());
+        self.opt_json(&mut flags, DEADLINE, i.deadline.as_deref());
+        self.opt_json(&mut flags, DEADLINE_ERROR, i.deadline_error.as_deref());
+        self.opt_json(&mut flags, DEADLINE_MIRROR, i.deadline_mirror.as_deref());
+        self.words[at] = flags;
+    }
+}
+
+/// Each record's place in the body it was decoded from (two numbers an instance, `[start,
+/// end)`), when every instance's `raw` is a span of one and the same source of `body_len` bytes
+/// (a list body decoded by [`crate::provider::decode_list_body`], which keeps one copy of the
+/// body it is given) and the records are consecutive elements of one JSON array there, in
+/// order: nothing but whitespace and one comma between two. Then the JS bindings read each
+/// `raw` from the body they already hold instead of a copy of the records, and a run of records
+/// parses as one JSON array. `None` otherwise (records from the slow path, from several bodies,
+/// or not in the body's order): then [`record_texts`].
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js-client")), allow(dead_code))]
+pub fn body_spans(instances: &[crate::model::Instance], body_len: usize) -> Option<Vec<u32>> {
+    let (source, _) = instances.first()?.raw.source();
+    if source.len() != body_len || u32::try_from(body_len).is_err() {
+        return None;
+    }
+    let mut spans = Vec::with_capacity(instances.len() * 2);
+    let mut previous_end: Option<usize> = None;
+    for instance in instances {
+        let (this_source, span) = instance.raw.source();
+        if !std::sync::Arc::ptr_eq(this_source, source) || span.is_empty() {
+            return None;
+        }
+        if let Some(end) = previous_end {
+            let gap = source.get(end..span.start)?;
+            let commas = gap.iter().filter(|&&b| b == b',').count();
+            if commas != 1 || !gap.iter().all(|&b| b == b',' || matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                return None;
+            }
+        }
+        previous_end = Some(span.end);
+        // Cannot truncate: body_len fits in a u32 (checked above) and the span is inside it.
+        spans.push(span.start as u32);
+        spans.push(span.end as u32);
+    }
+    Some(spans)
 }
 
 fn instances_json_with<T: serde::Serialize>(
@@ -357,24 +558,59 @@ mod tests {
     }
 
     #[test]
-    fn instances_json_spans_points_at_each_record() {
+    fn record_texts_point_at_each_record() {
         use crate::model::ListQuery;
         use crate::provider::{decode_list_body, Provider};
         let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fal/list.json")).unwrap();
         let page = decode_list_body(&ListQuery::first_page(Provider::Fal), body).unwrap();
         let expected: Vec<Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
-        let mut shell = page.clone();
-        let items = std::mem::take(&mut shell.items);
-        let (text, texts, spans) = instances_json_spans(&shell, items).unwrap();
+        let (texts, spans) = record_texts(&page.items).unwrap();
         assert_eq!(spans.len(), 2 * expected.len());
-        let out: Value = serde_json::from_slice(&text).unwrap();
         for (i, want) in expected.iter().enumerate() {
-            assert!(out["items"][i].get("raw").is_none(), "raw left out of the JSON");
             let (a, b) = (spans[2 * i] as usize, spans[2 * i + 1] as usize);
             let got: Value = serde_json::from_slice(&texts[a..b]).unwrap();
             assert_eq!(&got, want, "record {i}");
         }
         assert_eq!(spans.last().copied(), Some(texts.len() as u32), "just the records' bytes");
+        // One comma between two records, so a run of them reads as a JSON array.
+        let all: Vec<Value> = serde_json::from_slice(&[b"[", &texts[..], b"]"].concat()).unwrap();
+        assert_eq!(all, expected);
+    }
+
+    #[test]
+    fn body_spans_point_into_the_body_given_to_decode_list_body() {
+        use crate::model::ListQuery;
+        use crate::provider::{decode_list_body, Provider};
+        let root = env!("CARGO_MANIFEST_DIR");
+        for (provider, file) in [
+            (Provider::Fal, "fal/list.json"),
+            (Provider::FalAlpha, "fal-alpha/list-nullable.json"),
+            (Provider::Sfcompute, "sfcompute/list_seed.json"),
+            (Provider::Novita, "novita/list.json"),
+        ] {
+            let body = std::fs::read(format!("{root}/tests/fixtures/{file}")).unwrap();
+            let page = decode_list_body(&ListQuery::first_page(provider), body.clone()).unwrap();
+            let spans = body_spans(&page.items, body.len()).unwrap_or_else(|| panic!("{file}: records are spans of the body"));
+            assert_eq!(spans.len(), 2 * page.items.len());
+            for (i, item) in page.items.iter().enumerate() {
+                assert_eq!(&body[spans[2 * i] as usize..spans[2 * i + 1] as usize], item.raw.bytes(), "{file} record {i}");
+            }
+            // A run of records is one JSON array's elements.
+            let run = &body[spans[0] as usize..*spans.last().unwrap() as usize];
+            let all: Vec<Value> = serde_json::from_slice(&[b"[", run, b"]"].concat()).unwrap();
+            let want: Vec<Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
+            assert_eq!(all, want, "{file}");
+            // Another length, or records not from one body: no spans.
+            assert!(body_spans(&page.items, body.len() + 1).is_none());
+            let mut mixed = page.items.clone();
+            mixed[0].raw = crate::raw::Raw::from_value(mixed[0].raw.value().clone());
+            assert!(body_spans(&mixed, body.len()).is_none(), "{file}: a record of its own");
+            if page.items.len() > 1 {
+                let mut swapped = page.items.clone();
+                swapped.swap(0, 1);
+                assert!(body_spans(&swapped, body.len()).is_none(), "{file}: out of order");
+            }
+        }
     }
 
     #[test]

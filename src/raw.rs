@@ -68,8 +68,12 @@ impl Raw {
 }
 
 impl Default for Raw {
+    /// `null`. Every normalizer starts its instance from one (then puts the record's span in),
+    /// so it shares one `null` text instead of allocating and serializing one per instance.
     fn default() -> Raw {
-        Raw::from_value(Value::Null)
+        static NULL_TEXT: OnceLock<Arc<[u8]>> = OnceLock::new();
+        let source = Arc::clone(NULL_TEXT.get_or_init(|| Arc::from(&b"null"[..])));
+        Raw { source, span: 0..4, parsed: OnceLock::new() }
     }
 }
 
@@ -134,6 +138,13 @@ impl<'de> Deserialize<'de> for Raw {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_default_is_null() {
+        assert_eq!(Raw::default().bytes(), b"null");
+        assert_eq!(Raw::default(), Value::Null);
+        assert_eq!(serde_json::to_string(&Raw::default()).unwrap(), "null");
+    }
 
     #[test]
     fn a_span_reads_as_the_record_it_holds() {

@@ -383,3 +383,82 @@ fn decode_instances_export() {
     assert_eq!(get(&one, "status").as_string().as_deref(), Some("failed"));
     assert_eq!(get(&one, "statusReason").as_string().as_deref(), Some("oom"));
 }
+
+/// The instances JS builds from the handover tape (`convert::instances_to_js`) are the ones the
+/// JSON path gives (`convert::to_js`), key order included, on every provider's list fixture and
+/// on an instance with every field set to awkward text; each lazy `raw` reads as its record.
+#[wasm_bindgen_test]
+fn instances_from_the_tape_are_the_json_paths() {
+    use gpufleet::bindings::convert::{instances_in_body_to_js, instances_to_js, to_js};
+    use gpufleet::model::{ListQuery, ManagedBy, PoolRef, SpotInfo, SshInfo};
+    use gpufleet::provider::decode_list_body;
+    use gpufleet::Provider;
+    let without_raw = Function::new_with_args("v", "return JSON.stringify(v, (k, x) => (k === 'raw' ? undefined : x));");
+    let text = |v: &JsValue| without_raw.call1(&JsValue::NULL, v).expect("stringify").as_string().expect("text");
+    let check = |page: gpufleet::Page<gpufleet::Instance>, body: Option<&[u8]>, what: &str| {
+        let expected = text(&to_js(&page).expect("to_js"));
+        let raws: Vec<serde_json::Value> = page.items.iter().map(|i| i.raw.value().clone()).collect();
+        let mut shell = page.clone();
+        let items = std::mem::take(&mut shell.items);
+        let got = match body {
+            Some(body) => instances_in_body_to_js(&shell, "items", items, &js_sys::Uint8Array::from(body)),
+            None => instances_to_js(&shell, "items", items),
+        }
+        .expect("instances_to_js");
+        assert_eq!(text(&got), expected, "{what}");
+        let got_items = js_sys::Array::from(&field(&got, "items"));
+        for (n, want) in raws.iter().enumerate() {
+            let raw = js_sys::JSON::stringify(&field(&got_items.get(n as u32), "raw")).expect("raw").as_string().unwrap();
+            assert_eq!(&serde_json::from_str::<serde_json::Value>(&raw).unwrap(), want, "{what}: raw of item {n}");
+        }
+    };
+    for (provider, body) in [
+        (Provider::Fal, &include_bytes!("fixtures/fal/list.json")[..]),
+        (Provider::FalAlpha, &include_bytes!("fixtures/fal-alpha/list-nullable.json")[..]),
+        (Provider::Sfcompute, &include_bytes!("fixtures/sfcompute/list_july_fields.json")[..]),
+        (Provider::Sfcompute, &include_bytes!("fixtures/sfcompute/list_seed.json")[..]),
+        (Provider::Novita, &include_bytes!("fixtures/novita/list.json")[..]),
+    ] {
+        let page = decode_list_body(&ListQuery::first_page(provider), body.to_vec()).expect("decodes");
+        assert!(!page.items.is_empty());
+        check(page.clone(), Some(body), provider.as_str());
+        check(page, None, provider.as_str());
+    }
+    let awkward = "q\"uote \\ back\u{1} ctl\n nl é 😀 \u{2028}</script>";
+    let mut page =
+        decode_list_body(&ListQuery::first_page(Provider::Fal), &include_bytes!("fixtures/fal/list.json")[..]).unwrap();
+    let i = &mut page.items[0];
+    i.name = Some(awkward.into());
+    i.status_reason = Some(awkward.into());
+    i.ssh = Some(SshInfo { host: awkward.into(), port: 65535, user: Some(awkward.into()), command: None });
+    i.tags = Some(
+        [
+            ("k\"1".to_owned(), awkward.to_owned()),
+            ("a".to_owned(), String::new()),
+            ("__proto__".to_owned(), "p".to_owned()),
+            ("7".to_owned(), "n".to_owned()),
+        ]
+        .into_iter()
+        .collect(),
+    );
+    i.pool = Some(PoolRef { id: awkward.into(), name: Some("😀".into()) });
+    i.managed_by = Some(ManagedBy { kind: "spot_deployment".into(), id: "x".into(), name: Some(awkward.into()) });
+    i.public_ipv4 = Some(false);
+    i.gpu_count = Some(u32::MAX);
+    i.spot =
+        Some(SpotInfo { status: gpufleet::model::SpotStatus::parse("weird"), reclaim_at: Some("2026-12-04T00:00:00Z".into()) });
+    i.billing_mode = Some(gpufleet::model::BillingMode::parse("spot"));
+    i.priority_level = Some(gpufleet::model::PriorityLevel::parse("critical"));
+    i.created_at = Some(awkward.into());
+    i.price = Some(gpufleet::model::Price::new(2_490_000, gpufleet::model::PriceSource::Configured, Some(awkward.into())));
+    i.price_note = Some(awkward.into());
+    i.deadline_error = Some(Box::new(gpufleet::Error::new(gpufleet::ErrorCode::Server, awkward).with_status(503)));
+    i.deadline_mirror = Some(Box::new(gpufleet::model::TagMirror {
+        tag: "gpufleet-deadline".into(),
+        value: Some(awkward.into()),
+        ok: false,
+        error: Some(gpufleet::Error::new(gpufleet::ErrorCode::NotFound, awkward)),
+    }));
+    page.items[1].public_ipv4 = Some(true);
+    check(page, None, "every field");
+}

@@ -920,14 +920,20 @@ export function decodeInstance(provider: Provider, body: string | Uint8Array | A
 
 /// The bytes of a body given as a string, `Uint8Array` or `ArrayBuffer`.
 fn body_bytes(body: &JsValue) -> Result<Vec<u8>, Error> {
-    if let Some(bytes) = super::convert::string_bytes(body) {
+    body_utf8(body).map(|bytes| bytes.to_vec())
+}
+
+/// The bytes of a body given as a string, `Uint8Array` or `ArrayBuffer`, as a JS `Uint8Array`
+/// of its own (a copy of the caller's bytes, which the caller may change afterwards).
+fn body_utf8(body: &JsValue) -> Result<js_sys::Uint8Array, Error> {
+    if let Some(bytes) = super::convert::string_utf8(body) {
         return Ok(bytes);
     }
     if let Some(bytes) = body.dyn_ref::<js_sys::Uint8Array>() {
-        return Ok(bytes.to_vec());
+        return Ok(bytes.slice(0, bytes.length()));
     }
     if let Some(buffer) = body.dyn_ref::<js_sys::ArrayBuffer>() {
-        return Ok(js_sys::Uint8Array::new(buffer).to_vec());
+        return Ok(js_sys::Uint8Array::new(&buffer.slice(0)));
     }
     Err(Error::invalid_input("body", "must be a string, Uint8Array or ArrayBuffer (the response body)"))
 }
@@ -937,9 +943,14 @@ fn body_bytes(body: &JsValue) -> Result<Vec<u8>, Error> {
 pub fn decode_instances(provider: JsValue, body: JsValue, query: JsValue) -> Result<JsValue, JsValue> {
     let page = provider_of(&provider).and_then(|provider| {
         let query = ListQuery::from_json(provider, super::convert::to_json(&query, "query")?)?;
-        crate::provider::decode_list_body(&query, body_bytes(&body)?)
+        // The body stays on the JS side too: each `raw` is read from there (no copy of the
+        // records out of wasm memory).
+        let utf8 = body_utf8(&body)?;
+        let mut page = crate::provider::decode_list_body(&query, utf8.to_vec())?;
+        let items = std::mem::take(&mut page.items);
+        super::convert::instances_in_body_to_js(&page, "items", items, &utf8)
     });
-    page.and_then(page_to_js).map_err(|e| to_js_error(&e))
+    page.map_err(|e| to_js_error(&e))
 }
 
 /// [`to_js`] for a page of instances (the same text, each `raw` written the fast way).

@@ -16,6 +16,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::answer_json::Tape;
 use crate::error::{Error, ErrorCode};
 use crate::model::Instance;
 use crate::provider::{validate_id, Provider};
@@ -30,15 +31,44 @@ pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
 
 /// [`to_js`] for a value whose first field is a list of instances (`Page<Instance>` under
 /// `items`, `FleetListing` under `instances`: `key`), `shell` being that value with the list
-/// emptied. The instances cross as small JSON without their `raw`; each `raw` becomes a lazy own
-/// enumerable property that parses the record's span of the provider's body the first time it
-/// is read (so `JSON.stringify`, spread and `structuredClone` still see it). The records' texts
-/// cross once, as one `Uint8Array` copy, however many bodies they came in.
+/// emptied. The instances are built in JS from a [`Tape`] (their strings and a few numbers, no
+/// JSON); each `raw` becomes a lazy own enumerable property that parses the record's text the
+/// first time it is read (so `JSON.stringify`, spread and `structuredClone` still see it). The
+/// records' texts cross once, as one `Uint8Array` copy, however many bodies they came in.
 pub fn instances_to_js<T: Serialize>(shell: &T, key: &str, instances: Vec<Instance>) -> Result<JsValue, Error> {
-    let (text, texts, spans) = crate::answer_json::instances_json_spans(shell, instances)?;
-    // UTF-8 by construction (serde_json's text; the spans are whole JSON values serde_json read
-    // as text): decoded by the JS side's native TextDecoder, not checked again here.
-    parse_instances(&text, key, &texts, &spans).map_err(handover_error)
+    let (texts, spans) = crate::answer_json::record_texts(&instances)?;
+    build(shell, key, &instances, &js_sys::Uint8Array::from(&texts[..]), &spans)
+}
+
+/// [`instances_to_js`] for instances decoded from one body that JS holds as `body` (its UTF-8
+/// bytes, not shared with the caller): each `raw` is read from there, so the records' texts are
+/// not copied out of wasm memory again. Falls back to [`instances_to_js`] when the records are
+/// not spans of that body (see [`crate::answer_json::body_spans`]).
+pub fn instances_in_body_to_js<T: Serialize>(
+    shell: &T,
+    key: &str,
+    instances: Vec<Instance>,
+    body: &js_sys::Uint8Array,
+) -> Result<JsValue, Error> {
+    match crate::answer_json::body_spans(&instances, body.length() as usize) {
+        Some(spans) => build(shell, key, &instances, body, &spans),
+        None => instances_to_js(shell, key, instances),
+    }
+}
+
+fn build<T: Serialize>(
+    shell: &T,
+    key: &str,
+    instances: &[Instance],
+    texts: &js_sys::Uint8Array,
+    spans: &[u32],
+) -> Result<JsValue, Error> {
+    let shell =
+        serde_json::to_vec(shell).map_err(|e| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}")))?;
+    let tape = Tape::of(instances)?;
+    // UTF-8 by construction (serde_json's text, Rust strings): decoded by the JS side's native
+    // TextDecoder, not checked again here.
+    build_instances(&shell, key, &tape.strings, &tape.words, texts, spans).map_err(handover_error)
 }
 
 fn handover_error(e: JsValue) -> Error {
@@ -49,40 +79,160 @@ fn handover_error(e: JsValue) -> Error {
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 const encoder = new TextEncoder();
 export function utf8Bytes(text) { return encoder.encode(text); }
+// Instances from a Tape (src/answer_json.rs): `strings` decoded once into one JS string, each
+// string field a slice of it, in write_instance_fields' key order (so JSON.stringify gives the
+// same text as the JSON path), the optional fields as the flags word says. Faster than writing
+// and parsing JSON for them (no keys, no escapes; see BENCHMARKS.md, "Decode against plain JS").
+//
 // A lazy `raw`: an own enumerable accessor (so JSON.stringify, spread and structuredClone see it)
-// that parses the record's span of its body on first read and then becomes a plain data
-// property. One getter and setter per call, the span found through a WeakMap: a closure per
-// instance costs more than the decode it saves (see BENCHMARKS.md, "Decode").
-export function parseInstances(bytes, key, textsView, spansView) {
-  const out = JSON.parse(decoder.decode(bytes));
-  // Both are views of wasm memory, valid only during this call: keep copies.
-  const texts = textsView.slice();
+// that parses its record on first read and gives the same value on every later read (mutations
+// of it stay); assigning to it makes it a plain data property. It stays an accessor after the
+// read: redefining it as a data property cost more than the read itself (and would fail on a
+// frozen instance). One getter and one setter for the whole module, each instance's place found
+// through a WeakMap: a closure per instance costs more than the decode it saves, and so does a
+// getter per call (V8 shares the objects' shapes only while the accessor is the same functions;
+// with new ones on every call each instance got a shape of its own and defining `raw` cost as
+// much as the rest of the decode — BENCHMARKS.md, "Decode against plain JS"). `texts` holds the
+// records (a body, or their texts one after another), `spans` each one's [start, end) there;
+// consecutive records are consecutive elements of one JSON array (comma-separated), so they are
+// parsed a block at a time: the first read in a block of RAW_BLOCK instances decodes and parses
+// the whole block as one array, and reading every `raw` costs about one `JSON.parse` of the
+// records, not one TextDecoder and one parse per record.
+const RAW_BLOCK = 256;
+// instance → { page, i, value }: `page` (its records) until the first read, then `value`.
+const rawPlace = new WeakMap();
+const lazyRaw = {
+  enumerable: true,
+  configurable: true,
+  get() {
+    const place = rawPlace.get(this);
+    if (place === undefined) return undefined;
+    if (place.page !== null) {
+      place.value = place.page.recordAt(place.i);
+      place.page = null;
+    }
+    return place.value;
+  },
+  set(value) {
+    rawPlace.delete(this);
+    Object.defineProperty(this, "raw", { value, enumerable: true, configurable: true, writable: true });
+  },
+};
+export function buildInstances(shell, key, strings, words, texts, spansView) {
+  const out = JSON.parse(decoder.decode(shell));
+  const all = decoder.decode(strings);
+  // `words` and `spansView` are views of wasm memory, valid only during this call: `words` is
+  // read here, `spans` kept as a copy.
   const spans = spansView.slice();
-  const items = out[key];
-  const where = new WeakMap();
-  const settle = (item, value) => Object.defineProperty(item, "raw", { value, enumerable: true, configurable: true, writable: true });
-  const lazy = {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const j = where.get(this);
-      const value = j === undefined ? undefined : JSON.parse(decoder.decode(texts.subarray(spans[j], spans[j + 1])));
-      settle(this, value);
-      return value;
-    },
-    set(value) { settle(this, value); },
+  const count = words[0];
+  const items = new Array(count);
+  let w = 1;
+  let at = 0;
+  const str = () => {
+    const end = words[w++];
+    const value = all.slice(at, end);
+    at = end;
+    return value;
   };
-  for (let i = 0, j = 0; i < items.length; i++, j += 2) {
-    where.set(items[i], j);
-    Object.defineProperty(items[i], "raw", lazy);
+  const json = () => JSON.parse(str());
+  for (let i = 0; i < count; i++) {
+    const f = words[w++];
+    const o = { provider: str(), id: str() };
+    if (f & 0x1) o.name = str();
+    o.status = str();
+    o.providerStatus = str();
+    if (f & 0x2) o.statusReason = str();
+    if (f & 0x4) o.instanceType = str();
+    if (f & 0x8) o.gpuCount = words[w++];
+    if (f & 0x10) o.gpuModel = str();
+    if (f & 0x20) o.region = str();
+    if (f & 0x40) o.sector = str();
+    if (f & 0x80) o.ip = str();
+    if (f & 0x100) {
+      const ssh = { host: str(), port: words[w++] };
+      if (f & 0x200) ssh.user = str();
+      if (f & 0x400) ssh.command = str();
+      o.ssh = ssh;
+    }
+    if (f & 0x800) o.createdAt = str();
+    if (f & 0x1000) {
+      const tags = {};
+      for (let n = words[w++]; n > 0; n--) {
+        const k = str();
+        // As JSON.parse makes it: an own property even when the key is "__proto__".
+        if (k === "__proto__") Object.defineProperty(tags, k, { value: str(), enumerable: true, configurable: true, writable: true });
+        else tags[k] = str();
+      }
+      o.tags = tags;
+    }
+    if (f & 0x2000) {
+      const pool = { id: str() };
+      if (f & 0x4000) pool.name = str();
+      o.pool = pool;
+    }
+    if (f & 0x8000) o.priorityLevel = str();
+    if (f & 0x10000) {
+      const m = { kind: str(), id: str() };
+      if (f & 0x20000) m.name = str();
+      o.managedBy = m;
+    }
+    if (f & 0x40000) o.publicIpv4 = (f & 0x80000) !== 0;
+    if (f & 0x100000) o.billingMode = str();
+    if (f & 0x200000) {
+      const spot = { status: str() };
+      if (f & 0x400000) spot.reclaimAt = str();
+      o.spot = spot;
+    }
+    if (f & 0x800000) o.offerId = str();
+    if (f & 0x1000000) o.startedAt = str();
+    if (f & 0x2000000) o.stoppedAt = str();
+    if (f & 0x4000000) o.price = json();
+    if (f & 0x8000000) o.priceNote = str();
+    if (f & 0x10000000) o.cost = json();
+    if (f & 0x20000000) o.deadline = json();
+    if (f & 0x40000000) o.deadlineError = json();
+    if (f & 0x80000000) o.deadlineMirror = json();
+    items[i] = o;
   }
+  // The parsed records of the blocks read so far, each dropped once its instance has it.
+  const records = new Array(count);
+  const parsedBlocks = new Uint8Array(Math.ceil(count / RAW_BLOCK));
+  const recordAt = (i) => {
+    const block = (i / RAW_BLOCK) | 0;
+    if (parsedBlocks[block] === 0) {
+      const first = block * RAW_BLOCK;
+      const end = Math.min(first + RAW_BLOCK, count);
+      const run = JSON.parse("[" + decoder.decode(texts.subarray(spans[2 * first], spans[2 * end - 1])) + "]");
+      for (let k = 0; k < run.length; k++) records[first + k] = run[k];
+      parsedBlocks[block] = 1;
+    }
+    const value = records[i];
+    records[i] = undefined;
+    return value;
+  };
+  const page = { recordAt };
+  for (let i = 0; i < count; i++) {
+    const item = items[i];
+    rawPlace.set(item, { page, i, value: undefined });
+    Object.defineProperty(item, "raw", lazyRaw);
+  }
+  out[key] = items;
   return out;
 }
 "#)]
 extern "C" {
-    /// `JSON.parse` of a page's JSON, then a lazy `raw` on each of `out[key]` from its span.
-    #[wasm_bindgen(js_name = parseInstances, catch)]
-    fn parse_instances(bytes: &[u8], key: &str, texts: &[u8], spans: &[u32]) -> Result<JsValue, JsValue>;
+    /// `JSON.parse` of the page's JSON without its instances (`shell`), its `key` then the
+    /// instances built from a [`Tape`], each with a lazy `raw` from its span of `texts` (a JS
+    /// array, kept).
+    #[wasm_bindgen(js_name = buildInstances, catch)]
+    fn build_instances(
+        shell: &[u8],
+        key: &str,
+        strings: &[u8],
+        words: &[u32],
+        texts: &js_sys::Uint8Array,
+        spans: &[u32],
+    ) -> Result<JsValue, JsValue>;
     /// `new TextEncoder().encode(text)`.
     #[wasm_bindgen(js_name = utf8Bytes)]
     fn utf8_bytes(text: &JsValue) -> js_sys::Uint8Array;
@@ -93,7 +243,12 @@ extern "C" {
 /// (lone surrogates become U+FFFD either way), without wasm-bindgen's per-character copy loop,
 /// which a 6 MB body makes noticeable.
 pub fn string_bytes(value: &JsValue) -> Option<Vec<u8>> {
-    value.is_string().then(|| utf8_bytes(value).to_vec())
+    string_utf8(value).map(|bytes| bytes.to_vec())
+}
+
+/// The UTF-8 bytes of a JS string as a new JS `Uint8Array` (`None` for anything else).
+pub fn string_utf8(value: &JsValue) -> Option<js_sys::Uint8Array> {
+    value.is_string().then(|| utf8_bytes(value))
 }
 
 /// Reads a JS value as JSON (`undefined`/`null` → `null`). `field` names it in errors.

@@ -278,9 +278,9 @@ fn status_error_text(v: Option<&Value>) -> Option<&str> {
 /// The spot fields: `spotStatus` (a non-empty string; anything else, or none, means no `spot`)
 /// and `spotReclaimTime` (Unix seconds as text or a number, or ISO text; `"0"`, negatives and
 /// anything unreadable mean no reclaim scheduled).
-fn spot_info(record: &Value) -> Option<SpotInfo> {
-    let status = SpotStatus::parse(nonempty_str(record, "spotStatus")?);
-    Some(SpotInfo { status, reclaim_at: created_at_iso(record.get("spotReclaimTime")) })
+fn spot_info(record: &(impl Fields + ?Sized)) -> Option<SpotInfo> {
+    let status = SpotStatus::parse(record.nonempty_str("spotStatus")?);
+    Some(SpotInfo { status, reclaim_at: created_at_iso(record.field("spotReclaimTime")) })
 }
 
 /// A reason from the spot fields, when a spot instance is being reclaimed.
@@ -1168,6 +1168,24 @@ fn nonempty_str<'a>(record: &'a Value, key: &str) -> Option<&'a str> {
     str_field(record, key).map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// The top-level fields of a record as [`from_record`] reads them: a whole record (the slow
+/// path) or just the fields it reads ([`FastInstance`]), so the fast path builds no map.
+trait Fields {
+    /// The field `key` (`None` when absent or `null`).
+    fn field(&self, key: &str) -> Option<&Value>;
+
+    /// The field `key` when it is a string with something besides whitespace, trimmed.
+    fn nonempty_str(&self, key: &str) -> Option<&str> {
+        self.field(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+impl Fields for Value {
+    fn field(&self, key: &str) -> Option<&Value> {
+        self.get(key).filter(|v| !v.is_null())
+    }
+}
+
 /// Normalizes one Novita instance record (list item or Get shape); `path` prefixes decode errors.
 fn normalize(record: Value, path: &str) -> Result<Instance> {
     // serde would read the two-field struct from an array too (`["a","running"]`).
@@ -1191,50 +1209,50 @@ fn normalize(record: Value, path: &str) -> Result<Instance> {
 /// The instance `record` describes (`raw` left empty), given its checked `id` and `status`: the
 /// one normalizer of both decode paths. The slow path passes the whole record; the fast one a
 /// record of just the fields read here (see [`FastInstance`]).
-fn from_record(record: &Value, id: String, provider_status: String) -> Instance {
-    let (status, mut status_reason) = map_status(&provider_status, status_error_text(record.get("statusError")));
+fn from_record(record: &(impl Fields + ?Sized), id: String, provider_status: String) -> Instance {
+    let (status, mut status_reason) = map_status(&provider_status, status_error_text(record.field("statusError")));
     let spot = spot_info(record);
     if status_reason.is_none() {
         status_reason = spot_reason(spot.as_ref());
     }
-    let product_name = nonempty_str(record, "productName");
+    let product_name = record.nonempty_str("productName");
     let gpu_model =
-        if nonempty_str(record, "kind") == Some("cpu") { None } else { product_name.and_then(gpu_model_from_product_name) };
+        if record.nonempty_str("kind") == Some("cpu") { None } else { product_name.and_then(gpu_model_from_product_name) };
     let ssh = record
-        .get("connectComponentSSH")
+        .field("connectComponentSSH")
         .and_then(|c| nonempty_str(c, "sshCommand"))
-        .or_else(|| nonempty_str(record, "sshCommand"))
+        .or_else(|| record.nonempty_str("sshCommand"))
         .and_then(parse_ssh_command);
     let ip = record
-        .get("network")
+        .field("network")
         .and_then(|n| nonempty_str(n, "ip"))
         .map(str::to_owned)
         .or_else(|| ssh.as_ref().filter(|s| s.host.parse::<IpAddr>().is_ok()).map(|s| s.host.clone()));
     Instance {
         provider: P,
         id,
-        name: nonempty_str(record, "name").map(str::to_owned),
+        name: record.nonempty_str("name").map(str::to_owned),
         status,
         provider_status,
         status_reason,
         instance_type: product_name.map(str::to_owned),
-        gpu_count: lenient_u32(record.get("gpuNum")),
+        gpu_count: lenient_u32(record.field("gpuNum")),
         gpu_model,
-        region: nonempty_str(record, "clusterName").or_else(|| nonempty_str(record, "clusterId")).map(str::to_owned),
+        region: record.nonempty_str("clusterName").or_else(|| record.nonempty_str("clusterId")).map(str::to_owned),
         sector: None,
         ip,
         ssh,
-        created_at: created_at_iso(record.get("createdAt")),
+        created_at: created_at_iso(record.field("createdAt")),
         tags: None,
         pool: None,
         priority_level: None,
         managed_by: None,
         public_ipv4: None,
-        billing_mode: nonempty_str(record, "billingMode").map(BillingMode::parse),
+        billing_mode: record.nonempty_str("billingMode").map(BillingMode::parse),
         spot,
-        offer_id: nonempty_str(record, "productId").map(str::to_owned),
-        started_at: created_at_iso(record.get("lastStartedAt")),
-        stopped_at: created_at_iso(record.get("lastStoppedAt")),
+        offer_id: record.nonempty_str("productId").map(str::to_owned),
+        started_at: created_at_iso(record.field("lastStartedAt")),
+        stopped_at: created_at_iso(record.field("lastStoppedAt")),
         price: None,
         price_note: None,
         cost: None,
@@ -1246,81 +1264,84 @@ fn from_record(record: &Value, id: String, provider_status: String) -> Instance 
 }
 
 /// A record read the fast way: the required fields typed, every field [`from_record`] reads kept
-/// as its raw text (read leniently there, whatever its type), everything else skipped.
+/// as the JSON value it is (read leniently there, whatever its type; `null` reads as absent, as
+/// it does there), everything else skipped.
 #[derive(Deserialize)]
 struct FastInstance<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
     #[serde(borrow)]
     status: Cow<'a, str>,
-    #[serde(default, borrow, rename = "statusError")]
-    status_error: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "productName")]
-    product_name: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    kind: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "connectComponentSSH")]
-    connect_ssh: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "sshCommand")]
-    ssh_command: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    network: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    name: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "gpuNum")]
-    gpu_num: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "clusterName")]
-    cluster_name: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "clusterId")]
-    cluster_id: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "createdAt")]
-    created_at: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "billingMode")]
-    billing_mode: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "spotStatus")]
-    spot_status: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "spotReclaimTime")]
-    spot_reclaim_time: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "productId")]
-    product_id: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "lastStartedAt")]
-    last_started_at: Option<&'a RawValue>,
-    #[serde(default, borrow, rename = "lastStoppedAt")]
-    last_stopped_at: Option<&'a RawValue>,
+    #[serde(default, rename = "statusError")]
+    status_error: Option<Value>,
+    #[serde(default, rename = "productName")]
+    product_name: Option<Value>,
+    #[serde(default)]
+    kind: Option<Value>,
+    #[serde(default, rename = "connectComponentSSH")]
+    connect_ssh: Option<Value>,
+    #[serde(default, rename = "sshCommand")]
+    ssh_command: Option<Value>,
+    #[serde(default)]
+    network: Option<Value>,
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(default, rename = "gpuNum")]
+    gpu_num: Option<Value>,
+    #[serde(default, rename = "clusterName")]
+    cluster_name: Option<Value>,
+    #[serde(default, rename = "clusterId")]
+    cluster_id: Option<Value>,
+    #[serde(default, rename = "createdAt")]
+    created_at: Option<Value>,
+    #[serde(default, rename = "billingMode")]
+    billing_mode: Option<Value>,
+    #[serde(default, rename = "spotStatus")]
+    spot_status: Option<Value>,
+    #[serde(default, rename = "spotReclaimTime")]
+    spot_reclaim_time: Option<Value>,
+    #[serde(default, rename = "productId")]
+    product_id: Option<Value>,
+    #[serde(default, rename = "lastStartedAt")]
+    last_started_at: Option<Value>,
+    #[serde(default, rename = "lastStoppedAt")]
+    last_stopped_at: Option<Value>,
 }
 
 impl FastInstance<'_> {
-    /// The instance, through [`from_record`] over a record of only the fields it reads.
+    /// The instance, through [`from_record`] over just the fields it reads.
     fn into_instance(self) -> Option<Instance> {
         if self.id.trim().is_empty() {
             return None;
         }
-        let fields = [
-            ("statusError", self.status_error),
-            ("productName", self.product_name),
-            ("kind", self.kind),
-            ("connectComponentSSH", self.connect_ssh),
-            ("sshCommand", self.ssh_command),
-            ("network", self.network),
-            ("name", self.name),
-            ("gpuNum", self.gpu_num),
-            ("clusterName", self.cluster_name),
-            ("clusterId", self.cluster_id),
-            ("createdAt", self.created_at),
-            ("billingMode", self.billing_mode),
-            ("spotStatus", self.spot_status),
-            ("spotReclaimTime", self.spot_reclaim_time),
-            ("productId", self.product_id),
-            ("lastStartedAt", self.last_started_at),
-            ("lastStoppedAt", self.last_stopped_at),
-        ];
-        let mut record = Map::new();
-        for (key, raw) in fields {
-            if let Some(raw) = raw {
-                record.insert(key.to_owned(), serde_json::from_str(raw.get()).ok()?);
-            }
+        let (id, status) = (self.id.to_string(), self.status.to_string());
+        Some(from_record(&self, id, status))
+    }
+}
+
+impl Fields for FastInstance<'_> {
+    fn field(&self, key: &str) -> Option<&Value> {
+        match key {
+            "statusError" => self.status_error.as_ref(),
+            "productName" => self.product_name.as_ref(),
+            "kind" => self.kind.as_ref(),
+            "connectComponentSSH" => self.connect_ssh.as_ref(),
+            "sshCommand" => self.ssh_command.as_ref(),
+            "network" => self.network.as_ref(),
+            "name" => self.name.as_ref(),
+            "gpuNum" => self.gpu_num.as_ref(),
+            "clusterName" => self.cluster_name.as_ref(),
+            "clusterId" => self.cluster_id.as_ref(),
+            "createdAt" => self.created_at.as_ref(),
+            "billingMode" => self.billing_mode.as_ref(),
+            "spotStatus" => self.spot_status.as_ref(),
+            "spotReclaimTime" => self.spot_reclaim_time.as_ref(),
+            "productId" => self.product_id.as_ref(),
+            "lastStartedAt" => self.last_started_at.as_ref(),
+            "lastStoppedAt" => self.last_stopped_at.as_ref(),
+            // Every field from_record reads is above (the fast/slow equality tests hold them to it).
+            _ => None,
         }
-        Some(from_record(&Value::Object(record), self.id.into_owned(), self.status.into_owned()))
     }
 }
 
