@@ -32,7 +32,7 @@ const { force } = parseArgs({ options: { force: { type: "boolean", default: fals
 // gzip's 32 KiB window; and binaryen's inlining of every function that has one caller makes the
 // wasm smaller but compresses worse (the client: 44 KB gzip more, and no faster), so the client
 // goes without it (`oneCallerInlining: false`); the Worker keeps it (without it: 44 KB gzip less,
-// but its CPU per answer looked up to ~10 % slower, and that target is the tighter one).
+// but its CPU per answer measured 7–20 % slower, and that target is the tighter one).
 // The names come from the cargo build (`strip = false`) and are dropped here (--strip-debug),
 // with the producers and target_features sections (metadata no runtime reads).
 const WASM_OPT_FEATURES = ["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals"];
