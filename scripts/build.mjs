@@ -141,7 +141,7 @@ function buildWasm(b) {
   mkdirSync(wasmOut, { recursive: true });
   const bindgenIn = join(wasmOut, "cargo.wasm");
   writeFileSync(bindgenIn, withoutTargetFeatures(readFileSync(wasmIn)));
-  log(`wasm-bindgen ${have} --target web --out-name ${b.outName}`);
+  log(`wasm-bindgen ${have} --target web --out-name ${b.outName} (target_features removed: the warning below is expected)`);
   run(wasmBindgen, ["--target", "web", "--out-name", b.outName, "--out-dir", wasmOut, bindgenIn]);
   rmSync(bindgenIn);
   const bgWasm = join(wasmOut, `${b.outName}_bg.wasm`);
