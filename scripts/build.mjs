@@ -5,7 +5,9 @@
 //      --features js-client) for pkg/gpufleet*.{js,wasm}, and the Worker's (only --features proxy)
 //      for pkg/proxy/gpufleet_proxy*.{js,wasm}
 //   2. wasm-bindgen --target web                          (.tools/bin, pinned = the crate's version)
-//   3. wasm-opt at the same level (binaryen@132 from node_modules — never a system wasm-opt)
+//   3. wasm-opt at the same level (binaryen@132 from node_modules — never a system wasm-opt),
+//      with the functions in name order (then the names dropped); the client's without
+//      binaryen's one-caller inlining
 //   4. pkg-template/* copied into pkg/, version stamped from Cargo.toml
 //   5. dist/console/: the console as Workers Static Assets (scripts/build-console-assets.mjs)
 //
@@ -25,16 +27,62 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
 const { force } = parseArgs({ options: { force: { type: "boolean", default: false } } }).values;
 // wasm-opt runs at the build's own level; --converge repeats -Oz until it stops shrinking (only
-// worth it at z). The producers and target_features sections are build metadata no runtime reads.
+// worth it at z). Two choices are about gzip, not raw bytes (BENCHMARKS.md, "What a browser loads
+// (2026-12-08)"): the functions sorted by name put the copies of one generic side by side, within
+// gzip's 32 KiB window; and binaryen's inlining of every function that has one caller makes the
+// wasm smaller but compresses worse (the client: 44 KB gzip more, and no faster), so the client
+// goes without it (`oneCallerInlining: false`); the Worker keeps it (without it: 44 KB gzip less,
+// but its CPU per answer measured 7–20 % slower, and that target is the tighter one).
+// The names come from the cargo build (`strip = false`) and are dropped here (--strip-debug),
+// with the producers and target_features sections (metadata no runtime reads).
 const WASM_OPT_FEATURES = ["--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-mutable-globals"];
-/** wasm-opt's flags for a build at cargo `optLevel` (the same level; --converge only pays for z). */
-const wasmOptFlags = (optLevel) => [
+/** wasm-opt's flags for build `b` (at its cargo opt-level; --converge only pays for z). */
+const wasmOptFlags = ({ optLevel, oneCallerInlining }) => [
   `-O${optLevel}`,
   ...(optLevel === "z" ? ["--converge"] : []),
+  ...(oneCallerInlining ? [] : ["--one-caller-inline-max-function-size=0"]),
+  "--reorder-functions-by-name",
+  "--strip-debug",
   "--strip-producers",
   "--strip-target-features",
   ...WASM_OPT_FEATURES,
 ];
+
+/**
+ * `wasm` without its `target_features` custom section. wasm-bindgen reads that section to choose
+ * its glue (with `multivalue` listed, results come back as multi-value returns instead of through
+ * the stack); the release wasm used to lose it to `strip = true`, which also dropped the names
+ * wasm-opt now sorts by. So the names stay and only this section goes: the glue is today's (only
+ * the wasm's internal export names, e.g. `__wbindgen_malloc` for `__wbindgen_export`, now carry
+ * their Rust names).
+ */
+function withoutTargetFeatures(wasm) {
+  const leb = (at) => {
+    let value = 0;
+    let shift = 0;
+    let byte;
+    do {
+      byte = wasm[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return [value, at];
+  };
+  const kept = [wasm.subarray(0, 8)];
+  let at = 8;
+  while (at < wasm.length) {
+    const start = at;
+    const id = wasm[at];
+    const [size, body] = leb(at + 1);
+    at = body + size;
+    if (id === 0) {
+      const [nameLength, name] = leb(body);
+      if (wasm.subarray(name, name + nameLength).toString() === "target_features") continue;
+    }
+    kept.push(wasm.subarray(start, at));
+  }
+  return Buffer.concat(kept);
+}
 
 const t0 = Date.now();
 const log = (msg) => console.log(`[build] ${msg}`);
@@ -65,9 +113,9 @@ const binaryenVersion = JSON.parse(readFileSync(join(root, "node_modules/binarye
 const BUILDS = [
   // Its own target dir: with one dir the two feature sets overwrite each other's gpufleet.wasm and
   // every build relinks both (about 15 s each).
-  { name: "client", features: ["--no-default-features", "--features", "js-client"], targetDir: "target/wasm-client", outName: "gpufleet", dir: "", optLevel: process.env.GPUFLEET_CLIENT_OPT ?? "s" },
+  { name: "client", features: ["--no-default-features", "--features", "js-client"], targetDir: "target/wasm-client", outName: "gpufleet", dir: "", optLevel: process.env.GPUFLEET_CLIENT_OPT ?? "s", oneCallerInlining: false },
   // target/ itself, shared with `npm test`'s wasm32 build step.
-  { name: "proxy", features: ["--no-default-features", "--features", "proxy"], targetDir: "target", outName: "gpufleet_proxy", dir: "proxy", optLevel: process.env.GPUFLEET_PROXY_OPT ?? "s" },
+  { name: "proxy", features: ["--no-default-features", "--features", "proxy"], targetDir: "target", outName: "gpufleet_proxy", dir: "proxy", optLevel: process.env.GPUFLEET_PROXY_OPT ?? "s", oneCallerInlining: process.env.GPUFLEET_PROXY_ONE_CALLER_INLINING !== "0" },
 ];
 
 /** Builds one wasm (cargo → wasm-bindgen → wasm-opt) into target/gpufleet-pkg-wasm-<name>/. */
@@ -83,7 +131,7 @@ function buildWasm(b) {
   const stampFile = join(wasmOut, ".stamp");
   const stamp = createHash("sha256")
     .update(readFileSync(wasmIn))
-    .update(`${wbgVersion} ${binaryenVersion} ${wasmOptFlags(b.optLevel).join(" ")} ${b.outName}`)
+    .update(`${wbgVersion} ${binaryenVersion} ${wasmOptFlags(b).join(" ")} ${b.outName}`)
     .digest("hex");
   if (!force && existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp) {
     log(`${b.name} wasm unchanged: reusing the last wasm-bindgen + wasm-opt output`);
@@ -91,12 +139,15 @@ function buildWasm(b) {
   }
   rmSync(wasmOut, { recursive: true, force: true });
   mkdirSync(wasmOut, { recursive: true });
-  log(`wasm-bindgen ${have} --target web --out-name ${b.outName}`);
-  run(wasmBindgen, ["--target", "web", "--out-name", b.outName, "--out-dir", wasmOut, wasmIn]);
+  const bindgenIn = join(wasmOut, "cargo.wasm");
+  writeFileSync(bindgenIn, withoutTargetFeatures(readFileSync(wasmIn)));
+  log(`wasm-bindgen ${have} --target web --out-name ${b.outName} (target_features removed: the warning below is expected)`);
+  run(wasmBindgen, ["--target", "web", "--out-name", b.outName, "--out-dir", wasmOut, bindgenIn]);
+  rmSync(bindgenIn);
   const bgWasm = join(wasmOut, `${b.outName}_bg.wasm`);
   const before = statSync(bgWasm).size;
-  log(`wasm-opt (binaryen ${binaryenVersion}) ${wasmOptFlags(b.optLevel).join(" ")}`);
-  run(wasmOpt, [...wasmOptFlags(b.optLevel), bgWasm, "-o", bgWasm]);
+  log(`wasm-opt (binaryen ${binaryenVersion}) ${wasmOptFlags(b).join(" ")}`);
+  run(wasmOpt, [...wasmOptFlags(b), bgWasm, "-o", bgWasm]);
   log(`${b.outName}_bg.wasm: ${(before / 1024).toFixed(0)} KiB → ${(statSync(bgWasm).size / 1024).toFixed(0)} KiB`);
   writeFileSync(stampFile, stamp);
   return wasmOut;

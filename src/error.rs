@@ -185,7 +185,13 @@ impl Error {
 
     /// A body that does not read as documented; `path` is the JSON path that failed.
     pub fn decode(provider: Provider, path: impl Into<String>, why: impl fmt::Display) -> Error {
-        let path = path.into();
+        Error::decode_at(provider, path.into(), &why)
+    }
+
+    /// [`Error::decode`] without its type parameters (one copy in the wasm, not one per caller's
+    /// types).
+    #[inline(never)]
+    fn decode_at(provider: Provider, path: String, why: &dyn fmt::Display) -> Error {
         let shown = if path.is_empty() || path == "." || path == "?" { "body".to_owned() } else { path.clone() };
         let mut e =
             Error::new(ErrorCode::Decode, format!("could not read the {} response at {shown}: {why}", provider.display_name()))

@@ -122,6 +122,7 @@ impl Track {
         self.path.set(Some(path));
     }
 
+    #[inline(never)]
     fn fail(&self, chain: &Chain, inner: serde_json::Error) -> PathError {
         self.trigger(chain);
         PathError { path: self.path.take().unwrap_or_default(), inner }

@@ -757,18 +757,22 @@ pub fn input_from_json<T: serde::de::DeserializeOwned>(prefix: &str, value: serd
     if !value.is_object() {
         return Err(Error::invalid_input(prefix, "must be an object"));
     }
-    crate::json_path::from_value(&value).map_err(|e| {
-        let path = e.path().to_string();
-        let mut field = if path == "." || path.is_empty() { prefix.to_owned() } else { format!("{prefix}.{path}") };
-        let message = e.into_inner().to_string();
-        // serde reports a missing field at its parent's path; name the field itself, so a form
-        // can put "is required" next to the right input.
-        if let Some(name) = missing_field_name(&message) {
-            field = format!("{field}.{name}");
-            return Error::invalid_input(field, "is required");
-        }
-        Error::invalid_input(field, message)
-    })
+    crate::json_path::from_value(&value).map_err(|e| input_error(prefix, e))
+}
+
+/// [`input_from_json`]'s error (not generic: once in the wasm rather than once per input type).
+#[inline(never)]
+fn input_error(prefix: &str, e: crate::json_path::PathError) -> Error {
+    let path = e.path().to_string();
+    let mut field = if path == "." || path.is_empty() { prefix.to_owned() } else { format!("{prefix}.{path}") };
+    let message = e.into_inner().to_string();
+    // serde reports a missing field at its parent's path; name the field itself, so a form
+    // can put "is required" next to the right input.
+    if let Some(name) = missing_field_name(&message) {
+        field = format!("{field}.{name}");
+        return Error::invalid_input(field, "is required");
+    }
+    Error::invalid_input(field, message)
 }
 
 /// The `x` of serde's "missing field `x`".

@@ -24,8 +24,14 @@ use crate::transport::{describe_js_error, AbortSignalLike};
 
 /// Serializes `value` to a plain JS value (via JSON text and `JSON.parse`).
 pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, Error> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}")))?;
+    parse_result(serde_json::to_string(value))
+}
+
+/// [`to_js`]'s part that does not depend on the type: one copy in the wasm, not one per result
+/// type.
+#[inline(never)]
+fn parse_result(text: serde_json::Result<String>) -> Result<JsValue, Error> {
+    let text = text.map_err(|e| Error::new(ErrorCode::Decode, format!("could not serialize the result: {e}")))?;
     js_sys::JSON::parse(&text).map_err(handover_error)
 }
 
@@ -266,6 +272,14 @@ pub fn to_json(value: &JsValue, field: &str) -> Result<serde_json::Value, Error>
 /// Reads an object of type `T`; a missing value (`undefined`/`null`) reads as `{}`. Unknown or
 /// mistyped fields give `invalidInput` naming `prefix.path` (or just `path` when `prefix` is empty).
 pub fn from_js<T: DeserializeOwned>(value: &JsValue, prefix: &str) -> Result<T, Error> {
+    let json = object_json(value, prefix)?;
+    crate::json_path::from_value(&json).map_err(|e| input_error(prefix, e))
+}
+
+/// [`from_js`]'s JSON: the value as a JSON object (`{}` for `undefined`/`null`). Not generic, so
+/// one copy in the wasm rather than one per options type.
+#[inline(never)]
+fn object_json(value: &JsValue, prefix: &str) -> Result<serde_json::Value, Error> {
     let json = match to_json(value, if prefix.is_empty() { "config" } else { prefix })? {
         serde_json::Value::Null => serde_json::Value::Object(Default::default()),
         other => other,
@@ -273,16 +287,20 @@ pub fn from_js<T: DeserializeOwned>(value: &JsValue, prefix: &str) -> Result<T, 
     if !json.is_object() {
         return Err(Error::invalid_input(if prefix.is_empty() { "config" } else { prefix }, "must be an object"));
     }
-    crate::json_path::from_value(&json).map_err(|e| {
-        let path = e.path().to_string();
-        let field = match (prefix.is_empty(), path == "." || path.is_empty()) {
-            (true, true) => "config".to_owned(),
-            (true, false) => path,
-            (false, true) => prefix.to_owned(),
-            (false, false) => format!("{prefix}.{path}"),
-        };
-        Error::invalid_input(field, e.into_inner())
-    })
+    Ok(json)
+}
+
+/// [`from_js`]'s error: `invalidInput` naming `prefix.path` (or just `path` when `prefix` is empty).
+#[inline(never)]
+fn input_error(prefix: &str, e: crate::json_path::PathError) -> Error {
+    let path = e.path().to_string();
+    let field = match (prefix.is_empty(), path == "." || path.is_empty()) {
+        (true, true) => "config".to_owned(),
+        (true, false) => path,
+        (false, true) => prefix.to_owned(),
+        (false, false) => format!("{prefix}.{path}"),
+    };
+    Error::invalid_input(field, e.into_inner())
 }
 
 /// `object[key]`, or `undefined` when `object` is not an object.

@@ -553,20 +553,32 @@ pub fn parse_list_response<T: serde::de::DeserializeOwned>(response: crate::http
 /// Reads a proxy answer: the body as `T` on 2xx, else the `{"error": …}` body as the same
 /// [`Error`] the proxy saw (code, provider, upstream status and request id kept).
 pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::HttpResponse) -> Result<T> {
-    if response.is_success() {
-        // As a `Value` first, then as `T` from it, like every typed read (see `crate::json_path`).
-        let de = &mut serde_json::Deserializer::from_slice(&response.body);
-        let read = crate::json_path::parse_slice(de).and_then(|value| crate::json_path::from_value(&value));
-        return read.map_err(|e| {
-            let mut err =
-                Error::new(ErrorCode::Decode, format!("could not read the proxy's answer at {}: {}", e.path(), e.inner()));
-            err.field = Some(e.path().to_string());
-            err.status = Some(response.status);
-            err
-        });
+    if !response.is_success() {
+        return Err(answer_error(&response));
     }
+    // As a `Value` first, then as `T` from it, like every typed read (see `crate::json_path`).
+    let de = &mut serde_json::Deserializer::from_slice(&response.body);
+    let read = crate::json_path::parse_slice(de).and_then(|value| crate::json_path::from_value(&value));
+    read.map_err(|e| unreadable_answer(&e, response.status))
+}
+
+// The parts of `parse_response` that do not depend on `T`, out of line: once in the wasm rather
+// than once per answer type.
+
+/// A 2xx answer that is not the `T` it should be.
+#[inline(never)]
+fn unreadable_answer(e: &crate::json_path::PathError, status: u16) -> Error {
+    let mut err = Error::new(ErrorCode::Decode, format!("could not read the proxy's answer at {}: {}", e.path(), e.inner()));
+    err.field = Some(e.path().to_string());
+    err.status = Some(status);
+    err
+}
+
+/// The error a non-2xx answer stands for.
+#[inline(never)]
+fn answer_error(response: &crate::http::HttpResponse) -> Error {
     match crate::json_path::read_slice::<ErrorResponse>(&response.body) {
-        Some(ErrorResponse { error }) => Err(error),
+        Some(ErrorResponse { error }) => error,
         None => {
             let parts = crate::provider::loose_error_parts(&response.body);
             let mut e = Error::new(
@@ -574,8 +586,8 @@ pub fn parse_response<T: serde::de::DeserializeOwned>(response: crate::http::Htt
                 format!("the proxy answered HTTP {}: {}", response.status, parts.message.unwrap_or_default()),
             )
             .with_status(response.status);
-            e.retry_after_ms = crate::provider::retry_after_ms(&response, None);
-            Err(e)
+            e.retry_after_ms = crate::provider::retry_after_ms(response, None);
+            e
         }
     }
 }
