@@ -25,6 +25,9 @@ const HEARTBEAT_MS = 20_000;
 /** While a provider fails, the interval doubles up to this (as a polling console backs off). */
 const MAX_DELAY_MS = 160_000;
 const BALANCES_MS = 60_000;
+/** Events queued for one console that is not reading (a stalled network): past this, its stream
+ * is closed (it reconnects, or polls) rather than held in the object's memory for everyone. */
+const MAX_QUEUED = 64;
 /** Page sizes asked of the providers that take one (their maxima): fewer pages, fewer subrequests. */
 const PAGE_SIZE = { sfcompute: 200, novita: 100 };
 
@@ -335,11 +338,19 @@ export class FleetLive {
   }
 
   write(client, text) {
+    if (!this.clients.has(client)) return;
+    if (client.writer.desiredSize !== null && client.writer.desiredSize < -MAX_QUEUED) {
+      this.drop(client);
+      client.writer.abort(new Error("the console stopped reading")).catch(() => {});
+      return;
+    }
     // A console that went away: its write fails, and it is dropped.
-    client.writer.write(encoder.encode(text)).catch(() => {
-      this.clients.delete(client);
-      if (!this.clients.size) this.idle();
-    });
+    client.writer.write(encoder.encode(text)).catch(() => this.drop(client));
+  }
+
+  drop(client) {
+    this.clients.delete(client);
+    if (!this.clients.size) this.idle();
   }
 }
 
