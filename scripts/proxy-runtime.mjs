@@ -200,12 +200,14 @@ export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, ra
   }
   const mf = new Miniflare(options);
   let url = await mf.ready;
+  let current = options;
   if (port !== undefined) {
     // workerd builds `request.url` from the caller's Host header; with `upstream` Miniflare gives
     // the Worker its own address instead, as Cloudflare gives the routed hostname. The proxy's
     // CORS "own origin" comes from that URL (or GPUFLEET_ORIGIN), so a forged Host changes nothing.
     const bound = new URL(String(url));
-    await mf.setOptions({ ...options, port: Number(bound.port), host, upstream: bound.origin });
+    current = { ...options, port: Number(bound.port), host, upstream: bound.origin };
+    await mf.setOptions(current);
     url = await mf.ready;
   }
   const db = d1 ? await mf.getD1Database("DB") : undefined;
@@ -216,6 +218,13 @@ export async function startProxy({ env = {}, port, host = "127.0.0.1", onLog, ra
     url: String(url).replace(/\/$/, ""),
     /** Dispatches one Cron Trigger event (`scheduled()` in worker.js), as the platform does every minute. */
     scheduled: async () => (await mf.getWorker()).scheduled({ cron: "* * * * *", scheduledTime: new Date() }),
+    /** Restarts workerd on the same address (as a deploy does): open connections and streams end.
+     * An in-memory D1 starts empty again, migrated. */
+    restart: async () => {
+      await mf.setOptions(current);
+      await mf.ready;
+      if (db) await applyMigrations(await mf.getD1Database("DB"));
+    },
     dispose: () => mf.dispose(),
   };
 }

@@ -12,8 +12,8 @@ const c = useConsole({ env: { LIVE_INTERVAL_MS: String(INTERVAL_MS) } });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LIST = /\/instances$/; // every provider's list path ends so (fal, fal alpha, SF Compute, Novita's /gpu/instances)
 
-async function waitForMode(page, mode) {
-  await page.waitForFunction((m) => document.getElementById("sync-mode")?.dataset.mode === m, mode, { timeout: 20_000 });
+async function waitForMode(page, mode, timeout = 20_000) {
+  await page.waitForFunction((m) => document.getElementById("sync-mode")?.dataset.mode === m, mode, { timeout });
 }
 
 test("twenty consoles (two real pages, eighteen push clients) cost the providers what one does", async () => {
@@ -99,4 +99,23 @@ test("a fleet larger than one invocation's walk: the console says the snapshot i
   } finally {
     await big.close();
   }
+});
+
+test("a live stream that ends (the proxy restarted) falls back to polling at once, then goes live again", async () => {
+  const page = await c.open();
+  await waitForRows(page, 160);
+  await waitForMode(page, "live");
+  const lists = [];
+  page.on("request", (r) => new URL(r.url()).pathname === "/api/v1/instances" && lists.push(Date.now()));
+  await c.proxy.restart();
+  await waitForMode(page, "polling");
+  assert.match(await page.getAttribute("#sync-mode", "title"), /the live stream ended|could not be opened or broke/);
+  await page.waitForFunction(() => document.querySelector("#main")?.dataset.rows === "160", null, { timeout: 20_000 });
+  await page.waitForFunction(() => /^Updated \d+ s ago/.test(document.getElementById("updated").textContent), null, { timeout: 20_000 });
+  assert.ok(lists.length >= 1, "the page listed the fleet itself meanwhile");
+  // 15 s after the break, at its next poll, it tries the stream again.
+  await waitForMode(page, "live", 45_000);
+  assert.equal(await page.textContent("#sync-mode"), "Live");
+  await assertClean(assert, page, "(stream ended)");
+  await page.context().close();
 });
