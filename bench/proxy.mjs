@@ -3,6 +3,9 @@
 // Worker in the same runtime, (c) through the gpufleet Worker (auth, routing, the fal call, the
 // normalized answer). Interleaved rounds after a warm-up:
 //
+// (d) is (c) without the D1 binding (a proxy that keeps no records): a listing then makes no
+// store read for its instances' deadlines, which shows what that one D1 statement per listing costs.
+//
 //   - latency: concurrency 1, p50/p99 per path (per round, median over rounds); "added" = that path's minus direct's (and the
 //     gpufleet Worker's own cost = its p50 minus the pass-through's);
 //
@@ -22,6 +25,7 @@ export async function run({ quick, log }) {
   const sim = await startSimProcess(["--seed", "1", "--instances", "25", "--speed", "0"]);
   const token = randomBytes(24).toString("base64url");
   const proxy = await startProxy({ env: { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, RATE_LIMIT_PER_MINUTE: "0" }, port: 0, onLog: () => {} });
+  const noRecords = await startProxy({ env: { ...(await simEnv(sim)), GPUFLEET_TOKEN: token, RATE_LIMIT_PER_MINUTE: "0" }, port: 0, onLog: () => {}, d1: false });
   const pass = await startPassthrough({ upstream: sim.url });
   try {
     const falPath = "/fal/v1/compute/instances?limit=25";
@@ -30,6 +34,7 @@ export async function run({ quick, log }) {
       direct: () => fetchDrain(sim.url + falPath, { headers: falAuth }),
       passthrough: () => fetchDrain(pass.url + falPath, { headers: falAuth }),
       gpufleet: () => fetchDrain(`${proxy.url}/api/v1/fal/instances?limit=25`, { headers: { authorization: `Bearer ${token}` } }),
+      noRecords: () => fetchDrain(`${noRecords.url}/api/v1/fal/instances?limit=25`, { headers: { authorization: `Bearer ${token}` } }),
     };
     // Check and warm up: every path answers 200 with 25 instances.
     for (const [name, send] of Object.entries(paths)) {
@@ -68,11 +73,13 @@ export async function run({ quick, log }) {
       row({ section: "proxy", figure: "gpufleet Worker: p50 added over the pass-through Worker", value: p("gpufleet", 0.5) - p("passthrough", 0.5), unit: "ms", target: "(its own cost)" }),
       row({ section: "proxy", figure: "gpufleet Worker: p99 added over direct (vs pass-through's)", value: added("gpufleet", 0.99), unit: "ms", baseline: added("passthrough", 0.99) }),
       row({ section: "proxy", figure: `gpufleet Worker req/s vs pass-through (concurrency ${o.concurrency})`, value: s.gpufleet.reqPerSec, unit: "req/s", baseline: s.passthrough.reqPerSec, target: "≥ 0.8×", met: s.gpufleet.reqPerSec >= 0.8 * s.passthrough.reqPerSec }),
+      row({ section: "proxy", figure: "gpufleet Worker without D1 (keeps no records: no deadlines read per listing): p50 added over direct (vs pass-through's)", value: added("noRecords", 0.5), unit: "ms", baseline: added("passthrough", 0.5) }),
+      row({ section: "proxy", figure: `gpufleet Worker without D1: req/s vs pass-through (concurrency ${o.concurrency})`, value: s.noRecords.reqPerSec, unit: "req/s", baseline: s.passthrough.reqPerSec }),
       row({ section: "proxy", figure: `direct req/s (concurrency ${o.concurrency})`, value: s.direct.reqPerSec, unit: "req/s" }),
     ];
     return { rows, details: { options: o, request: "GET one page of 25 fal instances", summary: s } };
   } finally {
-    await Promise.allSettled([proxy.dispose(), pass.dispose()]);
+    await Promise.allSettled([proxy.dispose(), noRecords.dispose(), pass.dispose()]);
     await sim.close();
   }
 }

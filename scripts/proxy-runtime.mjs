@@ -151,7 +151,8 @@ export function workerModuleOptions() {
 export function consoleAssetsOptions() {
   return {
     directory: CONSOLE_ASSETS,
-    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: false },
+    // wrangler.toml's `run_worker_first = ["/api/*", "/healthz"]`: the API's paths skip the asset lookup.
+    routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: false, static_routing: { user_worker: ["/api/*", "/healthz"] } },
     assetConfig: { html_handling: "auto-trailing-slash", not_found_handling: "none" },
   };
 }

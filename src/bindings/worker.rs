@@ -138,6 +138,18 @@ async fn binding_allows(env: &JsValue, key: &str) -> Option<bool> {
     Some(get(&outcome, "success").is_some_and(|s| s.is_truthy()))
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `new Response(body, init)` with the body passed as a view on the wasm memory: the
+    /// constructor copies a `BufferSource` body (Fetch standard, "extract a body"), so the bytes
+    /// are copied once, not first into a JS `Uint8Array` and then again by the constructor.
+    #[wasm_bindgen(js_name = Response, extends = Response)]
+    type BytesResponse;
+
+    #[wasm_bindgen(catch, constructor, js_class = "Response")]
+    fn new(body: &[u8], init: &ResponseInit) -> Result<BytesResponse, JsValue>;
+}
+
 fn to_js_response(r: ProxyResponse, head: bool) -> Result<Response, JsValue> {
     let headers = Headers::new()?;
     for (k, v) in &r.headers {
@@ -146,13 +158,12 @@ fn to_js_response(r: ProxyResponse, head: bool) -> Result<Response, JsValue> {
     let init = ResponseInit::new();
     init.set_status(r.status);
     init.set_headers(&headers);
-    let body = if head || r.status == 204 || r.status == 304 || r.body.is_empty() {
-        None
-    } else {
-        Some(Object::from(Uint8Array::from(r.body.as_slice())))
-    };
     web_sys::console::log_1(&JsValue::from_str(&r.log.to_json()));
-    Response::new_with_opt_buffer_source_and_init(body.as_ref(), &init)
+    if head || r.status == 204 || r.status == 304 || r.body.is_empty() {
+        Response::new_with_opt_buffer_source_and_init(None, &init)
+    } else {
+        BytesResponse::new(&r.body, &init).map(Response::from)
+    }
 }
 
 /// What `access.js`'s `checkAccess` found: `{ name }` when the assertion holds, else

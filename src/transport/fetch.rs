@@ -320,8 +320,40 @@ impl Transport for FetchTransport {
     }
 }
 
-/// `crypto.getRandomValues`, if the host has it.
+/// Random bytes drawn from `crypto.getRandomValues` ahead of need: one call per
+/// [`RANDOM_POOL_BYTES`] instead of one per request id or idempotency key (a JS call and a typed
+/// array each). Every byte is handed out once.
+const RANDOM_POOL_BYTES: usize = 512;
+
+thread_local! {
+    static RANDOM_POOL: std::cell::RefCell<(Vec<u8>, usize)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
+}
+
+/// `crypto.getRandomValues`, if the host has it (small requests from the pool above).
 fn fill_from_crypto(buf: &mut [u8]) -> bool {
+    if buf.len() > RANDOM_POOL_BYTES / 4 {
+        return fill_from_crypto_now(buf);
+    }
+    RANDOM_POOL.with(|pool| {
+        let (bytes, used) = &mut *pool.borrow_mut();
+        if bytes.len() - *used < buf.len() {
+            bytes.resize(RANDOM_POOL_BYTES, 0);
+            if !fill_from_crypto_now(bytes) {
+                bytes.clear();
+                *used = 0;
+                return false;
+            }
+            *used = 0;
+        }
+        buf.copy_from_slice(&bytes[*used..*used + buf.len()]);
+        // Spent bytes are overwritten, so nothing handed out stays readable in the pool.
+        bytes[*used..*used + buf.len()].fill(0);
+        *used += buf.len();
+        true
+    })
+}
+
+fn fill_from_crypto_now(buf: &mut [u8]) -> bool {
     let crypto = match Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")) {
         Ok(c) if c.is_object() => c,
         _ => return false,
