@@ -50,6 +50,11 @@ export function budgetOf(env) {
   };
 }
 
+const encoder = new TextEncoder();
+const HEARTBEAT = encoder.encode(": ping\n\n");
+/** An event's bytes; `data` is an object, or JSON text already made. */
+const frame = (event, data) => encoder.encode(`event: ${event}\ndata: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+
 const keyOf = (i) => `${i.provider}/${i.id}`;
 const textOf = (i) => JSON.stringify(i);
 
@@ -131,8 +136,8 @@ export class FleetLive {
       ...this.summary(),
       intervalMs: this.intervalMs,
     });
-    if (this.balancesText) this.sendText(client, "balances", this.balancesText);
-    this.heartbeat ??= setInterval(() => this.broadcastRaw(": ping\n\n"), HEARTBEAT_MS);
+    if (this.balancesText) this.send(client, "balances", this.balancesText);
+    this.heartbeat ??= setInterval(() => this.writeAll(HEARTBEAT), HEARTBEAT_MS);
     // The next walk: at the interval after the last (the step above scheduled it unless a walk
     // was already under way, whose own steps go on by alarm).
     if (!this.walk && !(await this.ctx.storage.getAlarm())) await this.ctx.storage.setAlarm(this.nextWalkAt);
@@ -280,7 +285,7 @@ export class FleetLive {
     const answer = await this.internal("/balances");
     if (answer.error) return; // the consoles keep the last balances; the next minute tries again
     this.balancesText = JSON.stringify(answer.body);
-    for (const c of this.clients) this.sendText(c, "balances", this.balancesText);
+    this.broadcast("balances", this.balancesText);
   }
 
   async configuredProviders() {
@@ -321,23 +326,19 @@ export class FleetLive {
   }
 
   send(client, event, data) {
-    this.sendText(client, event, JSON.stringify(data));
+    this.write(client, frame(event, data));
   }
 
-  sendText(client, event, text) {
-    this.write(client, `event: ${event}\ndata: ${text}\n\n`);
-  }
-
+  /** One event to every console: serialized and encoded once, whatever their number. */
   broadcast(event, data) {
-    const text = JSON.stringify(data);
-    for (const c of this.clients) this.sendText(c, event, text);
+    this.writeAll(frame(event, data));
   }
 
-  broadcastRaw(text) {
-    for (const c of this.clients) this.write(c, text);
+  writeAll(bytes) {
+    for (const c of this.clients) this.write(c, bytes);
   }
 
-  write(client, text) {
+  write(client, bytes) {
     if (!this.clients.has(client)) return;
     if (client.writer.desiredSize !== null && client.writer.desiredSize < -MAX_QUEUED) {
       this.drop(client);
@@ -345,7 +346,7 @@ export class FleetLive {
       return;
     }
     // A console that went away: its write fails, and it is dropped.
-    client.writer.write(encoder.encode(text)).catch(() => this.drop(client));
+    client.writer.write(bytes).catch(() => this.drop(client));
   }
 
   drop(client) {
@@ -353,8 +354,6 @@ export class FleetLive {
     if (!this.clients.size) this.idle();
   }
 }
-
-const encoder = new TextEncoder();
 
 function instancesSeen(walk) {
   let n = 0;
