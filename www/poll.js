@@ -88,17 +88,18 @@ async function doRefresh() {
     if (!state.caps.size) await loadProviders();
     if (liveDue()) await startLive();
     if (isLive()) {
-      const walk = walkWanted ? refreshLive() : null;
+      // A failed refresh is kept as its error (null: none asked, or it worked).
+      const refreshed = walkWanted ? refreshLive().then(() => null, (e) => e) : null;
       walkWanted = false;
-      const [walked] = await Promise.all([walk?.then(() => true, (e) => e), loadDeadlines(f)]);
-      if (walked === undefined || walked === true) {
+      const [failure] = await Promise.all([refreshed, loadDeadlines(f)]);
+      if (!failure) {
         state.globalError = null;
         rebuildRows(); // the deadlines just read, joined to the rows the stream gave
         renderBanners();
         return;
       }
       // The live view cannot be reached: this tab lists the fleet itself, below.
-      dropLive(`its refresh failed: ${errorText(walked)}`);
+      dropLive(`its refresh failed: ${errorText(failure)}`);
     }
     walkWanted = false;
     // The deadlines come with every poll: one call for the whole fleet, joined to the rows.
